@@ -1,0 +1,160 @@
+import { z } from 'zod';
+
+const postgresUrl = z
+  .string()
+  .refine((value) => /^postgres(ql)?:\/\/.+/.test(value), 'must be a postgresql:// connection string');
+const redisUrl = z.string().refine((value) => /^rediss?:\/\/.+/.test(value), 'must be a redis:// URL');
+const httpUrl = z.string().refine((value) => /^https?:\/\/[^\s]+$/.test(value), 'must be an http(s):// URL');
+const emptyAsUndefined = (value: unknown) => (value === '' ? undefined : value);
+const optional = <T extends z.ZodType>(schema: T) => z.preprocess(emptyAsUndefined, schema.optional());
+const integer = (fallback: number) =>
+  z.preprocess(emptyAsUndefined, z.coerce.number().int('must be an integer').nonnegative('must be >= 0').default(fallback));
+const booleanFlag = (fallback: boolean) =>
+  z.preprocess(
+    emptyAsUndefined,
+    z
+      .enum(['true', 'false', '1', '0'], { message: 'must be true or false' })
+      .default(fallback ? 'true' : 'false')
+      .transform((value) => value === 'true' || value === '1'),
+  );
+
+export const ADMIN_ROLES = ['viewer', 'operator', 'admin'] as const;
+export type AdminRole = (typeof ADMIN_ROLES)[number];
+
+export interface AdminToken {
+  role: AdminRole;
+  token: string;
+}
+
+const adminTokens = z.string().transform((value, ctx): AdminToken[] => {
+  const tokens: AdminToken[] = [];
+  for (const pair of value.split(',').map((part) => part.trim()).filter(Boolean)) {
+    const separator = pair.indexOf(':');
+    const role = pair.slice(0, separator);
+    const token = pair.slice(separator + 1);
+    if (separator < 1 || !(ADMIN_ROLES as readonly string[]).includes(role) || token.length < 16) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `each entry must be role:token with role one of ${ADMIN_ROLES.join('|')} and a token of at least 16 characters`,
+      });
+      return z.NEVER;
+    }
+    tokens.push({ role: role as AdminRole, token });
+  }
+  if (tokens.length === 0) {
+    ctx.addIssue({ code: 'custom', message: 'must name at least one role:token pair' });
+    return z.NEVER;
+  }
+  return tokens;
+});
+
+const environmentSchema = z.object({
+  PRIMARY_DATABASE_URL: postgresUrl,
+  SUPABASE_URL: optional(httpUrl),
+  SUPABASE_SERVICE_ROLE_KEY: optional(z.string().min(20, 'must be a Supabase API key')),
+  SUPABASE_ANON_KEY: optional(z.string().min(20, 'must be a Supabase API key')),
+  SUPABASE_DB_URL: optional(postgresUrl),
+  SUPABASE_LOCAL_PORT: integer(54321),
+  SUPABASE_JWT_SECRET: optional(z.string().min(32, 'must be at least 32 characters')),
+  REDIS_URL: redisUrl,
+  ADMIN_TOKENS: adminTokens,
+  API_PORT: integer(3000),
+  LOG_LEVEL: z.preprocess(
+    emptyAsUndefined,
+    z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  ),
+  BACKUP_STORAGE_PATH: z.preprocess(emptyAsUndefined, z.string().default('./backups')),
+  MIGRATION_TIMEOUT: integer(300_000),
+  ROLLBACK_ENABLED: booleanFlag(true),
+  NOTIFICATION_WEBHOOK: optional(httpUrl),
+  FLAG_CACHE_TTL_MS: integer(5000),
+});
+
+export interface SupabaseConnection {
+  url: string;
+  serviceRoleKey: string;
+  anonKey?: string;
+  /** Direct Postgres connection for bulk work; REST-only when absent. */
+  dbUrl?: string;
+}
+
+export interface PlatformConfig {
+  primaryDatabaseUrl: string;
+  /** Absent: the platform runs degraded, on store A only. */
+  supabase: SupabaseConnection | null;
+  supabaseLocal: { port: number; jwtSecret?: string };
+  redisUrl: string;
+  adminTokens: AdminToken[];
+  apiPort: number;
+  logLevel: string;
+  backupStoragePath: string;
+  migrationTimeoutMs: number;
+  rollbackEnabled: boolean;
+  notificationWebhook?: string;
+  flagCacheTtlMs: number;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly variable: string, reason: string) {
+    super(`Invalid configuration: ${variable} ${reason}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Validates the environment; throws a ConfigError naming the first missing or malformed variable. */
+export function parsePlatformConfig(env: NodeJS.ProcessEnv): PlatformConfig {
+  const result = environmentSchema.safeParse(env);
+  if (!result.success) {
+    const issue = result.error.issues[0];
+    const variable = String(issue.path[0] ?? 'environment');
+    const missing = env[variable] === undefined || env[variable] === '';
+    throw new ConfigError(variable, missing ? 'is missing (see .env.example)' : issue.message);
+  }
+  const values = result.data;
+  const hasUrl = values.SUPABASE_URL !== undefined;
+  const hasKey = values.SUPABASE_SERVICE_ROLE_KEY !== undefined;
+  if (hasUrl !== hasKey) {
+    throw new ConfigError(
+      hasUrl ? 'SUPABASE_SERVICE_ROLE_KEY' : 'SUPABASE_URL',
+      `is missing while ${hasUrl ? 'SUPABASE_URL' : 'SUPABASE_SERVICE_ROLE_KEY'} is set (set both, or neither to run on store A only)`,
+    );
+  }
+  return {
+    primaryDatabaseUrl: values.PRIMARY_DATABASE_URL,
+    supabase:
+      values.SUPABASE_URL && values.SUPABASE_SERVICE_ROLE_KEY
+        ? {
+            url: values.SUPABASE_URL.replace(/\/+$/, ''),
+            serviceRoleKey: values.SUPABASE_SERVICE_ROLE_KEY,
+            anonKey: values.SUPABASE_ANON_KEY,
+            dbUrl: values.SUPABASE_DB_URL,
+          }
+        : null,
+    supabaseLocal: { port: values.SUPABASE_LOCAL_PORT, jwtSecret: values.SUPABASE_JWT_SECRET },
+    redisUrl: values.REDIS_URL,
+    adminTokens: values.ADMIN_TOKENS,
+    apiPort: values.API_PORT,
+    logLevel: values.LOG_LEVEL,
+    backupStoragePath: values.BACKUP_STORAGE_PATH,
+    migrationTimeoutMs: values.MIGRATION_TIMEOUT,
+    rollbackEnabled: values.ROLLBACK_ENABLED,
+    notificationWebhook: values.NOTIFICATION_WEBHOOK,
+    flagCacheTtlMs: values.FLAG_CACHE_TTL_MS,
+  };
+}
+
+/**
+ * For process entry points: reads .env then .env.example defaults, validates, and on a bad value
+ * prints one line naming the variable and exits non-zero.
+ */
+export function loadPlatformConfigOrExit(env: NodeJS.ProcessEnv = process.env): PlatformConfig {
+  try {
+    return parsePlatformConfig(env);
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`${error.message}\n`);
+      process.exit(78);
+    }
+    throw error;
+  }
+}
