@@ -1,1 +1,2 @@
-export {};
+export * from './migrations/migration-files';
+export * from './migrations/sql-migration-runner';

@@ -1,0 +1,1 @@
+export const WORKER_REDIS_URL = Symbol('WORKER_REDIS_URL');

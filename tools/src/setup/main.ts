@@ -1,0 +1,70 @@
+import path from 'node:path';
+import { Client } from 'pg';
+import { readFileSync } from 'node:fs';
+import { loadEnvFiles, loadPlatformConfigOrExit } from '@dualwrite/dual-write';
+import { SqlMigrationRunner } from '@dualwrite/backup';
+import { ensureDatabase, redactUrl } from './databases';
+import { addressOf, ensureService, isLoopback } from './local-services';
+import { ensurePrismaClient } from './prisma-client';
+import { ensureSupabaseLocal, stopSupabaseLocal } from './supabase-local-process';
+
+/**
+ * `npm run setup`: idempotent preparation of a development or CI machine.
+ * PostgreSQL and Redis up, databases created, both stores' migrations applied, Prisma client
+ * generated, local Supabase endpoint running. Flags: --restart-supabase-local.
+ */
+const root = path.resolve(__dirname, '..', '..', '..');
+const log = (line: string) => process.stdout.write(`[setup] ${line}\n`);
+
+async function applySupabaseBootstrap(dbUrl: string): Promise<void> {
+  const client = new Client({ connectionString: dbUrl });
+  await client.connect();
+  try {
+    await client.query(readFileSync(path.join(root, 'tools', 'supabase-local', 'sql', 'bootstrap.sql'), 'utf8'));
+  } finally {
+    await client.end();
+  }
+}
+
+async function main(): Promise<void> {
+  loadEnvFiles(root);
+  const config = loadPlatformConfigOrExit();
+
+  await ensureService('postgresql', addressOf(config.primaryDatabaseUrl, 5432), log);
+  await ensureService('redis', addressOf(config.redisUrl, 6379), log);
+
+  await ensureDatabase(config.primaryDatabaseUrl, log);
+  const primary = await new SqlMigrationRunner('prisma', path.join(root, 'prisma', 'migrations')).run(
+    config.primaryDatabaseUrl,
+  );
+  log(`store A migrations (${redactUrl(config.primaryDatabaseUrl)}): ${primary.applied.length} applied, ${primary.alreadyApplied.length} already applied`);
+  ensurePrismaClient(config.primaryDatabaseUrl, log);
+
+  const supabase = config.supabase;
+  if (!supabase) {
+    log('store B: SUPABASE_URL not set, running degraded on store A only');
+    return;
+  }
+  const endpoint = addressOf(supabase.url, 443);
+  if (!isLoopback(endpoint.host)) {
+    log(`store B: remote Supabase project ${supabase.url}; apply supabase/migrations with \`supabase db push\``);
+    return;
+  }
+  if (!supabase.dbUrl) throw new Error('SUPABASE_DB_URL is missing: the local Supabase endpoint needs its database.');
+  await ensureDatabase(supabase.dbUrl, log);
+  await applySupabaseBootstrap(supabase.dbUrl);
+  const secondary = await new SqlMigrationRunner('supabase', path.join(root, 'supabase', 'migrations')).run(
+    supabase.dbUrl,
+  );
+  log(`store B migrations (${redactUrl(supabase.dbUrl)}): ${secondary.applied.length} applied, ${secondary.alreadyApplied.length} already applied`);
+
+  if (process.argv.includes('--restart-supabase-local') && (await stopSupabaseLocal(endpoint))) {
+    log('supabase-local: stopped for restart');
+  }
+  await ensureSupabaseLocal(endpoint, log);
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`[setup] failed: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,52 @@
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { isListening, waitUntil, type ServiceAddress } from './local-services';
+
+const root = path.resolve(__dirname, '..', '..', '..');
+const runtimeDir = path.join(root, 'tmp');
+const pidFile = path.join(runtimeDir, 'supabase-local.pid');
+export const supabaseLocalLogFile = path.join(runtimeDir, 'supabase-local.log');
+
+function runningPid(): number | null {
+  if (!existsSync(pidFile)) return null;
+  const pid = Number(readFileSync(pidFile, 'utf8'));
+  try {
+    process.kill(pid, 0);
+    return pid;
+  } catch {
+    return null;
+  }
+}
+
+/** Stops the background endpoint started by setup, if any. Returns whether one was stopped. */
+export async function stopSupabaseLocal(address: ServiceAddress): Promise<boolean> {
+  const pid = runningPid();
+  if (pid === null) return false;
+  process.kill(pid, 'SIGTERM');
+  await waitUntil(async () => !(await isListening(address)), 10_000, 'supabase-local shutdown');
+  rmSync(pidFile, { force: true });
+  return true;
+}
+
+/**
+ * Makes sure the local Supabase endpoint answers on the address: starts it in the background
+ * (detached, logging to tmp/supabase-local.log) when nothing listens there.
+ */
+export async function ensureSupabaseLocal(address: ServiceAddress, log: (line: string) => void): Promise<void> {
+  if (await isListening(address)) {
+    log(`supabase-local: up on http://${address.host}:${address.port}/rest/v1`);
+    return;
+  }
+  mkdirSync(runtimeDir, { recursive: true });
+  const output = openSync(supabaseLocalLogFile, 'a');
+  const child = spawn(
+    process.execPath,
+    [path.join(root, 'tools', 'run.js'), path.join(root, 'tools', 'supabase-local', 'src', 'main.ts')],
+    { cwd: root, detached: true, stdio: ['ignore', output, output], env: process.env },
+  );
+  child.unref();
+  writeFileSync(pidFile, String(child.pid));
+  await waitUntil(() => isListening(address), 20_000, `supabase-local (see ${supabaseLocalLogFile})`);
+  log(`supabase-local: started on http://${address.host}:${address.port}/rest/v1 (pid ${child.pid})`);
+}
