@@ -25,6 +25,8 @@ export class WorkerHeartbeatService implements OnApplicationBootstrap, OnApplica
 
   async onApplicationShutdown(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
+    // A stopped worker takes its heartbeat with it instead of leaving it to expire.
+    await this.redis.del(WORKER_HEARTBEAT_KEY).catch(() => undefined);
     await this.redis.quit().catch(() => undefined);
   }
 
