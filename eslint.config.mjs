@@ -1,7 +1,7 @@
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['**/node_modules/**', '**/dist/**', 'generated/**', '.nx/**', '**/jest.config.js', 'jest.*.js'] },
+  { ignores: ['**/node_modules/**', '**/dist/**', 'generated/**', '.nx/**', '**/jest.config.js', 'jest.*.js', 'tools/run.js'] },
   ...tseslint.configs.recommended,
   {
     files: ['**/*.ts'],
