@@ -1,0 +1,297 @@
+import { createHash } from 'node:crypto';
+import { budgetsEntity, commentsEntity, postsEntity, usersEntity } from '@dualwrite/example-domain';
+import type { Row, RowKey } from '../../entity/entity.types';
+import { checksumOfRows } from '../canonical-row';
+import {
+  StoreConflictError,
+  StoreError,
+  StoreInvalidError,
+  StoreNotFoundError,
+  StoreUnavailableError,
+} from '../store-errors';
+import type { StorePlugin } from '../store.types';
+import { RunKeys } from './run-keys';
+
+/**
+ * The behaviour every store plugin promises, run against a real store holding the example domain's
+ * schema (users, budgets, posts, comments). A new plugin passes when
+ * `describeStoreContract('my-store', async () => ({ store, createUnavailableStore }))` is green.
+ * Rows live in a random uuid slice per run (RunKeys) and are removed afterwards, so the suite can share
+ * its databases with other tests.
+ */
+export interface StoreContractSubject {
+  store: StorePlugin;
+  /** The same plugin pointed at an endpoint that does not answer (e.g. a closed port). */
+  createUnavailableStore(): StorePlugin | Promise<StorePlugin>;
+  /** Releases what the factory opened beyond `store.close()` (clients, pools). */
+  teardown?(): Promise<void>;
+}
+
+const MD5_OF_EMPTY = createHash('md5').update('').digest('hex');
+
+export function describeStoreContract(label: string, factory: () => Promise<StoreContractSubject>): void {
+  describe(`${label} store contract`, () => {
+    let subject: StoreContractSubject;
+    let store: StorePlugin;
+    const keys = new RunKeys();
+    const createdUsers: string[] = [];
+
+    beforeAll(async () => {
+      subject = await factory();
+      store = subject.store;
+    });
+
+    afterAll(async () => {
+      // Deleting a user cascades to its budgets, posts and comments.
+      for (const id of createdUsers) {
+        await store.delete(usersEntity, id).catch((error: unknown) => {
+          if (!(error instanceof StoreNotFoundError)) throw error;
+        });
+      }
+      await store.close();
+      await subject.teardown?.();
+    });
+
+    async function newUser(): Promise<Row> {
+      const id = keys.id();
+      createdUsers.push(id);
+      return store.insert(usersEntity, { id, email: `${id}@contract.test`, displayName: `Contract ${label}` });
+    }
+
+    function budgetRow(ownerId: string, id: string = keys.id(), overrides: Row = {}): Row {
+      return {
+        id,
+        ownerId,
+        name: 'Groceries',
+        amount: '1250.50',
+        currency: 'EUR',
+        metadata: { tags: ['food', 'home'], limits: { weekly: 300, strict: true }, note: null },
+        ...overrides,
+      };
+    }
+
+    function sortedByKey(rows: Row[]): Row[] {
+      // Lowercase uuid text sorts bytewise exactly as PostgreSQL orders uuids.
+      return [...rows].sort((a, b) => (String(a['id']) < String(b['id']) ? -1 : 1));
+    }
+
+    async function budgetsInSlice(slice: RunKeys, count: number): Promise<Row[]> {
+      const owner = await newUser();
+      const rows: Row[] = [];
+      for (let i = 0; i < count; i += 1) {
+        rows.push(await store.insert(budgetsEntity, budgetRow(String(owner['id']), slice.id(), { amount: `${i + 1}.25` })));
+      }
+      return sortedByKey(rows);
+    }
+
+    it('insert returns the stored row in canonical shape and get reads the same row', async () => {
+      const owner = await newUser();
+      const row = budgetRow(String(owner['id']));
+
+      const inserted = await store.insert(budgetsEntity, row);
+      const fetched = await store.get(budgetsEntity, String(row['id']));
+
+      expect(inserted).toEqual({
+        ...row,
+        amount: '1250.5',
+        createdAt: expect.any(Date),
+        updatedAt: expect.any(Date),
+      });
+      expect(fetched).toEqual(inserted);
+    });
+
+    it('get returns null for a key that is absent', async () => {
+      await expect(store.get(budgetsEntity, keys.id())).resolves.toBeNull();
+    });
+
+    it('insert of an existing key fails with a conflict and leaves the stored row unchanged', async () => {
+      const owner = await newUser();
+      const original = await store.insert(budgetsEntity, budgetRow(String(owner['id'])));
+
+      const duplicate = store.insert(budgetsEntity, { ...original, name: 'Overwritten?' });
+
+      await expect(duplicate).rejects.toBeInstanceOf(StoreConflictError);
+      await expect(store.get(budgetsEntity, String(original['id']))).resolves.toEqual(original);
+    });
+
+    it('update of an absent key fails with not_found', async () => {
+      await expect(store.update(budgetsEntity, keys.id(), { name: 'Nobody' })).rejects.toBeInstanceOf(StoreNotFoundError);
+    });
+
+    it('update changes only the patched fields', async () => {
+      const owner = await newUser();
+      const original = await store.insert(budgetsEntity, budgetRow(String(owner['id'])));
+
+      const updated = await store.update(budgetsEntity, String(original['id']), { name: 'Rent', amount: '900' });
+
+      expect(updated).toEqual({ ...original, name: 'Rent', amount: '900' });
+      await expect(store.get(budgetsEntity, String(original['id']))).resolves.toEqual(updated);
+    });
+
+    it('upsert inserts an absent row and then updates it', async () => {
+      const owner = await newUser();
+      const row = budgetRow(String(owner['id']));
+
+      const inserted = await store.upsert(budgetsEntity, row);
+      const updated = await store.upsert(budgetsEntity, { ...row, amount: '0.10', metadata: { changed: 1 } });
+
+      expect(inserted).toMatchObject({ id: row['id'], amount: '1250.5' });
+      expect(updated).toMatchObject({ id: row['id'], amount: '0.1', metadata: { changed: 1 } });
+      await expect(store.get(budgetsEntity, String(row['id']))).resolves.toEqual(updated);
+    });
+
+    it('delete returns the deleted row and removes it', async () => {
+      const owner = await newUser();
+      const original = await store.insert(budgetsEntity, budgetRow(String(owner['id'])));
+
+      const deleted = await store.delete(budgetsEntity, String(original['id']));
+
+      expect(deleted).toEqual(original);
+      await expect(store.get(budgetsEntity, String(original['id']))).resolves.toBeNull();
+    });
+
+    it('delete of an absent key fails with not_found', async () => {
+      await expect(store.delete(budgetsEntity, keys.id())).rejects.toBeInstanceOf(StoreNotFoundError);
+    });
+
+    it('batchUpsert writes every row and returns how many', async () => {
+      const owner = await newUser();
+      const existing = await store.insert(budgetsEntity, budgetRow(String(owner['id'])));
+      const rows = [{ ...existing, name: 'Updated in batch' }, budgetRow(String(owner['id'])), budgetRow(String(owner['id']))];
+
+      const written = await store.batchUpsert(budgetsEntity, rows);
+
+      expect(written).toBe(3);
+      const stored = await store.findManyByIds(budgetsEntity, rows.map((row) => String(row['id'])));
+      expect(stored.map((row) => row['name']).sort()).toEqual(['Groceries', 'Groceries', 'Updated in batch']);
+    });
+
+    it('batchUpsert with one invalid row fails and writes none of the rows', async () => {
+      const owner = await newUser();
+      const existing = await store.insert(budgetsEntity, budgetRow(String(owner['id'])));
+      const fresh = budgetRow(String(owner['id']));
+      const orphan = budgetRow(keys.id()); // owner does not exist: foreign key violation
+      const rows = [{ ...existing, name: 'Must not stick' }, fresh, orphan];
+
+      await expect(store.batchUpsert(budgetsEntity, rows)).rejects.toBeInstanceOf(StoreInvalidError);
+
+      await expect(store.get(budgetsEntity, String(existing['id']))).resolves.toEqual(existing);
+      await expect(store.findManyByIds(budgetsEntity, [String(fresh['id']), String(orphan['id'])])).resolves.toEqual([]);
+    });
+
+    it('findManyByIds returns the rows that exist, in key order, skipping absent keys', async () => {
+      const slice = new RunKeys();
+      const rows = await budgetsInSlice(slice, 3);
+
+      const found = await store.findManyByIds(budgetsEntity, [
+        String(rows[2]['id']),
+        slice.id(),
+        String(rows[0]['id']),
+      ]);
+
+      expect(found).toEqual([rows[0], rows[2]]);
+    });
+
+    it('page walks the rows in key order and ends with nextAfter null', async () => {
+      // The top slice of the key space, so the walk reaches the end of the table after this run's rows.
+      const top = new RunKeys('ffffffff');
+      const mine = await budgetsInSlice(top, 5);
+      const mineIds = new Set(mine.map((row) => String(row['id'])));
+
+      const seen: RowKey[] = [];
+      const pageSizes: number[] = [];
+      let after: RowKey | null = top.lowest;
+      while (after !== null) {
+        const page = await store.page(budgetsEntity, { after, limit: 2 });
+        pageSizes.push(page.rows.length);
+        seen.push(...page.rows.map((row) => String(row['id'])));
+        after = page.nextAfter;
+      }
+
+      expect(Math.max(...pageSizes)).toBeLessThanOrEqual(2);
+      expect(seen).toEqual([...seen].sort());
+      expect(seen.filter((id) => mineIds.has(String(id)))).toEqual(mine.map((row) => row['id']));
+    });
+
+    it('count and checksum cover exactly the rows of a key range', async () => {
+      const slice = new RunKeys();
+      const rows = await budgetsInSlice(slice, 3);
+
+      const count = await store.count(budgetsEntity, slice.range);
+      const checksum = await store.checksum(budgetsEntity, slice.range);
+
+      expect(count).toBe(3);
+      expect(checksum).toEqual(checksumOfRows(budgetsEntity, rows));
+    });
+
+    it('count and checksum of an empty range are zero and md5 of nothing', async () => {
+      const empty = new RunKeys();
+
+      await expect(store.count(budgetsEntity, empty.range)).resolves.toBe(0);
+      await expect(store.checksum(budgetsEntity, empty.range)).resolves.toEqual({ count: 0, checksum: MD5_OF_EMPTY });
+    });
+
+    it('checksum changes when one field of one row changes', async () => {
+      const slice = new RunKeys();
+      const rows = await budgetsInSlice(slice, 2);
+      const before = await store.checksum(budgetsEntity, slice.range);
+
+      await store.update(budgetsEntity, String(rows[1]['id']), { amount: '2.26' });
+      const after = await store.checksum(budgetsEntity, slice.range);
+
+      expect(after.count).toBe(before.count);
+      expect(after.checksum).not.toBe(before.checksum);
+    });
+
+    it('stream yields every row of a range in key order', async () => {
+      const slice = new RunKeys();
+      const rows = await budgetsInSlice(slice, 5);
+
+      const streamed: Row[] = [];
+      for await (const row of store.stream(budgetsEntity, { batchSize: 2, range: slice.range })) streamed.push(row);
+
+      expect(streamed).toEqual(rows);
+    });
+
+    it('ping reports the store healthy with its latency', async () => {
+      const health = await store.ping();
+
+      expect(health).toMatchObject({ store: store.name, ok: true });
+      expect(health.latencyMs).toBeGreaterThanOrEqual(0);
+    });
+
+    it('a malformed uuid fails with invalid', async () => {
+      await expect(store.get(budgetsEntity, 'not-a-uuid')).rejects.toBeInstanceOf(StoreInvalidError);
+    });
+
+    it('a row pointing at a missing parent fails with invalid', async () => {
+      await expect(store.insert(budgetsEntity, budgetRow(keys.id()))).rejects.toBeInstanceOf(StoreInvalidError);
+    });
+
+    it('insert of a serial-key row returns the key the database assigned', async () => {
+      const author = await newUser();
+      const post = await store.insert(postsEntity, { id: keys.id(), authorId: author['id'], title: 'Hello', body: 'World' });
+
+      const comment = await store.insert(commentsEntity, { postId: post['id'], authorId: author['id'], body: 'First!' });
+
+      expect(post['published']).toBe(false);
+      expect(comment['id']).toEqual(expect.any(Number));
+      expect(Number.isInteger(comment['id']) && Number(comment['id']) > 0).toBe(true);
+      await expect(store.get(commentsEntity, Number(comment['id']))).resolves.toEqual(comment);
+    });
+
+    it('a store that cannot be reached fails with unavailable and reports unhealthy', async () => {
+      const unreachable = await subject.createUnavailableStore();
+      try {
+        const failure = await unreachable.get(usersEntity, keys.id()).catch((error: unknown) => error);
+        const health = await unreachable.ping();
+
+        expect(failure).toBeInstanceOf(StoreUnavailableError);
+        expect((failure as StoreError).store).toBe(unreachable.name);
+        expect(health.ok).toBe(false);
+      } finally {
+        await unreachable.close();
+      }
+    });
+  });
+}
