@@ -10,3 +10,6 @@ export * from './store/prisma-errors';
 export * from './store/prisma-store';
 export * from './store/supabase-errors';
 export * from './store/supabase-store';
+export * from './flags/dual-write-mode';
+export * from './flags/flag-repository';
+export * from './flags/flag-service';

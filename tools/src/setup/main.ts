@@ -38,6 +38,10 @@ async function main(): Promise<void> {
     config.primaryDatabaseUrl,
   );
   log(`store A migrations (${redactUrl(config.primaryDatabaseUrl)}): ${primary.applied.length} applied, ${primary.alreadyApplied.length} already applied`);
+  const platform = await new SqlMigrationRunner('platform', path.join(root, 'libs', 'dual-write', 'migrations')).run(
+    config.primaryDatabaseUrl,
+  );
+  log(`control tables (${redactUrl(config.primaryDatabaseUrl)}): ${platform.applied.length} applied, ${platform.alreadyApplied.length} already applied`);
   ensurePrismaClient(config.primaryDatabaseUrl, log);
 
   const supabase = config.supabase;

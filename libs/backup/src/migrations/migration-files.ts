@@ -2,7 +2,8 @@ import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 
-export type MigrationLayout = 'prisma' | 'supabase';
+/** Who owns the migrations: Prisma Migrate, the Supabase CLI, or the platform's own control tables. */
+export type MigrationLayout = 'prisma' | 'supabase' | 'platform';
 
 export interface MigrationFile {
   /** Prisma: the folder name (`20261124000000_init`); Supabase: the version prefix (`20261124000000`). */
@@ -16,7 +17,7 @@ export interface MigrationFile {
 /**
  * Reads migrations in the layout of the tool that owns them:
  * - prisma:   <dir>/<timestamp>_<name>/migration.sql
- * - supabase: <dir>/<timestamp>_<name>.sql
+ * - supabase, platform: <dir>/<timestamp>_<name>.sql
  * Sorted by id, the order both tools apply them in.
  */
 export function readMigrationFiles(layout: MigrationLayout, dir: string): MigrationFile[] {

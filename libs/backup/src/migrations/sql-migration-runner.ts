@@ -37,6 +37,20 @@ create table if not exists supabase_migrations.schema_migrations (
   statements text[]
 )`;
 
+const PLATFORM_LEDGER = `
+create table if not exists dual_write_schema_migrations (
+  version text primary key,
+  name text not null,
+  checksum varchar(64) not null,
+  applied_at timestamptz not null default now()
+)`;
+
+const LEDGERS: Record<MigrationLayout, string> = {
+  prisma: PRISMA_LEDGER,
+  supabase: SUPABASE_LEDGER,
+  platform: PLATFORM_LEDGER,
+};
+
 /** Any constant works; it only has to be the same for every process applying migrations. */
 const ADVISORY_LOCK_KEY = 727_310_001;
 
@@ -58,7 +72,7 @@ export class SqlMigrationRunner {
     await client.connect();
     try {
       await client.query('select pg_advisory_lock($1)', [ADVISORY_LOCK_KEY]);
-      await client.query(this.layout === 'prisma' ? PRISMA_LEDGER : SUPABASE_LEDGER);
+      await client.query(LEDGERS[this.layout]);
       const recorded = await this.recordedChecksums(client);
       const result: MigrationRunResult = { applied: [], alreadyApplied: [] };
       for (const migration of migrations) {
@@ -85,6 +99,12 @@ export class SqlMigrationRunner {
       );
       return new Map(rows.map((row) => [row.migration_name, row.checksum]));
     }
+    if (this.layout === 'platform') {
+      const { rows } = await client.query<{ version: string; checksum: string }>(
+        'select version, checksum from dual_write_schema_migrations',
+      );
+      return new Map(rows.map((row) => [row.version, row.checksum]));
+    }
     // The Supabase CLI records statements, not a checksum: an applied version is taken as is.
     const { rows } = await client.query<{ version: string }>('select version from supabase_migrations.schema_migrations');
     return new Map(rows.map((row) => [row.version, null]));
@@ -100,6 +120,12 @@ export class SqlMigrationRunner {
            values ($1, $2, now(), $3, 1)`,
           [randomUUID(), migration.checksum, migration.id],
         );
+      } else if (this.layout === 'platform') {
+        await client.query('insert into dual_write_schema_migrations (version, name, checksum) values ($1, $2, $3)', [
+          migration.id,
+          migration.name,
+          migration.checksum,
+        ]);
       } else {
         await client.query(
           'insert into supabase_migrations.schema_migrations (version, name, statements) values ($1, $2, $3)',

@@ -1,0 +1,151 @@
+import type { Pool, PoolClient } from 'pg';
+import type { DualWriteFlags } from './dual-write-mode';
+
+export interface FlagState extends DualWriteFlags {
+  version: number;
+  updatedAt: Date;
+  updatedBy: string;
+  reason: string;
+}
+
+export type FlagChangeSource = 'api' | 'cli' | 'auto-rollback';
+
+export interface FlagChange {
+  next: Partial<DualWriteFlags>;
+  changedBy: string;
+  reason: string;
+  source: FlagChangeSource;
+  /** When given, the change applies only if the stored version still equals it. */
+  expectedVersion?: number;
+}
+
+export interface FlagHistoryEntry {
+  id: number;
+  changedAt: Date;
+  changedBy: string;
+  source: FlagChangeSource;
+  reason: string;
+  before: DualWriteFlags;
+  after: DualWriteFlags;
+}
+
+/** The flags changed since the caller read them: re-read and decide again. Maps to HTTP 409. */
+export class StaleFlagsError extends Error {
+  constructor(
+    readonly expectedVersion: number,
+    readonly currentVersion: number,
+  ) {
+    super(`Flags are at version ${currentVersion}, not ${expectedVersion}: someone changed them; read them again.`);
+    this.name = 'StaleFlagsError';
+  }
+}
+
+export class InvalidFlagChangeError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'InvalidFlagChangeError';
+  }
+}
+
+interface FlagRow {
+  enable_dual_write: boolean;
+  enable_supabase_primary: boolean;
+  version: number;
+  updated_at: Date;
+  updated_by: string;
+  reason: string;
+}
+
+const FLAG_COLUMNS = 'enable_dual_write, enable_supabase_primary, version, updated_at, updated_by, reason';
+
+function toState(row: FlagRow): FlagState {
+  return {
+    enableDualWrite: row.enable_dual_write,
+    enableSupabasePrimary: row.enable_supabase_primary,
+    version: row.version,
+    updatedAt: row.updated_at,
+    updatedBy: row.updated_by,
+    reason: row.reason,
+  };
+}
+
+function flagsOf(state: DualWriteFlags): DualWriteFlags {
+  return { enableDualWrite: state.enableDualWrite, enableSupabasePrimary: state.enableSupabasePrimary };
+}
+
+/** The phase flags and their history in the control database (tables from libs/dual-write/migrations). */
+export class FlagRepository {
+  constructor(private readonly pool: Pool) {}
+
+  async read(): Promise<FlagState> {
+    const { rows } = await this.pool.query<FlagRow>(`select ${FLAG_COLUMNS} from dual_write_flags where id = 1`);
+    const row = rows[0];
+    if (!row) throw new Error('dual_write_flags has no row: run `npm run setup` to apply the control-table migrations.');
+    return toState(row);
+  }
+
+  /** Applies a change and its history row in one transaction. A change to the same flags still bumps the version. */
+  async change(change: FlagChange): Promise<{ before: FlagState; after: FlagState }> {
+    if (!change.reason.trim()) throw new InvalidFlagChangeError('reason is required: say why the flags change.');
+    if (!change.changedBy.trim()) throw new InvalidFlagChangeError('changedBy is required: say who changes the flags.');
+    const client = await this.pool.connect();
+    try {
+      await client.query('begin');
+      const before = await this.lockedState(client);
+      if (change.expectedVersion !== undefined && change.expectedVersion !== before.version) {
+        throw new StaleFlagsError(change.expectedVersion, before.version);
+      }
+      const next: DualWriteFlags = { ...flagsOf(before), ...change.next };
+      const { rows } = await client.query<FlagRow>(
+        `update dual_write_flags
+            set enable_dual_write = $1, enable_supabase_primary = $2, version = version + 1,
+                updated_at = now(), updated_by = $3, reason = $4
+          where id = 1
+          returning ${FLAG_COLUMNS}`,
+        [next.enableDualWrite, next.enableSupabasePrimary, change.changedBy, change.reason],
+      );
+      await client.query(
+        `insert into dual_write_flag_history (changed_by, source, reason, before, after) values ($1, $2, $3, $4, $5)`,
+        [change.changedBy, change.source, change.reason, JSON.stringify(flagsOf(before)), JSON.stringify(next)],
+      );
+      await client.query('commit');
+      return { before, after: toState(rows[0] as FlagRow) };
+    } catch (error) {
+      await client.query('rollback');
+      throw error;
+    } finally {
+      client.release();
+    }
+  }
+
+  async history(limit = 50): Promise<FlagHistoryEntry[]> {
+    const { rows } = await this.pool.query<{
+      id: string;
+      changed_at: Date;
+      changed_by: string;
+      source: FlagChangeSource;
+      reason: string;
+      before: DualWriteFlags;
+      after: DualWriteFlags;
+    }>(
+      'select id, changed_at, changed_by, source, reason, before, after from dual_write_flag_history order by id desc limit $1',
+      [limit],
+    );
+    return rows.map((row) => ({
+      id: Number(row.id),
+      changedAt: row.changed_at,
+      changedBy: row.changed_by,
+      source: row.source,
+      reason: row.reason,
+      before: row.before,
+      after: row.after,
+    }));
+  }
+
+  private async lockedState(client: PoolClient): Promise<FlagState> {
+    const { rows } = await client.query<FlagRow>(`select ${FLAG_COLUMNS} from dual_write_flags where id = 1 for update`);
+    const row = rows[0];
+    if (!row) throw new Error('dual_write_flags has no row: run `npm run setup` to apply the control-table migrations.');
+    return toState(row);
+  }
+}

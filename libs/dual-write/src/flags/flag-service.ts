@@ -1,0 +1,98 @@
+import Redis from 'ioredis';
+import { modeOf, type DualWriteMode } from './dual-write-mode';
+import type { FlagChange, FlagRepository, FlagState } from './flag-repository';
+
+/** Every process subscribes here; a change publishes its new version so peers drop their cached flags. */
+export const FLAGS_CHANGED_CHANNEL = 'dw:flags:changed';
+
+export interface FlagServiceOptions {
+  redisUrl: string;
+  /** How long a process trusts its cached flags when no change message arrives. Default 5000 ms. */
+  cacheTtlMs?: number;
+  /** Told when a change cannot be published (peers then switch after their cache TTL). */
+  onWarning?: (message: string) => void;
+}
+
+export interface CurrentFlags extends FlagState {
+  mode: DualWriteMode;
+}
+
+/**
+ * The flags as this process sees them: read from the control database, cached for `cacheTtlMs`, and
+ * invalidated across processes through Redis pub/sub, so a flip reaches every process within a second.
+ */
+export class FlagService {
+  private cached: { state: CurrentFlags; readAt: number } | null = null;
+  private pendingRead: Promise<CurrentFlags> | null = null;
+  private readonly subscriber: Redis;
+  private readonly publisher: Redis;
+  private readonly cacheTtlMs: number;
+
+  constructor(
+    private readonly repository: FlagRepository,
+    private readonly options: FlagServiceOptions,
+  ) {
+    this.cacheTtlMs = options.cacheTtlMs ?? 5_000;
+    this.subscriber = new Redis(options.redisUrl, { lazyConnect: true, maxRetriesPerRequest: null });
+    this.publisher = new Redis(options.redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1, enableOfflineQueue: false });
+    // Redis being away must not crash the process: the cache TTL bounds staleness meanwhile.
+    this.subscriber.on('error', () => undefined);
+    this.publisher.on('error', () => undefined);
+    this.subscriber.on('message', (channel: string, message: string) => {
+      if (channel === FLAGS_CHANGED_CHANNEL) this.onChangeMessage(message);
+    });
+  }
+
+  /** Subscribes to change messages. Call once before serving traffic. */
+  async start(): Promise<void> {
+    await Promise.all([this.subscriber.connect(), this.publisher.connect()]);
+    await this.subscriber.subscribe(FLAGS_CHANGED_CHANNEL);
+  }
+
+  async current(): Promise<CurrentFlags> {
+    if (this.cached && Date.now() - this.cached.readAt < this.cacheTtlMs) return this.cached.state;
+    this.pendingRead ??= this.readFresh().finally(() => {
+      this.pendingRead = null;
+    });
+    return this.pendingRead;
+  }
+
+  async change(change: FlagChange): Promise<{ before: CurrentFlags; after: CurrentFlags }> {
+    const { before, after } = await this.repository.change(change);
+    const current = withMode(after);
+    this.cached = { state: current, readAt: Date.now() };
+    try {
+      await this.publisher.publish(FLAGS_CHANGED_CHANNEL, JSON.stringify({ version: after.version }));
+    } catch (error) {
+      const reason = error instanceof Error ? error.message : String(error);
+      this.options.onWarning?.(`flags changed to version ${after.version} but the change message was not published (${reason}); other processes switch within ${this.cacheTtlMs} ms`);
+    }
+    return { before: withMode(before), after: current };
+  }
+
+  async close(): Promise<void> {
+    this.subscriber.disconnect();
+    this.publisher.disconnect();
+  }
+
+  private async readFresh(): Promise<CurrentFlags> {
+    const state = withMode(await this.repository.read());
+    this.cached = { state, readAt: Date.now() };
+    return state;
+  }
+
+  private onChangeMessage(message: string): void {
+    let version: unknown;
+    try {
+      version = (JSON.parse(message) as { version?: unknown }).version;
+    } catch {
+      version = undefined;
+    }
+    if (typeof version === 'number' && this.cached && this.cached.state.version >= version) return;
+    this.cached = null;
+  }
+}
+
+function withMode(state: FlagState): CurrentFlags {
+  return { ...state, mode: modeOf(state) };
+}
