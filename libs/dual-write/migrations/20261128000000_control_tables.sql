@@ -34,7 +34,9 @@ create table dual_write_ops (
   payload jsonb not null,
   primary_store text not null,
   secondary_store text,
-  status text not null check (status in ('pending', 'applied', 'primary_failed', 'secondary_pending', 'compensated', 'dead')),
+  status text not null check (status in ('pending', 'applied', 'primary_failed', 'secondary_pending', 'dead')),
+  -- The primary's answer, returned again when the same opId is retried.
+  result jsonb,
   attempts integer not null default 0,
   last_error text,
   created_at timestamptz(3) not null default now(),

@@ -13,3 +13,4 @@ export * from './store/supabase-store';
 export * from './flags/dual-write-mode';
 export * from './flags/flag-repository';
 export * from './flags/flag-service';
+export * from './ledger/operation-ledger';
