@@ -14,3 +14,5 @@ export * from './flags/dual-write-mode';
 export * from './flags/flag-repository';
 export * from './flags/flag-service';
 export * from './ledger/operation-ledger';
+export * from './compare';
+export * from './breakers';

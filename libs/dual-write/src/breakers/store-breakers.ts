@@ -1,0 +1,204 @@
+import {
+  CircuitBreakerPolicy,
+  CircuitState,
+  circuitBreaker,
+  handleWhen,
+  isBrokenCircuitError,
+  type IDisposable,
+} from 'cockatiel';
+import { isStoreUnavailableFailure } from './breaker-failure';
+import { BreakerOpenError } from './breaker-open-error';
+import {
+  DEFAULT_BREAKER_SETTINGS,
+  type BreakerSettings,
+  type BreakerStateChange,
+  type BreakerStateName,
+  type StoreBreakerState,
+} from './breaker.types';
+import { WindowedFailureBreaker } from './windowed-failure-breaker';
+
+export interface StoreBreakersOptions {
+  /** Settings for every store; defaults: 3 failures within 300 s, half-open after 60 s. */
+  settings?: Partial<BreakerSettings>;
+  /** Per-store overrides on top of `settings`. */
+  perStore?: Record<string, Partial<BreakerSettings>>;
+  /** Stores listed in `snapshot()` before their first call. Others get a breaker on first use. */
+  stores?: readonly string[];
+  /** Which errors count as failures. Default: the store is unreachable (isStoreUnavailableFailure). */
+  countsAsFailure?: (error: unknown) => boolean;
+}
+
+export type BreakerStateListener = (change: BreakerStateChange) => void;
+
+const STATE_NAMES: Record<CircuitState, BreakerStateName> = {
+  [CircuitState.Closed]: 'closed',
+  [CircuitState.Open]: 'open',
+  [CircuitState.HalfOpen]: 'half_open',
+  [CircuitState.Isolated]: 'isolated',
+};
+
+interface StoreBreaker {
+  policy: CircuitBreakerPolicy;
+  failures: WindowedFailureBreaker;
+  settings: BreakerSettings;
+  state: BreakerStateName;
+  since: Date;
+  openedAt?: number;
+  /** The operator's hold on the breaker, while isolated by `isolate()`. */
+  isolation?: IDisposable;
+  subscription: IDisposable;
+}
+
+/**
+ * One cockatiel circuit breaker per store. Only failures that say the store is unreachable count;
+ * a refused call throws BreakerOpenError (an `unavailable` store error).
+ *
+ * cockatiel's half-open: the first call after `halfOpenAfterMs` is the probe; calls arriving while it
+ * runs wait for its outcome. A probe that gets a business answer (not_found, conflict, invalid) closes
+ * the breaker too: the store answered.
+ */
+export class StoreBreakers {
+  private readonly breakers = new Map<string, StoreBreaker>();
+  private readonly listeners = new Set<BreakerStateListener>();
+  private readonly countsAsFailure: (error: unknown) => boolean;
+
+  constructor(private readonly options: StoreBreakersOptions = {}) {
+    this.countsAsFailure = options.countsAsFailure ?? isStoreUnavailableFailure;
+    for (const store of options.stores ?? []) this.breakerFor(store);
+  }
+
+  /** Runs `fn` through the store's breaker; throws BreakerOpenError without calling it when open or isolated. */
+  async execute<T>(store: string, fn: (signal: AbortSignal) => PromiseLike<T> | T): Promise<T> {
+    const breaker = this.breakerFor(store);
+    let started = false;
+    try {
+      return await breaker.policy.execute(({ signal }) => {
+        started = true;
+        return fn(signal);
+      });
+    } catch (error) {
+      if (!started && isBrokenCircuitError(error)) throw this.openError(store, breaker);
+      throw error;
+    }
+  }
+
+  state(store: string): StoreBreakerState {
+    const breaker = this.breakerFor(store);
+    const now = Date.now();
+    const state: StoreBreakerState = {
+      store,
+      state: breaker.state,
+      since: new Date(breaker.since),
+      failures: breaker.failures.failuresInWindow(now),
+      settings: { ...breaker.settings },
+    };
+    if (breaker.state === 'open' && breaker.openedAt !== undefined) {
+      state.halfOpenAt = new Date(breaker.openedAt + breaker.settings.halfOpenAfterMs);
+    }
+    return state;
+  }
+
+  /** Every known store's breaker, in the order the stores were first seen. */
+  snapshot(): StoreBreakerState[] {
+    return [...this.breakers.keys()].map((store) => this.state(store));
+  }
+
+  /** Operator reset: closes the breaker, forgets its failures and drops any isolation. */
+  reset(store: string): StoreBreakerState {
+    const previous = this.breakers.get(store);
+    previous?.subscription.dispose();
+    // Replacing the policy is cockatiel's way to a clean slate; the Map keeps the store's place.
+    const fresh = this.createBreaker(store);
+    this.breakers.set(store, fresh);
+    if (previous && previous.state !== 'closed') this.transition(store, fresh, previous.state, 'closed');
+    return this.state(store);
+  }
+
+  /** Holds the breaker open by hand (an operator taking the store out) until `release()` or `reset()`. */
+  isolate(store: string): StoreBreakerState {
+    const breaker = this.breakerFor(store);
+    breaker.isolation ??= breaker.policy.isolate();
+    return this.state(store);
+  }
+
+  /** Ends an isolation: the breaker closes. Does nothing when the store is not isolated. */
+  release(store: string): StoreBreakerState {
+    const breaker = this.breakerFor(store);
+    const isolation = breaker.isolation;
+    breaker.isolation = undefined;
+    isolation?.dispose();
+    return this.state(store);
+  }
+
+  /** Listens to every store's state changes. Listeners must not throw; what they throw is dropped. */
+  onStateChange(listener: BreakerStateListener): IDisposable {
+    this.listeners.add(listener);
+    return { dispose: () => this.listeners.delete(listener) };
+  }
+
+  private breakerFor(store: string): StoreBreaker {
+    const existing = this.breakers.get(store);
+    if (existing) return existing;
+    const created = this.createBreaker(store);
+    this.breakers.set(store, created);
+    return created;
+  }
+
+  private createBreaker(store: string): StoreBreaker {
+    const settings = { ...DEFAULT_BREAKER_SETTINGS, ...this.options.settings, ...this.options.perStore?.[store] };
+    if (!(settings.halfOpenAfterMs >= 0)) {
+      throw new RangeError(`Breaker halfOpenAfterMs for store "${store}" must be at least 0, got ${settings.halfOpenAfterMs}.`);
+    }
+    const failures = new WindowedFailureBreaker(settings.failureThreshold, settings.windowMs);
+    const policy = circuitBreaker(
+      handleWhen((error) => this.countsAsFailure(error)),
+      { halfOpenAfter: settings.halfOpenAfterMs, breaker: failures },
+    );
+    const breaker: StoreBreaker = {
+      policy,
+      failures,
+      settings,
+      state: 'closed',
+      since: new Date(),
+      subscription: { dispose: () => undefined },
+    };
+    const stateChanges = policy.onStateChange((circuitState) => {
+      this.transition(store, breaker, breaker.state, STATE_NAMES[circuitState]);
+    });
+    // cockatiel starts the probe before it reports HalfOpen; onHalfOpen fires first.
+    const halfOpens = policy.onHalfOpen(() => this.transition(store, breaker, breaker.state, 'half_open'));
+    breaker.subscription = {
+      dispose: () => {
+        stateChanges.dispose();
+        halfOpens.dispose();
+      },
+    };
+    return breaker;
+  }
+
+  private transition(store: string, breaker: StoreBreaker, from: BreakerStateName, to: BreakerStateName): void {
+    if (from === to) return;
+    const at = new Date();
+    breaker.state = to;
+    breaker.since = at;
+    if (to === 'open') breaker.openedAt = at.getTime();
+    if (to === 'closed') {
+      // cockatiel closes without telling the breaker when a probe gets a business answer.
+      breaker.failures.clear();
+      breaker.isolation = undefined;
+    }
+    for (const listener of this.listeners) {
+      try {
+        listener({ store, from, to, at });
+      } catch {
+        // A listener (metrics, logging) must never change the outcome of a store call.
+      }
+    }
+  }
+
+  private openError(store: string, breaker: StoreBreaker): BreakerOpenError {
+    if (breaker.state === 'isolated') return new BreakerOpenError(store, 'isolated');
+    const halfOpenAt = (breaker.openedAt ?? Date.now()) + breaker.settings.halfOpenAfterMs;
+    return new BreakerOpenError(store, 'open', Math.max(0, halfOpenAt - Date.now()));
+  }
+}

@@ -1,0 +1,4 @@
+export * from './comparison.types';
+export * from './compare-results';
+export * from './diff-severity';
+export * from './diff-policy';
