@@ -117,6 +117,11 @@ export class OperationLedger {
     ]);
   }
 
+  /** Keys known only after the primary wrote (database-assigned). */
+  async setEntityIds(opId: string, entityIds: string[]): Promise<void> {
+    await this.update(opId, 'entity_ids = $2', [entityIds]);
+  }
+
   async markPrimaryFailed(opId: string, error: unknown): Promise<void> {
     await this.update(opId, `status = 'primary_failed', last_error = $2`, [errorText(error)]);
   }

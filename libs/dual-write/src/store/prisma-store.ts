@@ -1,7 +1,7 @@
 import type { EntityDefinition, Row, RowKey } from '../entity/entity.types';
 import { primaryKeyOf, toCanonicalRow } from './canonical-row';
 import { toStoreErrorFromPrisma } from './prisma-errors';
-import { buildRangeChecksumSql, buildRangeCountSql, readCount, readRangeChecksumRow } from './sql-checksum';
+import { buildKeepSequenceAboveSql, buildRangeChecksumSql, buildRangeCountSql, readCount, readRangeChecksumRow } from './sql-checksum';
 import { StoreInvalidError } from './store-errors';
 import type { KeyRange, Page, PageRequest, RangeChecksum, StoreHealth, StorePlugin } from './store.types';
 
@@ -164,6 +164,11 @@ export class PrismaStore implements StorePlugin {
       const mapped = toStoreErrorFromPrisma(this.name, error);
       return { store: this.name, ok: false, latencyMs: Math.round(performance.now() - started), detail: mapped.message };
     }
+  }
+
+  async keepSequenceAbove(entity: EntityDefinition, key: number): Promise<void> {
+    const query = buildKeepSequenceAboveSql(entity, key);
+    await this.run(async () => this.client.$queryRawUnsafe(query.text, ...query.values));
   }
 
   async close(): Promise<void> {

@@ -148,3 +148,14 @@ export function readCount(value: unknown): number {
   if (typeof value === 'string' && /^\d+$/.test(value)) return Number(value);
   throw new Error(`Count query returned ${typeof value}, expected a number.`);
 }
+
+/** Moves a serial key's sequence up to `key` when it is below (never back); see StorePlugin.keepSequenceAbove. */
+export function buildKeepSequenceAboveSql(entity: EntityDefinition, key: number, target: SqlTarget = {}): SqlQuery {
+  const field = primaryKeyField(entity);
+  if (field.type !== 'int') throw new Error(`Entity "${entity.name}": only an int key has a sequence.`);
+  return {
+    text: `select setval(s, greatest($1::bigint, coalesce(pg_sequence_last_value(s), 0), 1))::text as value
+             from (select pg_get_serial_sequence($2, $3)::regclass as s) as sequence`,
+    values: [key, qualifiedTable(entity, target), field.column],
+  };
+}

@@ -57,4 +57,9 @@ export interface StorePlugin {
   stream(entity: EntityDefinition, options?: { batchSize?: number; range?: KeyRange }): AsyncIterable<Row>;
   ping(): Promise<StoreHealth>;
   close(): Promise<void>;
+  /**
+   * For database-assigned keys: after a row was written with an explicit key copied from the other store,
+   * keep this store's key sequence at or above it. Never moves the sequence back.
+   */
+  keepSequenceAbove(entity: EntityDefinition, key: number): Promise<void>;
 }

@@ -236,6 +236,16 @@ export class SupabaseStore implements StorePlugin {
     }
   }
 
+  /** Through the API: `rpc/dw_keep_sequence_above` (supabase/migrations), callable by service_role only. */
+  async keepSequenceAbove(entity: EntityDefinition, key: number): Promise<void> {
+    const result = await this.client.rpc('dw_keep_sequence_above', {
+      table_name: entity.table,
+      column_name: this.keyColumn(entity),
+      at_least: key,
+    });
+    this.dataOf(result);
+  }
+
   async close(): Promise<void> {
     await this.pool?.end();
   }

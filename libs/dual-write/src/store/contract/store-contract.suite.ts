@@ -280,6 +280,20 @@ export function describeStoreContract(label: string, factory: () => Promise<Stor
       await expect(store.get(commentsEntity, Number(comment['id']))).resolves.toEqual(comment);
     });
 
+    it('after a row with a copied serial key, the sequence hands out keys above it and never moves back', async () => {
+      const author = await newUser();
+      const post = await store.insert(postsEntity, { id: keys.id(), authorId: author['id'], title: 'Copied', body: 'Keys' });
+      const assigned = await store.insert(commentsEntity, { postId: post['id'], authorId: author['id'], body: 'assigned' });
+      const copiedKey = Number(assigned['id']) + 1_000;
+      await store.upsert(commentsEntity, { id: copiedKey, postId: post['id'], authorId: author['id'], body: 'copied from the other store' });
+
+      await store.keepSequenceAbove(commentsEntity, copiedKey);
+      await store.keepSequenceAbove(commentsEntity, 1);
+      const next = await store.insert(commentsEntity, { postId: post['id'], authorId: author['id'], body: 'next' });
+
+      expect(Number(next['id'])).toBeGreaterThan(copiedKey);
+    });
+
     it('a store that cannot be reached fails with unavailable and reports unhealthy', async () => {
       const unreachable = await subject.createUnavailableStore();
       try {

@@ -1,0 +1,136 @@
+import { Pool } from 'pg';
+import { v7 as uuidv7 } from 'uuid';
+import { budgetsEntity, createPrismaClient, exampleEntities, usersEntity } from '@dualwrite/example-domain';
+import { EntityRegistry } from '../entity/entity-registry';
+import type { Row } from '../entity/entity.types';
+import { OperationLedger } from '../ledger/operation-ledger';
+import { PrismaStore } from '../store/prisma-store';
+import { SupabaseStore } from '../store/supabase-store';
+import { supabaseTestSettings, unreachableSupabase } from '../store/supabase-test-env';
+import type { StorePlugin } from '../store/store.types';
+import { requeueOwedOperations } from './ledger-sweep';
+import { ReplayProcessor } from './replay-processor';
+import { ReplayQueue } from './replay-queue';
+
+const controlUrl = process.env['PRIMARY_DATABASE_URL'] ?? 'postgresql://postgres@127.0.0.1:5432/dw_primary';
+const redisUrl = process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379';
+
+describe('replay of writes the secondary owes', () => {
+  const pool = new Pool({ connectionString: controlUrl, max: 2 });
+  const ledger = new OperationLedger(pool);
+  const entities = new EntityRegistry(exampleEntities);
+  const prisma = new PrismaStore(createPrismaClient(controlUrl), { ownsClient: true });
+  const supabase = new SupabaseStore(supabaseTestSettings());
+  const stores = new Map<string, StorePlugin>([
+    ['prisma', prisma],
+    ['supabase', supabase],
+  ]);
+  const processor = new ReplayProcessor({ ledger, entities, stores, maxAttempts: 2 });
+  const userIds: string[] = [];
+  const opIds: string[] = [];
+
+  afterAll(async () => {
+    for (const id of userIds) {
+      for (const store of [prisma, supabase]) await store.delete(usersEntity, id).catch(() => undefined);
+    }
+    await pool.query('delete from dual_write_ops where op_id = any($1)', [opIds]);
+    await Promise.all([prisma.close(), supabase.close(), pool.end()]);
+  });
+
+  async function userOnBoth(): Promise<string> {
+    const id = uuidv7();
+    userIds.push(id);
+    const user = await prisma.insert(usersEntity, { id, email: `${id}@replay.test`, displayName: 'Replay' });
+    await supabase.insert(usersEntity, user);
+    return id;
+  }
+
+  async function owe(entityIds: string[], operation: 'create' | 'delete' = 'create'): Promise<string> {
+    const opId = uuidv7();
+    opIds.push(opId);
+    await ledger.claim({ opId, entity: 'budgets', operation, entityIds, payload: {}, primaryStore: 'prisma', secondaryStore: 'supabase' });
+    await ledger.markSecondaryPending(opId, null, new Error('supabase unavailable'));
+    return opId;
+  }
+
+  function budget(ownerId: string): Row {
+    return { id: uuidv7(), ownerId, name: 'Travel', amount: '310.40', currency: 'EUR', metadata: { trip: 'Lisbon' } };
+  }
+
+  it('copies the primary row to the secondary and marks the operation applied', async () => {
+    const row = await prisma.insert(budgetsEntity, budget(await userOnBoth()));
+    const opId = await owe([String(row['id'])]);
+
+    const result = await processor.replay(opId);
+
+    expect(result.outcome).toBe('applied');
+    await expect(supabase.get(budgetsEntity, String(row['id']))).resolves.toEqual(row);
+    await expect(ledger.get(opId)).resolves.toMatchObject({ status: 'applied' });
+  });
+
+  it('a second replay of the same operation changes nothing', async () => {
+    const row = await prisma.insert(budgetsEntity, budget(await userOnBoth()));
+    const opId = await owe([String(row['id'])]);
+    await processor.replay(opId);
+
+    const again = await processor.replay(opId);
+
+    expect(again.outcome).toBe('not-owed');
+    await expect(supabase.findManyByIds(budgetsEntity, [String(row['id'])])).resolves.toEqual([row]);
+  });
+
+  it('a delete the secondary missed removes its row', async () => {
+    const ownerId = await userOnBoth();
+    const row = await supabase.insert(budgetsEntity, budget(ownerId));
+    const opId = await owe([String(row['id'])], 'delete');
+
+    await processor.replay(opId);
+
+    await expect(supabase.get(budgetsEntity, String(row['id']))).resolves.toBeNull();
+  });
+
+  it('while the secondary is down the operation is retried, then dead-lettered after its attempts', async () => {
+    const down = new SupabaseStore({ ...supabaseTestSettings(), ...unreachableSupabase, requestTimeoutMs: 1_000 });
+    const failing = new ReplayProcessor({ ledger, entities, stores: new Map<string, StorePlugin>([['prisma', prisma], ['supabase', down]]), maxAttempts: 2 });
+    const row = await prisma.insert(budgetsEntity, budget(await userOnBoth()));
+    const opId = await owe([String(row['id'])]);
+
+    const first = await failing.replay(opId);
+    const second = await failing.replay(opId);
+    await down.close();
+
+    expect([first.outcome, second.outcome]).toEqual(['retry', 'dead']);
+    await expect(ledger.get(opId)).resolves.toMatchObject({ status: 'dead', attempts: 2, lastError: expect.stringContaining('supabase') });
+    await expect(supabase.get(budgetsEntity, String(row['id']))).resolves.toBeNull();
+  });
+
+  describe('queue', () => {
+    const queue = new ReplayQueue({ redisUrl, queueName: `dw-replay-spec-${uuidv7()}` });
+
+    afterAll(async () => {
+      await queue.obliterate();
+      await queue.close();
+    });
+
+    it('queues an operation once however often it is enqueued', async () => {
+      const opId = uuidv7();
+
+      await queue.enqueue(opId);
+      await queue.enqueue(opId);
+
+      expect(await queue.depth()).toBe(1);
+    });
+
+    it('the ledger sweep queues owed operations that never reached Redis', async () => {
+      await queue.obliterate();
+      const row = await prisma.insert(budgetsEntity, budget(await userOnBoth()));
+      const opId = await owe([String(row['id'])]);
+
+      const queued = await requeueOwedOperations(ledger, queue, { olderThanMs: 0 });
+
+      expect(queued).toBeGreaterThanOrEqual(1);
+      expect(await queue.depth()).toBe(queued);
+      await processor.replay(opId);
+    });
+  });
+});
