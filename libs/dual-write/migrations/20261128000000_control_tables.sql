@@ -47,6 +47,8 @@ create index dual_write_ops_open_idx on dual_write_ops (status, created_at) wher
 -- Differences seen between the stores (shadow reads, write results, reconciliation).
 create table dual_write_diffs (
   id bigserial primary key,
+  -- Assigned where the difference is seen, so a diff delivered twice by the queue is stored once.
+  diff_id uuid not null unique,
   api_endpoint text not null,
   entity text not null,
   entity_id text,

@@ -1,5 +1,6 @@
 import { Queue } from 'bullmq';
 import { REPLAY_QUEUE, bullConnection } from '../queues/redis-connection';
+import { withDeadline } from '../queues/with-deadline';
 
 export interface ReplayJobData {
   opId: string;
@@ -13,6 +14,8 @@ export interface ReplayQueueOptions {
   backoffMs?: number;
   /** Default `dw-replay`; tests use their own. */
   queueName?: string;
+  /** Longest an enqueue waits for Redis before the caller falls back to the ledger. Default 1000 ms. */
+  enqueueTimeoutMs?: number;
 }
 
 /**
@@ -23,17 +26,19 @@ export class ReplayQueue {
   readonly attempts: number;
   private readonly queue: Queue<ReplayJobData>;
   private readonly backoffMs: number;
+  private readonly enqueueTimeoutMs: number;
 
   constructor(options: ReplayQueueOptions) {
     this.attempts = options.attempts ?? 8;
     this.backoffMs = options.backoffMs ?? 1_000;
+    this.enqueueTimeoutMs = options.enqueueTimeoutMs ?? 1_000;
     this.queue = new Queue<ReplayJobData>(options.queueName ?? REPLAY_QUEUE, { connection: bullConnection(options.redisUrl, { failFast: true }) });
     // Redis away: add() rejects and the caller leaves the operation to the ledger sweep; no crash here.
     this.queue.on('error', () => undefined);
   }
 
   async enqueue(opId: string): Promise<void> {
-    await this.queue.add(
+    const adding = this.queue.add(
       'replay',
       { opId },
       {
@@ -44,6 +49,7 @@ export class ReplayQueue {
         removeOnFail: true,
       },
     );
+    await withDeadline(adding, this.enqueueTimeoutMs, `queueing replay of ${opId}`);
   }
 
   /** Jobs waiting, delayed (backing off) or running. */
@@ -53,7 +59,7 @@ export class ReplayQueue {
   }
 
   async close(): Promise<void> {
-    await this.queue.close();
+    await withDeadline(this.queue.close(), 2_000, 'closing the replay queue').catch(() => this.queue.disconnect());
   }
 
   /** For tests and operators: drops every job (the ledger still holds the operations). */

@@ -1,0 +1,233 @@
+import { v7 as uuidv7 } from 'uuid';
+import { StoreBreakers } from '../breakers/store-breakers';
+import { budgetsEntity, commentsEntity, postsEntity } from '@dualwrite/example-domain';
+import { ContractViolationError } from '../entity/validate-row';
+import { requeueOwedOperations } from '../replay/ledger-sweep';
+import { ReplayProcessor } from '../replay/replay-processor';
+import { ReplayQueue } from '../replay/replay-queue';
+import { StoreConflictError, StoreUnavailableError } from '../store/store-errors';
+import type { StorePlugin } from '../store/store.types';
+import { EngineTestKit } from './engine-test-kit';
+
+const PHASE_1 = { enableDualWrite: false, enableSupabasePrimary: false };
+const PHASE_2 = { enableDualWrite: true, enableSupabasePrimary: false };
+const PHASE_3 = { enableDualWrite: true, enableSupabasePrimary: true };
+const PHASE_4 = { enableDualWrite: false, enableSupabasePrimary: true };
+
+describe('DualWriteEngine on real stores', () => {
+  const kit = new EngineTestKit();
+
+  beforeAll(() => kit.start());
+  afterAll(() => kit.stop());
+
+  describe('one write per mode', () => {
+    it('phase 1 writes store A only', async () => {
+      await kit.setFlags(PHASE_1);
+      const result = await kit.engine().create({ entity: 'budgets' }, kit.budget(await kit.owner()));
+      const id = String(result.data['id']);
+
+      expect(result).toMatchObject({ mode: 'primary-only', queued: false, stores: [{ store: 'prisma', role: 'primary', status: 'ok' }] });
+      await expect(kit.prisma.get(budgetsEntity, id)).resolves.toEqual(result.data);
+      await expect(kit.supabase.get(budgetsEntity, id)).resolves.toBeNull();
+      await expect(kit.ledger.get(String(result.opId))).resolves.toMatchObject({ status: 'applied' });
+    });
+
+    it('phase 2 writes both stores with one key and returns store A answer', async () => {
+      await kit.setFlags(PHASE_2);
+      const result = await kit.engine().create({ entity: 'budgets' }, kit.budget(await kit.owner()));
+      const id = String(result.data['id']);
+
+      expect(result.mode).toBe('dual-primary-a');
+      expect(result.stores.map((outcome) => [outcome.store, outcome.role, outcome.status])).toEqual([
+        ['prisma', 'primary', 'ok'],
+        ['supabase', 'secondary', 'ok'],
+      ]);
+      await expect(kit.prisma.get(budgetsEntity, id)).resolves.toEqual(result.data);
+      await expect(kit.supabase.get(budgetsEntity, id)).resolves.toEqual(result.data);
+    });
+
+    it('phase 3 writes both stores and returns store B answer', async () => {
+      await kit.setFlags(PHASE_3);
+      const result = await kit.engine().create({ entity: 'budgets' }, kit.budget(await kit.owner()));
+      const id = String(result.data['id']);
+
+      expect(result.mode).toBe('dual-primary-b');
+      expect(result.stores[0]).toMatchObject({ store: 'supabase', role: 'primary', status: 'ok' });
+      await expect(kit.supabase.get(budgetsEntity, id)).resolves.toEqual(result.data);
+      await expect(kit.prisma.get(budgetsEntity, id)).resolves.toEqual(result.data);
+    });
+
+    it('phase 4 writes store B only', async () => {
+      await kit.setFlags(PHASE_4);
+      const result = await kit.engine().create({ entity: 'budgets' }, kit.budget(await kit.owner()));
+      const id = String(result.data['id']);
+
+      expect(result).toMatchObject({ mode: 'secondary-only', stores: [{ store: 'supabase', role: 'primary', status: 'ok' }] });
+      await expect(kit.supabase.get(budgetsEntity, id)).resolves.toEqual(result.data);
+      await expect(kit.prisma.get(budgetsEntity, id)).resolves.toBeNull();
+    });
+  });
+
+  describe('in phase 2', () => {
+    beforeAll(() => kit.setFlags(PHASE_2));
+
+    it('update, then delete, reach both stores', async () => {
+      const engine = kit.engine();
+      const created = await engine.create({ entity: 'budgets' }, kit.budget(await kit.owner()));
+      const id = String(created.data['id']);
+
+      const updated = await engine.update({ entity: 'budgets' }, id, { amount: '75.25', metadata: { tags: ['rent'] } });
+      const onB = await kit.supabase.get(budgetsEntity, id);
+      await engine.delete({ entity: 'budgets' }, id);
+
+      expect(updated.data).toMatchObject({ amount: '75.25', metadata: { tags: ['rent'] } });
+      expect(onB).toEqual(updated.data);
+      await expect(kit.prisma.get(budgetsEntity, id)).resolves.toBeNull();
+      await expect(kit.supabase.get(budgetsEntity, id)).resolves.toBeNull();
+    });
+
+    it('a serial key assigned by store A is written to store B and B sequence stays ahead', async () => {
+      const engine = kit.engine();
+      const ownerId = await kit.owner();
+      const post = await engine.create({ entity: 'posts' }, { authorId: ownerId, title: 'Serial', body: 'keys' });
+
+      const comment = await engine.create({ entity: 'comments' }, { postId: post.data['id'], authorId: ownerId, body: 'first' });
+      const onB = await kit.supabase.get(commentsEntity, Number(comment.data['id']));
+      const nextOnB = await kit.supabase.insert(commentsEntity, { postId: post.data['id'], authorId: ownerId, body: 'B assigns' });
+
+      expect(onB).toEqual(comment.data);
+      expect(Number(nextOnB['id'])).toBeGreaterThan(Number(comment.data['id']));
+      await expect(kit.prisma.get(postsEntity, String(post.data['id']))).resolves.toEqual(post.data);
+    });
+
+    it('a batch lands on both stores as one unit', async () => {
+      const ownerId = await kit.owner();
+      const rows = [kit.budget(ownerId, { id: uuidv7(), name: 'one' }), kit.budget(ownerId, { id: uuidv7(), name: 'two' })];
+
+      const result = await kit.engine().batch({ entity: 'budgets' }, rows);
+
+      const ids = rows.map((row) => String(row['id']));
+      expect(result.data).toEqual({ count: 2 });
+      await expect(kit.prisma.findManyByIds(budgetsEntity, ids)).resolves.toHaveLength(2);
+      await expect(kit.supabase.findManyByIds(budgetsEntity, ids)).resolves.toHaveLength(2);
+    });
+
+    it('an invalid payload is refused naming the field, and nothing is written anywhere', async () => {
+      const id = uuidv7();
+      const opsBefore = await kit.ledger.countByStatus();
+
+      const attempt = kit.engine().create({ entity: 'budgets' }, kit.budget(await kit.owner(), { id, amount: 'twelve', currency: 'euro' }));
+
+      await expect(attempt).rejects.toBeInstanceOf(ContractViolationError);
+      await expect(attempt).rejects.toThrow(/amount: .*decimal.*currency: .*ISO currency/);
+      await expect(kit.prisma.get(budgetsEntity, id)).resolves.toBeNull();
+      await expect(kit.supabase.get(budgetsEntity, id)).resolves.toBeNull();
+      expect(await kit.ledger.countByStatus()).toEqual(opsBefore);
+    });
+
+    it('a retried opId is applied once and answers with the first result', async () => {
+      const engine = kit.engine();
+      const opId = uuidv7();
+      const row = kit.budget(await kit.owner(), { id: uuidv7() });
+
+      const first = await engine.create({ entity: 'budgets', opId }, row);
+      const retry = await engine.create({ entity: 'budgets', opId }, row);
+
+      expect(JSON.parse(JSON.stringify(retry.data))).toEqual(JSON.parse(JSON.stringify(first.data)));
+      expect(retry.warnings[0]).toContain('already applied');
+      await expect(kit.supabase.findManyByIds(budgetsEntity, [String(row['id'])])).resolves.toHaveLength(1);
+    });
+
+    it('store B down: the user gets store A answer, the write is queued, and a replay makes B whole once', async () => {
+      const engine = kit.engine({ b: kit.unreachableSupabase() });
+      const result = await engine.create({ entity: 'budgets' }, kit.budget(await kit.owner()));
+      const id = String(result.data['id']);
+
+      expect(result.queued).toBe(true);
+      expect(result.stores[1]).toMatchObject({ store: 'supabase', status: 'failed' });
+      await expect(kit.ledger.get(String(result.opId))).resolves.toMatchObject({ status: 'secondary_pending' });
+      expect(await kit.replayQueue.depth()).toBeGreaterThanOrEqual(1);
+
+      const stores = new Map<string, StorePlugin>([['prisma', kit.prisma], ['supabase', kit.supabase]]);
+      const processor = new ReplayProcessor({ ledger: kit.ledger, entities: kit.entities, stores, maxAttempts: 3 });
+      await processor.replay(String(result.opId));
+      await processor.replay(String(result.opId));
+
+      await expect(kit.supabase.findManyByIds(budgetsEntity, [id])).resolves.toEqual([result.data]);
+      await expect(kit.ledger.get(String(result.opId))).resolves.toMatchObject({ status: 'applied' });
+    });
+
+    it('Redis down while store B fails: the ledger keeps the write and the sweep queues it later', async () => {
+      const deadRedisQueue = new ReplayQueue({ redisUrl: 'redis://127.0.0.1:1', queueName: kit.replayQueueName });
+      const engine = kit.engine({ b: kit.unreachableSupabase(), replayQueue: deadRedisQueue });
+      try {
+        const result = await engine.create({ entity: 'budgets' }, kit.budget(await kit.owner()));
+
+        expect(result.queued).toBe(true);
+        expect(result.warnings.join(' ')).toContain('kept in the ledger only');
+        await expect(kit.ledger.get(String(result.opId))).resolves.toMatchObject({ status: 'secondary_pending' });
+
+        await kit.replayQueue.obliterate();
+        const queued = await requeueOwedOperations(kit.ledger, kit.replayQueue, { olderThanMs: 0, limit: 10_000 });
+        expect(queued).toBeGreaterThanOrEqual(1);
+      } finally {
+        await deadRedisQueue.close();
+      }
+    });
+
+    it('store A rejects the write: the error reaches the user and store B keeps nothing of it (it mirrors A)', async () => {
+      const engine = kit.engine();
+      const ownerId = await kit.owner();
+      const taken = await kit.prisma.insert(budgetsEntity, kit.budget(ownerId, { id: uuidv7(), name: 'only on A' }));
+      const id = String(taken['id']);
+
+      const attempt = engine.create({ entity: 'budgets' }, kit.budget(ownerId, { id, name: 'duplicate' }));
+
+      await expect(attempt).rejects.toBeInstanceOf(StoreConflictError);
+      await expect(kit.supabase.get(budgetsEntity, id)).resolves.toEqual(taken);
+      await expect(kit.prisma.get(budgetsEntity, id)).resolves.toEqual(taken);
+      const diffs = await kit.until(async () => {
+        const found = (await kit.queuedDiffs()).filter((diff) => diff.entityId === id);
+        return found.length ? found : undefined;
+      });
+      expect(diffs[0]).toMatchObject({ severity: 'error', entity: 'budgets', operation: 'create' });
+    });
+
+    it('a shadow read that differs on store B is queued as a diff with its severity', async () => {
+      const engine = kit.engine();
+      const created = await engine.create({ entity: 'budgets' }, kit.budget(await kit.owner()));
+      const id = String(created.data['id']);
+      await kit.supabase.update(budgetsEntity, id, { amount: '999.99' });
+
+      const read = await engine.find('budgets', id, 'GET /api/budgets/:id');
+
+      expect(read.data).toEqual(created.data);
+      const diff = await kit.until(async () => (await kit.queuedDiffs()).find((queued) => queued.entityId === id && queued.operation === 'read'));
+      expect(diff).toMatchObject({ severity: 'error', apiEndpoint: 'GET /api/budgets/:id', primaryStore: 'prisma', secondaryStore: 'supabase' });
+      expect(diff.differences).toEqual([expect.objectContaining({ field: 'amount', primary: '120.5', secondary: '999.99' })]);
+    });
+
+    it('with store A unavailable, reads fall back to store B and say so', async () => {
+      const created = await kit.engine().create({ entity: 'budgets' }, kit.budget(await kit.owner()));
+      const breakers = new StoreBreakers({ stores: ['prisma', 'supabase'] });
+      const engine = kit.engine({ breakers });
+      breakers.isolate('prisma');
+
+      const read = await engine.find('budgets', String(created.data['id']));
+
+      expect(read).toMatchObject({ degraded: true, data: created.data });
+      expect(read.warnings[0]).toContain('answered from supabase');
+    });
+
+    it('with both stores unavailable, a read fails as unavailable naming both', async () => {
+      const breakers = new StoreBreakers({ stores: ['prisma', 'supabase'] });
+      const engine = kit.engine({ b: kit.unreachableSupabase(), breakers });
+      breakers.isolate('prisma');
+
+      const attempt = engine.find('budgets', uuidv7());
+
+      await expect(attempt).rejects.toBeInstanceOf(StoreUnavailableError);
+      await expect(attempt).rejects.toThrow('both stores are unavailable');
+    });
+  });
+});

@@ -1,0 +1,420 @@
+import { v7 as uuidv7 } from 'uuid';
+import type { StoreBreakers } from '../breakers/store-breakers';
+import { compareResults } from '../compare/compare-results';
+import { classifyDiffSeverity, type DiffSeverityRules } from '../compare/diff-severity';
+import type { DiffPolicy } from '../compare/diff-policy';
+import type { DiffSink } from '../diffs/diff-record';
+import type { EntityRegistry } from '../entity/entity-registry';
+import type { EntityDefinition, Row, RowKey } from '../entity/entity.types';
+import { ContractViolationError, validateRow } from '../entity/validate-row';
+import type { FlagService } from '../flags/flag-service';
+import type { DualWriteMode } from '../flags/dual-write-mode';
+import type { OperationLedger, WriteOperation } from '../ledger/operation-ledger';
+import type { ReplayQueue } from '../replay/replay-queue';
+import { copyRowsByKey } from '../replay/secondary-sync';
+import { primaryKeyOf } from '../store/canonical-row';
+import { StoreUnavailableError, isStoreError } from '../store/store-errors';
+import type { StorePlugin } from '../store/store.types';
+import type { DualWriteResult, StoreOutcome, StoreRole } from './dual-write-result';
+import { describeError, timed, type Timed } from './timed';
+import { stampTimestamps } from './write-timestamps';
+
+export interface DualWriteEngineOptions {
+  /** Store A (the store being left) and store B (the store being moved to; absent = degraded, A only). */
+  stores: { a: StorePlugin; b: StorePlugin | null };
+  entities: EntityRegistry;
+  flags: FlagService;
+  ledger: OperationLedger;
+  replayQueue: ReplayQueue;
+  breakers: StoreBreakers;
+  diffs: DiffSink;
+  diffPolicy: DiffPolicy;
+  severityRules?: DiffSeverityRules;
+  /** Longest the caller waits for the secondary. Default 2000 ms. */
+  secondaryTimeoutMs?: number;
+  /** Share of reads shadowed on the secondary in dual modes, 0..1. Default 1. */
+  shadowReadRate?: number;
+  /** Read from the secondary when the primary is unavailable (result flagged degraded). Default true. */
+  readFallbackToSecondary?: boolean;
+  random?: () => number;
+  onWarning?: (message: string) => void;
+}
+
+export interface WriteRequest {
+  entity: string;
+  /** Idempotency key; a retry with the same opId returns the first answer. Generated when absent. */
+  opId?: string;
+  /** Names the caller in diffs and stats, e.g. `POST /api/budgets`. */
+  endpoint?: string;
+}
+
+export class PrimaryKeyRequiredError extends ContractViolationError {}
+
+interface Plan {
+  entity: EntityDefinition;
+  mode: DualWriteMode;
+  primary: StorePlugin;
+  secondary: StorePlugin | null;
+  opId: string;
+  endpoint: string;
+}
+
+/** What one store is asked to do for an operation. */
+type StoreCall = (store: StorePlugin) => Promise<unknown>;
+
+/**
+ * The dual-write core: routes each write to the primary (and in dual modes to the secondary in parallel),
+ * returns the primary's answer, keeps the ledger, queues what the secondary still owes, compares results.
+ */
+export class DualWriteEngine {
+  private readonly secondaryTimeoutMs: number;
+  private readonly shadowReadRate: number;
+  private readonly random: () => number;
+
+  constructor(private readonly options: DualWriteEngineOptions) {
+    this.secondaryTimeoutMs = options.secondaryTimeoutMs ?? 2_000;
+    this.shadowReadRate = options.shadowReadRate ?? 1;
+    this.random = options.random ?? Math.random;
+  }
+
+  // ---- writes ------------------------------------------------------------------------------
+
+  async create(request: WriteRequest, payload: unknown): Promise<DualWriteResult<Row>> {
+    const entity = this.options.entities.get(request.entity);
+    const row = stampTimestamps(entity, asObject(entity, payload), 'create');
+    if (entity.keyStrategy === 'uuid' && row[entity.primaryKey] === undefined) row[entity.primaryKey] = uuidv7();
+    const valid = validateRow(entity, row, 'full');
+    const key = primaryKeyOf(entity, valid);
+    return this.write(request, 'create', key === undefined ? [] : [key], valid, (store) => store.insert(entity, valid), {
+      serialCreate: key === undefined,
+    });
+  }
+
+  async update(request: WriteRequest, key: RowKey, patch: unknown): Promise<DualWriteResult<Row>> {
+    const entity = this.options.entities.get(request.entity);
+    const valid = stampTimestamps(entity, validateRow(entity, patch, 'partial'), 'change');
+    return this.write(request, 'update', [key], valid, (store) => store.update(entity, key, valid));
+  }
+
+  async upsert(request: WriteRequest, payload: unknown): Promise<DualWriteResult<Row>> {
+    const entity = this.options.entities.get(request.entity);
+    const valid = stampTimestamps(entity, validateRow(entity, payload, 'full'), 'change');
+    const key = primaryKeyOf(entity, valid);
+    if (key === undefined) throw new PrimaryKeyRequiredError(entity.name, [{ path: entity.primaryKey, message: 'is required for an upsert' }]);
+    return this.write(request, 'upsert', [key], valid, (store) => store.upsert(entity, valid));
+  }
+
+  async delete(request: WriteRequest, key: RowKey): Promise<DualWriteResult<Row>> {
+    return this.write(request, 'delete', [key], { [this.options.entities.get(request.entity).primaryKey]: key }, (store) =>
+      store.delete(this.options.entities.get(request.entity), key),
+    );
+  }
+
+  /** Upserts many rows as one unit on each store: all of them or none. Every row needs its key. */
+  async batch(request: WriteRequest, payloads: unknown[]): Promise<DualWriteResult<{ count: number }>> {
+    const entity = this.options.entities.get(request.entity);
+    if (!Array.isArray(payloads) || payloads.length === 0) {
+      throw new ContractViolationError(entity.name, [{ path: '', message: 'a batch needs a non-empty list of rows' }]);
+    }
+    const rows = payloads.map((payload, index) => {
+      const row = stampTimestamps(entity, asObject(entity, payload), 'change');
+      if (entity.keyStrategy === 'uuid' && row[entity.primaryKey] === undefined) row[entity.primaryKey] = uuidv7();
+      try {
+        return validateRow(entity, row, 'full');
+      } catch (error) {
+        if (!(error instanceof ContractViolationError)) throw error;
+        throw new ContractViolationError(entity.name, error.issues.map((issue) => ({ ...issue, path: `[${index}].${issue.path}` })));
+      }
+    });
+    const keys = rows.map((row, index) => {
+      const key = primaryKeyOf(entity, row);
+      if (key === undefined) throw new PrimaryKeyRequiredError(entity.name, [{ path: `[${index}].${entity.primaryKey}`, message: 'is required in a batch' }]);
+      return key;
+    });
+    const result = await this.write(request, 'batch', keys, rows, async (store) => ({ count: await store.batchUpsert(entity, rows) }));
+    return result as DualWriteResult<{ count: number }>;
+  }
+
+  // ---- reads -------------------------------------------------------------------------------
+
+  async find(entityName: string, key: RowKey, endpoint = `find ${entityName}`): Promise<DualWriteResult<Row | null>> {
+    const entity = this.options.entities.get(entityName);
+    return this.read(entity, endpoint, key, (store) => store.get(entity, key));
+  }
+
+  async findMany(entityName: string, keys: RowKey[], endpoint = `findMany ${entityName}`): Promise<DualWriteResult<Row[]>> {
+    const entity = this.options.entities.get(entityName);
+    return this.read(entity, endpoint, keys.length === 1 ? keys[0] ?? null : null, (store) => store.findManyByIds(entity, keys));
+  }
+
+  // -------------------------------------------------------------------------------------------
+
+  private async plan(entity: EntityDefinition, request: { opId?: string; endpoint?: string }, fallbackEndpoint: string): Promise<Plan> {
+    const { mode } = await this.options.flags.current();
+    const { a, b } = this.options.stores;
+    if (mode.primary === 'b' && !b) {
+      throw new StoreUnavailableError('supabase', `the flags make store B primary (${mode.name}) but store B is not configured`, 'NOT_CONFIGURED');
+    }
+    const primary = mode.primary === 'a' ? a : (b as StorePlugin);
+    const secondary = mode.dual ? (mode.primary === 'a' ? b : a) : null;
+    return { entity, mode, primary, secondary, opId: request.opId ?? uuidv7(), endpoint: request.endpoint ?? fallbackEndpoint };
+  }
+
+  private async write(
+    request: WriteRequest,
+    operation: WriteOperation,
+    keys: RowKey[],
+    payload: unknown,
+    call: StoreCall,
+    options: { serialCreate?: boolean } = {},
+  ): Promise<DualWriteResult<Row>> {
+    const entity = this.options.entities.get(request.entity);
+    const plan = await this.plan(entity, request, `${operation} ${entity.name}`);
+    const claim = await this.options.ledger.claim({
+      opId: plan.opId,
+      entity: entity.name,
+      operation,
+      entityIds: keys.map(String),
+      payload,
+      primaryStore: plan.primary.name,
+      secondaryStore: plan.secondary?.name ?? null,
+    });
+    if (!claim.created) return this.replayedAnswer(plan, claim.record.status, claim.record.result, claim.record.lastError);
+
+    if (!plan.secondary) return this.writePrimaryOnly(plan, call);
+    if (options.serialCreate) return this.writeSerialCreate(plan, call);
+    return this.writeBoth(plan, operation, keys, call);
+  }
+
+  private async writePrimaryOnly(plan: Plan, call: StoreCall): Promise<DualWriteResult<Row>> {
+    const primary = await this.callStore(plan.primary, call);
+    if (!primary.ok) {
+      await this.options.ledger.markPrimaryFailed(plan.opId, primary.error);
+      throw primary.error;
+    }
+    await this.options.ledger.markApplied(plan.opId, primary.value);
+    return this.result(plan, primary.value as Row, [this.outcome(plan.primary, 'primary', primary)], false, []);
+  }
+
+  /** Both stores at once; the caller waits for the primary and at most `secondaryTimeoutMs` for the secondary. */
+  private async writeBoth(plan: Plan, operation: WriteOperation, keys: RowKey[], call: StoreCall): Promise<DualWriteResult<Row>> {
+    const secondaryStore = plan.secondary as StorePlugin;
+    const secondaryWork = this.callStore(secondaryStore, call);
+    const [primary, secondary] = await Promise.all([
+      this.callStore(plan.primary, call),
+      timed(() => secondaryWork.then((settled) => (settled.ok ? settled.value : Promise.reject(settled.error))), this.secondaryTimeoutMs),
+    ]);
+    const outcomes = [this.outcome(plan.primary, 'primary', primary), this.outcome(secondaryStore, 'secondary', secondary)];
+
+    if (!primary.ok) {
+      // The secondary must not keep what the primary rejected: make it hold what the primary holds.
+      await this.compensate(plan, keys, operation, primary.error, secondaryWork, outcomes);
+      throw primary.error;
+    }
+    if (!secondary.ok) {
+      const warnings = [`${secondaryStore.name} ${secondary.timedOut ? 'did not answer in time' : 'failed'}: ${describeError(secondary.error)}; queued for replay`];
+      await this.owe(plan, primary.value, secondary.error, warnings);
+      return this.result(plan, primary.value as Row, outcomes, true, warnings);
+    }
+    await this.options.ledger.markApplied(plan.opId, primary.value);
+    void this.compare(plan, operation, keys, primary, secondary);
+    return this.result(plan, primary.value as Row, outcomes, false, []);
+  }
+
+  /** A database-assigned key: the primary first, then the secondary with the primary's row and key. */
+  private async writeSerialCreate(plan: Plan, call: StoreCall): Promise<DualWriteResult<Row>> {
+    const { entity } = plan;
+    const secondaryStore = plan.secondary as StorePlugin;
+    const primary = await this.callStore(plan.primary, call);
+    if (!primary.ok) {
+      await this.options.ledger.markPrimaryFailed(plan.opId, primary.error);
+      throw primary.error;
+    }
+    const row = primary.value as Row;
+    const key = primaryKeyOf(entity, row) as RowKey;
+    await this.options.ledger.setEntityIds(plan.opId, [String(key)]);
+    const secondary = await timed(
+      () => this.guarded(secondaryStore, async () => {
+        const written = await secondaryStore.upsert(entity, row);
+        await secondaryStore.keepSequenceAbove?.(entity, Number(key));
+        return written;
+      }),
+      this.secondaryTimeoutMs,
+    );
+    const outcomes = [this.outcome(plan.primary, 'primary', primary), this.outcome(secondaryStore, 'secondary', secondary)];
+    if (!secondary.ok) {
+      const warnings = [`${secondaryStore.name} failed: ${describeError(secondary.error)}; queued for replay`];
+      await this.owe(plan, row, secondary.error, warnings);
+      return this.result(plan, row, outcomes, true, warnings);
+    }
+    await this.options.ledger.markApplied(plan.opId, row);
+    void this.compare(plan, 'create', [key], primary, secondary);
+    return this.result(plan, row, outcomes, false, []);
+  }
+
+  private async compensate(
+    plan: Plan,
+    keys: RowKey[],
+    operation: WriteOperation,
+    primaryError: unknown,
+    secondaryWork: Promise<Timed<unknown>>,
+    outcomes: StoreOutcome[],
+  ): Promise<void> {
+    const secondaryStore = plan.secondary as StorePlugin;
+    const settled = await secondaryWork;
+    if (!settled.ok) {
+      await this.options.ledger.markPrimaryFailed(plan.opId, primaryError);
+      return;
+    }
+    try {
+      await copyRowsByKey(plan.entity, keys, plan.primary, secondaryStore);
+      const secondaryOutcome = outcomes.find((outcome) => outcome.role === 'secondary');
+      if (secondaryOutcome) secondaryOutcome.status = 'compensated';
+      await this.options.ledger.markPrimaryFailed(plan.opId, primaryError);
+    } catch (error) {
+      // Could not undo it now: the replay makes the secondary match the primary later.
+      await this.owe(plan, null, error, []);
+    }
+    await this.recordDiff(plan, operation, keys.length === 1 ? keys[0] ?? null : null, 'error', [
+      { path: '$', kind: 'changed', primary: `rejected: ${describeError(primaryError)}`, secondary: 'accepted (compensated)' },
+    ], null, settled.latencyMs);
+  }
+
+  /** Records that the secondary owes this write and queues its replay; the ledger keeps it if Redis is away. */
+  private async owe(plan: Plan, primaryResult: unknown, reason: unknown, warnings: string[]): Promise<void> {
+    await this.options.ledger.markSecondaryPending(plan.opId, primaryResult, reason);
+    try {
+      await this.options.replayQueue.enqueue(plan.opId);
+    } catch (error) {
+      const message = `replay of ${plan.opId} kept in the ledger only (queue unreachable: ${describeError(error)}); the worker's ledger sweep will queue it`;
+      warnings.push(message);
+      this.options.onWarning?.(message);
+    }
+  }
+
+  private async read<T>(entity: EntityDefinition, endpoint: string, entityId: RowKey | null, call: (store: StorePlugin) => Promise<T>): Promise<DualWriteResult<T>> {
+    const plan = await this.plan(entity, { endpoint }, endpoint);
+    const primary = await this.callStore(plan.primary, call);
+    if (primary.ok) {
+      if (plan.secondary && this.random() < this.shadowReadRate) void this.shadowRead(plan, entityId, primary, call);
+      return this.result(plan, primary.value, [this.outcome(plan.primary, 'primary', primary)], false, []);
+    }
+    const fallbackAllowed = (this.options.readFallbackToSecondary ?? true) && plan.secondary && isUnavailable(primary.error);
+    if (!fallbackAllowed || !plan.secondary) throw primary.error;
+    const secondary = await this.callStore(plan.secondary, call);
+    const outcomes = [this.outcome(plan.primary, 'primary', primary), this.outcome(plan.secondary, 'secondary', secondary)];
+    if (!secondary.ok) throw bothDown(plan, primary.error, secondary.error);
+    const warning = `${plan.primary.name} unavailable (${describeError(primary.error)}); answered from ${plan.secondary.name}`;
+    return { ...this.result(plan, secondary.value, outcomes, false, [warning]), degraded: true };
+  }
+
+  private async shadowRead<T>(plan: Plan, entityId: RowKey | null, primary: Timed<T> & { ok: true }, call: (store: StorePlugin) => Promise<T>): Promise<void> {
+    const secondary = await this.callStore(plan.secondary as StorePlugin, call);
+    if (!secondary.ok) return;
+    await this.compareAndRecord(plan, 'read', entityId, primary, secondary);
+  }
+
+  private async compare(plan: Plan, operation: WriteOperation, keys: RowKey[], primary: Timed<unknown>, secondary: Timed<unknown>): Promise<void> {
+    if (!primary.ok || !secondary.ok) return;
+    if (operation === 'batch') return; // a count says nothing row by row; reconciliation compares batches
+    await this.compareAndRecord(plan, operation, keys[0] ?? null, primary, secondary);
+  }
+
+  private async compareAndRecord(plan: Plan, operation: string, entityId: RowKey | null, primary: Timed<unknown> & { ok: true }, secondary: Timed<unknown> & { ok: true }): Promise<void> {
+    try {
+      const comparison = compareResults(plan.entity, primary.value as Row | Row[] | null, secondary.value as Row | Row[] | null);
+      const severity = classifyDiffSeverity(comparison.differences, plan.entity, this.options.severityRules);
+      if (!this.options.diffPolicy.shouldRecord(comparison, severity)) return;
+      await this.recordDiff(plan, operation, entityId, severity, comparison.differences, primary.latencyMs, secondary.latencyMs);
+    } catch (error) {
+      this.options.onWarning?.(`comparison of ${plan.entity.name} ${String(entityId)} failed: ${describeError(error)}`);
+    }
+  }
+
+  private async recordDiff(
+    plan: Plan,
+    operation: string,
+    entityId: RowKey | null,
+    severity: 'info' | 'warning' | 'error',
+    differences: Parameters<DiffSink['record']>[0]['differences'],
+    primaryLatencyMs: number | null,
+    secondaryLatencyMs: number | null,
+  ): Promise<void> {
+    try {
+      await this.options.diffs.record({
+        diffId: uuidv7(),
+        apiEndpoint: plan.endpoint,
+        entity: plan.entity.name,
+        entityId: entityId === null ? null : String(entityId),
+        operation,
+        severity,
+        differences,
+        primaryStore: plan.primary.name,
+        secondaryStore: (plan.secondary as StorePlugin).name,
+        primaryLatencyMs,
+        secondaryLatencyMs,
+        seenAt: new Date().toISOString(),
+      });
+    } catch (error) {
+      this.options.onWarning?.(`a ${severity} diff of ${plan.entity.name} ${String(entityId)} could not be queued: ${describeError(error)}`);
+    }
+  }
+
+  private replayedAnswer(plan: Plan, status: string, result: unknown, lastError: string | null): DualWriteResult<Row> {
+    if (status === 'applied' || status === 'secondary_pending' || status === 'dead') {
+      return this.result(plan, result as Row, [], status !== 'applied', [`operation ${plan.opId} was already applied; returning its first answer`]);
+    }
+    if (status === 'primary_failed') {
+      throw new ContractViolationError(plan.entity.name, [{ path: 'opId', message: `operation ${plan.opId} was rejected before: ${lastError ?? 'unknown error'}` }]);
+    }
+    throw new StoreUnavailableError(plan.primary.name, `operation ${plan.opId} is still in progress; retry shortly`, 'IN_PROGRESS');
+  }
+
+  private guarded<T>(store: StorePlugin, call: () => Promise<T>): Promise<T> {
+    return this.options.breakers.execute(store.name, () => call());
+  }
+
+  private callStore<T>(store: StorePlugin, call: (store: StorePlugin) => Promise<T>): Promise<Timed<T>> {
+    return timed(() => this.guarded(store, () => call(store)));
+  }
+
+  private outcome(store: StorePlugin, role: StoreRole, result: Timed<unknown>): StoreOutcome {
+    if (result.ok) return { store: store.name, role, status: 'ok', latencyMs: result.latencyMs };
+    const skipped = isBreakerOpen(result.error);
+    return {
+      store: store.name,
+      role,
+      status: result.timedOut ? 'timeout' : skipped ? 'skipped' : 'failed',
+      latencyMs: skipped ? null : result.latencyMs,
+      error: describeError(result.error),
+    };
+  }
+
+  private result<T>(plan: Plan, data: T, stores: StoreOutcome[], queued: boolean, warnings: string[]): DualWriteResult<T> {
+    return { data, mode: plan.mode.name, opId: plan.opId, stores, queued, degraded: false, warnings };
+  }
+}
+
+function asObject(entity: EntityDefinition, payload: unknown): Row {
+  if (typeof payload !== 'object' || payload === null || Array.isArray(payload)) {
+    throw new ContractViolationError(entity.name, [{ path: '', message: 'must be a JSON object' }]);
+  }
+  return payload as Row;
+}
+
+function isUnavailable(error: unknown): boolean {
+  return isStoreError(error) ? error.kind === 'unavailable' : true;
+}
+
+function isBreakerOpen(error: unknown): boolean {
+  return error instanceof Error && error.name === 'BreakerOpenError';
+}
+
+/** Both stores unavailable: one error the API turns into 503 with Retry-After. */
+function bothDown(plan: Plan, primaryError: unknown, secondaryError: unknown): StoreUnavailableError {
+  return new StoreUnavailableError(
+    `${plan.primary.name}+${(plan.secondary as StorePlugin).name}`,
+    `both stores are unavailable: ${describeError(primaryError)}; ${describeError(secondaryError)}`,
+    'BOTH_DOWN',
+  );
+}

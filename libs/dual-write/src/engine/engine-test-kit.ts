@@ -1,0 +1,130 @@
+import { Queue } from 'bullmq';
+import { Pool } from 'pg';
+import { v7 as uuidv7 } from 'uuid';
+import { createPrismaClient, exampleEntities, usersEntity } from '@dualwrite/example-domain';
+import { StoreBreakers } from '../breakers/store-breakers';
+import { DiffPolicy } from '../compare/diff-policy';
+import type { DiffRecord } from '../diffs/diff-record';
+import { DiffQueue } from '../diffs/diff-queue';
+import { EntityRegistry } from '../entity/entity-registry';
+import type { Row } from '../entity/entity.types';
+import type { DualWriteFlags } from '../flags/dual-write-mode';
+import { FlagRepository, type FlagState } from '../flags/flag-repository';
+import { FlagService } from '../flags/flag-service';
+import { OperationLedger } from '../ledger/operation-ledger';
+import { ReplayQueue } from '../replay/replay-queue';
+import { bullConnection } from '../queues/redis-connection';
+import { PrismaStore } from '../store/prisma-store';
+import { SupabaseStore } from '../store/supabase-store';
+import { supabaseTestSettings, unreachableSupabase } from '../store/supabase-test-env';
+import type { StorePlugin } from '../store/store.types';
+import { DualWriteEngine, type DualWriteEngineOptions } from './dual-write-engine';
+
+const controlUrl = process.env['PRIMARY_DATABASE_URL'] ?? 'postgresql://postgres@127.0.0.1:5432/dw_primary';
+const redisUrl = process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379';
+
+/**
+ * Real parts for engine scenarios: Prisma on dw_primary, supabase-js on supabase-local, the control tables,
+ * BullMQ queues under names of this run only. Restores the flags it found.
+ */
+export class EngineTestKit {
+  readonly pool = new Pool({ connectionString: controlUrl, max: 4 });
+  readonly entities = new EntityRegistry(exampleEntities);
+  readonly ledger = new OperationLedger(this.pool);
+  readonly flagRepository = new FlagRepository(this.pool);
+  readonly flags = new FlagService(this.flagRepository, { redisUrl, cacheTtlMs: 0 });
+  readonly prisma = new PrismaStore(createPrismaClient(controlUrl), { ownsClient: true });
+  readonly supabase = new SupabaseStore(supabaseTestSettings());
+  readonly runId = uuidv7();
+  readonly replayQueueName = `dw-replay-test-${this.runId}`;
+  readonly diffQueueName = `dw-diffs-test-${this.runId}`;
+  readonly replayQueue = new ReplayQueue({ redisUrl, queueName: this.replayQueueName });
+  readonly diffQueue = new DiffQueue({ redisUrl, queueName: this.diffQueueName });
+  private readonly closables: { close(): Promise<void> }[] = [];
+  private readonly userIds: string[] = [];
+  private originalFlags: FlagState | null = null;
+
+  async start(): Promise<void> {
+    await this.flags.start();
+    this.originalFlags = await this.flagRepository.read();
+  }
+
+  async stop(): Promise<void> {
+    for (const id of this.userIds) {
+      for (const store of [this.prisma, this.supabase]) await store.delete(usersEntity, id).catch(() => undefined);
+    }
+    if (this.originalFlags) await this.setFlags(this.originalFlags);
+    await this.replayQueue.obliterate();
+    await this.diffQueue.obliterate();
+    for (const closable of [...this.closables, this.replayQueue, this.diffQueue, this.flags, this.prisma, this.supabase]) {
+      await closable.close();
+    }
+    await this.pool.end();
+  }
+
+  async setFlags(flags: DualWriteFlags): Promise<void> {
+    await this.flagRepository.change({
+      next: { enableDualWrite: flags.enableDualWrite, enableSupabasePrimary: flags.enableSupabasePrimary },
+      changedBy: 'engine scenario',
+      source: 'cli',
+      reason: 'scenario test',
+    });
+  }
+
+  /** A Supabase store whose API and database ports are closed. */
+  unreachableSupabase(): SupabaseStore {
+    const store = new SupabaseStore({ ...supabaseTestSettings(), ...unreachableSupabase, requestTimeoutMs: 1_000 });
+    this.closables.push(store);
+    return store;
+  }
+
+  engine(overrides: Partial<DualWriteEngineOptions> & { b?: StorePlugin | null; a?: StorePlugin } = {}): DualWriteEngine {
+    const { a, b, ...rest } = overrides;
+    return new DualWriteEngine({
+      stores: { a: a ?? this.prisma, b: b === undefined ? this.supabase : b },
+      entities: this.entities,
+      flags: this.flags,
+      ledger: this.ledger,
+      replayQueue: this.replayQueue,
+      breakers: new StoreBreakers({ stores: ['prisma', 'supabase'] }),
+      diffs: this.diffQueue,
+      diffPolicy: new DiffPolicy(),
+      secondaryTimeoutMs: 3_000,
+      ...rest,
+    });
+  }
+
+  /** A user on both stores, owner of the rows a scenario writes; removed (with its rows) afterwards. */
+  async owner(): Promise<string> {
+    const id = uuidv7();
+    this.userIds.push(id);
+    const user = await this.prisma.insert(usersEntity, { id, email: `${id}@engine.test`, displayName: 'Engine' });
+    await this.supabase.insert(usersEntity, user);
+    return id;
+  }
+
+  budget(ownerId: string, overrides: Row = {}): Row {
+    return { ownerId, name: 'Groceries', amount: '120.50', currency: 'EUR', metadata: { tags: ['food'] }, ...overrides };
+  }
+
+  async queuedDiffs(): Promise<DiffRecord[]> {
+    const queue = new Queue<DiffRecord>(this.diffQueueName, { connection: bullConnection(redisUrl) });
+    try {
+      const jobs = await queue.getJobs(['waiting', 'delayed', 'prioritized']);
+      return jobs.map((job) => job.data);
+    } finally {
+      await queue.close();
+    }
+  }
+
+  /** Waits for fire-and-forget work (shadow reads, comparisons) to settle. */
+  async until<T>(probe: () => Promise<T | undefined>, timeoutMs = 5_000): Promise<T> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const value = await probe();
+      if (value !== undefined) return value;
+      if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  }
+}
