@@ -5,6 +5,7 @@ import {
   PrismaStore,
   SupabaseStore,
   checksumOfRows,
+  copyRowsByKey,
   loadEnvFiles,
   loadPlatformConfigOrExit,
   type EntityDefinition,
@@ -106,8 +107,8 @@ async function copyAndCompare(storeA: StorePlugin, storeB: StorePlugin, written:
   const entities: EntityDefinition[] = [usersEntity, budgetsEntity, postsEntity, commentsEntity];
   for (const entity of entities) {
     const ids = (written[entity.name] ?? []).map((row) => row[entity.primaryKey] as string | number);
+    await copyRowsByKey(entity, ids, storeA, storeB);
     const fromA = await storeA.findManyByIds(entity, ids);
-    for (const row of fromA) await storeB.upsert(entity, row);
     const fromB = await storeB.findManyByIds(entity, ids);
     const same = fromA.length === ids.length && checksumOfRows(entity, fromA).checksum === checksumOfRows(entity, fromB).checksum;
     say(`  ${entity.name.padEnd(9)} ${storeA.name}: ${fromA.length} row(s)  ${storeB.name}: ${fromB.length} row(s)  ${same ? 'identical' : 'DIFFERENT'}`);
