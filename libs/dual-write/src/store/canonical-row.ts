@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { EntityDefinition, FieldType, Row, RowKey } from '../entity/entity.types';
 import type { RangeChecksum } from './store.types';
+import { StoreInvalidError } from './store-errors';
 
 /**
  * The canonical row shape every store returns, and the canonical row *text* the range checksums hash.
@@ -223,4 +224,13 @@ export function checksumOfRows(entity: EntityDefinition, rowsInKeyOrder: Iterabl
   const accumulator = new RangeChecksumAccumulator(entity);
   for (const row of rowsInKeyOrder) accumulator.add(row);
   return accumulator.result();
+}
+
+/** An update's patch without its primary key; a patch that would change the key is refused. */
+export function patchWithoutKey(store: string, entity: EntityDefinition, id: RowKey, patch: Row): Row {
+  const { [entity.primaryKey]: key, ...rest } = patch;
+  if (key !== undefined && key !== id) {
+    throw new StoreInvalidError(store, `update of ${entity.name} ${id} cannot change the primary key to ${String(key)}`);
+  }
+  return rest;
 }

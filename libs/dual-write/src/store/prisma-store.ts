@@ -1,5 +1,5 @@
 import type { EntityDefinition, Row, RowKey } from '../entity/entity.types';
-import { primaryKeyOf, toCanonicalRow } from './canonical-row';
+import { patchWithoutKey, primaryKeyOf, toCanonicalRow } from './canonical-row';
 import { toStoreErrorFromPrisma } from './prisma-errors';
 import { buildKeepSequenceAboveSql, buildRangeChecksumSql, buildRangeCountSql, readCount, readRangeChecksumRow } from './sql-checksum';
 import { StoreInvalidError } from './store-errors';
@@ -81,7 +81,7 @@ export class PrismaStore implements StorePlugin {
 
   async update(entity: EntityDefinition, id: RowKey, patch: Row): Promise<Row> {
     return this.run(async () => {
-      const data = this.toData(entity, this.withoutKey(entity, id, patch));
+      const data = this.toData(entity, patchWithoutKey(this.name, entity, id, patch));
       const updated = await this.delegate(this.client, entity).update({ where: this.keyWhere(entity, id), data });
       return this.toRow(entity, updated);
     });
@@ -227,14 +227,6 @@ export class PrismaStore implements StorePlugin {
 
   private keyWhere(entity: EntityDefinition, id: RowKey): Record<string, RowKey> {
     return { [entity.primaryKey]: id };
-  }
-
-  private withoutKey(entity: EntityDefinition, id: RowKey, patch: Row): Row {
-    const { [entity.primaryKey]: key, ...rest } = patch;
-    if (key !== undefined && key !== id) {
-      throw new StoreInvalidError(this.name, `update of ${entity.name} ${id} cannot change the primary key to ${String(key)}`);
-    }
-    return rest;
   }
 
   /** Canonical row → Prisma `data`: domain names are the model's field names; decimals go as strings. */

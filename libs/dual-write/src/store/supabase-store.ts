@@ -2,7 +2,7 @@ import { createClient, type WebSocketLikeConstructor } from '@supabase/supabase-
 import { Pool } from 'pg';
 import WebSocket from 'ws';
 import type { EntityDefinition, Row, RowKey } from '../entity/entity.types';
-import { RangeChecksumAccumulator, primaryKeyOf, toCanonicalRowFromColumns, toColumnRow } from './canonical-row';
+import { RangeChecksumAccumulator, patchWithoutKey, primaryKeyOf, toCanonicalRowFromColumns, toColumnRow } from './canonical-row';
 import { buildKeysetPageSql, buildRangeChecksumSql, buildRangeCountSql, readCount, readRangeChecksumRow } from './sql-checksum';
 import { StoreInvalidError, StoreNotFoundError } from './store-errors';
 import type { KeyRange, Page, PageRequest, RangeChecksum, StoreHealth, StorePlugin } from './store.types';
@@ -115,7 +115,7 @@ export class SupabaseStore implements StorePlugin {
   }
 
   async update(entity: EntityDefinition, id: RowKey, patch: Row): Promise<Row> {
-    const columns = this.toColumns(entity, this.withoutKey(entity, id, patch));
+    const columns = this.toColumns(entity, patchWithoutKey(this.name, entity, id, patch));
     if (Object.keys(columns).length === 0) {
       const existing = await this.get(entity, id);
       if (existing === null) throw new StoreNotFoundError(this.name, `${entity.name} ${id} does not exist`);
@@ -317,14 +317,6 @@ export class SupabaseStore implements StorePlugin {
   private dataOf(result: PostgrestResult): unknown {
     if (result.error) throw toStoreErrorFromPostgrest(this.name, result.error, result.status);
     return result.data;
-  }
-
-  private withoutKey(entity: EntityDefinition, id: RowKey, patch: Row): Row {
-    const { [entity.primaryKey]: key, ...rest } = patch;
-    if (key !== undefined && key !== id) {
-      throw new StoreInvalidError(this.name, `update of ${entity.name} ${id} cannot change the primary key to ${String(key)}`);
-    }
-    return rest;
   }
 
   private toColumns(entity: EntityDefinition, row: Row): Row {
