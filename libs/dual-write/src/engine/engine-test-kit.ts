@@ -9,7 +9,7 @@ import { DiffQueue } from '../diffs/diff-queue';
 import { EntityRegistry } from '../entity/entity-registry';
 import type { Row } from '../entity/entity.types';
 import type { DualWriteFlags } from '../flags/dual-write-mode';
-import { FlagRepository, type FlagState } from '../flags/flag-repository';
+import { FlagRepository } from '../flags/flag-repository';
 import { FlagService } from '../flags/flag-service';
 import { OperationLedger } from '../ledger/operation-ledger';
 import { ReplayQueue } from '../replay/replay-queue';
@@ -18,22 +18,23 @@ import { PrismaStore } from '../store/prisma-store';
 import { SupabaseStore } from '../store/supabase-store';
 import { supabaseTestSettings, unreachableSupabase } from '../store/supabase-test-env';
 import type { StorePlugin } from '../store/store.types';
+import { prepareControlDatabase } from '../testing/control-database';
 import { DualWriteEngine, type DualWriteEngineOptions } from './dual-write-engine';
 
-const controlUrl = process.env['PRIMARY_DATABASE_URL'] ?? 'postgresql://postgres@127.0.0.1:5432/dw_primary';
+const primaryUrl = process.env['PRIMARY_DATABASE_URL'] ?? 'postgresql://postgres@127.0.0.1:5432/dw_primary';
 const redisUrl = process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379';
 
 /**
  * Real parts for engine scenarios: Prisma on dw_primary, supabase-js on supabase-local, the control tables,
- * BullMQ queues under names of this run only. Restores the flags it found.
+ * BullMQ queues under names of this run only, control tables in a database of the suite's own.
  */
 export class EngineTestKit {
-  readonly pool = new Pool({ connectionString: controlUrl, max: 4 });
+  pool!: Pool;
+  ledger!: OperationLedger;
+  flagRepository!: FlagRepository;
+  flags!: FlagService;
   readonly entities = new EntityRegistry(exampleEntities);
-  readonly ledger = new OperationLedger(this.pool);
-  readonly flagRepository = new FlagRepository(this.pool);
-  readonly flags = new FlagService(this.flagRepository, { redisUrl, cacheTtlMs: 0 });
-  readonly prisma = new PrismaStore(createPrismaClient(controlUrl), { ownsClient: true });
+  readonly prisma = new PrismaStore(createPrismaClient(primaryUrl), { ownsClient: true });
   readonly supabase = new SupabaseStore(supabaseTestSettings());
   readonly runId = uuidv7();
   readonly replayQueueName = `dw-replay-test-${this.runId}`;
@@ -42,18 +43,20 @@ export class EngineTestKit {
   readonly diffQueue = new DiffQueue({ redisUrl, queueName: this.diffQueueName });
   private readonly closables: { close(): Promise<void> }[] = [];
   private readonly userIds: string[] = [];
-  private originalFlags: FlagState | null = null;
 
-  async start(): Promise<void> {
+  /** The control tables live in a database of this suite's own (see prepareControlDatabase). */
+  async start(controlDatabase = 'dw_control_engine_spec'): Promise<void> {
+    this.pool = new Pool({ connectionString: await prepareControlDatabase(controlDatabase), max: 4 });
+    this.ledger = new OperationLedger(this.pool);
+    this.flagRepository = new FlagRepository(this.pool);
+    this.flags = new FlagService(this.flagRepository, { redisUrl, cacheTtlMs: 0 });
     await this.flags.start();
-    this.originalFlags = await this.flagRepository.read();
   }
 
   async stop(): Promise<void> {
     for (const id of this.userIds) {
       for (const store of [this.prisma, this.supabase]) await store.delete(usersEntity, id).catch(() => undefined);
     }
-    if (this.originalFlags) await this.setFlags(this.originalFlags);
     await this.replayQueue.obliterate();
     await this.diffQueue.obliterate();
     for (const closable of [...this.closables, this.replayQueue, this.diffQueue, this.flags, this.prisma, this.supabase]) {
