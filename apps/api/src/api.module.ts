@@ -1,9 +1,12 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
-import type { PlatformConfig } from '@dualwrite/dual-write';
+import { DualWriteModule, type PlatformConfig } from '@dualwrite/dual-write';
 import type { DestinationStream } from 'pino';
 import { AdminAuthModule } from './admin-auth/admin-auth.module';
-import { PLATFORM_CONFIG } from './api.tokens';
+import { API_STORES, PLATFORM_CONFIG } from './api.tokens';
+import { EXAMPLE_ENTITIES } from './example-host/example-entities';
+import { ContractViolationFilter } from './http/contract-violation.filter';
+import type { ApiStores } from './stores/api-stores';
 import { ExampleHostModule } from './example-host/example-host.module';
 import { HealthModule } from './health/health.module';
 import { StoreErrorFilter } from './http/store-error.filter';
@@ -28,9 +31,21 @@ export class ApiModule {
         StoresModule,
         RedisModule,
         HealthModule,
+        DualWriteModule.forRootAsync({
+          inject: [API_STORES],
+          useFactory: (stores: ApiStores) => ({
+            stores: { a: stores.storeA, b: stores.storeB },
+            entities: EXAMPLE_ENTITIES,
+            controlDatabaseUrl: config.controlDatabaseUrl,
+            redisUrl: config.redisUrl,
+            flagCacheTtlMs: config.flagCacheTtlMs,
+            // StoresModule owns and closes the stores.
+            closeStores: false,
+          }),
+        }),
         ExampleHostModule,
       ],
-      providers: [{ provide: PLATFORM_CONFIG, useValue: config }, { provide: APP_FILTER, useClass: StoreErrorFilter }],
+      providers: [{ provide: PLATFORM_CONFIG, useValue: config }, { provide: APP_FILTER, useClass: StoreErrorFilter }, { provide: APP_FILTER, useClass: ContractViolationFilter }],
       exports: [PLATFORM_CONFIG],
     };
   }

@@ -1,4 +1,3 @@
 /** Injection tokens of the API app, in one place. */
 export const PLATFORM_CONFIG = Symbol('PLATFORM_CONFIG');
 export const API_STORES = Symbol('API_STORES');
-export const ENTITY_REGISTRY = Symbol('ENTITY_REGISTRY');

@@ -38,10 +38,11 @@ async function main(): Promise<void> {
     config.primaryDatabaseUrl,
   );
   log(`store A migrations (${redactUrl(config.primaryDatabaseUrl)}): ${primary.applied.length} applied, ${primary.alreadyApplied.length} already applied`);
+  if (config.controlDatabaseUrl !== config.primaryDatabaseUrl) await ensureDatabase(config.controlDatabaseUrl, log);
   const platform = await new SqlMigrationRunner('platform', path.join(root, 'libs', 'dual-write', 'migrations')).run(
-    config.primaryDatabaseUrl,
+    config.controlDatabaseUrl,
   );
-  log(`control tables (${redactUrl(config.primaryDatabaseUrl)}): ${platform.applied.length} applied, ${platform.alreadyApplied.length} already applied`);
+  log(`control tables (${redactUrl(config.controlDatabaseUrl)}): ${platform.applied.length} applied, ${platform.alreadyApplied.length} already applied`);
   ensurePrismaClient(config.primaryDatabaseUrl, log);
 
   const supabase = config.supabase;

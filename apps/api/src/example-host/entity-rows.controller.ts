@@ -1,12 +1,15 @@
-import { Body, Controller, Delete, Get, Param, Patch, Post, Query } from '@nestjs/common';
-import { ApiBody, ApiOperation, ApiParam, ApiQuery, ApiTags } from '@nestjs/swagger';
-import type { Page, Row } from '@dualwrite/dual-write';
+import { Body, Controller, Delete, Get, Headers, Param, Patch, Post, Query, Res } from '@nestjs/common';
+import { ApiBody, ApiHeader, ApiOperation, ApiParam, ApiQuery, ApiTags } from '@nestjs/swagger';
+import { parseIdempotencyKey, type Page, type Row } from '@dualwrite/dual-write';
+import type { ExpressResponseLike } from '../http/express-shapes';
+import { withDualWriteHeaders } from './dual-write-headers';
 import { EntityRowsService } from './entity-rows.service';
 import { EXAMPLE_ENTITY_NAMES } from './example-entities';
 
 const rowBody = { schema: { type: 'object', additionalProperties: true } } as const;
+const idempotencyHeader = { name: 'Idempotency-Key', required: false, description: 'UUID; a retried write with the same key is applied once' } as const;
 
-/** The example host app's routes: thin HTTP over EntityRowsService. */
+/** The example host app's routes: thin HTTP over EntityRowsService (the programmatic DualWriteService way in). */
 @ApiTags('example-host')
 @ApiParam({ name: 'entity', enum: EXAMPLE_ENTITY_NAMES })
 @Controller('api/:entity')
@@ -16,31 +19,55 @@ export class EntityRowsController {
   @Post()
   @ApiOperation({ summary: 'Create a row (uuid keys are assigned when omitted; serial keys by the database)' })
   @ApiBody(rowBody)
-  create(@Param('entity') entity: string, @Body() body: unknown): Promise<Row> {
-    return this.rows.create(entity, body);
+  @ApiHeader(idempotencyHeader)
+  async create(
+    @Param('entity') entity: string,
+    @Body() body: unknown,
+    @Headers('idempotency-key') key: string | undefined,
+    @Res({ passthrough: true }) response: ExpressResponseLike,
+  ): Promise<Row> {
+    return withDualWriteHeaders(response, await this.rows.create(entity, body, parseIdempotencyKey(entity, key)));
   }
 
   @Get()
   @ApiOperation({ summary: 'List rows in primary key order (keyset pagination: pass nextAfter as after)' })
   @ApiQuery({ name: 'limit', required: false, type: Number })
   @ApiQuery({ name: 'after', required: false, type: String })
-  list(@Param('entity') entity: string, @Query('limit') limit?: string, @Query('after') after?: string): Promise<Page> {
-    return this.rows.list(entity, limit, after);
+  async list(
+    @Param('entity') entity: string,
+    @Res({ passthrough: true }) response: ExpressResponseLike,
+    @Query('limit') limit?: string,
+    @Query('after') after?: string,
+  ): Promise<Page> {
+    return withDualWriteHeaders(response, await this.rows.list(entity, limit, after));
   }
 
   @Get(':id')
-  get(@Param('entity') entity: string, @Param('id') id: string): Promise<Row> {
-    return this.rows.get(entity, id);
+  async get(@Param('entity') entity: string, @Param('id') id: string, @Res({ passthrough: true }) response: ExpressResponseLike): Promise<Row> {
+    return withDualWriteHeaders(response, await this.rows.get(entity, id));
   }
 
   @Patch(':id')
   @ApiBody(rowBody)
-  update(@Param('entity') entity: string, @Param('id') id: string, @Body() body: unknown): Promise<Row> {
-    return this.rows.update(entity, id, body);
+  @ApiHeader(idempotencyHeader)
+  async update(
+    @Param('entity') entity: string,
+    @Param('id') id: string,
+    @Body() body: unknown,
+    @Headers('idempotency-key') key: string | undefined,
+    @Res({ passthrough: true }) response: ExpressResponseLike,
+  ): Promise<Row> {
+    return withDualWriteHeaders(response, await this.rows.update(entity, id, body, parseIdempotencyKey(entity, key)));
   }
 
   @Delete(':id')
-  delete(@Param('entity') entity: string, @Param('id') id: string): Promise<Row> {
-    return this.rows.delete(entity, id);
+  @ApiHeader(idempotencyHeader)
+  async delete(
+    @Param('entity') entity: string,
+    @Param('id') id: string,
+    @Headers('idempotency-key') key: string | undefined,
+    @Res({ passthrough: true }) response: ExpressResponseLike,
+  ): Promise<Row> {
+    return withDualWriteHeaders(response, await this.rows.delete(entity, id, parseIdempotencyKey(entity, key)));
   }
 }

@@ -1,51 +1,53 @@
-import { Inject, Injectable, NotFoundException } from '@nestjs/common';
-import { UnknownEntityError, type EntityDefinition, type EntityRegistry, type Page, type Row } from '@dualwrite/dual-write';
-import { v7 as uuidv7 } from 'uuid';
-import { API_STORES, ENTITY_REGISTRY } from '../api.tokens';
-import type { ApiStores } from '../stores/api-stores';
-import { invalidBody, parseCreateBody, parsePatchBody } from './entity-body.parser';
+import { Injectable, NotFoundException } from '@nestjs/common';
+import {
+  DualWriteService,
+  EntityRegistry,
+  UnknownEntityError,
+  type DualWriteResult,
+  type EntityDefinition,
+  type Page,
+  type Row,
+} from '@dualwrite/dual-write';
 import { parseEntityKey } from './entity-key.parser';
 import { parseListQuery } from './list-query.parser';
 
 /**
- * Row CRUD of the example host app. All store access of the host routes is here, on store A for now;
- * the dual-write engine replaces the store calls without the controller changing.
+ * Row CRUD of the example host app, through the dual-write module: the current mode decides which stores
+ * are written and which one answers. Bodies are checked against the entity's contract by the module.
  */
 @Injectable()
 export class EntityRowsService {
   constructor(
-    @Inject(ENTITY_REGISTRY) private readonly registry: EntityRegistry,
-    @Inject(API_STORES) private readonly stores: ApiStores,
+    private readonly registry: EntityRegistry,
+    private readonly dualWrite: DualWriteService,
   ) {}
 
-  async create(entityName: string, body: unknown): Promise<Row> {
+  create(entityName: string, body: unknown, opId?: string): Promise<DualWriteResult<Row>> {
     const entity = this.entity(entityName);
-    const row = parseCreateBody(entity, this.withAssignedKey(entity, body));
-    return this.stores.storeA.insert(entity, row);
+    return this.dualWrite.create(entity.name, body, { opId, endpoint: `POST /api/${entity.name}` });
   }
 
-  async list(entityName: string, limit?: string, after?: string): Promise<Page> {
+  list(entityName: string, limit?: string, after?: string): Promise<DualWriteResult<Page>> {
     const entity = this.entity(entityName);
-    return this.stores.storeA.page(entity, parseListQuery(entity, limit, after));
+    return this.dualWrite.page(entity.name, parseListQuery(entity, limit, after), `GET /api/${entity.name}`);
   }
 
-  async get(entityName: string, idText: string): Promise<Row> {
+  async get(entityName: string, idText: string): Promise<DualWriteResult<Row>> {
     const entity = this.entity(entityName);
     const id = parseEntityKey(entity, idText);
-    const row = await this.stores.storeA.get(entity, id);
-    if (row === null) throw new NotFoundException(`${entity.name} ${id} does not exist.`);
-    return row;
+    const result = await this.dualWrite.find(entity.name, id, `GET /api/${entity.name}/:id`);
+    if (result.data === null) throw new NotFoundException(`${entity.name} ${id} does not exist.`);
+    return result as DualWriteResult<Row>;
   }
 
-  async update(entityName: string, idText: string, body: unknown): Promise<Row> {
+  update(entityName: string, idText: string, body: unknown, opId?: string): Promise<DualWriteResult<Row>> {
     const entity = this.entity(entityName);
-    const id = parseEntityKey(entity, idText);
-    return this.stores.storeA.update(entity, id, parsePatchBody(entity, body));
+    return this.dualWrite.update(entity.name, parseEntityKey(entity, idText), body, { opId, endpoint: `PATCH /api/${entity.name}/:id` });
   }
 
-  async delete(entityName: string, idText: string): Promise<Row> {
+  delete(entityName: string, idText: string, opId?: string): Promise<DualWriteResult<Row>> {
     const entity = this.entity(entityName);
-    return this.stores.storeA.delete(entity, parseEntityKey(entity, idText));
+    return this.dualWrite.delete(entity.name, parseEntityKey(entity, idText), { opId, endpoint: `DELETE /api/${entity.name}/:id` });
   }
 
   private entity(name: string): EntityDefinition {
@@ -55,19 +57,5 @@ export class EntityRowsService {
       if (error instanceof UnknownEntityError) throw new NotFoundException(error.message);
       throw error;
     }
-  }
-
-  /**
-   * Application-assigned keys are UUID v7 (time-ordered, so keyset pages follow creation order). Serial keys
-   * come from the database only: a client-chosen one would collide with the sequence later.
-   */
-  private withAssignedKey(entity: EntityDefinition, body: unknown): unknown {
-    if (typeof body !== 'object' || body === null || Array.isArray(body)) return body;
-    const row = body as Row;
-    const key = entity.primaryKey;
-    if (entity.keyStrategy === 'serial' && row[key] !== undefined) {
-      throw invalidBody(entity, [{ path: key, message: 'assigned by the database (serial key); leave it out' }]);
-    }
-    return entity.keyStrategy === 'uuid' && row[key] === undefined ? { ...row, [key]: uuidv7() } : row;
   }
 }

@@ -1,12 +1,11 @@
 import { Module } from '@nestjs/common';
-import { EntityRegistry } from '@dualwrite/dual-write';
-import { ENTITY_REGISTRY } from '../api.tokens';
 import { EntityRowsController } from './entity-rows.controller';
 import { EntityRowsService } from './entity-rows.service';
-import { EXAMPLE_ENTITIES } from './example-entities';
+import { SignupController } from './signup.controller';
 
+/** The example host app: generic CRUD through DualWriteService, and two routes through @DualWrite. */
 @Module({
-  controllers: [EntityRowsController],
-  providers: [{ provide: ENTITY_REGISTRY, useValue: new EntityRegistry(EXAMPLE_ENTITIES) }, EntityRowsService],
+  controllers: [SignupController, EntityRowsController],
+  providers: [EntityRowsService],
 })
 export class ExampleHostModule {}

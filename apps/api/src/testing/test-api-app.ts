@@ -1,5 +1,5 @@
 import type { INestApplication } from '@nestjs/common';
-import type { PlatformConfig } from '@dualwrite/dual-write';
+import { prepareControlDatabase, type PlatformConfig } from '@dualwrite/dual-write';
 import { __resetOutOfContextForTests } from 'nestjs-pino/PinoLogger';
 import { Writable } from 'node:stream';
 import type { App } from 'supertest/types';
@@ -33,7 +33,12 @@ export interface TestApiApp {
   close(): Promise<void>;
 }
 
+/** API tests keep their phase flags, ledger and diffs in a control database of their own. */
+export const API_TEST_CONTROL_DATABASE = 'dw_control_api_spec';
+
 export async function startTestApiApp(config: PlatformConfig): Promise<TestApiApp> {
+  const controlDatabaseUrl = await prepareControlDatabase(API_TEST_CONTROL_DATABASE);
+  config = { ...config, controlDatabaseUrl };
   const logs = new LogCapture();
   // nestjs-pino keeps one root logger per process (the first app's); each test app gets its own.
   __resetOutOfContextForTests();

@@ -50,6 +50,7 @@ const adminTokens = z.string().transform((value, ctx): AdminToken[] => {
 
 const environmentSchema = z.object({
   PRIMARY_DATABASE_URL: postgresUrl,
+  CONTROL_DATABASE_URL: optional(postgresUrl),
   SUPABASE_URL: optional(httpUrl),
   SUPABASE_SERVICE_ROLE_KEY: optional(z.string().min(20, 'must be a Supabase API key')),
   SUPABASE_ANON_KEY: optional(z.string().min(20, 'must be a Supabase API key')),
@@ -80,6 +81,8 @@ export interface SupabaseConnection {
 
 export interface PlatformConfig {
   primaryDatabaseUrl: string;
+  /** Flags, ledger and diffs (CONTROL_DATABASE_URL); store A's database unless set. */
+  controlDatabaseUrl: string;
   /** Absent: the platform runs degraded, on store A only. */
   supabase: SupabaseConnection | null;
   supabaseLocal: { port: number; jwtSecret?: string };
@@ -121,6 +124,7 @@ export function parsePlatformConfig(env: NodeJS.ProcessEnv): PlatformConfig {
   }
   return {
     primaryDatabaseUrl: values.PRIMARY_DATABASE_URL,
+    controlDatabaseUrl: values.CONTROL_DATABASE_URL ?? values.PRIMARY_DATABASE_URL,
     supabase:
       values.SUPABASE_URL && values.SUPABASE_SERVICE_ROLE_KEY
         ? {

@@ -14,7 +14,7 @@ import type { ReplayQueue } from '../replay/replay-queue';
 import { copyRowsByKey } from '../replay/secondary-sync';
 import { primaryKeyOf } from '../store/canonical-row';
 import { StoreUnavailableError, isStoreError } from '../store/store-errors';
-import type { StorePlugin } from '../store/store.types';
+import type { Page, PageRequest, StorePlugin } from '../store/store.types';
 import type { DualWriteResult, StoreOutcome, StoreRole } from './dual-write-result';
 import { describeError, timed, type Timed } from './timed';
 import { stampTimestamps } from './write-timestamps';
@@ -82,6 +82,9 @@ export class DualWriteEngine {
   async create(request: WriteRequest, payload: unknown): Promise<DualWriteResult<Row>> {
     const entity = this.options.entities.get(request.entity);
     const row = stampTimestamps(entity, asObject(entity, payload), 'create');
+    if (entity.keyStrategy === 'serial' && row[entity.primaryKey] !== undefined) {
+      throw new ContractViolationError(entity.name, [{ path: entity.primaryKey, message: 'assigned by the database (serial key); leave it out' }]);
+    }
     if (entity.keyStrategy === 'uuid' && row[entity.primaryKey] === undefined) row[entity.primaryKey] = uuidv7();
     const valid = validateRow(entity, row, 'full');
     const key = primaryKeyOf(entity, valid);
@@ -147,6 +150,12 @@ export class DualWriteEngine {
     return this.read(entity, endpoint, keys.length === 1 ? keys[0] ?? null : null, (store) => store.findManyByIds(entity, keys));
   }
 
+  /** One keyset page from the primary (shadow-compared row by row in dual modes). */
+  async page(entityName: string, request: PageRequest, endpoint = `page ${entityName}`): Promise<DualWriteResult<Page>> {
+    const entity = this.options.entities.get(entityName);
+    return this.read(entity, endpoint, null, (store) => store.page(entity, request), (page) => page.rows);
+  }
+
   // -------------------------------------------------------------------------------------------
 
   private async plan(entity: EntityDefinition, request: { opId?: string; endpoint?: string }, fallbackEndpoint: string): Promise<Plan> {
@@ -170,15 +179,20 @@ export class DualWriteEngine {
   ): Promise<DualWriteResult<Row>> {
     const entity = this.options.entities.get(request.entity);
     const plan = await this.plan(entity, request, `${operation} ${entity.name}`);
-    const claim = await this.options.ledger.claim({
-      opId: plan.opId,
-      entity: entity.name,
-      operation,
-      entityIds: keys.map(String),
-      payload,
-      primaryStore: plan.primary.name,
-      secondaryStore: plan.secondary?.name ?? null,
-    });
+    const claim = await this.options.ledger
+      .claim({
+        opId: plan.opId,
+        entity: entity.name,
+        operation,
+        entityIds: keys.map(String),
+        payload,
+        primaryStore: plan.primary.name,
+        secondaryStore: plan.secondary?.name ?? null,
+      })
+      .catch((error: unknown) => {
+        // No ledger, no write: a write the ledger cannot record could be lost for the secondary.
+        throw new StoreUnavailableError('control', `the operation ledger cannot record the write: ${describeError(error)}`, 'CONTROL_DB', { cause: error });
+      });
     if (!claim.created) return this.replayedAnswer(plan, claim.record.status, claim.record.result, claim.record.lastError);
 
     if (!plan.secondary) return this.writePrimaryOnly(plan, call);
@@ -292,11 +306,17 @@ export class DualWriteEngine {
     }
   }
 
-  private async read<T>(entity: EntityDefinition, endpoint: string, entityId: RowKey | null, call: (store: StorePlugin) => Promise<T>): Promise<DualWriteResult<T>> {
+  private async read<T>(
+    entity: EntityDefinition,
+    endpoint: string,
+    entityId: RowKey | null,
+    call: (store: StorePlugin) => Promise<T>,
+    comparable: (value: T) => unknown = (value) => value,
+  ): Promise<DualWriteResult<T>> {
     const plan = await this.plan(entity, { endpoint }, endpoint);
     const primary = await this.callStore(plan.primary, call);
     if (primary.ok) {
-      if (plan.secondary && this.random() < this.shadowReadRate) void this.shadowRead(plan, entityId, primary, call);
+      if (plan.secondary && this.random() < this.shadowReadRate) void this.shadowRead(plan, entityId, primary, call, comparable);
       return this.result(plan, primary.value, [this.outcome(plan.primary, 'primary', primary)], false, []);
     }
     const fallbackAllowed = (this.options.readFallbackToSecondary ?? true) && plan.secondary && isUnavailable(primary.error);
@@ -308,10 +328,16 @@ export class DualWriteEngine {
     return { ...this.result(plan, secondary.value, outcomes, false, [warning]), degraded: true };
   }
 
-  private async shadowRead<T>(plan: Plan, entityId: RowKey | null, primary: Timed<T> & { ok: true }, call: (store: StorePlugin) => Promise<T>): Promise<void> {
+  private async shadowRead<T>(
+    plan: Plan,
+    entityId: RowKey | null,
+    primary: Timed<T> & { ok: true },
+    call: (store: StorePlugin) => Promise<T>,
+    comparable: (value: T) => unknown,
+  ): Promise<void> {
     const secondary = await this.callStore(plan.secondary as StorePlugin, call);
     if (!secondary.ok) return;
-    await this.compareAndRecord(plan, 'read', entityId, primary, secondary);
+    await this.compareAndRecord(plan, 'read', entityId, { ...primary, value: comparable(primary.value) }, { ...secondary, value: comparable(secondary.value) });
   }
 
   private async compare(plan: Plan, operation: WriteOperation, keys: RowKey[], primary: Timed<unknown>, secondary: Timed<unknown>): Promise<void> {

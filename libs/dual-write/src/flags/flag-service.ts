@@ -1,6 +1,9 @@
 import Redis from 'ioredis';
+import { StoreUnavailableError } from '../store/store-errors';
 import { modeOf, type DualWriteMode } from './dual-write-mode';
 import type { FlagChange, FlagRepository, FlagState } from './flag-repository';
+
+const SUBSCRIBE_WAIT_MS = 2_000;
 
 /** Every process subscribes here; a change publishes its new version so peers drop their cached flags. */
 export const FLAGS_CHANGED_CHANNEL = 'dw:flags:changed';
@@ -33,7 +36,7 @@ export class FlagService {
     private readonly options: FlagServiceOptions,
   ) {
     this.cacheTtlMs = options.cacheTtlMs ?? 5_000;
-    this.subscriber = new Redis(options.redisUrl, { lazyConnect: true, maxRetriesPerRequest: null });
+    this.subscriber = new Redis(options.redisUrl, { lazyConnect: true, maxRetriesPerRequest: null, enableOfflineQueue: true });
     this.publisher = new Redis(options.redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1, enableOfflineQueue: false });
     // Redis being away must not crash the process: the cache TTL bounds staleness meanwhile.
     this.subscriber.on('error', () => undefined);
@@ -43,10 +46,22 @@ export class FlagService {
     });
   }
 
-  /** Subscribes to change messages. Call once before serving traffic. */
+  /**
+   * Subscribes to change messages. Call once before serving traffic. With Redis away the process still
+   * starts: the subscription completes when Redis is back, and meanwhile the cache TTL bounds staleness.
+   */
   async start(): Promise<void> {
-    await Promise.all([this.subscriber.connect(), this.publisher.connect()]);
-    await this.subscriber.subscribe(FLAGS_CHANGED_CHANNEL);
+    this.publisher.connect().catch(() => undefined);
+    this.subscriber.connect().catch(() => undefined);
+    const subscribed = this.subscriber.subscribe(FLAGS_CHANGED_CHANNEL);
+    const waited = await Promise.race([
+      subscribed.then(() => true),
+      new Promise<boolean>((resolve) => setTimeout(() => resolve(false), SUBSCRIBE_WAIT_MS).unref()),
+    ]).catch(() => false);
+    if (!waited) {
+      subscribed.catch(() => undefined);
+      this.options.onWarning?.(`Redis did not answer within ${SUBSCRIBE_WAIT_MS} ms; flag changes reach this process within ${this.cacheTtlMs} ms until it does`);
+    }
   }
 
   async current(): Promise<CurrentFlags> {
@@ -75,8 +90,15 @@ export class FlagService {
     this.publisher.disconnect();
   }
 
+  /** A failed read falls back to the last flags seen; with none, the control database is unavailable. */
   private async readFresh(): Promise<CurrentFlags> {
-    const state = withMode(await this.repository.read());
+    let state: CurrentFlags;
+    try {
+      state = withMode(await this.repository.read());
+    } catch (error) {
+      if (this.cached) return this.cached.state;
+      throw new StoreUnavailableError('control', `the phase flags cannot be read: ${error instanceof Error ? error.message : String(error)}`, 'CONTROL_DB', { cause: error });
+    }
     this.cached = { state, readAt: Date.now() };
     return state;
   }
