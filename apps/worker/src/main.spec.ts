@@ -1,31 +1,8 @@
-import { spawn } from 'node:child_process';
-import path from 'node:path';
+import { prepareControlDatabase } from '@dualwrite/dual-write';
 import Redis from 'ioredis';
+import { removeTestQueues, testQueueNames } from './testing/worker-test-app';
+import { startWorkerProcess } from './testing/worker-process';
 import { WORKER_HEARTBEAT_KEY } from './worker-heartbeat.service';
-
-const root = path.resolve(__dirname, '..', '..', '..');
-
-interface Finished {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  stdout: string;
-  stderr: string;
-}
-
-function startWorker(env: NodeJS.ProcessEnv = {}): { stop(): void; finished: Promise<Finished> } {
-  const child = spawn(process.execPath, [path.join(root, 'tools', 'run.js'), path.join(__dirname, 'main.ts')], {
-    cwd: root,
-    env: { ...process.env, ...env },
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (chunk) => (stdout += chunk));
-  child.stderr.on('data', (chunk) => (stderr += chunk));
-  const finished = new Promise<Finished>((resolve) =>
-    child.on('exit', (code, signal) => resolve({ code, signal, stdout, stderr })),
-  );
-  return { stop: () => child.kill('SIGTERM'), finished };
-}
 
 async function waitFor<T>(read: () => Promise<T | null>, timeoutMs: number): Promise<T | null> {
   const deadline = Date.now() + timeoutMs;
@@ -38,7 +15,7 @@ async function waitFor<T>(read: () => Promise<T | null>, timeoutMs: number): Pro
 
 describe('worker process', () => {
   it('stops at start with one line naming a malformed variable', async () => {
-    const result = await startWorker({ PRIMARY_DATABASE_URL: 'not-a-url' }).finished;
+    const result = await startWorkerProcess({ PRIMARY_DATABASE_URL: 'not-a-url' }).finished;
 
     expect(result.code).toBe(78);
     expect(result.stderr.trim()).toBe(
@@ -46,13 +23,27 @@ describe('worker process', () => {
     );
   });
 
+  it('stops at start with one line naming a malformed worker setting', async () => {
+    const result = await startWorkerProcess({ DIFF_RETENTION_DAYS: 'a month' }).finished;
+
+    expect(result.code).toBe(78);
+    expect(result.stderr.trim()).toBe('Invalid configuration: DIFF_RETENTION_DAYS must be a whole number of at least 1');
+  });
+
   it('keeps a heartbeat in Redis while it runs and removes it when stopped with SIGTERM', async () => {
     const redis = new Redis(process.env.REDIS_URL as string);
+    const queues = testQueueNames('main');
     try {
       await redis.del(WORKER_HEARTBEAT_KEY);
-      const worker = startWorker();
+      const worker = startWorkerProcess({
+        CONTROL_DATABASE_URL: await prepareControlDatabase('dw_control_worker_main'),
+        DW_REPLAY_QUEUE: queues.replayQueue,
+        DW_DIFFS_QUEUE: queues.diffsQueue,
+      });
       const heartbeat = await waitFor(() => redis.get(WORKER_HEARTBEAT_KEY), 15_000);
-      worker.stop();
+      // Shutdown hooks are on once the ready line is out; a SIGTERM before that just ends the process.
+      await waitFor(async () => (worker.stdout().includes('worker ready') ? true : null), 15_000);
+      worker.kill('SIGTERM');
       const result = await worker.finished;
 
       expect(result.stdout).toContain('worker ready');
@@ -60,6 +51,7 @@ describe('worker process', () => {
       expect(await redis.exists(WORKER_HEARTBEAT_KEY)).toBe(0);
     } finally {
       await redis.quit();
+      await removeTestQueues(queues);
     }
   });
 });

@@ -1,15 +1,18 @@
 import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { loadEnvFiles, loadPlatformConfigOrExit } from '@dualwrite/dual-write';
+import { loadWorkerSettingsOrExit } from './config/worker-settings';
 import { WorkerModule } from './worker.module';
 
 async function main(): Promise<void> {
   loadEnvFiles();
   const config = loadPlatformConfigOrExit();
-  const app = await NestFactory.createApplicationContext(WorkerModule.forRoot({ redisUrl: config.redisUrl }));
+  const settings = loadWorkerSettingsOrExit();
+  const app = await NestFactory.createApplicationContext(WorkerModule.forRoot({ config, settings }));
   app.enableShutdownHooks();
   new Logger('Worker').log(
-    `worker ready (store B ${config.supabase ? 'configured' : 'not configured: store A only'})`,
+    `worker ready (store B ${config.supabase ? 'configured' : 'not configured: store A only'}; ` +
+      `queues ${settings.replayQueue}, ${settings.diffsQueue})`,
   );
 }
 

@@ -1,17 +1,63 @@
 import { Module, type DynamicModule } from '@nestjs/common';
+import { ScheduleModule } from '@nestjs/schedule';
+import { DiffRepository, EntityRegistry, OperationLedger, StoreBreakers, type PlatformConfig } from '@dualwrite/dual-write';
+import { exampleEntities } from '@dualwrite/example-domain';
+import type { WorkerSettings } from './config/worker-settings';
+import { ControlDatabase } from './control/control-database';
+import { DiffBatcher } from './diffs/diff-batcher';
+import { DiffCleanupService } from './diffs/diff-cleanup.service';
+import { DiffConsumer } from './diffs/diff-consumer';
+import { LedgerSweepService } from './replay/ledger-sweep.service';
+import { ReplayConsumer } from './replay/replay-consumer';
+import { WorkerStores, createWorkerStores, type StoreFactory } from './stores/worker-stores';
 import { WorkerHeartbeatService } from './worker-heartbeat.service';
-import { WORKER_REDIS_URL } from './worker.constants';
+import { PLATFORM_CONFIG, WORKER_REDIS_URL, WORKER_SETTINGS, WORKER_STORE_FACTORY } from './worker.constants';
+
+export interface WorkerModuleOptions {
+  config: PlatformConfig;
+  settings: WorkerSettings;
+  /** Builds the stores; default: Prisma on PRIMARY_DATABASE_URL and Supabase when configured. */
+  createStores?: StoreFactory;
+}
 
 /**
- * The worker process. Its queues (dw-replay, dw-diffs, dw-reconcile, dw-backup) and crons
- * arrive with the dual-write engine, reconcile and backup issues.
+ * The worker process: replays what the secondary owes (dw-replay), stores diffs in batches (dw-diffs),
+ * sweeps the ledger for owed operations that never reached the queue, and cleans old info diffs daily.
+ * dw-reconcile and dw-backup arrive with the reconcile and backup issues.
  */
 @Module({})
 export class WorkerModule {
-  static forRoot(options: { redisUrl: string }): DynamicModule {
+  static forRoot(options: WorkerModuleOptions): DynamicModule {
     return {
       module: WorkerModule,
-      providers: [{ provide: WORKER_REDIS_URL, useValue: options.redisUrl }, WorkerHeartbeatService],
+      imports: [ScheduleModule.forRoot()],
+      providers: [
+        { provide: PLATFORM_CONFIG, useValue: options.config },
+        { provide: WORKER_SETTINGS, useValue: options.settings },
+        { provide: WORKER_REDIS_URL, useValue: options.config.redisUrl },
+        { provide: WORKER_STORE_FACTORY, useValue: options.createStores ?? createWorkerStores },
+        ControlDatabase,
+        WorkerStores,
+        { provide: EntityRegistry, useFactory: () => new EntityRegistry(exampleEntities) },
+        { provide: OperationLedger, inject: [ControlDatabase], useFactory: (control: ControlDatabase) => new OperationLedger(control.pool) },
+        { provide: DiffRepository, inject: [ControlDatabase], useFactory: (control: ControlDatabase) => new DiffRepository(control.pool) },
+        {
+          provide: StoreBreakers,
+          inject: [WorkerStores],
+          useFactory: (stores: WorkerStores) => new StoreBreakers({ stores: [...stores.byName().keys()] }),
+        },
+        {
+          provide: DiffBatcher,
+          inject: [DiffRepository, WORKER_SETTINGS],
+          useFactory: (diffs: DiffRepository, settings: WorkerSettings) =>
+            new DiffBatcher((batch) => diffs.insertBatch(batch), { maxBatch: settings.diffBatchSize, maxWaitMs: settings.diffBatchWaitMs }),
+        },
+        ReplayConsumer,
+        DiffConsumer,
+        LedgerSweepService,
+        DiffCleanupService,
+        WorkerHeartbeatService,
+      ],
     };
   }
 }

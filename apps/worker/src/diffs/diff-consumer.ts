@@ -1,0 +1,41 @@
+import { Inject, Injectable, Logger, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
+import { bullConnection, type DiffRecord, type PlatformConfig } from '@dualwrite/dual-write';
+import { Worker } from 'bullmq';
+import type { WorkerSettings } from '../config/worker-settings';
+import { PLATFORM_CONFIG, WORKER_SETTINGS } from '../worker.constants';
+import { DiffBatcher } from './diff-batcher';
+
+/**
+ * Consumes `dw-diffs` into dual_write_diffs. Jobs run as many at once as a batch holds, each waiting for its
+ * batch to be stored, so one insert statement completes up to a batch of jobs.
+ */
+@Injectable()
+export class DiffConsumer implements OnApplicationBootstrap, BeforeApplicationShutdown {
+  private readonly logger = new Logger(DiffConsumer.name);
+  private worker?: Worker<DiffRecord>;
+
+  constructor(
+    @Inject(PLATFORM_CONFIG) private readonly config: PlatformConfig,
+    @Inject(WORKER_SETTINGS) private readonly settings: WorkerSettings,
+    private readonly batcher: DiffBatcher,
+  ) {}
+
+  async onApplicationBootstrap(): Promise<void> {
+    this.worker = new Worker<DiffRecord>(this.settings.diffsQueue, (job) => this.batcher.add(job.data), {
+      connection: bullConnection(this.config.redisUrl),
+      concurrency: this.settings.diffBatchSize,
+      lockDuration: this.settings.queueLockMs,
+      stalledInterval: this.settings.queueStalledIntervalMs,
+      // A diff is cheap to store twice and costly to lose: let a job survive a few worker crashes.
+      maxStalledCount: 3,
+    });
+    this.worker.on('error', (error) => this.logger.error(`${this.settings.diffsQueue}: ${error.message}`));
+    await this.worker.waitUntilReady();
+  }
+
+  async beforeApplicationShutdown(): Promise<void> {
+    // Running jobs are waiting on their batch; close() lets them finish, then nothing is left in the batcher.
+    await this.worker?.close();
+    await this.batcher.flush();
+  }
+}

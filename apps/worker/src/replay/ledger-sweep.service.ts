@@ -1,0 +1,55 @@
+import { Inject, Injectable, Logger, type BeforeApplicationShutdown } from '@nestjs/common';
+import { Interval } from '@nestjs/schedule';
+import { OperationLedger, ReplayQueue, requeueOwedOperations, type PlatformConfig } from '@dualwrite/dual-write';
+import type { WorkerSettings } from '../config/worker-settings';
+import { PLATFORM_CONFIG, WORKER_SETTINGS } from '../worker.constants';
+
+const SWEEP_EVERY_MS = 30_000;
+/** Younger operations are still on their way to the queue (or being written); leave them be. */
+const OWED_FOR_AT_LEAST_MS = 60_000;
+
+/**
+ * Every 30 s, queues the operations the secondary has owed for over a minute without progress: their replay
+ * job never reached Redis (it was away) or was dropped. Job ids are opIds, so a queued one is not doubled.
+ */
+@Injectable()
+export class LedgerSweepService implements BeforeApplicationShutdown {
+  private readonly logger = new Logger(LedgerSweepService.name);
+  private readonly queue: ReplayQueue;
+  private running: Promise<number> | null = null;
+  private stopped = false;
+
+  constructor(
+    @Inject(PLATFORM_CONFIG) config: PlatformConfig,
+    @Inject(WORKER_SETTINGS) settings: WorkerSettings,
+    private readonly ledger: OperationLedger,
+  ) {
+    this.queue = new ReplayQueue({ redisUrl: config.redisUrl, queueName: settings.replayQueue, attempts: settings.replayAttempts });
+  }
+
+  @Interval('ledger-sweep', SWEEP_EVERY_MS)
+  async onSchedule(): Promise<void> {
+    if (this.stopped) return;
+    await this.sweep().catch((error: Error) => this.logger.warn(`ledger sweep failed, next one in 30 s: ${error.message}`));
+  }
+
+  /** Returns how many operations were queued. */
+  async sweep(): Promise<number> {
+    this.running ??= this.requeue().finally(() => {
+      this.running = null;
+    });
+    return this.running;
+  }
+
+  async beforeApplicationShutdown(): Promise<void> {
+    this.stopped = true;
+    await this.running?.catch(() => undefined);
+    await this.queue.close();
+  }
+
+  private async requeue(): Promise<number> {
+    const queued = await requeueOwedOperations(this.ledger, this.queue, { olderThanMs: OWED_FOR_AT_LEAST_MS });
+    if (queued > 0) this.logger.log(`ledger sweep queued ${queued} owed operation(s)`);
+    return queued;
+  }
+}

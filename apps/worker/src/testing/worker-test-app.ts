@@ -1,0 +1,76 @@
+import type { INestApplicationContext } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { bullConnection, parsePlatformConfig, type DiffRecord, type PlatformConfig } from '@dualwrite/dual-write';
+import { Queue } from 'bullmq';
+import { v7 as uuidv7 } from 'uuid';
+import { parseWorkerSettings, type WorkerSettings } from '../config/worker-settings';
+import type { StoreFactory } from '../stores/worker-stores';
+import { WorkerModule } from '../worker.module';
+
+/** Queue names of one test run, so suites never consume each other's (or a running worker's) jobs. */
+export function testQueueNames(suite: string): Pick<WorkerSettings, 'replayQueue' | 'diffsQueue'> {
+  const run = uuidv7();
+  return { replayQueue: `dw-replay-${suite}-${run}`, diffsQueue: `dw-diffs-${suite}-${run}` };
+}
+
+/** Removes a test run's queues from Redis (jobs, and the keys a worker leaves behind). */
+export async function removeTestQueues(queues: Pick<WorkerSettings, 'replayQueue' | 'diffsQueue'>): Promise<void> {
+  for (const name of [queues.replayQueue, queues.diffsQueue]) {
+    const queue = new Queue(name, { connection: bullConnection(process.env['REDIS_URL'] as string) });
+    await queue.obliterate({ force: true });
+    await queue.close();
+  }
+}
+
+/** The platform configuration of the test environment, with the control tables in the suite's own database. */
+export function testPlatformConfig(controlDatabaseUrl: string, env: NodeJS.ProcessEnv = {}): PlatformConfig {
+  return parsePlatformConfig({ ...process.env, ...env, CONTROL_DATABASE_URL: controlDatabaseUrl });
+}
+
+/** Runs the worker module in this process, as main.ts does, with test queue names and settings. */
+export async function startWorkerApp(options: {
+  controlDatabaseUrl: string;
+  settings: Partial<WorkerSettings> & Pick<WorkerSettings, 'replayQueue' | 'diffsQueue'>;
+  createStores?: StoreFactory;
+  /** Environment overrides for the platform configuration. */
+  env?: NodeJS.ProcessEnv;
+}): Promise<INestApplicationContext> {
+  return NestFactory.createApplicationContext(
+    WorkerModule.forRoot({
+      config: testPlatformConfig(options.controlDatabaseUrl, options.env),
+      settings: { ...parseWorkerSettings({}), ...options.settings },
+      createStores: options.createStores,
+    }),
+    { logger: ['error'] },
+  );
+}
+
+/** A diff as the engine records it; `seenAt` becomes the row's created_at. */
+export function testDiff(overrides: Partial<DiffRecord> = {}): DiffRecord {
+  return {
+    diffId: uuidv7(),
+    apiEndpoint: 'PUT /budgets/:id',
+    entity: 'budgets',
+    entityId: uuidv7(),
+    operation: 'update',
+    severity: 'info',
+    differences: [{ path: '$.amount', kind: 'changed', field: 'amount', primary: '10.00', secondary: '10.01' }],
+    primaryStore: 'prisma',
+    secondaryStore: 'supabase',
+    primaryLatencyMs: 4,
+    secondaryLatencyMs: 9,
+    seenAt: new Date().toISOString(),
+    ...overrides,
+  };
+}
+
+/** Polls until `probe` returns a value (not undefined), failing after a generous timeout. */
+export async function eventually<T>(probe: () => Promise<T | undefined>, timeoutMs = 20_000, intervalMs = 50): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, intervalMs));
+  }
+}
