@@ -1,3 +1,4 @@
+import { isBreakerOpenError } from '../breakers/breaker-open-error';
 import type { EntityRegistry } from '../entity/entity-registry';
 import type { EntityDefinition, RowKey } from '../entity/entity.types';
 import type { OperationLedger, OperationRecord } from '../ledger/operation-ledger';
@@ -38,6 +39,9 @@ export class ReplayProcessor {
       await ledger.markApplied(opId);
       return { outcome: 'applied' };
     } catch (error) {
+      // An open breaker turned the call away without trying: not an attempt, or a long outage would
+      // exhaust every attempt while nothing could succeed. The job backs off and comes again.
+      if (isBreakerOpenError(error)) return { outcome: 'retry', error };
       const attempts = await ledger.recordFailedAttempt(opId, error);
       if (attempts >= this.options.maxAttempts) {
         await ledger.markDead(opId, error);
