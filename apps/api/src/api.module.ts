@@ -39,6 +39,9 @@ export class ApiModule {
             controlDatabaseUrl: config.controlDatabaseUrl,
             redisUrl: config.redisUrl,
             flagCacheTtlMs: config.flagCacheTtlMs,
+            secondaryTimeoutMs: config.secondaryTimeoutMs,
+            shadowReadRate: config.shadowReadRate,
+            breakers: { settings: config.breaker },
             // StoresModule owns and closes the stores.
             closeStores: false,
           }),

@@ -44,7 +44,7 @@ export class WorkerModule {
         {
           provide: StoreBreakers,
           inject: [WorkerStores],
-          useFactory: (stores: WorkerStores) => new StoreBreakers({ stores: [...stores.byName().keys()] }),
+          useFactory: (stores: WorkerStores) => new StoreBreakers({ stores: [...stores.byName().keys()], settings: options.config.breaker }),
         },
         {
           provide: DiffBatcher,

@@ -9,6 +9,8 @@ const emptyAsUndefined = (value: unknown) => (value === '' ? undefined : value);
 const optional = <T extends z.ZodType>(schema: T) => z.preprocess(emptyAsUndefined, schema.optional());
 const integer = (fallback: number) =>
   z.preprocess(emptyAsUndefined, z.coerce.number().int('must be an integer').nonnegative('must be >= 0').default(fallback));
+const ratio = (fallback: number) =>
+  z.preprocess(emptyAsUndefined, z.coerce.number().min(0, 'must be between 0 and 1').max(1, 'must be between 0 and 1').default(fallback));
 const booleanFlag = (fallback: boolean) =>
   z.preprocess(
     emptyAsUndefined,
@@ -69,6 +71,11 @@ const environmentSchema = z.object({
   ROLLBACK_ENABLED: booleanFlag(true),
   NOTIFICATION_WEBHOOK: optional(httpUrl),
   FLAG_CACHE_TTL_MS: integer(5000),
+  SECONDARY_TIMEOUT_MS: integer(2000),
+  SHADOW_READ_RATE: ratio(1),
+  BREAKER_FAILURE_THRESHOLD: integer(3),
+  BREAKER_WINDOW_MS: integer(300_000),
+  BREAKER_HALF_OPEN_AFTER_MS: integer(60_000),
 });
 
 export interface SupabaseConnection {
@@ -95,6 +102,12 @@ export interface PlatformConfig {
   rollbackEnabled: boolean;
   notificationWebhook?: string;
   flagCacheTtlMs: number;
+  /** Longest a caller waits for the secondary store. */
+  secondaryTimeoutMs: number;
+  /** Share of reads shadowed on the secondary in dual modes (0..1). */
+  shadowReadRate: number;
+  /** Per-store circuit breakers: failures within the window open one; a probe goes through after halfOpenAfterMs. */
+  breaker: { failureThreshold: number; windowMs: number; halfOpenAfterMs: number };
 }
 
 export class ConfigError extends Error {
@@ -144,6 +157,13 @@ export function parsePlatformConfig(env: NodeJS.ProcessEnv): PlatformConfig {
     rollbackEnabled: values.ROLLBACK_ENABLED,
     notificationWebhook: values.NOTIFICATION_WEBHOOK,
     flagCacheTtlMs: values.FLAG_CACHE_TTL_MS,
+    secondaryTimeoutMs: values.SECONDARY_TIMEOUT_MS,
+    shadowReadRate: values.SHADOW_READ_RATE,
+    breaker: {
+      failureThreshold: values.BREAKER_FAILURE_THRESHOLD,
+      windowMs: values.BREAKER_WINDOW_MS,
+      halfOpenAfterMs: values.BREAKER_HALF_OPEN_AFTER_MS,
+    },
   };
 }
 
