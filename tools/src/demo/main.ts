@@ -1,74 +1,50 @@
 import path from 'node:path';
+import { Pool } from 'pg';
 import Redis from 'ioredis';
-import { v7 as uuidv7 } from 'uuid';
 import {
+  DiffRepository,
+  OperationLedger,
   PrismaStore,
   SupabaseStore,
   checksumOfRows,
   copyRowsByKey,
   loadEnvFiles,
   loadPlatformConfigOrExit,
-  type EntityDefinition,
   type PlatformConfig,
-  type Row,
+  type RowKey,
   type StorePlugin,
 } from '@dualwrite/dual-write';
-import { budgetsEntity, commentsEntity, createPrismaClient, postsEntity, usersEntity } from '@dualwrite/example-domain';
+import { budgetsEntity, createPrismaClient, usersEntity } from '@dualwrite/example-domain';
+import { addressOf } from '../setup/local-services';
+import { ensureSupabaseLocal, stopSupabaseLocal } from '../setup/supabase-local-process';
+import { DemoApi } from './api-client';
 import { AppProcesses, isPortInUse, waitFor } from './app-processes';
+import { sendTraffic, type TrafficReport } from './traffic';
 
 /**
- * `npm run demo`: the guided scenario. Starts the api and the worker, checks the health of both stores and
- * Redis, writes rows through the example API (store A), copies them to store B through the Supabase plugin
- * and reads both sides back, row for row. Exits 0 when every step held.
+ * `npm run demo`: the guided scenario. Starts the api and the worker, checks health, walks the four phases
+ * with traffic, takes the local Supabase endpoint away mid-traffic and brings it back, shows the breaker and
+ * the replay queue, checks both stores row for row and ends with a diff summary. Exits 0 when all held.
  */
 const root = path.resolve(__dirname, '..', '..', '..');
 /** Key the worker refreshes every 10 s (apps/worker WorkerHeartbeatService). */
 const WORKER_HEARTBEAT_KEY = 'dw:worker:heartbeat';
+/** The demo lets a breaker probe again after 3 s instead of 60 s, so the outage heals while you watch. */
+const DEMO_ENV = { BREAKER_HALF_OPEN_AFTER_MS: '3000', BREAKER_FAILURE_THRESHOLD: '3' };
 
 const say = (line: string) => process.stdout.write(`[demo] ${line}\n`);
 
-class Api {
-  constructor(
-    private readonly baseUrl: string,
-    private readonly adminToken: string,
-  ) {}
-
-  async request(method: string, route: string, body?: unknown): Promise<{ status: number; body: unknown }> {
-    const response = await fetch(`${this.baseUrl}${route}`, {
-      method,
-      headers: { authorization: `Bearer ${this.adminToken}`, 'content-type': 'application/json' },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    const text = await response.text();
-    return { status: response.status, body: text ? (JSON.parse(text) as unknown) : null };
-  }
-
-  async expect(method: string, route: string, status: number, body?: unknown): Promise<Row> {
-    const result = await this.request(method, route, body);
-    if (result.status !== status) {
-      throw new Error(`${method} ${route} answered ${result.status}, expected ${status}: ${JSON.stringify(result.body)}`);
-    }
-    return result.body as Row;
-  }
-}
-
-function viewerToken(config: PlatformConfig): string {
-  const token = config.adminTokens.find((entry) => entry.role === 'viewer') ?? config.adminTokens[0];
-  if (!token) throw new Error('ADMIN_TOKENS has no token; the demo needs one to read /admin/health.');
+function tokenFor(config: PlatformConfig, role: 'viewer' | 'operator'): string {
+  const token = config.adminTokens.find((entry) => entry.role === role) ?? config.adminTokens.find((entry) => entry.role === 'admin');
+  if (!token) throw new Error(`ADMIN_TOKENS has no ${role} (or admin) token; the demo needs one.`);
   return token.token;
 }
 
-async function showHealth(api: Api): Promise<void> {
+async function showHealth(api: DemoApi): Promise<void> {
   const health = await api.request('GET', '/admin/health');
-  const details = ((health.body as { details?: Record<string, Record<string, unknown>> }).details ?? {}) as Record<
-    string,
-    Record<string, unknown>
-  >;
+  const details = ((health.body as { details?: Record<string, Record<string, unknown>> }).details ?? {}) as Record<string, Record<string, unknown>>;
   say(`GET /admin/health → ${health.status}`);
-  for (const [component, state] of Object.entries(details)) {
-    const { status, ...rest } = state;
-    say(`  ${component.padEnd(10)} ${String(status)} ${Object.keys(rest).length ? JSON.stringify(rest) : ''}`);
-  }
+  for (const [component, state] of Object.entries(details)) say(`  ${component.padEnd(8)} ${String(state['status'])}`);
   if (health.status !== 200) throw new Error('the api reports a component down; see above');
 }
 
@@ -83,77 +59,124 @@ async function showWorker(redisUrl: string): Promise<void> {
   }
 }
 
-/** Writes the example rows through the host API, which serves them from store A. */
-async function writeThroughApi(api: Api): Promise<Record<string, Row[]>> {
-  const user = await api.expect('POST', '/api/users', 201, { email: `demo-${uuidv7()}@example.test`, displayName: 'Demo User' });
-  const ownerId = String(user['id']);
-  const budget = await api.expect('POST', '/api/budgets', 201, {
-    ownerId,
-    name: 'Demo groceries',
-    amount: '1234.50',
-    currency: 'EUR',
-    metadata: { tags: ['food'], limits: { weekly: 300 } },
-  });
-  const post = await api.expect('POST', '/api/posts', 201, { authorId: ownerId, title: 'Hello', body: 'First post', published: true });
-  const comment = await api.expect('POST', '/api/comments', 201, { postId: post['id'], authorId: ownerId, body: 'Nice post' });
-  await api.expect('PATCH', `/api/budgets/${String(budget['id'])}`, 200, { amount: '99.99' });
-  const readBack = await api.expect('GET', `/api/budgets/${String(budget['id'])}`, 200);
-  say(`api wrote user ${ownerId}, budget ${String(budget['id'])} (amount now ${String(readBack['amount'])}), post, comment #${String(comment['id'])}`);
-  return { users: [user], budgets: [readBack], posts: [post], comments: [comment] };
+async function switchPhase(api: DemoApi, enableDualWrite: boolean, enableSupabasePrimary: boolean, reason: string): Promise<void> {
+  const changed = await api.expect('PUT', '/admin/flags', 200, { enableDualWrite, enableSupabasePrimary, reason });
+  const mode = (changed.body['mode'] ?? {}) as { description?: string; name?: string };
+  say(`PUT /admin/flags → ${mode.description ?? mode.name ?? JSON.stringify(changed.body)}`);
+  // Every process sees the change through Redis within a second; wait it out so traffic lands in the new mode.
+  await new Promise((resolve) => setTimeout(resolve, 1_000));
 }
 
-/** Copies rows from store A to store B through the plugins and checks both sides hold the same rows. */
-async function copyAndCompare(storeA: StorePlugin, storeB: StorePlugin, written: Record<string, Row[]>): Promise<void> {
-  const entities: EntityDefinition[] = [usersEntity, budgetsEntity, postsEntity, commentsEntity];
-  for (const entity of entities) {
-    const ids = (written[entity.name] ?? []).map((row) => row[entity.primaryKey] as string | number);
-    await copyRowsByKey(entity, ids, storeA, storeB);
-    const fromA = await storeA.findManyByIds(entity, ids);
-    const fromB = await storeB.findManyByIds(entity, ids);
-    const same = fromA.length === ids.length && checksumOfRows(entity, fromA).checksum === checksumOfRows(entity, fromB).checksum;
-    say(`  ${entity.name.padEnd(9)} ${storeA.name}: ${fromA.length} row(s)  ${storeB.name}: ${fromB.length} row(s)  ${same ? 'identical' : 'DIFFERENT'}`);
-    if (!same) throw new Error(`${entity.name}: the stores hold different rows after the copy`);
-  }
-  const [countA, countB] = await Promise.all([storeA.count(budgetsEntity), storeB.count(budgetsEntity)]);
-  say(`  budgets in total: ${storeA.name} ${countA}, ${storeB.name} ${countB}`);
+function describeTraffic(report: TrafficReport): string {
+  return `${report.budgetIds.length} budgets written and read, mode ${[...report.modes].join('/')}, ${report.queued} write(s) queued for replay`;
+}
+
+async function showBreaker(api: DemoApi, store: string): Promise<string> {
+  const breakers = await api.expect('GET', '/admin/breakers', 200);
+  const list = (Array.isArray(breakers.body) ? breakers.body : ((breakers.body as { breakers?: unknown[] }).breakers ?? [])) as { store: string; state: string; failures: number }[];
+  const breaker = list.find((entry) => entry.store === store);
+  say(`  breaker ${store}: ${breaker?.state ?? 'unknown'} (${breaker?.failures ?? 0} failures in the window)`);
+  return breaker?.state ?? 'unknown';
+}
+
+async function sameRows(storeA: StorePlugin, storeB: StorePlugin, label: string, entity: typeof budgetsEntity, keys: RowKey[]): Promise<void> {
+  const [fromA, fromB] = await Promise.all([storeA.findManyByIds(entity, keys), storeB.findManyByIds(entity, keys)]);
+  const same = fromA.length === keys.length && checksumOfRows(entity, fromA).checksum === checksumOfRows(entity, fromB).checksum;
+  say(`  ${label.padEnd(8)} ${storeA.name}: ${fromA.length}  ${storeB.name}: ${fromB.length}  ${same ? 'identical row for row' : 'DIFFERENT'}`);
+  if (!same) throw new Error(`${label}: the stores hold different rows`);
 }
 
 async function main(): Promise<void> {
   loadEnvFiles(root);
   const config = loadPlatformConfigOrExit();
+  if (!config.supabase) throw new Error('the demo walks the phases between two stores: set SUPABASE_URL and SUPABASE_SERVICE_ROLE_KEY');
   if (await isPortInUse(config.apiPort)) {
     throw new Error(`port ${config.apiPort} (API_PORT) is taken; stop what runs there (\`npm start\`?) or set API_PORT`);
   }
+  const endpoint = addressOf(config.supabase.url, 443);
   const apps = new AppProcesses();
   const storeA = new PrismaStore(createPrismaClient(config.primaryDatabaseUrl), { ownsClient: true });
-  const storeB = config.supabase
-    ? new SupabaseStore({ url: config.supabase.url, serviceRoleKey: config.supabase.serviceRoleKey, databaseUrl: config.supabase.dbUrl })
-    : null;
+  const storeB = new SupabaseStore({ url: config.supabase.url, serviceRoleKey: config.supabase.serviceRoleKey, databaseUrl: config.supabase.dbUrl });
+  const control = new Pool({ connectionString: config.controlDatabaseUrl, max: 2 });
+  const ledger = new OperationLedger(control);
+  const viewer = new DemoApi(`http://127.0.0.1:${config.apiPort}`, tokenFor(config, 'viewer'));
+  const operator = new DemoApi(`http://127.0.0.1:${config.apiPort}`, tokenFor(config, 'operator'));
   try {
-    say('1. starting api and worker');
-    apps.start('api', 'apps/api/src/main.ts');
-    apps.start('worker', 'apps/worker/src/main.ts');
-    const api = new Api(`http://127.0.0.1:${config.apiPort}`, viewerToken(config));
+    say('starting api and worker');
+    const env = { ...process.env, ...DEMO_ENV };
+    apps.start('api', 'apps/api/src/main.ts', env);
+    apps.start('worker', 'apps/worker/src/main.ts', env);
     await waitFor('api answering /health/live', async () => ((await fetch(`http://127.0.0.1:${config.apiPort}/health/live`)).ok ? true : undefined), 60_000);
-
-    say('2. health of both stores and Redis');
-    await showHealth(api);
+    await showHealth(viewer);
     await showWorker(config.redisUrl);
 
-    say('3. rows written and read through the example API (store A)');
-    const written = await writeThroughApi(api);
+    say('phase 1: store A only');
+    await switchPhase(operator, false, false, 'demo: start from phase 1');
+    const phase1 = await sendTraffic(operator, 'phase1', 3);
+    say(`  ${describeTraffic(phase1)}`);
+    const phase1Users = (await storeA.findManyByIds(budgetsEntity, phase1.budgetIds)).map((row) => String(row['ownerId']));
+    await copyRowsByKey(usersEntity, [...new Set(phase1Users)], storeA, storeB);
+    await copyRowsByKey(budgetsEntity, phase1.budgetIds, storeA, storeB);
+    say('  phase 1 rows copied to store B (backfill; libs/reconcile takes this over)');
 
-    if (!storeB) {
-      say('4. store B not configured (SUPABASE_URL empty): running degraded on store A only');
-    } else {
-      say(`4. the same rows copied through the ${storeB.name} plugin and compared`);
-      await copyAndCompare(storeA, storeB, written);
-    }
-    say('done: both stores healthy, rows identical on both');
+    say('phase 2: dual write, store A primary, reads shadow-compared');
+    await switchPhase(operator, true, false, 'demo: start dual writes');
+    const phase2 = await sendTraffic(operator, 'phase2', 3);
+    say(`  ${describeTraffic(phase2)}`);
+
+    say('  the local Supabase endpoint goes away mid-traffic');
+    await stopSupabaseLocal(endpoint);
+    const outage = await sendTraffic(operator, 'outage', 4);
+    say(`  ${describeTraffic(outage)}: users were served by store A throughout`);
+    if (outage.queued === 0) throw new Error('no write was queued while store B was down');
+    if ((await showBreaker(viewer, storeB.name)) !== 'open') throw new Error('the store B breaker did not open');
+    const owed = (await ledger.countByStatus()).secondary_pending;
+    say(`  ledger: ${owed} operation(s) the secondary owes`);
+
+    say('  the endpoint comes back; the worker replays what store B missed');
+    await ensureSupabaseLocal(endpoint, (line) => say(`  ${line}`));
+    const allOps = [...phase2.opIds, ...outage.opIds];
+    await waitFor(
+      'replay queue drained',
+      async () => {
+        const statuses = await Promise.all(allOps.map(async (opId) => (await ledger.get(opId))?.status));
+        return statuses.every((status) => status === undefined || status === 'applied') ? true : undefined;
+      },
+      90_000,
+    );
+    say(`  drained: all ${allOps.length} operations applied on both stores`);
+    await waitFor('breaker closed again', async () => ((await showBreaker(viewer, storeB.name)) === 'closed' ? true : undefined), 30_000).catch(() => undefined);
+
+    say('phase 3: dual write, store B primary');
+    await switchPhase(operator, true, true, 'demo: store B takes the lead');
+    const phase3 = await sendTraffic(operator, 'phase3', 3);
+    say(`  ${describeTraffic(phase3)}`);
+
+    say('both stores, row for row, for every row the demo wrote in phases 1-3');
+    const budgetIds = [...phase1.budgetIds, ...phase2.budgetIds, ...outage.budgetIds, ...phase3.budgetIds];
+    await waitFor('phase 3 writes on both stores', async () => {
+      const onA = await storeA.findManyByIds(budgetsEntity, phase3.budgetIds);
+      return onA.length === phase3.budgetIds.length ? true : undefined;
+    }, 30_000);
+    await sameRows(storeA, storeB, 'budgets', budgetsEntity, budgetIds);
+
+    say('phase 4: store B only');
+    await switchPhase(operator, false, true, 'demo: migration done');
+    const phase4 = await sendTraffic(operator, 'phase4', 2);
+    const onA = await storeA.findManyByIds(budgetsEntity, phase4.budgetIds);
+    say(`  ${describeTraffic(phase4)}; on store A: ${onA.length}`);
+
+    say('rollback in seconds: back to phase 1 (the demo leaves the machine as it found it)');
+    await switchPhase(operator, false, false, 'demo: roll back to phase 1');
+
+    const stats = await new DiffRepository(control).stats(1);
+    say('diff summary (last 24 h):');
+    if (stats.length === 0) say('  no differences recorded');
+    for (const row of stats) say(`  ${row.apiEndpoint.padEnd(28)} ${row.severity.padEnd(8)} ${row.count} (${row.unresolved} unresolved)`);
+    say('done');
   } finally {
     await apps.stopAll();
-    await storeA.close();
-    await storeB?.close();
+    await Promise.allSettled([storeA.close(), storeB.close(), control.end()]);
   }
 }
 

@@ -1,0 +1,124 @@
+import path from 'node:path';
+import { Pool } from 'pg';
+import {
+  DiffQueue,
+  PrismaStore,
+  ReplayQueue,
+  SupabaseStore,
+  loadEnvFiles,
+  loadPlatformConfigOrExit,
+  type PlatformConfig,
+} from '@dualwrite/dual-write';
+import { budgetsEntity, createPrismaClient } from '@dualwrite/example-domain';
+import { AppProcesses, isPortInUse, waitFor } from '../demo/app-processes';
+import { DemoApi } from '../demo/api-client';
+import { closedLoop, openLoop, summarise, type LoadResult } from './load';
+
+/**
+ * `npm run bench:dual-write -- [--seconds=15] [--concurrency=16] [--burst-rate=1000] [--burst-seconds=30]`
+ * HTTP write latency and throughput of the example API in mode 1 (store A only) and mode 2 (dual write,
+ * shadow reads on), same run, same payloads; then an open-loop burst in mode 2 and a check that every
+ * operation reached both stores (ledger, rows, queues). Prints a Markdown table for BENCHMARKS.md.
+ */
+const root = path.resolve(__dirname, '..', '..', '..');
+
+function flag(name: string, fallback: number): number {
+  const arg = process.argv.find((value) => value.startsWith(`--${name}=`));
+  if (!arg) return fallback;
+  const value = Number(arg.slice(name.length + 3));
+  if (!Number.isFinite(value) || value <= 0) throw new Error(`--${name} must be a positive number, got "${arg.slice(name.length + 3)}"`);
+  return value;
+}
+
+function token(config: PlatformConfig, role: string): string {
+  const entry = config.adminTokens.find((candidate) => candidate.role === role) ?? config.adminTokens.find((candidate) => candidate.role === 'admin');
+  if (!entry) throw new Error(`ADMIN_TOKENS needs a ${role} or admin token`);
+  return entry.token;
+}
+
+async function main(): Promise<void> {
+  loadEnvFiles(root);
+  const config = loadPlatformConfigOrExit();
+  if (!config.supabase) throw new Error('the benchmark compares one store with two: configure Supabase');
+  const seconds = flag('seconds', 15);
+  const concurrency = flag('concurrency', 16);
+  const burstRate = flag('burst-rate', 1000);
+  const burstSeconds = flag('burst-seconds', 30);
+  if (await isPortInUse(config.apiPort)) throw new Error(`port ${config.apiPort} (API_PORT) is taken`);
+
+  const apps = new AppProcesses();
+  const api = new DemoApi(`http://127.0.0.1:${config.apiPort}`, token(config, 'operator'));
+  const control = new Pool({ connectionString: config.controlDatabaseUrl, max: 2 });
+  const replayQueue = new ReplayQueue({ redisUrl: config.redisUrl });
+  const diffQueue = new DiffQueue({ redisUrl: config.redisUrl });
+  const storeA = new PrismaStore(createPrismaClient(config.primaryDatabaseUrl), { ownsClient: true });
+  const storeB = new SupabaseStore({ url: config.supabase.url, serviceRoleKey: config.supabase.serviceRoleKey, databaseUrl: config.supabase.dbUrl });
+  const log = (line: string) => process.stdout.write(`${line}\n`);
+  try {
+    const env = { ...process.env, LOG_LEVEL: 'warn' };
+    apps.start('api', 'apps/api/src/main.ts', env);
+    apps.start('worker', 'apps/worker/src/main.ts', env);
+    await waitFor('api', async () => ((await fetch(`http://127.0.0.1:${config.apiPort}/health/live`)).ok ? true : undefined), 60_000);
+
+    const setMode = async (enableDualWrite: boolean, reason: string) => {
+      await api.expect('PUT', '/admin/flags', 200, { enableDualWrite, enableSupabasePrimary: false, reason });
+      await new Promise((resolve) => setTimeout(resolve, 1_200));
+    };
+    await setMode(true, 'bench: owner on both stores');
+    const owner = await api.expect('POST', '/api/users', 201, { email: `bench-${Date.now()}@example.test`, displayName: 'Bench' });
+    const ownerId = String(owner.body['id']);
+    const ids: string[] = [];
+    const write = async (index: number) => {
+      const response = await api.request('POST', '/api/budgets', { ownerId, name: `bench ${index}`, amount: `${index % 1000}.25`, currency: 'EUR', metadata: { i: index } });
+      if (response.status === 201) ids.push(String((response.body as { id: string }).id));
+      return response.status === 201;
+    };
+
+    const runs: [string, LoadResult][] = [];
+    await setMode(false, 'bench: mode 1');
+    await closedLoop(write, concurrency, 2_000); // warm-up
+    runs.push(['mode 1 (store A only)', await closedLoop(write, concurrency, seconds * 1000)]);
+    await setMode(true, 'bench: mode 2');
+    await closedLoop(write, concurrency, 2_000);
+    runs.push(['mode 2 (dual write, verification on)', await closedLoop(write, concurrency, seconds * 1000)]);
+
+    log(`| run | requests | ok | p50 ms | p95 ms | writes/s |`);
+    log(`|---|---|---|---|---|---|`);
+    for (const [label, result] of runs) {
+      const { p50, p95, throughput } = summarise(result);
+      log(`| ${label} | ${result.sent} | ${result.ok} | ${p50.toFixed(1)} | ${p95.toFixed(1)} | ${throughput.toFixed(0)} |`);
+    }
+
+    const burstIds = ids.length;
+    const burstStarted = new Date();
+    const burst = await openLoop(write, burstRate, burstSeconds * 1000);
+    const burstSummary = summarise(burst);
+    log(`| burst ${burstRate}/s for ${burstSeconds} s, mode 2 | ${burst.sent} | ${burst.ok} | ${burstSummary.p50.toFixed(1)} | ${burstSummary.p95.toFixed(1)} | ${burstSummary.throughput.toFixed(0)} |`);
+
+    await waitFor('replay and diff queues drained', async () => ((await replayQueue.depth()) + (await diffQueue.depth()) === 0 ? true : undefined), 300_000);
+    const { rows: counts } = await control.query<{ status: string; n: string }>(
+      'select status, count(*) as n from dual_write_ops where created_at >= $1 group by status order by status',
+      [burstStarted],
+    );
+    const burstRowIds = ids.slice(burstIds);
+    let onA = 0;
+    let onB = 0;
+    for (let start = 0; start < burstRowIds.length; start += 500) {
+      const chunk = burstRowIds.slice(start, start + 500);
+      onA += (await storeA.findManyByIds(budgetsEntity, chunk)).length;
+      onB += (await storeB.findManyByIds(budgetsEntity, chunk)).length;
+    }
+    log('');
+    log(`burst: ${burst.ok} writes answered 201, ${burst.failed} failed; rows on store A ${onA}, on store B ${onB}`);
+    log(`ledger for the burst after the queues drained: ${counts.map((row) => `${row.status} ${row.n}`).join(', ')}`);
+    await setMode(false, 'bench: back to phase 1');
+  } finally {
+    await apps.stopAll();
+    await Promise.allSettled([replayQueue.close(), diffQueue.close(), storeA.close(), storeB.close(), control.end()]);
+  }
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`[bench] failed: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exit(1);
+});
