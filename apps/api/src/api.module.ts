@@ -3,6 +3,7 @@ import { APP_FILTER } from '@nestjs/core';
 import { DualWriteModule, type PlatformConfig } from '@dualwrite/dual-write';
 import type { DestinationStream } from 'pino';
 import { AdminAuthModule } from './admin-auth/admin-auth.module';
+import { AdminModule } from './admin/admin.module';
 import { API_STORES, PLATFORM_CONFIG } from './api.tokens';
 import { EXAMPLE_ENTITIES } from './example-host/example-entities';
 import { ContractViolationFilter } from './http/contract-violation.filter';
@@ -47,6 +48,7 @@ export class ApiModule {
           }),
         }),
         ExampleHostModule,
+        AdminModule,
       ],
       providers: [{ provide: PLATFORM_CONFIG, useValue: config }, { provide: APP_FILTER, useClass: StoreErrorFilter }, { provide: APP_FILTER, useClass: ContractViolationFilter }],
       exports: [PLATFORM_CONFIG],

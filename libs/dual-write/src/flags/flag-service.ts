@@ -51,9 +51,12 @@ export class FlagService {
    * starts: the subscription completes when Redis is back, and meanwhile the cache TTL bounds staleness.
    */
   async start(): Promise<void> {
-    this.publisher.connect().catch(() => undefined);
+    const publisherReady = this.publisher.connect().then(
+      () => true,
+      () => false,
+    );
     this.subscriber.connect().catch(() => undefined);
-    const subscribed = this.subscriber.subscribe(FLAGS_CHANGED_CHANNEL);
+    const subscribed = Promise.all([this.subscriber.subscribe(FLAGS_CHANGED_CHANNEL), publisherReady]);
     const waited = await Promise.race([
       subscribed.then(() => true),
       new Promise<boolean>((resolve) => setTimeout(() => resolve(false), SUBSCRIBE_WAIT_MS).unref()),

@@ -1,0 +1,16 @@
+import { Module } from '@nestjs/common';
+import { AdminCaller } from './admin-caller';
+import { BreakersController } from './breakers.controller';
+import { DiffsAdminService } from './diffs-admin.service';
+import { DiffsController } from './diffs.controller';
+import { FlagsAdminService } from './flags-admin.service';
+import { FlagsController } from './flags.controller';
+import { ReplayController } from './replay.controller';
+import { ReplayStatusService } from './replay-status.service';
+
+/** The operator REST routes under /admin: flags, breakers, diffs and replay. Needs DualWriteModule (global). */
+@Module({
+  controllers: [FlagsController, BreakersController, DiffsController, ReplayController],
+  providers: [AdminCaller, FlagsAdminService, DiffsAdminService, ReplayStatusService],
+})
+export class AdminModule {}

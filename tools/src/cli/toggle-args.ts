@@ -1,0 +1,80 @@
+import { parseArgs } from 'node:util';
+import type { DualWriteFlags } from '@dualwrite/dual-write';
+
+/** A command line the CLI refuses: one line naming the flag and what it accepts. Exit code 2. */
+export class UsageError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'UsageError';
+  }
+}
+
+export type ToggleRequest =
+  | { kind: 'show' }
+  | { kind: 'help' }
+  | { kind: 'change'; next: Partial<DualWriteFlags>; reason: string; expectedVersion?: number };
+
+export const TOGGLE_USAGE = [
+  'usage: npm run toggle-feature-flags -- [--dual-write=on|off] [--primary=prisma|supabase] --reason "why" [--expected-version N]',
+  '  no flags: print the current flags and mode',
+  '  phase 1: --dual-write=off --primary=prisma    phase 2: --dual-write=on --primary=prisma',
+  '  phase 3: --dual-write=on --primary=supabase   phase 4: --dual-write=off --primary=supabase',
+].join('\n');
+
+const ON_OFF: Record<string, boolean> = { on: true, off: false };
+const PRIMARY: Record<string, boolean> = { prisma: false, supabase: true };
+
+function choice(flag: string, value: string | undefined, allowed: Record<string, boolean>): boolean | undefined {
+  if (value === undefined) return undefined;
+  const names = Object.keys(allowed);
+  if (!Object.hasOwn(allowed, value)) {
+    throw new UsageError(`${flag} must be one of ${names.join('|')}, got "${value}"`);
+  }
+  return allowed[value];
+}
+
+/** Reads the command line into what to do; throws UsageError before anything is read or written. */
+export function parseToggleArgs(argv: string[]): ToggleRequest {
+  let values: { 'dual-write'?: string; primary?: string; reason?: string; 'expected-version'?: string; help?: boolean };
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      strict: true,
+      allowPositionals: false,
+      options: {
+        'dual-write': { type: 'string' },
+        primary: { type: 'string' },
+        reason: { type: 'string' },
+        'expected-version': { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    }));
+  } catch (error) {
+    // parseArgs names the offending option; keep its first sentence and point at --help.
+    const message = error instanceof Error ? error.message.split('\n')[0] : String(error);
+    throw new UsageError(`${message} (see --help)`);
+  }
+  if (values.help) return { kind: 'help' };
+
+  const enableDualWrite = choice('--dual-write', values['dual-write'], ON_OFF);
+  const enableSupabasePrimary = choice('--primary', values.primary, PRIMARY);
+  const expectedVersionText = values['expected-version'];
+  const expectedVersion = expectedVersionText === undefined ? undefined : Number(expectedVersionText);
+  if (expectedVersion !== undefined && !(/^\d+$/.test(expectedVersionText ?? '') && Number.isSafeInteger(expectedVersion))) {
+    throw new UsageError(`--expected-version must be a non-negative integer (the version the flags are at), got "${expectedVersionText}"`);
+  }
+
+  const next: Partial<DualWriteFlags> = {
+    ...(enableDualWrite === undefined ? {} : { enableDualWrite }),
+    ...(enableSupabasePrimary === undefined ? {} : { enableSupabasePrimary }),
+  };
+  if (Object.keys(next).length === 0) {
+    if (values.reason !== undefined || expectedVersion !== undefined) {
+      throw new UsageError('--reason and --expected-version go with a change: add --dual-write=on|off and/or --primary=prisma|supabase');
+    }
+    return { kind: 'show' };
+  }
+  const reason = values.reason?.trim() ?? '';
+  if (reason === '') throw new UsageError('--reason is required when changing flags: say why (it goes in the flag history)');
+  return { kind: 'change', next, reason, ...(expectedVersion === undefined ? {} : { expectedVersion }) };
+}

@@ -1,0 +1,142 @@
+import { execFile } from 'node:child_process';
+import os from 'node:os';
+import path from 'node:path';
+import Redis from 'ioredis';
+import { Pool } from 'pg';
+import { FLAGS_CHANGED_CHANNEL, FlagRepository, prepareControlDatabase } from '@dualwrite/dual-write';
+
+const root = path.resolve(__dirname, '..', '..', '..');
+const CLI = 'tools/src/cli/toggle-feature-flags.ts';
+let controlDatabaseUrl: string;
+let pool: Pool;
+let repository: FlagRepository;
+
+interface CliRun {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+function runCli(...args: string[]): Promise<CliRun> {
+  return new Promise((resolve) => {
+    execFile(
+      process.execPath,
+      ['tools/run.js', CLI, ...args],
+      { cwd: root, env: { ...process.env, CONTROL_DATABASE_URL: controlDatabaseUrl }, timeout: 20_000 },
+      (error, stdout, stderr) => {
+        const code = error ? (typeof error.code === 'number' ? error.code : -1) : 0;
+        resolve({ code, stdout, stderr });
+      },
+    );
+  });
+}
+
+async function historyCount(): Promise<number> {
+  const { rows } = await pool.query<{ n: string }>('select count(*) as n from dual_write_flag_history');
+  return Number(rows[0]?.n);
+}
+
+async function backToPhase1(reason: string): Promise<void> {
+  await repository.change({ next: { enableDualWrite: false, enableSupabasePrimary: false }, changedBy: 'toggle-feature-flags.spec', source: 'cli', reason });
+}
+
+beforeAll(async () => {
+  controlDatabaseUrl = await prepareControlDatabase('dw_control_cli_spec');
+  pool = new Pool({ connectionString: controlDatabaseUrl, max: 2 });
+  repository = new FlagRepository(pool);
+  await backToPhase1('phase 1 before the CLI tests');
+});
+
+afterAll(async () => {
+  await backToPhase1('back to phase 1 after the CLI tests');
+  await pool.end();
+});
+
+describe('toggle-feature-flags', () => {
+  it('without flags prints the current flags and mode and changes nothing', async () => {
+    const before = await repository.read();
+
+    const run = await runCli();
+
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain('current: enableDualWrite=false enableSupabasePrimary=false');
+    expect(run.stdout).toContain('phase 1: prisma only [primary-only]');
+    expect(run.stdout).toContain(`version ${before.version}`);
+    expect(await repository.read()).toEqual(before);
+  });
+
+  it('--dual-write=on --primary=prisma switches to phase 2, prints current → new, and records who and why', async () => {
+    const before = await repository.read();
+
+    const run = await runCli('--dual-write=on', '--primary=prisma', '--reason', 'start phase 2');
+
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain('phase 1: prisma only');
+    expect(run.stdout).toContain('new:     enableDualWrite=true enableSupabasePrimary=false');
+    expect(run.stdout).toContain('phase 2: dual write, prisma primary (supabase shadow) [dual-primary-a]');
+    expect(run.stdout).toContain(`version ${before.version} → ${before.version + 1}`);
+    expect(await repository.read()).toMatchObject({ enableDualWrite: true, enableSupabasePrimary: false, version: before.version + 1 });
+    const [latest] = await repository.history(1);
+    expect(latest).toMatchObject({ changedBy: `cli:${os.userInfo().username}`, source: 'cli', reason: 'start phase 2' });
+  });
+
+  it('publishes the change so running processes drop their cached flags', async () => {
+    const subscriber = new Redis(process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379');
+    try {
+      const messages: string[] = [];
+      subscriber.on('message', (_channel: string, message: string) => messages.push(message));
+      await subscriber.subscribe(FLAGS_CHANGED_CHANNEL);
+
+      const run = await runCli('--dual-write=on', '--primary=supabase', '--reason', 'phase 3');
+      const after = await repository.read();
+      const deadline = Date.now() + 5_000;
+      while (!messages.some((message) => JSON.parse(message).version === after.version) && Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+
+      expect(run.code).toBe(0);
+      expect(run.stderr).toBe('');
+      expect(messages.map((message) => JSON.parse(message))).toContainEqual({ version: after.version });
+    } finally {
+      subscriber.disconnect();
+    }
+  });
+
+  it('--primary=oracle exits 2 naming --primary and its allowed values, and writes nothing', async () => {
+    const before = await repository.read();
+    const entries = await historyCount();
+
+    const run = await runCli('--dual-write=on', '--primary=oracle', '--reason', 'typo');
+
+    expect(run.code).toBe(2);
+    expect(run.stderr.trim()).toBe('--primary must be one of prisma|supabase, got "oracle"');
+    expect(run.stdout).toBe('');
+    expect(await repository.read()).toEqual(before);
+    expect(await historyCount()).toBe(entries);
+  });
+
+  it('a change without --reason exits 2 naming --reason, and writes nothing', async () => {
+    const before = await repository.read();
+    const entries = await historyCount();
+
+    const run = await runCli('--dual-write=off');
+
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain('--reason is required');
+    expect(await repository.read()).toEqual(before);
+    expect(await historyCount()).toBe(entries);
+  });
+
+  it('a stale --expected-version is refused (exit 1) and writes nothing', async () => {
+    const before = await repository.read();
+    const entries = await historyCount();
+
+    const run = await runCli('--dual-write=off', '--reason', 'old read', `--expected-version=${before.version - 1}`);
+
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain('read them again');
+    expect(run.stderr).toContain('Nothing was changed');
+    expect(await repository.read()).toEqual(before);
+    expect(await historyCount()).toBe(entries);
+  });
+});

@@ -1,0 +1,78 @@
+import os from 'node:os';
+import path from 'node:path';
+import { Pool } from 'pg';
+import { FlagRepository, FlagService, InvalidFlagChangeError, StaleFlagsError, loadEnvFiles, loadPlatformConfigOrExit } from '@dualwrite/dual-write';
+import { changeReport, currentReport } from './flags-report';
+import { TOGGLE_USAGE, UsageError, parseToggleArgs, type ToggleRequest } from './toggle-args';
+
+/**
+ * `npm run toggle-feature-flags -- --dual-write=on|off --primary=prisma|supabase --reason "..."`: moves the
+ * platform between the four phases. The change goes through FlagService, which records it with a history row
+ * and tells every api and worker process over Redis, so they switch within a second. Without flags it prints
+ * the current flags and mode. Exit codes: 0 done, 1 refused or failed, 2 bad command line, 78 bad config.
+ */
+const root = path.resolve(__dirname, '..', '..', '..');
+const out = (text: string) => process.stdout.write(`${text}\n`);
+const err = (text: string) => process.stderr.write(`${text}\n`);
+
+async function run(request: Exclude<ToggleRequest, { kind: 'help' }>): Promise<void> {
+  loadEnvFiles(root);
+  const config = loadPlatformConfigOrExit();
+  const pool = new Pool({ connectionString: config.controlDatabaseUrl, max: 2 });
+  pool.on('error', () => undefined);
+  const repository = new FlagRepository(pool);
+  try {
+    if (request.kind === 'show') {
+      out(currentReport(await repository.read()));
+      return;
+    }
+    const flags = new FlagService(repository, {
+      redisUrl: config.redisUrl,
+      cacheTtlMs: config.flagCacheTtlMs,
+      onWarning: (message) => err(`warning: ${message}`),
+    });
+    try {
+      await flags.start();
+      const { before, after } = await flags.change({
+        next: request.next,
+        reason: request.reason,
+        expectedVersion: request.expectedVersion,
+        changedBy: `cli:${os.userInfo().username}`,
+        source: 'cli',
+      });
+      out(changeReport(before, after));
+    } finally {
+      await flags.close();
+    }
+  } finally {
+    await pool.end();
+  }
+}
+
+async function main(): Promise<void> {
+  let request: ToggleRequest;
+  try {
+    request = parseToggleArgs(process.argv.slice(2));
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error;
+    err(error.message);
+    process.exitCode = 2;
+    return;
+  }
+  if (request.kind === 'help') {
+    out(TOGGLE_USAGE);
+    return;
+  }
+  try {
+    await run(request);
+  } catch (error) {
+    if (error instanceof StaleFlagsError || error instanceof InvalidFlagChangeError) {
+      err(`refused: ${error.message} Nothing was changed.`);
+    } else {
+      err(`toggle-feature-flags failed: ${error instanceof Error ? error.message : String(error)}`);
+    }
+    process.exitCode = 1;
+  }
+}
+
+void main();
