@@ -145,7 +145,11 @@ async function main(): Promise<void> {
       90_000,
     );
     say(`  drained: all ${allOps.length} operations applied on both stores`);
-    await waitFor('breaker closed again', async () => ((await showBreaker(viewer, storeB.name)) === 'closed' ? true : undefined), 30_000).catch(() => undefined);
+    // An open breaker lets a probe through on the first call after BREAKER_HALF_OPEN_AFTER_MS (3 s here).
+    await new Promise((resolve) => setTimeout(resolve, Number(DEMO_ENV.BREAKER_HALF_OPEN_AFTER_MS) + 500));
+    const recovered = await sendTraffic(operator, 'recovered', 2);
+    say(`  ${describeTraffic(recovered)}`);
+    if ((await showBreaker(viewer, storeB.name)) !== 'closed') throw new Error('the store B breaker did not close after the probe');
 
     say('phase 3: dual write, store B primary');
     await switchPhase(operator, true, true, 'demo: store B takes the lead');
@@ -153,7 +157,7 @@ async function main(): Promise<void> {
     say(`  ${describeTraffic(phase3)}`);
 
     say('both stores, row for row, for every row the demo wrote in phases 1-3');
-    const budgetIds = [...phase1.budgetIds, ...phase2.budgetIds, ...outage.budgetIds, ...phase3.budgetIds];
+    const budgetIds = [...phase1.budgetIds, ...phase2.budgetIds, ...outage.budgetIds, ...recovered.budgetIds, ...phase3.budgetIds];
     await waitFor('phase 3 writes on both stores', async () => {
       const onA = await storeA.findManyByIds(budgetsEntity, phase3.budgetIds);
       return onA.length === phase3.budgetIds.length ? true : undefined;
