@@ -16,8 +16,8 @@ import { closedLoop, openLoop, summarise, type LoadResult } from './load';
 
 /**
  * `npm run bench:dual-write -- [--seconds=15] [--concurrency=16] [--burst-rate=1000] [--burst-seconds=30]`
- * HTTP write latency and throughput of the example API in mode 1 (store A only) and mode 2 (dual write,
- * shadow reads on), same run, same payloads; then an open-loop burst in mode 2 and a check that every
+ * HTTP write latency and throughput of the example API in mode 1 (store A only), mode 4 (store B only) and
+ * mode 2 (dual write, shadow reads on), same run, same payloads; then an open-loop burst in mode 2 and a check that every
  * operation reached both stores (ledger, rows, queues). Prints a Markdown table for BENCHMARKS.md.
  */
 const root = path.resolve(__dirname, '..', '..', '..');
@@ -60,8 +60,8 @@ async function main(): Promise<void> {
     apps.start('worker', 'apps/worker/src/main.ts', env);
     await waitFor('api', async () => ((await fetch(`http://127.0.0.1:${config.apiPort}/health/live`)).ok ? true : undefined), 60_000);
 
-    const setMode = async (enableDualWrite: boolean, reason: string) => {
-      await api.expect('PUT', '/admin/flags', 200, { enableDualWrite, enableSupabasePrimary: false, reason });
+    const setMode = async (enableDualWrite: boolean, reason: string, enableSupabasePrimary = false) => {
+      await api.expect('PUT', '/admin/flags', 200, { enableDualWrite, enableSupabasePrimary, reason });
       await new Promise((resolve) => setTimeout(resolve, 1_200));
     };
     await setMode(true, 'bench: owner on both stores');
@@ -78,6 +78,9 @@ async function main(): Promise<void> {
     await setMode(false, 'bench: mode 1');
     await closedLoop(write, concurrency, 2_000); // warm-up
     runs.push(['mode 1 (store A only)', await closedLoop(write, concurrency, seconds * 1000)]);
+    await setMode(false, 'bench: mode 4', true);
+    await closedLoop(write, concurrency, 2_000);
+    runs.push(['mode 4 (store B only)', await closedLoop(write, concurrency, seconds * 1000)]);
     await setMode(true, 'bench: mode 2');
     await closedLoop(write, concurrency, 2_000);
     runs.push(['mode 2 (dual write, verification on)', await closedLoop(write, concurrency, seconds * 1000)]);
