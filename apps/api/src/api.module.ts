@@ -1,6 +1,6 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
-import { DualWriteModule, type PlatformConfig } from '@dualwrite/dual-write';
+import { DualWriteMetricsModule, DualWriteModule, type PlatformConfig } from '@dualwrite/dual-write';
 import type { DestinationStream } from 'pino';
 import { AdminAuthModule } from './admin-auth/admin-auth.module';
 import { AdminModule } from './admin/admin.module';
@@ -47,6 +47,7 @@ export class ApiModule {
             closeStores: false,
           }),
         }),
+        DualWriteMetricsModule,
         ExampleHostModule,
         AdminModule,
       ],

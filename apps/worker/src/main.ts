@@ -1,3 +1,4 @@
+import { loadAlertSettingsOrExit } from './alerts/alert-settings';
 import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { loadEnvFiles, loadPlatformConfigOrExit } from '@dualwrite/dual-write';
@@ -8,7 +9,7 @@ async function main(): Promise<void> {
   loadEnvFiles();
   const config = loadPlatformConfigOrExit();
   const settings = loadWorkerSettingsOrExit();
-  const app = await NestFactory.createApplicationContext(WorkerModule.forRoot({ config, settings }));
+  const app = await NestFactory.createApplicationContext(WorkerModule.forRoot({ config, settings, alerts: loadAlertSettingsOrExit() }));
   app.enableShutdownHooks();
   new Logger('Worker').log(
     `worker ready (store B ${config.supabase ? 'configured' : 'not configured: store A only'}; ` +

@@ -2,6 +2,9 @@ import { Module, type DynamicModule } from '@nestjs/common';
 import { ScheduleModule } from '@nestjs/schedule';
 import { DiffRepository, EntityRegistry, OperationLedger, StoreBreakers, type PlatformConfig } from '@dualwrite/dual-write';
 import { exampleEntities } from '@dualwrite/example-domain';
+import { ALERT_SETTINGS, parseAlertSettings, type AlertSettings } from './alerts/alert-settings';
+import { AlertsService } from './alerts/alerts.service';
+import { BreakerBoardPublisherService } from './alerts/breaker-board-publisher.service';
 import type { WorkerSettings } from './config/worker-settings';
 import { ControlDatabase } from './control/control-database';
 import { DiffBatcher } from './diffs/diff-batcher';
@@ -18,6 +21,8 @@ export interface WorkerModuleOptions {
   settings: WorkerSettings;
   /** Builds the stores; default: Prisma on PRIMARY_DATABASE_URL and Supabase when configured. */
   createStores?: StoreFactory;
+  /** The alert cron's thresholds and Redis keys; default: from the DW_ALERT_* variables. */
+  alerts?: AlertSettings;
 }
 
 /**
@@ -57,6 +62,9 @@ export class WorkerModule {
         LedgerSweepService,
         DiffCleanupService,
         WorkerHeartbeatService,
+        { provide: ALERT_SETTINGS, useValue: options.alerts ?? parseAlertSettings(process.env) },
+        AlertsService,
+        BreakerBoardPublisherService,
       ],
     };
   }

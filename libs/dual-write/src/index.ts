@@ -35,3 +35,5 @@ export * from './module/dual-write.decorator';
 export * from './module/dual-write.interceptor';
 export * from './module/dual-write.module';
 export * from './testing/control-database';
+export * from './metrics';
+export * from './alerts';

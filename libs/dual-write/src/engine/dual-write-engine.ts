@@ -9,7 +9,8 @@ import type { EntityDefinition, Row, RowKey } from '../entity/entity.types';
 import { ContractViolationError, validateRow } from '../entity/validate-row';
 import type { FlagService } from '../flags/flag-service';
 import type { DualWriteMode } from '../flags/dual-write-mode';
-import type { OperationLedger, WriteOperation } from '../ledger/operation-ledger';
+import type { OperationLedger, OperationObservation, WriteOperation } from '../ledger/operation-ledger';
+import type { DualWriteMetrics } from '../metrics/dual-write-metrics';
 import type { ReplayQueue } from '../replay/replay-queue';
 import { copyRowsByKey } from '../replay/secondary-sync';
 import { primaryKeyOf } from '../store/canonical-row';
@@ -38,6 +39,8 @@ export interface DualWriteEngineOptions {
   readFallbackToSecondary?: boolean;
   random?: () => number;
   onWarning?: (message: string) => void;
+  /** Latencies and diff counts for /metrics; absent = nothing measured. */
+  metrics?: DualWriteMetrics;
 }
 
 export interface WriteRequest {
@@ -57,6 +60,8 @@ interface Plan {
   secondary: StorePlugin | null;
   opId: string;
   endpoint: string;
+  /** performance.now() when the call was planned; the primary path's latency is measured from here. */
+  startedAt: number;
 }
 
 /** What one store is asked to do for an operation. */
@@ -142,23 +147,24 @@ export class DualWriteEngine {
 
   async find(entityName: string, key: RowKey, endpoint = `find ${entityName}`): Promise<DualWriteResult<Row | null>> {
     const entity = this.options.entities.get(entityName);
-    return this.read(entity, endpoint, key, (store) => store.get(entity, key));
+    return this.read(entity, endpoint, key, (store) => store.get(entity, key), undefined, 'find');
   }
 
   async findMany(entityName: string, keys: RowKey[], endpoint = `findMany ${entityName}`): Promise<DualWriteResult<Row[]>> {
     const entity = this.options.entities.get(entityName);
-    return this.read(entity, endpoint, keys.length === 1 ? keys[0] ?? null : null, (store) => store.findManyByIds(entity, keys));
+    return this.read(entity, endpoint, keys.length === 1 ? keys[0] ?? null : null, (store) => store.findManyByIds(entity, keys), undefined, 'findMany');
   }
 
   /** One keyset page from the primary (shadow-compared row by row in dual modes). */
   async page(entityName: string, request: PageRequest, endpoint = `page ${entityName}`): Promise<DualWriteResult<Page>> {
     const entity = this.options.entities.get(entityName);
-    return this.read(entity, endpoint, null, (store) => store.page(entity, request), (page) => page.rows);
+    return this.read(entity, endpoint, null, (store) => store.page(entity, request), (page) => page.rows, 'page');
   }
 
   // -------------------------------------------------------------------------------------------
 
   private async plan(entity: EntityDefinition, request: { opId?: string; endpoint?: string }, fallbackEndpoint: string): Promise<Plan> {
+    const startedAt = performance.now();
     const { mode } = await this.options.flags.current();
     const { a, b } = this.options.stores;
     if (mode.primary === 'b' && !b) {
@@ -166,7 +172,7 @@ export class DualWriteEngine {
     }
     const primary = mode.primary === 'a' ? a : (b as StorePlugin);
     const secondary = mode.dual ? (mode.primary === 'a' ? b : a) : null;
-    return { entity, mode, primary, secondary, opId: request.opId ?? uuidv7(), endpoint: request.endpoint ?? fallbackEndpoint };
+    return { entity, mode, primary, secondary, opId: request.opId ?? uuidv7(), endpoint: request.endpoint ?? fallbackEndpoint, startedAt };
   }
 
   private async write(
@@ -188,6 +194,7 @@ export class DualWriteEngine {
         payload,
         primaryStore: plan.primary.name,
         secondaryStore: plan.secondary?.name ?? null,
+        mode: plan.mode.name,
       })
       .catch((error: unknown) => {
         // No ledger, no write: a write the ledger cannot record could be lost for the secondary.
@@ -195,19 +202,20 @@ export class DualWriteEngine {
       });
     if (!claim.created) return this.replayedAnswer(plan, claim.record.status, claim.record.result, claim.record.lastError);
 
-    if (!plan.secondary) return this.writePrimaryOnly(plan, call);
+    if (!plan.secondary) return this.writePrimaryOnly(plan, operation, call);
     if (options.serialCreate) return this.writeSerialCreate(plan, call);
     return this.writeBoth(plan, operation, keys, call);
   }
 
-  private async writePrimaryOnly(plan: Plan, call: StoreCall): Promise<DualWriteResult<Row>> {
+  private async writePrimaryOnly(plan: Plan, operation: WriteOperation, call: StoreCall): Promise<DualWriteResult<Row>> {
     const primary = await this.callStore(plan.primary, call);
+    const outcomes = [this.outcome(plan.primary, 'primary', primary)];
     if (!primary.ok) {
-      await this.options.ledger.markPrimaryFailed(plan.opId, primary.error);
+      await this.options.ledger.markPrimaryFailed(plan.opId, primary.error, this.observe(plan, 'write', operation, outcomes));
       throw primary.error;
     }
-    await this.options.ledger.markApplied(plan.opId, primary.value);
-    return this.result(plan, primary.value as Row, [this.outcome(plan.primary, 'primary', primary)], false, []);
+    await this.options.ledger.markApplied(plan.opId, primary.value, this.observe(plan, 'write', operation, outcomes));
+    return this.result(plan, primary.value as Row, outcomes, false, []);
   }
 
   /** Both stores at once; the caller waits for the primary and at most `secondaryTimeoutMs` for the secondary. */
@@ -227,10 +235,10 @@ export class DualWriteEngine {
     }
     if (!secondary.ok) {
       const warnings = [`${secondaryStore.name} ${secondary.timedOut ? 'did not answer in time' : 'failed'}: ${describeError(secondary.error)}; queued for replay`];
-      await this.owe(plan, primary.value, secondary.error, warnings);
+      await this.owe(plan, primary.value, secondary.error, warnings, this.observe(plan, 'write', operation, outcomes));
       return this.result(plan, primary.value as Row, outcomes, true, warnings);
     }
-    await this.options.ledger.markApplied(plan.opId, primary.value);
+    await this.options.ledger.markApplied(plan.opId, primary.value, this.observe(plan, 'write', operation, outcomes));
     void this.compare(plan, operation, keys, primary, secondary);
     return this.result(plan, primary.value as Row, outcomes, false, []);
   }
@@ -241,7 +249,7 @@ export class DualWriteEngine {
     const secondaryStore = plan.secondary as StorePlugin;
     const primary = await this.callStore(plan.primary, call);
     if (!primary.ok) {
-      await this.options.ledger.markPrimaryFailed(plan.opId, primary.error);
+      await this.options.ledger.markPrimaryFailed(plan.opId, primary.error, this.observe(plan, 'write', 'create', [this.outcome(plan.primary, 'primary', primary)]));
       throw primary.error;
     }
     const row = primary.value as Row;
@@ -258,10 +266,10 @@ export class DualWriteEngine {
     const outcomes = [this.outcome(plan.primary, 'primary', primary), this.outcome(secondaryStore, 'secondary', secondary)];
     if (!secondary.ok) {
       const warnings = [`${secondaryStore.name} failed: ${describeError(secondary.error)}; queued for replay`];
-      await this.owe(plan, row, secondary.error, warnings);
+      await this.owe(plan, row, secondary.error, warnings, this.observe(plan, 'write', 'create', outcomes));
       return this.result(plan, row, outcomes, true, warnings);
     }
-    await this.options.ledger.markApplied(plan.opId, row);
+    await this.options.ledger.markApplied(plan.opId, row, this.observe(plan, 'write', 'create', outcomes));
     void this.compare(plan, 'create', [key], primary, secondary);
     return this.result(plan, row, outcomes, false, []);
   }
@@ -277,17 +285,17 @@ export class DualWriteEngine {
     const secondaryStore = plan.secondary as StorePlugin;
     const settled = await secondaryWork;
     if (!settled.ok) {
-      await this.options.ledger.markPrimaryFailed(plan.opId, primaryError);
+      await this.options.ledger.markPrimaryFailed(plan.opId, primaryError, this.observe(plan, 'write', operation, outcomes));
       return;
     }
     try {
       await copyRowsByKey(plan.entity, keys, plan.primary, secondaryStore);
       const secondaryOutcome = outcomes.find((outcome) => outcome.role === 'secondary');
       if (secondaryOutcome) secondaryOutcome.status = 'compensated';
-      await this.options.ledger.markPrimaryFailed(plan.opId, primaryError);
+      await this.options.ledger.markPrimaryFailed(plan.opId, primaryError, this.observe(plan, 'write', operation, outcomes));
     } catch (error) {
       // Could not undo it now: the replay makes the secondary match the primary later.
-      await this.owe(plan, null, error, []);
+      await this.owe(plan, null, error, [], this.observe(plan, 'write', operation, outcomes));
     }
     await this.recordDiff(plan, operation, keys.length === 1 ? keys[0] ?? null : null, 'error', [
       { path: '$', kind: 'changed', primary: `rejected: ${describeError(primaryError)}`, secondary: 'accepted (compensated)' },
@@ -295,8 +303,8 @@ export class DualWriteEngine {
   }
 
   /** Records that the secondary owes this write and queues its replay; the ledger keeps it if Redis is away. */
-  private async owe(plan: Plan, primaryResult: unknown, reason: unknown, warnings: string[]): Promise<void> {
-    await this.options.ledger.markSecondaryPending(plan.opId, primaryResult, reason);
+  private async owe(plan: Plan, primaryResult: unknown, reason: unknown, warnings: string[], observation?: OperationObservation): Promise<void> {
+    await this.options.ledger.markSecondaryPending(plan.opId, primaryResult, reason, observation);
     try {
       await this.options.replayQueue.enqueue(plan.opId);
     } catch (error) {
@@ -312,17 +320,24 @@ export class DualWriteEngine {
     entityId: RowKey | null,
     call: (store: StorePlugin) => Promise<T>,
     comparable: (value: T) => unknown = (value) => value,
+    operation = 'read',
   ): Promise<DualWriteResult<T>> {
     const plan = await this.plan(entity, { endpoint }, endpoint);
     const primary = await this.callStore(plan.primary, call);
     if (primary.ok) {
-      if (plan.secondary && this.random() < this.shadowReadRate) void this.shadowRead(plan, entityId, primary, call, comparable);
-      return this.result(plan, primary.value, [this.outcome(plan.primary, 'primary', primary)], false, []);
+      if (plan.secondary && this.random() < this.shadowReadRate) void this.shadowRead(plan, operation, entityId, primary, call, comparable);
+      const outcomes = [this.outcome(plan.primary, 'primary', primary)];
+      this.observe(plan, 'read', operation, outcomes);
+      return this.result(plan, primary.value, outcomes, false, []);
     }
     const fallbackAllowed = (this.options.readFallbackToSecondary ?? true) && plan.secondary && isUnavailable(primary.error);
-    if (!fallbackAllowed || !plan.secondary) throw primary.error;
+    if (!fallbackAllowed || !plan.secondary) {
+      this.observe(plan, 'read', operation, [this.outcome(plan.primary, 'primary', primary)]);
+      throw primary.error;
+    }
     const secondary = await this.callStore(plan.secondary, call);
     const outcomes = [this.outcome(plan.primary, 'primary', primary), this.outcome(plan.secondary, 'secondary', secondary)];
+    this.observe(plan, 'read', operation, outcomes);
     if (!secondary.ok) throw bothDown(plan, primary.error, secondary.error);
     const warning = `${plan.primary.name} unavailable (${describeError(primary.error)}); answered from ${plan.secondary.name}`;
     return { ...this.result(plan, secondary.value, outcomes, false, [warning]), degraded: true };
@@ -330,12 +345,14 @@ export class DualWriteEngine {
 
   private async shadowRead<T>(
     plan: Plan,
+    operation: string,
     entityId: RowKey | null,
     primary: Timed<T> & { ok: true },
     call: (store: StorePlugin) => Promise<T>,
     comparable: (value: T) => unknown,
   ): Promise<void> {
     const secondary = await this.callStore(plan.secondary as StorePlugin, call);
+    this.observe(plan, 'read', operation, [this.outcome(plan.secondary as StorePlugin, 'secondary', secondary)]);
     if (!secondary.ok) return;
     await this.compareAndRecord(plan, 'read', entityId, { ...primary, value: comparable(primary.value) }, { ...secondary, value: comparable(secondary.value) });
   }
@@ -381,6 +398,7 @@ export class DualWriteEngine {
         secondaryLatencyMs,
         seenAt: new Date().toISOString(),
       });
+      this.report((metrics) => metrics.diffQueued(severity));
     } catch (error) {
       this.options.onWarning?.(`a ${severity} diff of ${plan.entity.name} ${String(entityId)} could not be queued: ${describeError(error)}`);
     }
@@ -414,6 +432,33 @@ export class DualWriteEngine {
       latencyMs: skipped ? null : result.latencyMs,
       error: describeError(result.error),
     };
+  }
+
+  /** Reports each store call to the metrics and returns what the ledger keeps for the alert rules. */
+  private observe(plan: Plan, kind: 'write' | 'read', operation: string, outcomes: StoreOutcome[]): OperationObservation {
+    for (const outcome of outcomes) {
+      this.report((metrics) =>
+        metrics.storeCall({ kind, store: outcome.store, role: outcome.role, operation, status: outcome.status, latencyMs: outcome.latencyMs }),
+      );
+    }
+    const primary = outcomes.find((outcome) => outcome.role === 'primary');
+    const secondary = outcomes.find((outcome) => outcome.role === 'secondary');
+    return {
+      primaryOutcome: primary?.status ?? null,
+      secondaryOutcome: secondary?.status ?? null,
+      primaryLatencyMs: primary?.latencyMs ?? null,
+      secondaryLatencyMs: secondary?.latencyMs ?? null,
+      pathLatencyMs: Math.round(performance.now() - plan.startedAt),
+    };
+  }
+
+  private report(record: (metrics: DualWriteMetrics) => void): void {
+    if (!this.options.metrics) return;
+    try {
+      record(this.options.metrics);
+    } catch {
+      // Measuring must never change the outcome of a call.
+    }
   }
 
   private result<T>(plan: Plan, data: T, stores: StoreOutcome[], queued: boolean, warnings: string[]): DualWriteResult<T> {

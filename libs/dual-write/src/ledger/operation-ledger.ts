@@ -19,6 +19,22 @@ export interface NewOperation {
   payload: unknown;
   primaryStore: string;
   secondaryStore: string | null;
+  /** The mode the write ran in (DualWriteModeName); the alert rules compare phases by it. */
+  mode?: string;
+}
+
+/** ok · failed · timeout · skipped (breaker open) · compensated (undone after the primary rejected it). */
+export type ObservedStoreOutcome = 'ok' | 'failed' | 'timeout' | 'skipped' | 'compensated';
+
+/** How a write went on each store, kept on its ledger row for the alert rules (every process reads them). */
+export interface OperationObservation {
+  primaryOutcome: ObservedStoreOutcome | null;
+  /** Null when the write had no secondary (single-store modes). */
+  secondaryOutcome: ObservedStoreOutcome | null;
+  primaryLatencyMs: number | null;
+  secondaryLatencyMs: number | null;
+  /** What the caller waited for: from planning the write to marking it in the ledger. */
+  pathLatencyMs: number | null;
 }
 
 export interface OperationRecord extends NewOperation {
@@ -86,8 +102,8 @@ export class OperationLedger {
   /** Records the operation as pending. When the opId is known already, returns the existing record instead. */
   async claim(operation: NewOperation): Promise<{ created: boolean; record: OperationRecord }> {
     const inserted = await this.pool.query<OperationRow>(
-      `insert into dual_write_ops (op_id, entity, operation, entity_ids, payload, primary_store, secondary_store, status)
-       values ($1, $2, $3, $4, $5, $6, $7, 'pending')
+      `insert into dual_write_ops (op_id, entity, operation, entity_ids, payload, primary_store, secondary_store, status, mode)
+       values ($1, $2, $3, $4, $5, $6, $7, 'pending', $8)
        on conflict (op_id) do nothing
        returning ${COLUMNS}`,
       [
@@ -98,6 +114,7 @@ export class OperationLedger {
         JSON.stringify(operation.payload ?? null),
         operation.primaryStore,
         operation.secondaryStore,
+        operation.mode ?? null,
       ],
     );
     if (inserted.rows[0]) return { created: true, record: toRecord(inserted.rows[0]) };
@@ -111,10 +128,10 @@ export class OperationLedger {
     return rows[0] ? toRecord(rows[0]) : null;
   }
 
-  async markApplied(opId: string, result?: unknown): Promise<void> {
+  async markApplied(opId: string, result?: unknown, observation?: OperationObservation): Promise<void> {
     await this.update(opId, `status = 'applied', result = coalesce($2, result), last_error = null`, [
       result === undefined ? null : JSON.stringify(result),
-    ]);
+    ], observation);
   }
 
   /** Keys known only after the primary wrote (database-assigned). */
@@ -122,16 +139,16 @@ export class OperationLedger {
     await this.update(opId, 'entity_ids = $2', [entityIds]);
   }
 
-  async markPrimaryFailed(opId: string, error: unknown): Promise<void> {
-    await this.update(opId, `status = 'primary_failed', last_error = $2`, [errorText(error)]);
+  async markPrimaryFailed(opId: string, error: unknown, observation?: OperationObservation): Promise<void> {
+    await this.update(opId, `status = 'primary_failed', last_error = $2`, [errorText(error)], observation);
   }
 
   /** The primary holds the write; the secondary has yet to (failed, timed out, or skipped by its breaker). */
-  async markSecondaryPending(opId: string, result: unknown, reason: unknown): Promise<void> {
+  async markSecondaryPending(opId: string, result: unknown, reason: unknown, observation?: OperationObservation): Promise<void> {
     await this.update(opId, `status = 'secondary_pending', result = $2, last_error = $3`, [
       JSON.stringify(result ?? null),
       errorText(reason),
-    ]);
+    ], observation);
   }
 
   /** One more failed replay attempt; returns the attempts so far. */
@@ -168,11 +185,35 @@ export class OperationLedger {
     return counts;
   }
 
-  private async update(opId: string, assignments: string, values: unknown[]): Promise<void> {
+  /** When the oldest operation the secondary still owes was written (the replay lag); null when none is owed. */
+  async oldestOwedAt(): Promise<Date | null> {
+    const { rows } = await this.pool.query<{ oldest: Date | null }>(
+      `select min(created_at) as oldest from dual_write_ops where status = 'secondary_pending'`,
+    );
+    return rows[0]?.oldest ?? null;
+  }
+
+  private async update(opId: string, assignments: string, values: unknown[], observation?: OperationObservation): Promise<void> {
+    const observed = observation ? withObservation(values.length + 2, observation) : { sql: '', values: [] };
     const { rowCount } = await this.pool.query(
-      `update dual_write_ops set ${assignments}, updated_at = now() where op_id = $1`,
-      [opId, ...values],
+      `update dual_write_ops set ${assignments}${observed.sql}, updated_at = now() where op_id = $1`,
+      [opId, ...values, ...observed.values],
     );
     if (rowCount === 0) throw new Error(`operation ${opId} is not in the ledger`);
   }
+}
+
+/** The observation columns for an update, numbered from `first`; a replay (no observation) keeps the write's own. */
+function withObservation(first: number, observation: OperationObservation): { sql: string; values: unknown[] } {
+  const columns: [string, unknown][] = [
+    ['primary_outcome', observation.primaryOutcome],
+    ['secondary_outcome', observation.secondaryOutcome],
+    ['primary_latency_ms', observation.primaryLatencyMs],
+    ['secondary_latency_ms', observation.secondaryLatencyMs],
+    ['path_latency_ms', observation.pathLatencyMs],
+  ];
+  return {
+    sql: columns.map(([column], index) => `, ${column} = $${first + index}`).join(''),
+    values: columns.map(([, value]) => value),
+  };
 }

@@ -1,6 +1,8 @@
 import { Inject, Injectable, Module, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import { APP_INTERCEPTOR } from '@nestjs/core';
+import Redis from 'ioredis';
 import { Pool } from 'pg';
+import { BreakerStateBoard, BreakerStatePublisher } from '../alerts/breaker-state-board';
 import { StoreBreakers } from '../breakers/store-breakers';
 import { DiffPolicy } from '../compare/diff-policy';
 import { DiffQueue } from '../diffs/diff-queue';
@@ -9,6 +11,7 @@ import { EntityRegistry } from '../entity/entity-registry';
 import { FlagRepository } from '../flags/flag-repository';
 import { FlagService } from '../flags/flag-service';
 import { OperationLedger } from '../ledger/operation-ledger';
+import { PrometheusDualWriteMetrics } from '../metrics/prometheus-dual-write-metrics';
 import { ReplayQueue } from '../replay/replay-queue';
 import { ConfigurableDualWriteModule, DUAL_WRITE_OPTIONS } from './dual-write.module-definition';
 import type { DualWriteModuleOptions } from './dual-write.options';
@@ -25,14 +28,16 @@ class DualWriteLifecycle implements OnModuleInit, OnApplicationShutdown {
     private readonly flags: FlagService,
     private readonly replayQueue: ReplayQueue,
     private readonly diffQueue: DiffQueue,
+    private readonly breakerPublisher: BreakerStatePublisher,
   ) {}
 
   async onModuleInit(): Promise<void> {
     await this.flags.start();
+    this.breakerPublisher.start();
   }
 
   async onApplicationShutdown(): Promise<void> {
-    await Promise.allSettled([this.flags.close(), this.replayQueue.close(), this.diffQueue.close()]);
+    await Promise.allSettled([this.flags.close(), this.replayQueue.close(), this.diffQueue.close(), this.breakerPublisher.close()]);
     await this.pool.end();
     if (this.options.closeStores ?? true) {
       await Promise.allSettled([this.options.stores.a.close(), this.options.stores.b?.close()]);
@@ -81,8 +86,25 @@ class DualWriteLifecycle implements OnModuleInit, OnApplicationShutdown {
         }),
     },
     {
+      provide: PrometheusDualWriteMetrics,
+      inject: [StoreBreakers, ReplayQueue, DiffQueue, OperationLedger],
+      useFactory: (breakers: StoreBreakers, replayQueue: ReplayQueue, diffQueue: DiffQueue, ledger: OperationLedger) =>
+        new PrometheusDualWriteMetrics({ breakers, replayQueue, diffQueue, ledger }),
+    },
+    {
+      // Breaker states go to Redis so the worker's alert rules see every process's breakers.
+      provide: BreakerStatePublisher,
+      inject: [DUAL_WRITE_OPTIONS, StoreBreakers],
+      useFactory: (options: DualWriteModuleOptions, breakers: StoreBreakers) => {
+        const redis = new Redis(options.redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1 });
+        redis.on('error', () => undefined);
+        redis.connect().catch(() => undefined);
+        return new BreakerStatePublisher(breakers, new BreakerStateBoard(redis), { onClose: () => redis.disconnect() });
+      },
+    },
+    {
       provide: DualWriteEngine,
-      inject: [DUAL_WRITE_OPTIONS, EntityRegistry, FlagService, OperationLedger, ReplayQueue, StoreBreakers, DiffQueue],
+      inject: [DUAL_WRITE_OPTIONS, EntityRegistry, FlagService, OperationLedger, ReplayQueue, StoreBreakers, DiffQueue, PrometheusDualWriteMetrics],
       useFactory: (
         options: DualWriteModuleOptions,
         entities: EntityRegistry,
@@ -91,6 +113,7 @@ class DualWriteLifecycle implements OnModuleInit, OnApplicationShutdown {
         replayQueue: ReplayQueue,
         breakers: StoreBreakers,
         diffs: DiffQueue,
+        metrics: PrometheusDualWriteMetrics,
       ) =>
         new DualWriteEngine({
           stores: options.stores,
@@ -105,12 +128,13 @@ class DualWriteLifecycle implements OnModuleInit, OnApplicationShutdown {
           secondaryTimeoutMs: options.secondaryTimeoutMs,
           shadowReadRate: options.shadowReadRate,
           readFallbackToSecondary: options.readFallbackToSecondary,
+          metrics,
         }),
     },
     { provide: DualWriteService, inject: [DualWriteEngine], useFactory: (engine: DualWriteEngine) => new DualWriteService(engine) },
     { provide: APP_INTERCEPTOR, useClass: DualWriteInterceptor },
     DualWriteLifecycle,
   ],
-  exports: [DualWriteService, DualWriteEngine, FlagService, FlagRepository, OperationLedger, ReplayQueue, DiffQueue, StoreBreakers, EntityRegistry, DUAL_WRITE_CONTROL_POOL],
+  exports: [DualWriteService, DualWriteEngine, FlagService, FlagRepository, OperationLedger, ReplayQueue, DiffQueue, StoreBreakers, EntityRegistry, DUAL_WRITE_CONTROL_POOL, PrometheusDualWriteMetrics],
 })
 export class DualWriteModule extends ConfigurableDualWriteModule {}

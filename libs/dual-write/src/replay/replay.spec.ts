@@ -11,13 +11,14 @@ import type { StorePlugin } from '../store/store.types';
 import { requeueOwedOperations } from './ledger-sweep';
 import { ReplayProcessor } from './replay-processor';
 import { ReplayQueue } from './replay-queue';
+import { prepareControlDatabase } from '../testing/control-database';
 
 const controlUrl = process.env['PRIMARY_DATABASE_URL'] ?? 'postgresql://postgres@127.0.0.1:5432/dw_primary';
 const redisUrl = process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379';
 
 describe('replay of writes the secondary owes', () => {
-  const pool = new Pool({ connectionString: controlUrl, max: 2 });
-  const ledger = new OperationLedger(pool);
+  let pool: Pool;
+  let ledger: OperationLedger;
   const entities = new EntityRegistry(exampleEntities);
   const prisma = new PrismaStore(createPrismaClient(controlUrl), { ownsClient: true });
   const supabase = new SupabaseStore(supabaseTestSettings());
@@ -25,7 +26,13 @@ describe('replay of writes the secondary owes', () => {
     ['prisma', prisma],
     ['supabase', supabase],
   ]);
-  const processor = new ReplayProcessor({ ledger, entities, stores, maxAttempts: 2 });
+  let processor: ReplayProcessor;
+
+  beforeAll(async () => {
+    pool = new Pool({ connectionString: await prepareControlDatabase('dw_control_replay_spec'), max: 2 });
+    ledger = new OperationLedger(pool);
+    processor = new ReplayProcessor({ ledger, entities, stores, maxAttempts: 2 });
+  });
   const userIds: string[] = [];
   const opIds: string[] = [];
 
