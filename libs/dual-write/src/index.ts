@@ -37,3 +37,4 @@ export * from './module/dual-write.module';
 export * from './testing/control-database';
 export * from './metrics';
 export * from './alerts';
+export * from './queues/queue-producer';

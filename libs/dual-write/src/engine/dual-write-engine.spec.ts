@@ -168,6 +168,8 @@ describe('DualWriteEngine on real stores', () => {
         await expect(kit.ledger.get(String(result.opId))).resolves.toMatchObject({ status: 'secondary_pending' });
 
         await kit.replayQueue.obliterate();
+        // updated_at is kept to the millisecond (rounded); let the clock move past it.
+        await new Promise((resolve) => setTimeout(resolve, 10));
         const queued = await requeueOwedOperations(kit.ledger, kit.replayQueue, { olderThanMs: 0, limit: 10_000 });
         expect(queued).toBeGreaterThanOrEqual(1);
       } finally {

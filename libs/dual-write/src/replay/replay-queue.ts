@@ -1,5 +1,5 @@
-import { Queue } from 'bullmq';
-import { REPLAY_QUEUE, bullConnection } from '../queues/redis-connection';
+import { QueueProducer } from '../queues/queue-producer';
+import { REPLAY_QUEUE } from '../queues/redis-connection';
 import { withDeadline } from '../queues/with-deadline';
 
 export interface ReplayJobData {
@@ -22,19 +22,16 @@ export interface ReplayQueueOptions {
  * Producer side of `dw-replay`: one job per operation the secondary still owes, with the opId as job id so the
  * same operation is never queued twice. The ledger, not the queue, is the record: jobs are removed when done.
  */
-export class ReplayQueue {
+export class ReplayQueue extends QueueProducer<ReplayJobData> {
   readonly attempts: number;
-  private readonly queue: Queue<ReplayJobData>;
   private readonly backoffMs: number;
   private readonly enqueueTimeoutMs: number;
 
   constructor(options: ReplayQueueOptions) {
+    super(options.queueName ?? REPLAY_QUEUE, options.redisUrl);
     this.attempts = options.attempts ?? 8;
     this.backoffMs = options.backoffMs ?? 1_000;
     this.enqueueTimeoutMs = options.enqueueTimeoutMs ?? 1_000;
-    this.queue = new Queue<ReplayJobData>(options.queueName ?? REPLAY_QUEUE, { connection: bullConnection(options.redisUrl, { failFast: true }) });
-    // Redis away: add() rejects and the caller leaves the operation to the ledger sweep; no crash here.
-    this.queue.on('error', () => undefined);
   }
 
   async enqueue(opId: string): Promise<void> {
@@ -50,20 +47,5 @@ export class ReplayQueue {
       },
     );
     await withDeadline(adding, this.enqueueTimeoutMs, `queueing replay of ${opId}`);
-  }
-
-  /** Jobs waiting, delayed (backing off) or running. */
-  async depth(): Promise<number> {
-    const counts = await this.queue.getJobCounts('waiting', 'delayed', 'active', 'prioritized');
-    return Object.values(counts).reduce((sum, count) => sum + count, 0);
-  }
-
-  async close(): Promise<void> {
-    await withDeadline(this.queue.close(), 2_000, 'closing the replay queue').catch(() => this.queue.disconnect());
-  }
-
-  /** For tests and operators: drops every job (the ledger still holds the operations). */
-  async obliterate(): Promise<void> {
-    await this.queue.obliterate({ force: true });
   }
 }

@@ -133,6 +133,8 @@ describe('replay of writes the secondary owes', () => {
       const row = await prisma.insert(budgetsEntity, budget(await userOnBoth()));
       const opId = await owe([String(row['id'])]);
 
+      // updated_at is kept to the millisecond (rounded); let the clock move past it.
+      await new Promise((resolve) => setTimeout(resolve, 10));
       const queued = await requeueOwedOperations(ledger, queue, { olderThanMs: 0 });
 
       expect(queued).toBeGreaterThanOrEqual(1);
