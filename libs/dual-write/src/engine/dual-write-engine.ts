@@ -113,9 +113,8 @@ export class DualWriteEngine {
   }
 
   async delete(request: WriteRequest, key: RowKey): Promise<DualWriteResult<Row>> {
-    return this.write(request, 'delete', [key], { [this.options.entities.get(request.entity).primaryKey]: key }, (store) =>
-      store.delete(this.options.entities.get(request.entity), key),
-    );
+    const entity = this.options.entities.get(request.entity);
+    return this.write(request, 'delete', [key], { [entity.primaryKey]: key }, (store) => store.delete(entity, key));
   }
 
   /** Upserts many rows as one unit on each store: all of them or none. Every row needs its key. */
@@ -258,7 +257,7 @@ export class DualWriteEngine {
     const secondary = await timed(
       () => this.guarded(secondaryStore, async () => {
         const written = await secondaryStore.upsert(entity, row);
-        await secondaryStore.keepSequenceAbove?.(entity, Number(key));
+        await secondaryStore.keepSequenceAbove(entity, Number(key));
         return written;
       }),
       this.secondaryTimeoutMs,
