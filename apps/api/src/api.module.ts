@@ -42,6 +42,7 @@ export class ApiModule {
             flagCacheTtlMs: config.flagCacheTtlMs,
             secondaryTimeoutMs: config.secondaryTimeoutMs,
             shadowReadRate: config.shadowReadRate,
+            batchInserts: config.batchInserts,
             breakers: { settings: config.breaker },
             // StoresModule owns and closes the stores.
             closeStores: false,

@@ -27,6 +27,7 @@ export * from './diffs/diff-queue';
 export * from './diffs/diff-repository';
 export * from './engine/dual-write-result';
 export * from './engine/dual-write-engine';
+export * from './engine/insert-batcher';
 export * from './module/dual-write.options';
 export * from './module/dual-write.module-definition';
 export * from './module/dual-write.tokens';

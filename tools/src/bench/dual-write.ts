@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Pool } from 'pg';
 import {
@@ -13,6 +14,7 @@ import { budgetsEntity, createPrismaClient } from '@dualwrite/example-domain';
 import { AppProcesses, isPortInUse, waitFor } from '../demo/app-processes';
 import { DemoApi } from '../demo/api-client';
 import { closedLoop, openLoop, summarise, type LoadResult } from './load';
+import { cpuSnapshot, cpuSpent, type CpuSnapshot, type ProcessGroup } from './process-cpu';
 
 /**
  * `npm run bench:dual-write -- [--seconds=15] [--concurrency=16] [--burst-rate=1000] [--burst-seconds=30]`
@@ -30,10 +32,27 @@ function flag(name: string, fallback: number): number {
   return value;
 }
 
+/** `--modes=1,4,2`: which modes to measure, in that order (the burst always runs in mode 2). */
+function modesFlag(): string[] {
+  const arg = process.argv.find((value) => value.startsWith('--modes='));
+  const modes = arg ? arg.slice('--modes='.length).split(',') : ['1', '4', '2'];
+  const unknown = modes.filter((mode) => !['1', '2', '4'].includes(mode));
+  if (unknown.length > 0 || modes.length === 0) throw new Error(`--modes takes 1, 4 and 2 separated by commas, got "${arg ?? ''}"`);
+  return modes;
+}
+
 function token(config: PlatformConfig, role: string): string {
   const entry = config.adminTokens.find((candidate) => candidate.role === role) ?? config.adminTokens.find((candidate) => candidate.role === 'admin');
   if (!entry) throw new Error(`ADMIN_TOKENS needs a ${role} or admin token`);
   return entry.token;
+}
+
+function supabaseLocalPid(): number {
+  try {
+    return Number(readFileSync(path.join(root, 'tmp', 'supabase-local.pid'), 'utf8').trim());
+  } catch {
+    return -1;
+  }
 }
 
 async function main(): Promise<void> {
@@ -44,6 +63,7 @@ async function main(): Promise<void> {
   const concurrency = flag('concurrency', 16);
   const burstRate = flag('burst-rate', 1000);
   const burstSeconds = flag('burst-seconds', 30);
+  const modes = modesFlag();
   if (await isPortInUse(config.apiPort)) throw new Error(`port ${config.apiPort} (API_PORT) is taken`);
 
   const apps = new AppProcesses();
@@ -76,24 +96,52 @@ async function main(): Promise<void> {
       return response.status === 201;
     };
 
-    const runs: [string, LoadResult][] = [];
-    await setMode(false, 'bench: mode 1');
-    await closedLoop(write, concurrency, 2_000); // warm-up
-    runs.push(['mode 1 (store A only)', await closedLoop(write, concurrency, seconds * 1000)]);
-    await setMode(false, 'bench: mode 4', true);
-    await closedLoop(write, concurrency, 2_000);
-    runs.push(['mode 4 (store B only)', await closedLoop(write, concurrency, seconds * 1000)]);
-    await setMode(true, 'bench: mode 2');
-    await closedLoop(write, concurrency, 2_000);
-    runs.push(['mode 2 (dual write, verification on)', await closedLoop(write, concurrency, seconds * 1000)]);
+    const processes: ProcessGroup[] = [
+      { label: 'api', pids: [apps.pid('api') ?? -1] },
+      { label: 'worker', pids: [apps.pid('worker') ?? -1] },
+      { label: 'supabase-local', pids: [supabaseLocalPid()] },
+      { label: 'postgres', command: 'postgres' },
+      { label: 'redis', command: 'redis-server' },
+      { label: 'bench client', pids: [process.pid] },
+    ];
+    const runs: { label: string; result: LoadResult; cpu: CpuSnapshot }[] = [];
+    const measure = async (label: string) => {
+      await closedLoop(write, concurrency, 2_000); // warm-up
+      const before = cpuSnapshot(processes);
+      const result = await closedLoop(write, concurrency, seconds * 1000);
+      runs.push({ label, result, cpu: cpuSpent(before, cpuSnapshot(processes)) });
+    };
+    for (const mode of modes) {
+      if (mode === '1') {
+        await setMode(false, 'bench: mode 1');
+        await measure('mode 1 (store A only)');
+      } else if (mode === '4') {
+        await setMode(false, 'bench: mode 4', true);
+        await measure('mode 4 (store B only)');
+      } else {
+        await setMode(true, 'bench: mode 2');
+        await measure('mode 2 (dual write, verification on)');
+      }
+    }
 
     log(`| run | requests | ok | p50 ms | p95 ms | writes/s |`);
     log(`|---|---|---|---|---|---|`);
-    for (const [label, result] of runs) {
+    for (const { label, result } of runs) {
       const { p50, p95, throughput } = summarise(result);
       log(`| ${label} | ${result.sent} | ${result.ok} | ${p50.toFixed(1)} | ${p95.toFixed(1)} | ${throughput.toFixed(0)} |`);
     }
+    log('');
+    log(`CPU milliseconds per write, by process (user + system, from /proc):`);
+    log('');
+    log(`| run | ${processes.map((group) => group.label).join(' | ')} | all |`);
+    log(`|---|${processes.map(() => '---|').join('')}---|`);
+    for (const { label, result, cpu } of runs) {
+      const perWrite = (seconds: number) => ((seconds * 1000) / Math.max(1, result.ok)).toFixed(2);
+      const total = [...cpu.values()].reduce((sum, value) => sum + value, 0);
+      log(`| ${label} | ${processes.map((group) => perWrite(cpu.get(group.label) ?? 0)).join(' | ')} | ${perWrite(total)} |`);
+    }
 
+    if (modes[modes.length - 1] !== '2') await setMode(true, 'bench: mode 2 for the burst');
     const burstIds = ids.length;
     const burstStarted = new Date();
     const burst = await openLoop(write, burstRate, burstSeconds * 1000);

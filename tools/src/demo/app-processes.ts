@@ -27,6 +27,10 @@ export class AppProcesses {
     this.children.set(name, child);
   }
 
+  pid(name: string): number | undefined {
+    return this.children.get(name)?.pid;
+  }
+
   async stopAll(): Promise<void> {
     const exits = [...this.children.values()].map(
       (child) =>

@@ -16,7 +16,32 @@ function isApiRole(value: unknown): value is ApiRole {
   return typeof value === 'string' && (apiRoles as readonly string[]).includes(value);
 }
 
+/** Most verified tokens remembered; a service sends the same few keys over and over. */
+const VERIFIED_TOKENS_KEPT = 1_000;
+const verifiedTokens = new Map<string, Record<string, unknown>>();
+
+/**
+ * Verifies an HS256 token, remembering tokens already verified (as PostgREST's JWT cache does): an HMAC
+ * check per request costs more than the rest of a small insert. A remembered token past its `exp` is checked
+ * again, which fails it with "JWT expired".
+ */
 function verify(token: string, secret: string): Record<string, unknown> {
+  const cacheKey = `${secret}\u0000${token}`;
+  const remembered = verifiedTokens.get(cacheKey);
+  if (remembered && !isExpired(remembered)) return remembered;
+  verifiedTokens.delete(cacheKey);
+  const payload = verifyUncached(token, secret);
+  if (verifiedTokens.size >= VERIFIED_TOKENS_KEPT) verifiedTokens.clear();
+  verifiedTokens.set(cacheKey, payload);
+  return payload;
+}
+
+function isExpired(claims: Record<string, unknown>): boolean {
+  const exp = claims['exp'];
+  return typeof exp === 'number' && exp * 1000 <= Date.now();
+}
+
+function verifyUncached(token: string, secret: string): Record<string, unknown> {
   try {
     const payload = jwt.verify(token, secret, { algorithms: ['HS256'] });
     if (typeof payload !== 'object' || payload === null) throw new Error('payload is not an object');

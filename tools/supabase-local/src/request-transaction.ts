@@ -17,9 +17,8 @@ export async function inRequestTransaction<T>(pool: Pool, settings: RequestSetti
   const client = await pool.connect();
   let broken: Error | undefined;
   try {
-    await client.query('begin');
-    // The role comes from a fixed list (auth.ts), so it can be written into the statement.
-    await client.query(`set local role "${settings.claims.role}"`);
+    // One round trip for both; the role comes from a fixed list (auth.ts), so it can be written into the statement.
+    await client.query(`begin; set local role "${settings.claims.role}"`);
     const names = ['request.jwt.claims', 'request.method', 'request.path'];
     const values: string[] = [JSON.stringify(settings.claims.claims), settings.method, settings.path];
     for (const [name, value] of Object.entries(settings.claims.claims)) {

@@ -73,6 +73,7 @@ const environmentSchema = z.object({
   FLAG_CACHE_TTL_MS: integer(5000),
   SECONDARY_TIMEOUT_MS: integer(2000),
   SHADOW_READ_RATE: ratio(1),
+  BATCH_INSERTS: booleanFlag(true),
   BREAKER_FAILURE_THRESHOLD: integer(3),
   BREAKER_WINDOW_MS: integer(300_000),
   BREAKER_HALF_OPEN_AFTER_MS: integer(60_000),
@@ -106,6 +107,8 @@ export interface PlatformConfig {
   secondaryTimeoutMs: number;
   /** Share of reads shadowed on the secondary in dual modes (0..1). */
   shadowReadRate: number;
+  /** BATCH_INSERTS: concurrent creates of one entity leave as one multi-row insert per store. */
+  batchInserts: boolean;
   /** Per-store circuit breakers: failures within the window open one; a probe goes through after halfOpenAfterMs. */
   breaker: { failureThreshold: number; windowMs: number; halfOpenAfterMs: number };
 }
@@ -159,6 +162,7 @@ export function parsePlatformConfig(env: NodeJS.ProcessEnv): PlatformConfig {
     flagCacheTtlMs: values.FLAG_CACHE_TTL_MS,
     secondaryTimeoutMs: values.SECONDARY_TIMEOUT_MS,
     shadowReadRate: values.SHADOW_READ_RATE,
+    batchInserts: values.BATCH_INSERTS,
     breaker: {
       failureThreshold: values.BREAKER_FAILURE_THRESHOLD,
       windowMs: values.BREAKER_WINDOW_MS,

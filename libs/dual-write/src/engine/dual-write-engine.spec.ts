@@ -100,6 +100,32 @@ describe('DualWriteEngine on real stores', () => {
       await expect(kit.prisma.get(postsEntity, String(post.data['id']))).resolves.toEqual(post.data);
     });
 
+    it('concurrent creates (sent to each store in shared inserts) all land on both stores, each caller with its own row', async () => {
+      const engine = kit.engine();
+      const ownerId = await kit.owner();
+      const taken = await engine.create({ entity: 'budgets' }, kit.budget(ownerId, { name: 'taken' }));
+
+      const attempts = await Promise.allSettled(
+        Array.from({ length: 24 }, (_, index) =>
+          engine.create({ entity: 'budgets' }, kit.budget(ownerId, index === 7 ? { id: taken.data['id'], name: 'duplicate' } : { name: `concurrent ${index}` })),
+        ),
+      );
+
+      const created = attempts.flatMap((attempt) => (attempt.status === 'fulfilled' ? [attempt.value] : []));
+      expect(created.map((result) => result.data['name']).sort()).toEqual(
+        Array.from({ length: 24 }, (_, index) => `concurrent ${index}`).filter((name) => name !== 'concurrent 7').sort(),
+      );
+      expect(attempts[7]).toMatchObject({ status: 'rejected', reason: expect.any(StoreConflictError) });
+      const ids = created.map((result) => String(result.data['id']));
+      await expect(kit.prisma.findManyByIds(budgetsEntity, ids)).resolves.toHaveLength(23);
+      await expect(kit.supabase.findManyByIds(budgetsEntity, ids)).resolves.toHaveLength(23);
+      for (const result of created) {
+        expect(result.stores.map((outcome) => outcome.status)).toEqual(['ok', 'ok']);
+        await expect(kit.ledger.get(String(result.opId))).resolves.toMatchObject({ status: 'applied' });
+      }
+      await expect(kit.supabase.get(budgetsEntity, String(taken.data['id']))).resolves.toEqual(taken.data);
+    });
+
     it('a batch lands on both stores as one unit', async () => {
       const ownerId = await kit.owner();
       const rows = [kit.budget(ownerId, { id: uuidv7(), name: 'one' }), kit.budget(ownerId, { id: uuidv7(), name: 'two' })];

@@ -17,6 +17,7 @@ import { primaryKeyOf } from '../store/canonical-row';
 import { StoreUnavailableError, isStoreError } from '../store/store-errors';
 import type { Page, PageRequest, StorePlugin } from '../store/store.types';
 import type { DualWriteResult, StoreOutcome, StoreRole } from './dual-write-result';
+import type { InsertBatcher } from './insert-batcher';
 import { describeError, timed, type Timed } from './timed';
 import { stampTimestamps } from './write-timestamps';
 
@@ -37,6 +38,8 @@ export interface DualWriteEngineOptions {
   shadowReadRate?: number;
   /** Read from the secondary when the primary is unavailable (result flagged degraded). Default true. */
   readFallbackToSecondary?: boolean;
+  /** Group commit for keyed creates; absent = one insert per create. */
+  insertBatcher?: InsertBatcher;
   random?: () => number;
   onWarning?: (message: string) => void;
   /** Latencies and diff counts for /metrics; absent = nothing measured. */
@@ -93,9 +96,9 @@ export class DualWriteEngine {
     if (entity.keyStrategy === 'uuid' && row[entity.primaryKey] === undefined) row[entity.primaryKey] = uuidv7();
     const valid = validateRow(entity, row, 'full');
     const key = primaryKeyOf(entity, valid);
-    return this.write(request, 'create', key === undefined ? [] : [key], valid, (store) => store.insert(entity, valid), {
-      serialCreate: key === undefined,
-    });
+    const batcher = this.options.insertBatcher;
+    const insert: StoreCall = batcher && key !== undefined ? (store) => batcher.insert(store, entity, valid) : (store) => store.insert(entity, valid);
+    return this.write(request, 'create', key === undefined ? [] : [key], valid, insert, { serialCreate: key === undefined });
   }
 
   async update(request: WriteRequest, key: RowKey, patch: unknown): Promise<DualWriteResult<Row>> {

@@ -20,6 +20,7 @@ import { supabaseTestSettings, unreachableSupabase } from '../store/supabase-tes
 import type { StorePlugin } from '../store/store.types';
 import { prepareControlDatabase } from '../testing/control-database';
 import { DualWriteEngine, type DualWriteEngineOptions } from './dual-write-engine';
+import { InsertBatcher } from './insert-batcher';
 
 const primaryUrl = process.env['PRIMARY_DATABASE_URL'] ?? 'postgresql://postgres@127.0.0.1:5432/dw_primary';
 const redisUrl = process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379';
@@ -93,6 +94,7 @@ export class EngineTestKit {
       diffs: this.diffQueue,
       diffPolicy: new DiffPolicy(),
       secondaryTimeoutMs: 3_000,
+      insertBatcher: new InsertBatcher(),
       ...rest,
     });
   }

@@ -7,6 +7,7 @@ import { StoreBreakers } from '../breakers/store-breakers';
 import { DiffPolicy } from '../compare/diff-policy';
 import { DiffQueue } from '../diffs/diff-queue';
 import { DualWriteEngine } from '../engine/dual-write-engine';
+import { InsertBatcher } from '../engine/insert-batcher';
 import { EntityRegistry } from '../entity/entity-registry';
 import { FlagRepository } from '../flags/flag-repository';
 import { FlagService } from '../flags/flag-service';
@@ -128,6 +129,7 @@ class DualWriteLifecycle implements OnModuleInit, OnApplicationShutdown {
           secondaryTimeoutMs: options.secondaryTimeoutMs,
           shadowReadRate: options.shadowReadRate,
           readFallbackToSecondary: options.readFallbackToSecondary,
+          insertBatcher: options.batchInserts === false ? undefined : new InsertBatcher(),
           metrics,
         }),
     },

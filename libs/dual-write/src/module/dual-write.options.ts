@@ -19,6 +19,8 @@ export interface DualWriteModuleOptions {
   /** Share of reads shadowed on the secondary in dual modes; default 1. */
   shadowReadRate?: number;
   readFallbackToSecondary?: boolean;
+  /** Concurrent creates of one entity go to each store as one multi-row insert (group commit); default true. */
+  batchInserts?: boolean;
   diffPolicy?: DiffPolicyOptions;
   severityRules?: DiffSeverityRules;
   breakers?: StoreBreakersOptions;

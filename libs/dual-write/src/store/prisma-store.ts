@@ -20,12 +20,13 @@ interface PrismaModelDelegate {
   findUnique(args: object): PromiseLike<unknown>;
   findMany(args: object): PromiseLike<unknown>;
   create(args: object): PromiseLike<unknown>;
+  createManyAndReturn(args: object): PromiseLike<unknown>;
   update(args: object): PromiseLike<unknown>;
   upsert(args: object): PromiseLike<unknown>;
   delete(args: object): PromiseLike<unknown>;
 }
 
-const DELEGATE_METHODS = ['findUnique', 'findMany', 'create', 'update', 'upsert', 'delete'] as const;
+const DELEGATE_METHODS = ['findUnique', 'findMany', 'create', 'createManyAndReturn', 'update', 'upsert', 'delete'] as const;
 
 function isModelDelegate(value: unknown): value is PrismaModelDelegate {
   if (typeof value !== 'object' || value === null) return false;
@@ -76,6 +77,14 @@ export class PrismaStore implements StorePlugin {
     return this.run(async () => {
       const created = await this.delegate(this.client, entity).create({ data: this.toData(entity, row) });
       return this.toRow(entity, created);
+    });
+  }
+
+  async insertMany(entity: EntityDefinition, rows: Row[]): Promise<Row[]> {
+    if (rows.length === 0) return [];
+    return this.run(async () => {
+      const created = await this.delegate(this.client, entity).createManyAndReturn({ data: rows.map((row) => this.toData(entity, row)) });
+      return this.toRows(entity, created);
     });
   }
 

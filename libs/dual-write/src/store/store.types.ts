@@ -42,6 +42,11 @@ export interface StorePlugin {
   get(entity: EntityDefinition, id: RowKey): Promise<Row | null>;
   /** Fails with a conflict when the key exists. Returns the stored row (database defaults filled). */
   insert(entity: EntityDefinition, row: Row): Promise<Row>;
+  /**
+   * Inserts every row in one statement: all or none, a conflict when any key exists. Returns the stored rows
+   * (database defaults filled) in no particular order.
+   */
+  insertMany(entity: EntityDefinition, rows: Row[]): Promise<Row[]>;
   /** Fails with not_found when the key is absent. `patch` never changes the primary key. */
   update(entity: EntityDefinition, id: RowKey, patch: Row): Promise<Row>;
   upsert(entity: EntityDefinition, row: Row): Promise<Row>;

@@ -114,6 +114,15 @@ export class SupabaseStore implements StorePlugin {
     return this.toRow(entity, this.dataOf(result));
   }
 
+  async insertMany(entity: EntityDefinition, rows: Row[]): Promise<Row[]> {
+    if (rows.length === 0) return [];
+    // defaultToNull: false sends `Prefer: missing=default`, so a column some rows omit takes its default, not NULL.
+    const result = await this.table(entity)
+      .insert(rows.map((row) => this.toColumns(entity, row)), { defaultToNull: false })
+      .select(this.selectList(entity));
+    return this.toRows(entity, this.dataOf(result));
+  }
+
   async update(entity: EntityDefinition, id: RowKey, patch: Row): Promise<Row> {
     const columns = this.toColumns(entity, patchWithoutKey(this.name, entity, id, patch));
     if (Object.keys(columns).length === 0) {

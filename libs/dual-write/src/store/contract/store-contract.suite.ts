@@ -154,6 +154,28 @@ export function describeStoreContract(label: string, factory: () => Promise<Stor
       await expect(store.delete(budgetsEntity, keys.id())).rejects.toBeInstanceOf(StoreNotFoundError);
     });
 
+    it('insertMany writes every row in one go and returns the stored rows', async () => {
+      const owner = await newUser();
+      const rows = [budgetRow(String(owner['id'])), budgetRow(String(owner['id'])), budgetRow(String(owner['id']))];
+
+      const inserted = await store.insertMany(budgetsEntity, rows);
+
+      const stored = await store.findManyByIds(budgetsEntity, rows.map((row) => String(row['id'])));
+      expect(stored.map((row) => row['id'])).toEqual(sortedByKey(rows).map((row) => row['id']));
+      expect(sortedByKey(inserted)).toEqual(stored);
+    });
+
+    it('insertMany with one existing key fails with a conflict and writes none of the rows', async () => {
+      const owner = await newUser();
+      const existing = await store.insert(budgetsEntity, budgetRow(String(owner['id'])));
+      const fresh = budgetRow(String(owner['id']));
+
+      await expect(store.insertMany(budgetsEntity, [fresh, { ...existing, name: 'Must not stick' }])).rejects.toBeInstanceOf(StoreConflictError);
+
+      await expect(store.get(budgetsEntity, String(existing['id']))).resolves.toEqual(existing);
+      await expect(store.get(budgetsEntity, String(fresh['id']))).resolves.toBeNull();
+    });
+
     it('batchUpsert writes every row and returns how many', async () => {
       const owner = await newUser();
       const existing = await store.insert(budgetsEntity, budgetRow(String(owner['id'])));

@@ -1,0 +1,119 @@
+import { v7 as uuidv7 } from 'uuid';
+import { budgetsEntity, createPrismaClient, usersEntity } from '@dualwrite/example-domain';
+import type { Row } from '../entity/entity.types';
+import { PrismaStore } from '../store/prisma-store';
+import { StoreConflictError, StoreUnavailableError } from '../store/store-errors';
+import type { StorePlugin } from '../store/store.types';
+import { SupabaseStore } from '../store/supabase-store';
+import { supabaseTestSettings, unreachableSupabase } from '../store/supabase-test-env';
+import { InsertBatcher } from './insert-batcher';
+
+const primaryUrl = process.env['PRIMARY_DATABASE_URL'] ?? 'postgresql://postgres@127.0.0.1:5432/dw_primary';
+
+/** Counts the calls the batcher makes on a real store (the rows still go to the database). */
+function counted(store: StorePlugin): { store: StorePlugin; calls: { insert: number; insertMany: number[] } } {
+  const calls = { insert: 0, insertMany: [] as number[] };
+  const wrapped = Object.create(store) as StorePlugin;
+  wrapped.insert = (entity, row) => {
+    calls.insert += 1;
+    return store.insert(entity, row);
+  };
+  wrapped.insertMany = (entity, rows) => {
+    calls.insertMany.push(rows.length);
+    return store.insertMany(entity, rows);
+  };
+  return { store: wrapped, calls };
+}
+
+describe.each([
+  ['PrismaStore', () => new PrismaStore(createPrismaClient(primaryUrl), { ownsClient: true })],
+  ['SupabaseStore', () => new SupabaseStore(supabaseTestSettings())],
+])('InsertBatcher on %s', (_name, createStore) => {
+  const store: StorePlugin = createStore();
+  let ownerId: string;
+
+  const budget = (overrides: Row = {}): Row => ({ id: uuidv7(), ownerId, name: 'Batched', amount: '10.50', currency: 'EUR', metadata: { n: 1 }, ...overrides });
+
+  beforeAll(async () => {
+    ownerId = uuidv7();
+    await store.insert(usersEntity, { id: ownerId, email: `${ownerId}@batcher.test`, displayName: 'Batcher' });
+  });
+
+  afterAll(async () => {
+    await store.delete(usersEntity, ownerId).catch(() => undefined);
+    await store.close();
+  });
+
+  it('a lone create goes out at once as a plain insert', async () => {
+    const { store: watched, calls } = counted(store);
+    const row = budget();
+
+    const stored = await new InsertBatcher().insert(watched, budgetsEntity, row);
+
+    expect(stored).toMatchObject({ id: row['id'], name: 'Batched' });
+    expect(calls).toEqual({ insert: 1, insertMany: [] });
+  });
+
+  it('creates arriving while a batch is out leave together, and each caller gets its own stored row', async () => {
+    const { store: watched, calls } = counted(store);
+    const batcher = new InsertBatcher();
+    const rows = Array.from({ length: 30 }, (_, index) => budget({ name: `row ${index}` }));
+
+    const stored = await Promise.all(
+      rows.map(async (row, index) => {
+        // Spread the arrivals over a few event-loop turns, as requests arrive.
+        await new Promise((resolve) => setTimeout(resolve, index % 3));
+        return batcher.insert(watched, budgetsEntity, row);
+      }),
+    );
+
+    expect(stored.map((row) => [row['id'], row['name']])).toEqual(rows.map((row) => [row['id'], row['name']]));
+    expect(calls.insert + calls.insertMany.length).toBeLessThan(rows.length);
+    expect(calls.insert + calls.insertMany.reduce((sum, size) => sum + size, 0)).toBe(rows.length);
+    await expect(store.findManyByIds(budgetsEntity, rows.map((row) => String(row['id'])))).resolves.toHaveLength(rows.length);
+  });
+
+  it('a refused batch is retried row by row: only the conflicting caller fails', async () => {
+    const batcher = new InsertBatcher();
+    const existing = await store.insert(budgetsEntity, budget({ name: 'already there' }));
+    const rows = [budget({ name: 'fresh 1' }), { ...existing, name: 'duplicate' }, budget({ name: 'fresh 2' })];
+
+    const outcomes = await Promise.allSettled(rows.map((row) => batcher.insert(store, budgetsEntity, row)));
+
+    expect(outcomes.map((outcome) => outcome.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+    expect((outcomes[1] as PromiseRejectedResult).reason).toBeInstanceOf(StoreConflictError);
+    await expect(store.get(budgetsEntity, String(existing['id']))).resolves.toEqual(existing);
+    await expect(store.findManyByIds(budgetsEntity, [String(rows[0]?.['id']), String(rows[2]?.['id'])])).resolves.toHaveLength(2);
+  });
+
+  it('refuses a row without its key, naming the key', async () => {
+    await expect(new InsertBatcher().insert(store, budgetsEntity, { ownerId, name: 'no key' })).rejects.toThrow('budgets: a batched insert needs the row\'s id');
+  });
+});
+
+describe('InsertBatcher with the store unavailable', () => {
+  it('every caller of the batch gets the unavailable error, without a retry per row', async () => {
+    const down = new SupabaseStore({ ...supabaseTestSettings(), ...unreachableSupabase, requestTimeoutMs: 1_000 });
+    try {
+      const { store: watched, calls } = counted(down);
+      const batcher = new InsertBatcher();
+      const rows = Array.from({ length: 5 }, () => ({ id: uuidv7(), ownerId: uuidv7(), name: 'x', amount: '1.00', currency: 'EUR', metadata: {} }));
+
+      const outcomes = await Promise.allSettled(rows.map((row) => batcher.insert(watched, budgetsEntity, row)));
+
+      for (const outcome of outcomes) {
+        expect(outcome).toMatchObject({ status: 'rejected', reason: expect.any(StoreUnavailableError) });
+      }
+      expect(calls).toEqual({ insert: 0, insertMany: [5] });
+    } finally {
+      await down.close();
+    }
+  });
+});
+
+describe('InsertBatcher settings', () => {
+  it('refuses a batch size or concurrency that is not a positive integer', () => {
+    expect(() => new InsertBatcher({ maxBatchSize: 0 })).toThrow('maxBatchSize must be a positive integer, got 0');
+    expect(() => new InsertBatcher({ batchesInFlight: 1.5 })).toThrow('batchesInFlight must be a positive integer, got 1.5');
+  });
+});
