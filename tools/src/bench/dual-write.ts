@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Pool } from 'pg';
+import { Agent, setGlobalDispatcher } from 'undici';
 import {
   DiffQueue,
   PrismaStore,
@@ -17,7 +18,7 @@ import { closedLoop, openLoop, summarise, type LoadResult } from './load';
 import { cpuSnapshot, cpuSpent, type CpuSnapshot, type ProcessGroup } from './process-cpu';
 
 /**
- * `npm run bench:dual-write -- [--seconds=15] [--concurrency=16] [--burst-rate=1000] [--burst-seconds=30]`
+ * `npm run bench:dual-write -- [--seconds=15] [--concurrency=16] [--burst-rate=1000] [--burst-seconds=30] [--connections=64] [--modes=1,4,2]`
  * HTTP write latency and throughput of the example API in mode 1 (store A only), mode 4 (store B only) and
  * mode 2 (dual write, shadow reads on), same run, same payloads; then an open-loop burst in mode 2 and a check that every
  * operation reached both stores (ledger, rows, queues). Prints a Markdown table for BENCHMARKS.md.
@@ -33,11 +34,21 @@ function flag(name: string, fallback: number): number {
 }
 
 /** `--modes=1,4,2`: which modes to measure, in that order (the burst always runs in mode 2). */
-function modesFlag(): string[] {
+type BenchMode = '1' | '4' | '2';
+const MODE_SETTINGS: Record<BenchMode, { label: string; dual: boolean; supabasePrimary: boolean }> = {
+  '1': { label: 'mode 1 (store A only)', dual: false, supabasePrimary: false },
+  '4': { label: 'mode 4 (store B only)', dual: false, supabasePrimary: true },
+  '2': { label: 'mode 2 (dual write, verification on)', dual: true, supabasePrimary: false },
+};
+
+function isBenchMode(value: string): value is BenchMode {
+  return value in MODE_SETTINGS;
+}
+
+function modesFlag(): BenchMode[] {
   const arg = process.argv.find((value) => value.startsWith('--modes='));
   const modes = arg ? arg.slice('--modes='.length).split(',') : ['1', '4', '2'];
-  const unknown = modes.filter((mode) => !['1', '2', '4'].includes(mode));
-  if (unknown.length > 0 || modes.length === 0) throw new Error(`--modes takes 1, 4 and 2 separated by commas, got "${arg ?? ''}"`);
+  if (modes.length === 0 || !modes.every(isBenchMode)) throw new Error(`--modes takes 1, 4 and 2 separated by commas, got "${arg ?? ''}"`);
   return modes;
 }
 
@@ -45,6 +56,18 @@ function token(config: PlatformConfig, role: string): string {
   const entry = config.adminTokens.find((candidate) => candidate.role === role) ?? config.adminTokens.find((candidate) => candidate.role === 'admin');
   if (!entry) throw new Error(`ADMIN_TOKENS needs a ${role} or admin token`);
   return entry.token;
+}
+
+/** One request in this many during the burst reads a row that differs on store B (a shadow-read diff). */
+const READ_EVERY = 20;
+
+/** The api's count of diffs queued so far (all severities), from its Prometheus /metrics. */
+async function queuedDiffCount(apiPort: number): Promise<number> {
+  const text = await (await fetch(`http://127.0.0.1:${apiPort}/metrics`)).text();
+  return text
+    .split('\n')
+    .filter((line) => line.startsWith('dualwrite_diffs_total{'))
+    .reduce((total, line) => total + Number(line.slice(line.lastIndexOf(' ') + 1)), 0);
 }
 
 function supabaseLocalPid(): number {
@@ -64,6 +87,10 @@ async function main(): Promise<void> {
   const burstRate = flag('burst-rate', 1000);
   const burstSeconds = flag('burst-seconds', 30);
   const modes = modesFlag();
+  // Like a load balancer in front of the api: a bounded pool of kept-alive connections. An open-loop burst
+  // faster than the api then queues in the client (and its wait counts in the latency) instead of opening
+  // thousands of sockets that time out in the api's accept backlog.
+  setGlobalDispatcher(new Agent({ connections: flag('connections', 64), keepAliveTimeout: 30_000 }));
   if (await isPortInUse(config.apiPort)) throw new Error(`port ${config.apiPort} (API_PORT) is taken`);
 
   const apps = new AppProcesses();
@@ -90,8 +117,21 @@ async function main(): Promise<void> {
     const owner = await api.expect('POST', '/api/users', 201, { email: `bench-${Date.now()}@example.test`, displayName: 'Bench' });
     const ownerId = String(owner.body['id']);
     const ids: string[] = [];
+    // Why requests failed, counted by status (or the client's error) and message, for the report.
+    const failures = new Map<string, number>();
+    const tally = (reason: string) => failures.set(reason, (failures.get(reason) ?? 0) + 1);
+    const send = async (method: string, route: string, expected: number, body?: unknown) => {
+      try {
+        const response = await api.request(method, route, body);
+        if (response.status !== expected) tally(`${response.status} ${JSON.stringify(response.body).slice(0, 160)}`);
+        return response;
+      } catch (error) {
+        tally(`no answer: ${error instanceof Error ? `${error.message} ${String((error as { cause?: unknown }).cause ?? '')}` : String(error)}`);
+        throw error;
+      }
+    };
     const write = async (index: number) => {
-      const response = await api.request('POST', '/api/budgets', { ownerId, name: `bench ${index}`, amount: `${index % 1000}.25`, currency: 'EUR', metadata: { i: index } });
+      const response = await send('POST', '/api/budgets', 201, { ownerId, name: `bench ${index}`, amount: `${index % 1000}.25`, currency: 'EUR', metadata: { i: index } });
       if (response.status === 201) ids.push(String((response.body as { id: string }).id));
       return response.status === 201;
     };
@@ -105,23 +145,20 @@ async function main(): Promise<void> {
       { label: 'bench client', pids: [process.pid] },
     ];
     const runs: { label: string; result: LoadResult; cpu: CpuSnapshot }[] = [];
-    const measure = async (label: string) => {
-      await closedLoop(write, concurrency, 2_000); // warm-up
+    // Every mode's code paths are warmed (JIT, pools, batchers) before any is measured, so the first mode
+    // measured is not the one that pays for a cold process.
+    for (const mode of modes) {
+      const settings = MODE_SETTINGS[mode];
+      await setMode(settings.dual, `bench: warm-up ${settings.label}`, settings.supabasePrimary);
+      await closedLoop(write, concurrency, 3_000);
+    }
+    for (const mode of modes) {
+      const settings = MODE_SETTINGS[mode];
+      await setMode(settings.dual, `bench: ${settings.label}`, settings.supabasePrimary);
+      await closedLoop(write, concurrency, 1_000);
       const before = cpuSnapshot(processes);
       const result = await closedLoop(write, concurrency, seconds * 1000);
-      runs.push({ label, result, cpu: cpuSpent(before, cpuSnapshot(processes)) });
-    };
-    for (const mode of modes) {
-      if (mode === '1') {
-        await setMode(false, 'bench: mode 1');
-        await measure('mode 1 (store A only)');
-      } else if (mode === '4') {
-        await setMode(false, 'bench: mode 4', true);
-        await measure('mode 4 (store B only)');
-      } else {
-        await setMode(true, 'bench: mode 2');
-        await measure('mode 2 (dual write, verification on)');
-      }
+      runs.push({ label: settings.label, result, cpu: cpuSpent(before, cpuSnapshot(processes)) });
     }
 
     log(`| run | requests | ok | p50 ms | p95 ms | writes/s |`);
@@ -142,17 +179,49 @@ async function main(): Promise<void> {
     }
 
     if (modes[modes.length - 1] !== '2') await setMode(true, 'bench: mode 2 for the burst');
+    // Rows that differ on store B on purpose: the burst reads them now and then, so its shadow reads queue
+    // diffs, and the check below can tell whether every queued diff was stored.
+    const drifted: string[] = [];
+    for (let index = 0; index < 20; index += 1) {
+      const created = await api.expect('POST', '/api/budgets', 201, { ownerId, name: `drift ${index}`, amount: '1.00', currency: 'EUR', metadata: {} });
+      drifted.push(String(created.body['id']));
+    }
+    for (const id of drifted) await storeB.update(budgetsEntity, id, { name: 'changed on store B only' });
+    let burstReads = 0;
+    const writeOrRead = async (index: number) => {
+      if (index % READ_EVERY !== 0) return write(index);
+      burstReads += 1;
+      return (await send('GET', `/api/budgets/${drifted[(index / READ_EVERY) % drifted.length]}`, 200)).status === 200;
+    };
+
     const burstIds = ids.length;
     const burstStarted = new Date();
-    const burst = await openLoop(write, burstRate, burstSeconds * 1000);
+    const diffsBefore = await queuedDiffCount(config.apiPort);
+    const burst = await openLoop(writeOrRead, burstRate, burstSeconds * 1000);
     const burstSummary = summarise(burst);
-    log(`| burst ${burstRate}/s for ${burstSeconds} s, mode 2 | ${burst.sent} | ${burst.ok} | ${burstSummary.p50.toFixed(1)} | ${burstSummary.p95.toFixed(1)} | ${burstSummary.throughput.toFixed(0)} |`);
+    log(`| burst ${burstRate}/s for ${burstSeconds} s, mode 2 (1 in ${READ_EVERY} a read) | ${burst.sent} | ${burst.ok} | ${burstSummary.p50.toFixed(1)} | ${burstSummary.p95.toFixed(1)} | ${burstSummary.throughput.toFixed(0)} |`);
 
-    await waitFor('replay and diff queues drained', async () => ((await replayQueue.depth()) + (await diffQueue.depth()) === 0 ? true : undefined), 300_000);
+    // Shadow reads finish after their answers: wait until the api's diff count stops moving and both queues are empty.
+    let diffsQueued = -1;
+    await waitFor(
+      'replay and diff queues drained',
+      async () => {
+        const now = (await queuedDiffCount(config.apiPort)) - diffsBefore;
+        const settled = now === diffsQueued && (await replayQueue.depth()) + (await diffQueue.depth()) === 0;
+        diffsQueued = now;
+        return settled ? true : undefined;
+      },
+      600_000,
+    );
     const { rows: counts } = await control.query<{ status: string; n: string }>(
       'select status, count(*) as n from dual_write_ops where created_at >= $1 group by status order by status',
       [burstStarted],
     );
+    const { rows: replayed } = await control.query<{ n: string }>(
+      `select count(*) as n from dual_write_ops where created_at >= $1 and secondary_outcome in ('failed', 'timeout', 'skipped')`,
+      [burstStarted],
+    );
+    const { rows: storedDiffs } = await control.query<{ n: string }>('select count(*) as n from dual_write_diffs where created_at >= $1', [burstStarted]);
     const burstRowIds = ids.slice(burstIds);
     let onA = 0;
     let onB = 0;
@@ -162,8 +231,11 @@ async function main(): Promise<void> {
       onB += (await storeB.findManyByIds(budgetsEntity, chunk)).length;
     }
     log('');
-    log(`burst: ${burst.ok} writes answered 201, ${burst.failed} failed; rows on store A ${onA}, on store B ${onB}`);
-    log(`ledger for the burst after the queues drained: ${counts.map((row) => `${row.status} ${row.n}`).join(', ')}`);
+    log(`burst: ${burst.sent - burstReads} writes sent, ${burstRowIds.length} answered 201; ${burstReads} reads; ${burst.failed} requests failed`);
+    for (const [reason, count] of [...failures].sort((left, right) => right[1] - left[1]).slice(0, 5)) log(`  failed ${count}×: ${reason}`);
+    log(`rows of the burst's writes on store A ${onA}, on store B ${onB}`);
+    log(`ledger for the burst after the queues drained: ${counts.map((row) => `${row.status} ${row.n}`).join(', ')}; writes that went through replay: ${replayed[0]?.n ?? 0}`);
+    log(`diffs queued by the api during the burst ${diffsQueued}, stored by the worker ${storedDiffs[0]?.n ?? 0}`);
     await setMode(false, 'bench: back to phase 1');
   } finally {
     await apps.stopAll();
