@@ -18,18 +18,20 @@ import { closedLoop, openLoop, summarise, type LoadResult } from './load';
 import { cpuSnapshot, cpuSpent, type CpuSnapshot, type ProcessGroup } from './process-cpu';
 
 /**
- * `npm run bench:dual-write -- [--seconds=15] [--concurrency=16] [--burst-rate=1000] [--burst-seconds=30] [--connections=64] [--modes=1,4,2]`
+ * `npm run bench:dual-write -- [--seconds=15] [--concurrency=16] [--burst-rate=1000] [--burst-seconds=30] [--connections=64] [--modes=1,4,2] [--latency-rate=200] [--secondary-timeout-ms=N]`
  * HTTP write latency and throughput of the example API in mode 1 (store A only), mode 4 (store B only) and
  * mode 2 (dual write, shadow reads on), same run, same payloads; then an open-loop burst in mode 2 and a check that every
  * operation reached both stores (ledger, rows, queues). Prints a Markdown table for BENCHMARKS.md.
  */
 const root = path.resolve(__dirname, '..', '..', '..');
 
-function flag(name: string, fallback: number): number {
+function flag(name: string, fallback: number, { allowZero = false } = {}): number {
   const arg = process.argv.find((value) => value.startsWith(`--${name}=`));
   if (!arg) return fallback;
   const value = Number(arg.slice(name.length + 3));
-  if (!Number.isFinite(value) || value <= 0) throw new Error(`--${name} must be a positive number, got "${arg.slice(name.length + 3)}"`);
+  if (!Number.isFinite(value) || value < 0 || (value === 0 && !allowZero)) {
+    throw new Error(`--${name} must be a ${allowZero ? 'non-negative' : 'positive'} number, got "${arg.slice(name.length + 3)}"`);
+  }
   return value;
 }
 
@@ -87,6 +89,9 @@ async function main(): Promise<void> {
   const burstRate = flag('burst-rate', 1000);
   const burstSeconds = flag('burst-seconds', 30);
   const modes = modesFlag();
+  const latencyRate = flag('latency-rate', 200);
+  // How long a caller waits for the secondary (SECONDARY_TIMEOUT_MS of the api); the configured one unless given.
+  const secondaryTimeoutMs = flag('secondary-timeout-ms', config.secondaryTimeoutMs, { allowZero: true });
   // Like a load balancer in front of the api: a bounded pool of kept-alive connections. An open-loop burst
   // faster than the api then queues in the client (and its wait counts in the latency) instead of opening
   // thousands of sockets that time out in the api's accept backlog.
@@ -104,7 +109,8 @@ async function main(): Promise<void> {
   try {
     // The guard would (rightly) roll mode 2 back when its p95 rises against the previous phase; the bench
     // measures the mode itself, so the guard is off for its processes.
-    const env = { ...process.env, LOG_LEVEL: 'warn', ROLLBACK_ENABLED: 'false' };
+    const env = { ...process.env, LOG_LEVEL: 'warn', ROLLBACK_ENABLED: 'false', SECONDARY_TIMEOUT_MS: String(secondaryTimeoutMs) };
+    log(`api: SECONDARY_TIMEOUT_MS=${secondaryTimeoutMs} (how long a caller waits for the secondary), BATCH_INSERTS=${String(config.batchInserts)}`);
     apps.start('api', 'apps/api/src/main.ts', env);
     apps.start('worker', 'apps/worker/src/main.ts', env);
     await waitFor('api', async () => ((await fetch(`http://127.0.0.1:${config.apiPort}/health/live`)).ok ? true : undefined), 60_000);
@@ -145,6 +151,7 @@ async function main(): Promise<void> {
       { label: 'bench client', pids: [process.pid] },
     ];
     const runs: { label: string; result: LoadResult; cpu: CpuSnapshot }[] = [];
+    const paced: { label: string; result: LoadResult }[] = [];
     // Every mode's code paths are warmed (JIT, pools, batchers) before any is measured, so the first mode
     // measured is not the one that pays for a cold process.
     for (const mode of modes) {
@@ -159,6 +166,8 @@ async function main(): Promise<void> {
       const before = cpuSnapshot(processes);
       const result = await closedLoop(write, concurrency, seconds * 1000);
       runs.push({ label: settings.label, result, cpu: cpuSpent(before, cpuSnapshot(processes)) });
+      // Latency at a steady rate every mode can serve: the path's own time, not the queueing of a saturated box.
+      paced.push({ label: settings.label, result: await openLoop(write, latencyRate, seconds * 1000) });
     }
 
     log(`| run | requests | ok | p50 ms | p95 ms | writes/s |`);
@@ -168,7 +177,16 @@ async function main(): Promise<void> {
       log(`| ${label} | ${result.sent} | ${result.ok} | ${p50.toFixed(1)} | ${p95.toFixed(1)} | ${throughput.toFixed(0)} |`);
     }
     log('');
-    log(`CPU milliseconds per write, by process (user + system, from /proc):`);
+    log(`At a steady ${latencyRate} writes/s (open loop, ${seconds} s per mode):`);
+    log('');
+    log(`| run | requests | ok | p50 ms | p95 ms | p99 ms |`);
+    log(`|---|---|---|---|---|---|`);
+    for (const { label, result } of paced) {
+      const { p50, p95, p99 } = summarise(result);
+      log(`| ${label} | ${result.sent} | ${result.ok} | ${p50.toFixed(1)} | ${p95.toFixed(1)} | ${p99.toFixed(1)} |`);
+    }
+    log('');
+    log(`CPU milliseconds per write at full load, by process (user + system, from /proc):`);
     log('');
     log(`| run | ${processes.map((group) => group.label).join(' | ')} | all |`);
     log(`|---|${processes.map(() => '---|').join('')}---|`);

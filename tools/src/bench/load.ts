@@ -11,9 +11,9 @@ export function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] as number;
 }
 
-export function summarise(result: LoadResult): { p50: number; p95: number; throughput: number } {
+export function summarise(result: LoadResult): { p50: number; p95: number; p99: number; throughput: number } {
   const sorted = [...result.latenciesMs].sort((a, b) => a - b);
-  return { p50: percentile(sorted, 50), p95: percentile(sorted, 95), throughput: result.ok / (result.elapsedMs / 1000) };
+  return { p50: percentile(sorted, 50), p95: percentile(sorted, 95), p99: percentile(sorted, 99), throughput: result.ok / (result.elapsedMs / 1000) };
 }
 
 /** Closed loop: `concurrency` callers, each sending its next request when the last one answered. */

@@ -7,10 +7,13 @@ import { PLATFORM_CONFIG, WORKER_SETTINGS } from '../worker.constants';
 const SWEEP_EVERY_MS = 30_000;
 /** Younger operations are still on their way to the queue (or being written); leave them be. */
 const OWED_FOR_AT_LEAST_MS = 60_000;
+/** A write's own calls end long before this (store timeouts); still pending then, its process stopped mid-write. */
+const PENDING_FOR_AT_LEAST_MS = 10 * 60_000;
 
 /**
  * Every 30 s, queues the operations the secondary has owed for over a minute without progress: their replay
- * job never reached Redis (it was away) or was dropped. Job ids are opIds, so a queued one is not doubled.
+ * job never reached Redis (it was away) or was dropped; and the ones left pending for 10 minutes by a process
+ * that stopped mid-write. Job ids are opIds, so a queued one is not doubled.
  */
 @Injectable()
 export class LedgerSweepService implements BeforeApplicationShutdown {
@@ -48,7 +51,7 @@ export class LedgerSweepService implements BeforeApplicationShutdown {
   }
 
   private async requeue(): Promise<number> {
-    const queued = await requeueOwedOperations(this.ledger, this.queue, { olderThanMs: OWED_FOR_AT_LEAST_MS });
+    const queued = await requeueOwedOperations(this.ledger, this.queue, { olderThanMs: OWED_FOR_AT_LEAST_MS, pendingOlderThanMs: PENDING_FOR_AT_LEAST_MS });
     if (queued > 0) this.logger.log(`ledger sweep queued ${queued} owed operation(s)`);
     return queued;
   }

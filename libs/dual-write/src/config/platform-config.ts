@@ -71,7 +71,7 @@ const environmentSchema = z.object({
   ROLLBACK_ENABLED: booleanFlag(true),
   NOTIFICATION_WEBHOOK: optional(httpUrl),
   FLAG_CACHE_TTL_MS: integer(5000),
-  SECONDARY_TIMEOUT_MS: integer(2000),
+  SECONDARY_TIMEOUT_MS: integer(0),
   SHADOW_READ_RATE: ratio(1),
   BATCH_INSERTS: booleanFlag(true),
   BREAKER_FAILURE_THRESHOLD: integer(3),

@@ -203,6 +203,68 @@ describe('DualWriteEngine on real stores', () => {
       }
     });
 
+    it('store B slower than the secondary timeout: the caller gets store A answer at once, and B write settles as applied later', async () => {
+      const slowB = Object.create(kit.supabase) as StorePlugin;
+      slowB.insert = async (entity, row) => {
+        await new Promise((resolve) => setTimeout(resolve, 600));
+        return kit.supabase.insert(entity, row);
+      };
+      const engine = kit.engine({ b: slowB, secondaryTimeoutMs: 50, insertBatcher: undefined });
+      const depthBefore = await kit.replayQueue.depth();
+      const started = performance.now();
+
+      const result = await engine.create({ entity: 'budgets' }, kit.budget(await kit.owner()));
+
+      expect(performance.now() - started).toBeLessThan(500);
+      expect(result).toMatchObject({ queued: false, stores: [{ status: 'ok' }, { store: 'supabase', status: 'pending' }] });
+      expect(result.warnings.join(' ')).toContain('still writing after 50 ms');
+      const settled = await kit.until(async () => {
+        const operation = await kit.ledger.get(String(result.opId));
+        return operation?.status === 'pending' ? undefined : operation;
+      });
+      expect(settled).toMatchObject({ status: 'applied' });
+      await expect(kit.supabase.get(budgetsEntity, String(result.data['id']))).resolves.toEqual(result.data);
+      expect(await kit.replayQueue.depth()).toBe(depthBefore);
+    });
+
+    it('with no wait for the secondary (timeout 0), a store B failure after the answer is owed and queued', async () => {
+      const unreachable = kit.unreachableSupabase();
+      const lateFailingB = Object.create(unreachable) as StorePlugin;
+      lateFailingB.insert = async (entity, row) => {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        return unreachable.insert(entity, row);
+      };
+      const engine = kit.engine({ b: lateFailingB, secondaryTimeoutMs: 0, insertBatcher: undefined });
+
+      const result = await engine.create({ entity: 'budgets' }, kit.budget(await kit.owner()));
+
+      expect(result.stores[1]).toMatchObject({ store: 'supabase', status: 'pending' });
+      expect(result.warnings).toEqual([]);
+      const settled = await kit.until(async () => {
+        const operation = await kit.ledger.get(String(result.opId));
+        return operation?.status === 'pending' ? undefined : operation;
+      });
+      expect(settled).toMatchObject({ status: 'secondary_pending' });
+      const jobs = await kit.replayQueue.depth();
+      expect(jobs).toBeGreaterThanOrEqual(1);
+    });
+
+    it('a write left pending by a process that stopped is swept, owed and replayed from store A rows', async () => {
+      const ownerId = await kit.owner();
+      const row = await kit.prisma.insert(budgetsEntity, kit.budget(ownerId, { id: uuidv7(), name: 'process died here' }));
+      const opId = uuidv7();
+      await kit.ledger.claim({ opId, entity: 'budgets', operation: 'create', entityIds: [String(row['id'])], payload: row, primaryStore: 'prisma', secondaryStore: 'supabase' });
+      await kit.pool.query(`update dual_write_ops set updated_at = now() - interval '11 minutes' where op_id = $1`, [opId]);
+
+      const queued = await requeueOwedOperations(kit.ledger, kit.replayQueue, { olderThanMs: 60_000, pendingOlderThanMs: 10 * 60_000 });
+      const stores = new Map<string, StorePlugin>([['prisma', kit.prisma], ['supabase', kit.supabase]]);
+      await new ReplayProcessor({ ledger: kit.ledger, entities: kit.entities, stores, maxAttempts: 3 }).replay(opId);
+
+      expect(queued).toBeGreaterThanOrEqual(1);
+      await expect(kit.supabase.get(budgetsEntity, String(row['id']))).resolves.toEqual(row);
+      await expect(kit.ledger.get(opId)).resolves.toMatchObject({ status: 'applied' });
+    });
+
     it('store A rejects the write: the error reaches the user and store B keeps nothing of it (it mirrors A)', async () => {
       const engine = kit.engine();
       const ownerId = await kit.owner();

@@ -9,7 +9,7 @@ import type { EntityDefinition, Row, RowKey } from '../entity/entity.types';
 import { ContractViolationError, validateRow } from '../entity/validate-row';
 import type { FlagService } from '../flags/flag-service';
 import type { DualWriteMode } from '../flags/dual-write-mode';
-import type { OperationLedger, OperationObservation, WriteOperation } from '../ledger/operation-ledger';
+import type { ObservedStoreOutcome, OperationLedger, OperationObservation, WriteOperation } from '../ledger/operation-ledger';
 import type { DualWriteMetrics } from '../metrics/dual-write-metrics';
 import type { ReplayQueue } from '../replay/replay-queue';
 import { copyRowsByKey } from '../replay/secondary-sync';
@@ -32,7 +32,7 @@ export interface DualWriteEngineOptions {
   diffs: DiffSink;
   diffPolicy: DiffPolicy;
   severityRules?: DiffSeverityRules;
-  /** Longest the caller waits for the secondary. Default 2000 ms. */
+  /** Longest the caller waits for the secondary; its write goes on and settles in the background. Default 0. */
   secondaryTimeoutMs?: number;
   /** Share of reads shadowed on the secondary in dual modes, 0..1. Default 1. */
   shadowReadRate?: number;
@@ -80,7 +80,7 @@ export class DualWriteEngine {
   private readonly random: () => number;
 
   constructor(private readonly options: DualWriteEngineOptions) {
-    this.secondaryTimeoutMs = options.secondaryTimeoutMs ?? 2_000;
+    this.secondaryTimeoutMs = options.secondaryTimeoutMs ?? 0;
     this.shadowReadRate = options.shadowReadRate ?? 1;
     this.random = options.random ?? Math.random;
   }
@@ -224,25 +224,14 @@ export class DualWriteEngine {
   private async writeBoth(plan: Plan, operation: WriteOperation, keys: RowKey[], call: StoreCall): Promise<DualWriteResult<Row>> {
     const secondaryStore = plan.secondary as StorePlugin;
     const secondaryWork = this.callStore(secondaryStore, call);
-    const [primary, secondary] = await Promise.all([
-      this.callStore(plan.primary, call),
-      timed(() => secondaryWork.then((settled) => (settled.ok ? settled.value : Promise.reject(settled.error))), this.secondaryTimeoutMs),
-    ]);
-    const outcomes = [this.outcome(plan.primary, 'primary', primary), this.outcome(secondaryStore, 'secondary', secondary)];
-
+    const [primary, secondary] = await Promise.all([this.callStore(plan.primary, call), settledWithin(secondaryWork, this.secondaryTimeoutMs)]);
     if (!primary.ok) {
       // The secondary must not keep what the primary rejected: make it hold what the primary holds.
+      const outcomes = [this.outcome(plan.primary, 'primary', primary), this.outcome(secondaryStore, 'secondary', await secondaryWork)];
       await this.compensate(plan, keys, operation, primary.error, secondaryWork, outcomes);
       throw primary.error;
     }
-    if (!secondary.ok) {
-      const warnings = [`${secondaryStore.name} ${secondary.timedOut ? 'did not answer in time' : 'failed'}: ${describeError(secondary.error)}; queued for replay`];
-      await this.owe(plan, primary.value, secondary.error, warnings, this.observe(plan, 'write', operation, outcomes));
-      return this.result(plan, primary.value as Row, outcomes, true, warnings);
-    }
-    await this.options.ledger.markApplied(plan.opId, primary.value, this.observe(plan, 'write', operation, outcomes));
-    void this.compare(plan, operation, keys, primary, secondary);
-    return this.result(plan, primary.value as Row, outcomes, false, []);
+    return this.answer(plan, operation, keys, primary, secondary, secondaryWork);
   }
 
   /** A database-assigned key: the primary first, then the secondary with the primary's row and key. */
@@ -257,23 +246,72 @@ export class DualWriteEngine {
     const row = primary.value as Row;
     const key = primaryKeyOf(entity, row) as RowKey;
     await this.options.ledger.setEntityIds(plan.opId, [String(key)]);
-    const secondary = await timed(
-      () => this.guarded(secondaryStore, async () => {
+    const secondaryWork = timed(() =>
+      this.guarded(secondaryStore, async () => {
         const written = await secondaryStore.upsert(entity, row);
         await secondaryStore.keepSequenceAbove(entity, Number(key));
         return written;
       }),
-      this.secondaryTimeoutMs,
     );
+    return this.answer(plan, 'create', [key], primary, await settledWithin(secondaryWork, this.secondaryTimeoutMs), secondaryWork);
+  }
+
+  /**
+   * The primary holds the write: records how the secondary's went and answers with the primary's row. A
+   * secondary still writing when the caller's wait ended (`secondary` undefined) settles in the background:
+   * applied in the ledger when it lands, queued for replay when it fails (swept from the ledger if this
+   * process stops first).
+   */
+  private async answer(
+    plan: Plan,
+    operation: WriteOperation,
+    keys: RowKey[],
+    primary: Timed<unknown> & { ok: true },
+    secondary: Timed<unknown> | undefined,
+    secondaryWork: Promise<Timed<unknown>>,
+  ): Promise<DualWriteResult<Row>> {
+    const secondaryStore = plan.secondary as StorePlugin;
+    const row = primary.value as Row;
+    if (secondary === undefined) {
+      const answeredAfterMs = Math.round(performance.now() - plan.startedAt);
+      void secondaryWork.then((settled) => this.settleLate(plan, operation, keys, primary, settled, answeredAfterMs));
+      const pending: StoreOutcome = { store: secondaryStore.name, role: 'secondary', status: 'pending', latencyMs: null };
+      // With a zero timeout not waiting is the configuration, not news worth a warning.
+      const warnings = this.secondaryTimeoutMs > 0 ? [`${secondaryStore.name} still writing after ${this.secondaryTimeoutMs} ms; the ledger settles it (replayed if it fails)`] : [];
+      return this.result(plan, row, [this.outcome(plan.primary, 'primary', primary), pending], false, warnings);
+    }
     const outcomes = [this.outcome(plan.primary, 'primary', primary), this.outcome(secondaryStore, 'secondary', secondary)];
     if (!secondary.ok) {
       const warnings = [`${secondaryStore.name} failed: ${describeError(secondary.error)}; queued for replay`];
-      await this.owe(plan, row, secondary.error, warnings, this.observe(plan, 'write', 'create', outcomes));
+      await this.owe(plan, row, secondary.error, warnings, this.observe(plan, 'write', operation, outcomes));
       return this.result(plan, row, outcomes, true, warnings);
     }
-    await this.options.ledger.markApplied(plan.opId, row, this.observe(plan, 'write', 'create', outcomes));
-    void this.compare(plan, 'create', [key], primary, secondary);
+    await this.options.ledger.markApplied(plan.opId, row, this.observe(plan, 'write', operation, outcomes));
+    void this.compare(plan, operation, keys, primary, secondary);
     return this.result(plan, row, outcomes, false, []);
+  }
+
+  /** After the caller was answered: records how the secondary's write ended, as `answer` would have. */
+  private async settleLate(
+    plan: Plan,
+    operation: WriteOperation,
+    keys: RowKey[],
+    primary: Timed<unknown> & { ok: true },
+    secondary: Timed<unknown>,
+    answeredAfterMs: number,
+  ): Promise<void> {
+    const outcomes = [this.outcome(plan.primary, 'primary', primary), this.outcome(plan.secondary as StorePlugin, 'secondary', secondary)];
+    const observation = this.observe(plan, 'write', operation, outcomes, answeredAfterMs);
+    try {
+      if (!secondary.ok) {
+        await this.owe(plan, primary.value, secondary.error, [], observation);
+        return;
+      }
+      await this.options.ledger.markApplied(plan.opId, primary.value, observation);
+      await this.compare(plan, operation, keys, primary, secondary);
+    } catch (error) {
+      this.options.onWarning?.(`operation ${plan.opId} could not be settled (${describeError(error)}); the ledger sweep replays it`);
+    }
   }
 
   private async compensate(
@@ -430,14 +468,14 @@ export class DualWriteEngine {
     return {
       store: store.name,
       role,
-      status: result.timedOut ? 'timeout' : skipped ? 'skipped' : 'failed',
+      status: skipped ? 'skipped' : 'failed',
       latencyMs: skipped ? null : result.latencyMs,
       error: describeError(result.error),
     };
   }
 
   /** Reports each store call to the metrics and returns what the ledger keeps for the alert rules. */
-  private observe(plan: Plan, kind: 'write' | 'read', operation: string, outcomes: StoreOutcome[]): OperationObservation {
+  private observe(plan: Plan, kind: 'write' | 'read', operation: string, outcomes: StoreOutcome[], pathLatencyMs?: number): OperationObservation {
     for (const outcome of outcomes) {
       this.report((metrics) =>
         metrics.storeCall({ kind, store: outcome.store, role: outcome.role, operation, status: outcome.status, latencyMs: outcome.latencyMs }),
@@ -446,11 +484,11 @@ export class DualWriteEngine {
     const primary = outcomes.find((outcome) => outcome.role === 'primary');
     const secondary = outcomes.find((outcome) => outcome.role === 'secondary');
     return {
-      primaryOutcome: primary?.status ?? null,
-      secondaryOutcome: secondary?.status ?? null,
+      primaryOutcome: settledStatus(primary),
+      secondaryOutcome: settledStatus(secondary),
       primaryLatencyMs: primary?.latencyMs ?? null,
       secondaryLatencyMs: secondary?.latencyMs ?? null,
-      pathLatencyMs: Math.round(performance.now() - plan.startedAt),
+      pathLatencyMs: pathLatencyMs ?? Math.round(performance.now() - plan.startedAt),
     };
   }
 
@@ -465,6 +503,24 @@ export class DualWriteEngine {
 
   private result<T>(plan: Plan, data: T, stores: StoreOutcome[], queued: boolean, warnings: string[]): DualWriteResult<T> {
     return { data, mode: plan.mode.name, opId: plan.opId, stores, queued, degraded: false, warnings };
+  }
+}
+
+/** What the ledger keeps of an outcome: how the call ended (a call still running has not, yet). */
+function settledStatus(outcome: StoreOutcome | undefined): ObservedStoreOutcome | null {
+  return outcome === undefined || outcome.status === 'pending' ? null : outcome.status;
+}
+
+/** The call's outcome when it settles within `ms`; undefined when it is still running then (it goes on). */
+async function settledWithin<T>(work: Promise<Timed<T>>, ms: number): Promise<Timed<T> | undefined> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<undefined>((resolve) => {
+    timer = setTimeout(() => resolve(undefined), ms);
+  });
+  try {
+    return await Promise.race([work, deadline]);
+  } finally {
+    clearTimeout(timer);
   }
 }
 

@@ -3,11 +3,12 @@ import type { DualWriteModeName } from '../flags/dual-write-mode';
 export type StoreRole = 'primary' | 'secondary';
 
 /**
- * ok: the store answered · failed: it answered with an error or was unreachable · timeout: it did not answer
- * within the secondary timeout · skipped: not called (breaker open) · compensated: its write was undone
- * because the primary rejected the operation.
+ * ok: the store answered · failed: it answered with an error or was unreachable · pending: the secondary was
+ * still writing when the secondary timeout ended the caller's wait (its write goes on; the ledger records how
+ * it ends and a failure is queued for replay) · skipped: not called (breaker open) · compensated: its write
+ * was undone because the primary rejected the operation.
  */
-export type StoreOutcomeStatus = 'ok' | 'failed' | 'timeout' | 'skipped' | 'compensated';
+export type StoreOutcomeStatus = 'ok' | 'failed' | 'pending' | 'skipped' | 'compensated';
 
 export interface StoreOutcome {
   store: string;

@@ -151,6 +151,24 @@ export class OperationLedger {
     ], observation);
   }
 
+  /**
+   * Operations left `pending` for longer than `olderThan` while a secondary should hold them: the process writing
+   * them stopped before it recorded how the write ended. They become owed, so a replay (which copies the primary's
+   * rows by key) settles the secondary either way. Returns their opIds.
+   */
+  async markStalePendingOwed(olderThan: Date, limit = 500): Promise<string[]> {
+    const { rows } = await this.pool.query<{ op_id: string }>(
+      `update dual_write_ops set status = 'secondary_pending', updated_at = now(),
+              last_error = 'left pending by the process that wrote it; the replay copies the primary''s rows'
+        where op_id in (select op_id from dual_write_ops
+                         where status = 'pending' and secondary_store is not null and updated_at < $1
+                         order by created_at limit $2 for update skip locked)
+        returning op_id`,
+      [olderThan, limit],
+    );
+    return rows.map((row) => row.op_id);
+  }
+
   /** One more failed replay attempt; returns the attempts so far. */
   async recordFailedAttempt(opId: string, error: unknown): Promise<number> {
     const { rows } = await this.pool.query<{ attempts: number }>(

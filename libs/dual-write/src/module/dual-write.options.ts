@@ -14,7 +14,10 @@ export interface DualWriteModuleOptions {
   redisUrl: string;
   /** FLAG_CACHE_TTL_MS; default 5000. */
   flagCacheTtlMs?: number;
-  /** Longest a caller waits for the secondary; default 2000 ms. */
+  /**
+   * Longest a caller waits for the secondary's write; default 0: answer with the primary's, and the secondary's
+   * settles in the background (applied in the ledger, or queued for replay).
+   */
   secondaryTimeoutMs?: number;
   /** Share of reads shadowed on the secondary in dual modes; default 1. */
   shadowReadRate?: number;
