@@ -8,6 +8,7 @@ import {
 import { Reflector } from '@nestjs/core';
 import type { AdminRole } from '@dualwrite/dual-write';
 import type { ExpressRequestLike, ExpressResponseLike } from '../http/express-shapes';
+import { rememberAdminRole } from './admin-caller-role';
 import { ADMIN_ROLE_METADATA } from './admin-role.decorator';
 import { AdminTokenVerifier, roleSatisfies } from './admin-token-verifier';
 
@@ -42,6 +43,7 @@ export class AdminAuthGuard implements CanActivate {
     if (!roleSatisfies(role, required)) {
       throw new ForbiddenException(`This route needs the ${required} role or higher; the token has the ${role} role.`);
     }
+    rememberAdminRole(request, role);
     return true;
   }
 

@@ -1,6 +1,5 @@
-import { Inject, Injectable } from '@nestjs/common';
-import { DUAL_WRITE_CONTROL_POOL, DiffRepository, type DiffStatsRow, type StoredDiff } from '@dualwrite/dual-write';
-import type { Pool } from 'pg';
+import { Injectable } from '@nestjs/common';
+import { DiffRepository, type DiffStatsRow, type StoredDiff } from '@dualwrite/dual-write';
 import type { DiffListQuery } from './diffs.schema';
 
 export interface DiffStatsView {
@@ -19,11 +18,7 @@ export interface DiffPage {
 /** dual_write_diffs for operators: stats, a filtered newest-first list, and cleanup of old info diffs. */
 @Injectable()
 export class DiffsAdminService {
-  private readonly repository: DiffRepository;
-
-  constructor(@Inject(DUAL_WRITE_CONTROL_POOL) pool: Pool) {
-    this.repository = new DiffRepository(pool);
-  }
+  constructor(private readonly repository: DiffRepository) {}
 
   async stats(days: number): Promise<DiffStatsView> {
     const byEndpoint = await this.repository.stats(days);

@@ -6,6 +6,7 @@ import { BreakerStateBoard, BreakerStatePublisher } from '../alerts/breaker-stat
 import { StoreBreakers } from '../breakers/store-breakers';
 import { DiffPolicy } from '../compare/diff-policy';
 import { DiffQueue } from '../diffs/diff-queue';
+import { DiffRepository } from '../diffs/diff-repository';
 import { DualWriteEngine } from '../engine/dual-write-engine';
 import { InsertBatcher } from '../engine/insert-batcher';
 import { EntityRegistry } from '../entity/entity-registry';
@@ -64,6 +65,7 @@ class DualWriteLifecycle implements OnModuleInit, OnApplicationShutdown {
     },
     { provide: EntityRegistry, inject: [DUAL_WRITE_OPTIONS], useFactory: (options: DualWriteModuleOptions) => new EntityRegistry(options.entities) },
     { provide: OperationLedger, inject: [DUAL_WRITE_CONTROL_POOL], useFactory: (pool: Pool) => new OperationLedger(pool) },
+    { provide: DiffRepository, inject: [DUAL_WRITE_CONTROL_POOL], useFactory: (pool: Pool) => new DiffRepository(pool) },
     { provide: FlagRepository, inject: [DUAL_WRITE_CONTROL_POOL], useFactory: (pool: Pool) => new FlagRepository(pool) },
     {
       provide: FlagService,
@@ -137,6 +139,6 @@ class DualWriteLifecycle implements OnModuleInit, OnApplicationShutdown {
     { provide: APP_INTERCEPTOR, useClass: DualWriteInterceptor },
     DualWriteLifecycle,
   ],
-  exports: [DualWriteService, DualWriteEngine, FlagService, FlagRepository, OperationLedger, ReplayQueue, DiffQueue, StoreBreakers, EntityRegistry, DUAL_WRITE_CONTROL_POOL, PrometheusDualWriteMetrics],
+  exports: [DualWriteService, DualWriteEngine, FlagService, FlagRepository, OperationLedger, DiffRepository, ReplayQueue, DiffQueue, StoreBreakers, EntityRegistry, DUAL_WRITE_CONTROL_POOL, PrometheusDualWriteMetrics],
 })
 export class DualWriteModule extends ConfigurableDualWriteModule {}
