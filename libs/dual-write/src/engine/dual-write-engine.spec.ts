@@ -227,6 +227,23 @@ describe('DualWriteEngine on real stores', () => {
       expect(await kit.replayQueue.depth()).toBe(depthBefore);
     });
 
+    it('drain waits for a secondary write still running after its caller was answered (shutdown)', async () => {
+      const slowB = Object.create(kit.supabase) as StorePlugin;
+      slowB.insert = async (entity, row) => {
+        await new Promise((resolve) => setTimeout(resolve, 300));
+        return kit.supabase.insert(entity, row);
+      };
+      const engine = kit.engine({ b: slowB, secondaryTimeoutMs: 0, insertBatcher: undefined });
+      const result = await engine.create({ entity: 'budgets' }, kit.budget(await kit.owner()));
+      expect(result.stores[1]).toMatchObject({ status: 'pending' });
+
+      const stillRunning = await engine.drain();
+
+      expect(stillRunning).toBe(0);
+      await expect(kit.ledger.get(String(result.opId))).resolves.toMatchObject({ status: 'applied', secondaryStore: 'supabase' });
+      await expect(kit.supabase.get(budgetsEntity, String(result.data['id']))).resolves.toEqual(result.data);
+    });
+
     it('with no wait for the secondary (timeout 0), a store B failure after the answer is owed and queued', async () => {
       const unreachable = kit.unreachableSupabase();
       const lateFailingB = Object.create(unreachable) as StorePlugin;

@@ -78,11 +78,34 @@ export class DualWriteEngine {
   private readonly secondaryTimeoutMs: number;
   private readonly shadowReadRate: number;
   private readonly random: () => number;
+  /** Work that runs after the caller was answered: secondary writes settling, comparisons, shadow reads. */
+  private readonly background = new Set<Promise<void>>();
 
   constructor(private readonly options: DualWriteEngineOptions) {
     this.secondaryTimeoutMs = options.secondaryTimeoutMs ?? 0;
     this.shadowReadRate = options.shadowReadRate ?? 1;
     this.random = options.random ?? Math.random;
+  }
+
+  /**
+   * Waits (at most `timeoutMs`) for the work still running after its callers were answered: secondary writes
+   * to settle in the ledger, comparisons and shadow reads to queue their diffs. For shutdown, before the
+   * stores, queues and control pool close. Returns how many were still running when the wait ended.
+   */
+  async drain(timeoutMs = 10_000): Promise<number> {
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, timeoutMs);
+    });
+    try {
+      while (this.background.size > 0) {
+        const settled = await Promise.race([Promise.allSettled([...this.background]).then(() => true), deadline.then(() => false)]);
+        if (!settled) break;
+      }
+      return this.background.size;
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   // ---- writes ------------------------------------------------------------------------------
@@ -274,7 +297,7 @@ export class DualWriteEngine {
     const row = primary.value as Row;
     if (secondary === undefined) {
       const answeredAfterMs = Math.round(performance.now() - plan.startedAt);
-      void secondaryWork.then((settled) => this.settleLate(plan, operation, keys, primary, settled, answeredAfterMs));
+      this.inBackground(secondaryWork.then((settled) => this.settleLate(plan, operation, keys, primary, settled, answeredAfterMs)));
       const pending: StoreOutcome = { store: secondaryStore.name, role: 'secondary', status: 'pending', latencyMs: null };
       // With a zero timeout not waiting is the configuration, not news worth a warning.
       const warnings = this.secondaryTimeoutMs > 0 ? [`${secondaryStore.name} still writing after ${this.secondaryTimeoutMs} ms; the ledger settles it (replayed if it fails)`] : [];
@@ -287,7 +310,7 @@ export class DualWriteEngine {
       return this.result(plan, row, outcomes, true, warnings);
     }
     await this.options.ledger.markApplied(plan.opId, row, this.observe(plan, 'write', operation, outcomes));
-    void this.compare(plan, operation, keys, primary, secondary);
+    this.inBackground(this.compare(plan, operation, keys, primary, secondary));
     return this.result(plan, row, outcomes, false, []);
   }
 
@@ -365,7 +388,7 @@ export class DualWriteEngine {
     const plan = await this.plan(entity, { endpoint }, endpoint);
     const primary = await this.callStore(plan.primary, call);
     if (primary.ok) {
-      if (plan.secondary && this.random() < this.shadowReadRate) void this.shadowRead(plan, operation, entityId, primary, call, comparable);
+      if (plan.secondary && this.random() < this.shadowReadRate) this.inBackground(this.shadowRead(plan, operation, entityId, primary, call, comparable));
       const outcomes = [this.outcome(plan.primary, 'primary', primary)];
       this.observe(plan, 'read', operation, outcomes);
       return this.result(plan, primary.value, outcomes, false, []);
@@ -452,6 +475,11 @@ export class DualWriteEngine {
       throw new ContractViolationError(plan.entity.name, [{ path: 'opId', message: `operation ${plan.opId} was rejected before: ${lastError ?? 'unknown error'}` }]);
     }
     throw new StoreUnavailableError(plan.primary.name, `operation ${plan.opId} is still in progress; retry shortly`, 'IN_PROGRESS');
+  }
+
+  private inBackground(work: Promise<void>): void {
+    const tracked = work.catch((error: unknown) => this.options.onWarning?.(`background work failed: ${describeError(error)}`)).finally(() => this.background.delete(tracked));
+    this.background.add(tracked);
   }
 
   private guarded<T>(store: StorePlugin, call: () => Promise<T>): Promise<T> {

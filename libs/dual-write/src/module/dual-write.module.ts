@@ -1,4 +1,4 @@
-import { Inject, Injectable, Module, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable, Module, type BeforeApplicationShutdown, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import { APP_INTERCEPTOR } from '@nestjs/core';
 import Redis from 'ioredis';
 import { Pool } from 'pg';
@@ -23,7 +23,7 @@ import { DUAL_WRITE_CONTROL_POOL } from './dual-write.tokens';
 
 /** Starts the flag subscription with the app and closes everything the module opened when it stops. */
 @Injectable()
-class DualWriteLifecycle implements OnModuleInit, OnApplicationShutdown {
+class DualWriteLifecycle implements OnModuleInit, BeforeApplicationShutdown, OnApplicationShutdown {
   constructor(
     @Inject(DUAL_WRITE_OPTIONS) private readonly options: DualWriteModuleOptions,
     @Inject(DUAL_WRITE_CONTROL_POOL) private readonly pool: Pool,
@@ -31,11 +31,17 @@ class DualWriteLifecycle implements OnModuleInit, OnApplicationShutdown {
     private readonly replayQueue: ReplayQueue,
     private readonly diffQueue: DiffQueue,
     private readonly breakerPublisher: BreakerStatePublisher,
+    private readonly engine: DualWriteEngine,
   ) {}
 
   async onModuleInit(): Promise<void> {
     await this.flags.start();
     this.breakerPublisher.start();
+  }
+
+  /** Before any module closes what the engine uses (the host may own the stores): let background work finish. */
+  async beforeApplicationShutdown(): Promise<void> {
+    await this.engine.drain();
   }
 
   async onApplicationShutdown(): Promise<void> {
