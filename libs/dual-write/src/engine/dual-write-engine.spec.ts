@@ -244,6 +244,26 @@ describe('DualWriteEngine on real stores', () => {
       await expect(kit.supabase.get(budgetsEntity, String(result.data['id']))).resolves.toEqual(result.data);
     });
 
+    it('a retry while the secondary still settles is told to retry shortly, and afterwards gets the first answer', async () => {
+      const slowB = Object.create(kit.supabase) as StorePlugin;
+      slowB.insert = async (entity, row) => {
+        await new Promise((resolve) => setTimeout(resolve, 300));
+        return kit.supabase.insert(entity, row);
+      };
+      const engine = kit.engine({ b: slowB, secondaryTimeoutMs: 0, insertBatcher: undefined });
+      const opId = uuidv7();
+      const row = kit.budget(await kit.owner(), { id: uuidv7() });
+
+      const first = await engine.create({ entity: 'budgets', opId }, row);
+      const early = engine.create({ entity: 'budgets', opId }, row);
+      await expect(early).rejects.toMatchObject({ kind: 'unavailable', message: expect.stringContaining('still in progress; retry shortly') });
+      await engine.drain();
+      const later = await engine.create({ entity: 'budgets', opId }, row);
+
+      expect(later.data['id']).toBe(first.data['id']);
+      expect(later.warnings[0]).toContain('already applied');
+    });
+
     it('with no wait for the secondary (timeout 0), a store B failure after the answer is owed and queued', async () => {
       const unreachable = kit.unreachableSupabase();
       const lateFailingB = Object.create(unreachable) as StorePlugin;
