@@ -204,11 +204,7 @@ describe('DualWriteEngine on real stores', () => {
     });
 
     it('store B slower than the secondary timeout: the caller gets store A answer at once, and B write settles as applied later', async () => {
-      const slowB = Object.create(kit.supabase) as StorePlugin;
-      slowB.insert = async (entity, row) => {
-        await new Promise((resolve) => setTimeout(resolve, 600));
-        return kit.supabase.insert(entity, row);
-      };
+      const slowB = kit.withSlowInserts(kit.supabase, 600);
       const engine = kit.engine({ b: slowB, secondaryTimeoutMs: 50, insertBatcher: undefined });
       const depthBefore = await kit.replayQueue.depth();
       const started = performance.now();
@@ -228,11 +224,7 @@ describe('DualWriteEngine on real stores', () => {
     });
 
     it('drain waits for a secondary write still running after its caller was answered (shutdown)', async () => {
-      const slowB = Object.create(kit.supabase) as StorePlugin;
-      slowB.insert = async (entity, row) => {
-        await new Promise((resolve) => setTimeout(resolve, 300));
-        return kit.supabase.insert(entity, row);
-      };
+      const slowB = kit.withSlowInserts(kit.supabase, 300);
       const engine = kit.engine({ b: slowB, secondaryTimeoutMs: 0, insertBatcher: undefined });
       const result = await engine.create({ entity: 'budgets' }, kit.budget(await kit.owner()));
       expect(result.stores[1]).toMatchObject({ status: 'pending' });
@@ -245,11 +237,7 @@ describe('DualWriteEngine on real stores', () => {
     });
 
     it('a retry while the secondary still settles is told to retry shortly, and afterwards gets the first answer', async () => {
-      const slowB = Object.create(kit.supabase) as StorePlugin;
-      slowB.insert = async (entity, row) => {
-        await new Promise((resolve) => setTimeout(resolve, 300));
-        return kit.supabase.insert(entity, row);
-      };
+      const slowB = kit.withSlowInserts(kit.supabase, 300);
       const engine = kit.engine({ b: slowB, secondaryTimeoutMs: 0, insertBatcher: undefined });
       const opId = uuidv7();
       const row = kit.budget(await kit.owner(), { id: uuidv7() });
@@ -266,11 +254,7 @@ describe('DualWriteEngine on real stores', () => {
 
     it('with no wait for the secondary (timeout 0), a store B failure after the answer is owed and queued', async () => {
       const unreachable = kit.unreachableSupabase();
-      const lateFailingB = Object.create(unreachable) as StorePlugin;
-      lateFailingB.insert = async (entity, row) => {
-        await new Promise((resolve) => setTimeout(resolve, 100));
-        return unreachable.insert(entity, row);
-      };
+      const lateFailingB = kit.withSlowInserts(unreachable, 100);
       const engine = kit.engine({ b: lateFailingB, secondaryTimeoutMs: 0, insertBatcher: undefined });
 
       const result = await engine.create({ entity: 'budgets' }, kit.budget(await kit.owner()));

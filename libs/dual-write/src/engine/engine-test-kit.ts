@@ -99,6 +99,16 @@ export class EngineTestKit {
     });
   }
 
+  /** The same store with each insert held back `delayMs` first (a slow network or database). */
+  withSlowInserts(store: StorePlugin, delayMs: number): StorePlugin {
+    const slow = Object.create(store) as StorePlugin;
+    slow.insert = async (entity, row) => {
+      await new Promise((resolve) => setTimeout(resolve, delayMs));
+      return store.insert(entity, row);
+    };
+    return slow;
+  }
+
   /** A user on both stores, owner of the rows a scenario writes; removed (with its rows) afterwards. */
   async owner(): Promise<string> {
     const id = uuidv7();
