@@ -162,7 +162,7 @@ async function main(): Promise<void> {
       { label: 'bench client', pids: [process.pid] },
     ];
     const runs: { label: string; result: LoadResult; cpu: CpuSnapshot }[] = [];
-    const paced: { label: string; result: LoadResult }[] = [];
+    const paced: { label: string; result: LoadResult; roundP95s: number[] }[] = [];
     // Every mode's code paths are warmed (JIT, pools, batchers) before any is measured, so the first mode
     // measured is not the one that pays for a cold process.
     for (const mode of modes) {
@@ -185,10 +185,12 @@ async function main(): Promise<void> {
         const steady = await openLoop(write, latencyRate, roundMs);
         if (round === 0) {
           runs.push({ label: settings.label, result, cpu });
-          paced.push({ label: settings.label, result: steady });
+          paced.push({ label: settings.label, result: steady, roundP95s: [summarise(steady).p95] });
         } else {
           addLoad(runs[index] as (typeof runs)[number], result, cpu);
-          addLoad(paced[index] as (typeof paced)[number], steady);
+          const total = paced[index] as (typeof paced)[number];
+          addLoad(total, steady);
+          total.roundP95s.push(summarise(steady).p95);
         }
       }
     }
@@ -204,11 +206,11 @@ async function main(): Promise<void> {
     log('');
     log(`At a steady ${latencyRate} writes/s (open loop, ${seconds} s per mode in ${rounds} rounds):`);
     log('');
-    log(`| run | requests | ok | p50 ms | p95 ms | p99 ms |`);
-    log(`|---|---|---|---|---|---|`);
-    for (const { label, result } of paced) {
+    log(`| run | requests | ok | p50 ms | p95 ms | p99 ms | p95 ms per round |`);
+    log(`|---|---|---|---|---|---|---|`);
+    for (const { label, result, roundP95s } of paced) {
       const { p50, p95, p99 } = summarise(result);
-      log(`| ${label} | ${result.sent} | ${result.ok} | ${p50.toFixed(1)} | ${p95.toFixed(1)} | ${p99.toFixed(1)} |`);
+      log(`| ${label} | ${result.sent} | ${result.ok} | ${p50.toFixed(1)} | ${p95.toFixed(1)} | ${p99.toFixed(1)} | ${roundP95s.map((value) => value.toFixed(1)).join(' / ')} |`);
     }
     log('');
     log(`CPU milliseconds per write at full load, by process (user + system, from /proc):`);
