@@ -104,6 +104,9 @@ describe('AlertSnapshotReader over the control tables and the breaker board', ()
     await setFlags(PHASE_1);
     await insertOps(times(20, (index) => ({ mode: 'primary-only', primary: 'ok', secondary: null, pathLatencyMs: index + 1 })));
     await insertOps([{ mode: 'primary-only', primary: 'failed', secondary: null, pathLatencyMs: 5_000 }]);
+    // created_at is kept to the millisecond (rounded): let the clock pass it, so no phase-1 write can round
+    // up to the instant of the change and count as written after it.
+    await new Promise((resolve) => setTimeout(resolve, 5));
     await setFlags(PHASE_2);
     await insertOps(times(20, (index) => ({ mode: 'dual-primary-a', primary: 'ok', secondary: 'ok', pathLatencyMs: 2 * (index + 1) })));
 
