@@ -68,7 +68,7 @@ async function switchPhase(api: DemoApi, enableDualWrite: boolean, enableSupabas
 }
 
 function describeTraffic(report: TrafficReport): string {
-  return `${report.budgetIds.length} budgets written and read, mode ${[...report.modes].join('/')}, ${report.queued} write(s) queued for replay`;
+  return `${report.opIds.length} writes and ${report.budgetIds.length} budgets read back, mode ${[...report.modes].join('/')}`;
 }
 
 async function showBreaker(api: DemoApi, store: string): Promise<string> {
@@ -128,10 +128,20 @@ async function main(): Promise<void> {
     await stopSupabaseLocal(endpoint);
     const outage = await sendTraffic(operator, 'outage', 4);
     say(`  ${describeTraffic(outage)}: users were served by store A throughout`);
-    if (outage.queued === 0) throw new Error('no write was queued while store B was down');
+    // The caller is answered with store A's row; each store-B write settles in the ledger just after.
+    const settled = await waitFor(
+      'the outage writes settled in the ledger',
+      async () => {
+        const statuses = await Promise.all(outage.opIds.map(async (opId) => (await ledger.get(opId))?.status));
+        return statuses.includes('pending') ? undefined : statuses;
+      },
+      30_000,
+    );
+    const owedByOutage = settled.filter((status) => status === 'secondary_pending').length;
+    if (owedByOutage === 0) throw new Error('no write was queued for store B while it was down');
     if ((await showBreaker(viewer, storeB.name)) !== 'open') throw new Error('the store B breaker did not open');
     const owed = (await ledger.countByStatus()).secondary_pending;
-    say(`  ledger: ${owed} operation(s) the secondary owes`);
+    say(`  ledger: ${owedByOutage} of the outage's ${outage.opIds.length} writes owed by store B and queued for replay (${owed} owed in all)`);
 
     say('  the endpoint comes back; the worker replays what store B missed');
     await ensureSupabaseLocal(endpoint, (line) => say(`  ${line}`));

@@ -4,17 +4,15 @@ import type { DemoApi } from './api-client';
 export interface TrafficReport {
   budgetIds: string[];
   opIds: string[];
-  queued: number;
   modes: Set<string>;
 }
 
 /** Host traffic: a user and some budgets created, one renamed, each read back, through the example API. */
 export async function sendTraffic(api: DemoApi, label: string, budgets: number): Promise<TrafficReport> {
-  const report: TrafficReport = { budgetIds: [], opIds: [], queued: 0, modes: new Set() };
+  const report: TrafficReport = { budgetIds: [], opIds: [], modes: new Set() };
   const note = (headers: Headers) => {
     const opId = headers.get('x-dualwrite-op-id');
     if (opId) report.opIds.push(opId);
-    if (headers.get('x-dualwrite-queued') === 'true') report.queued += 1;
     const mode = headers.get('x-dualwrite-mode');
     if (mode) report.modes.add(mode);
   };

@@ -5,6 +5,7 @@ import { FlagRepository, SupabaseStore, prepareControlDatabase } from '@dualwrit
 import { usersEntity } from '@dualwrite/example-domain';
 import { testConfig } from '../testing/test-config';
 import { PrimaryDatabase } from '../testing/primary-database';
+import { eventually } from '../testing/eventually';
 import { API_TEST_CONTROL_DATABASE, startTestApiApp, type TestApiApp } from '../testing/test-api-app';
 
 const runId = uuidv7();
@@ -49,7 +50,8 @@ describe('host routes in phase 2 (dual write, store A primary)', () => {
     expect(response.status).toBe(201);
     expect(response.headers['x-dualwrite-mode']).toBe('dual-primary-a');
     expect(response.headers['x-dualwrite-queued']).toBe('false');
-    const onB = await storeB.get(usersEntity, response.body.id);
+    // The secondary's copy settles just after the answer (SECONDARY_TIMEOUT_MS=0).
+    const onB = await eventually(async () => (await storeB.get(usersEntity, response.body.id)) ?? undefined);
     expect(onB).toMatchObject({ id: response.body.id, email: `both-${runId}@example.test` });
   });
 
@@ -60,7 +62,9 @@ describe('host routes in phase 2 (dual write, store A primary)', () => {
     expect(response.status).toBe(201);
     expect(response.body.email).toBe(`signup-${runId}@example.test`);
     expect(response.headers['x-dualwrite-op-id']).toMatch(/^[0-9a-f-]{36}$/);
-    await expect(storeB.get(usersEntity, response.body.id)).resolves.toMatchObject({ email: `signup-${runId}@example.test` });
+    await expect(eventually(async () => (await storeB.get(usersEntity, response.body.id)) ?? undefined)).resolves.toMatchObject({
+      email: `signup-${runId}@example.test`,
+    });
   });
 
   it('a retried POST with the same Idempotency-Key creates one row and answers the same', async () => {

@@ -236,20 +236,25 @@ describe('DualWriteEngine on real stores', () => {
       await expect(kit.supabase.get(budgetsEntity, String(result.data['id']))).resolves.toEqual(result.data);
     });
 
-    it('a retry while the secondary still settles is told to retry shortly, and afterwards gets the first answer', async () => {
+    it('a retry while the secondary still settles gets the first answer from the same process; another process says retry shortly', async () => {
       const slowB = kit.withSlowInserts(kit.supabase, 300);
       const engine = kit.engine({ b: slowB, secondaryTimeoutMs: 0, insertBatcher: undefined });
       const opId = uuidv7();
       const row = kit.budget(await kit.owner(), { id: uuidv7() });
 
-      const first = await engine.create({ entity: 'budgets', opId }, row);
-      const early = engine.create({ entity: 'budgets', opId }, row);
-      await expect(early).rejects.toMatchObject({ kind: 'unavailable', message: expect.stringContaining('still in progress; retry shortly') });
-      await engine.drain();
-      const later = await engine.create({ entity: 'budgets', opId }, row);
+      const otherProcess = kit.engine({ secondaryTimeoutMs: 0 });
 
+      const first = await engine.create({ entity: 'budgets', opId }, row);
+      const sameProcess = await engine.create({ entity: 'budgets', opId }, row);
+      const elsewhere = otherProcess.create({ entity: 'budgets', opId }, row);
+      await expect(elsewhere).rejects.toMatchObject({ kind: 'unavailable', message: expect.stringContaining('still in progress; retry shortly') });
+      await engine.drain();
+      const later = await otherProcess.create({ entity: 'budgets', opId }, row);
+
+      expect(sameProcess.data).toEqual(first.data);
+      expect(sameProcess.warnings[0]).toContain('already applied');
       expect(later.data['id']).toBe(first.data['id']);
-      expect(later.warnings[0]).toContain('already applied');
+      await expect(kit.supabase.findManyByIds(budgetsEntity, [String(row['id'])])).resolves.toHaveLength(1);
     });
 
     it('with no wait for the secondary (timeout 0), a store B failure after the answer is owed and queued', async () => {

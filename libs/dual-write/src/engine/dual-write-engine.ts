@@ -80,6 +80,8 @@ export class DualWriteEngine {
   private readonly random: () => number;
   /** Work that runs after the caller was answered: secondary writes settling, comparisons, shadow reads. */
   private readonly background = new Set<Promise<void>>();
+  /** The primary's answers of writes whose secondary is still settling, for a retry of the same opId meanwhile. */
+  private readonly settlingAnswers = new Map<string, Row>();
 
   constructor(private readonly options: DualWriteEngineOptions) {
     this.secondaryTimeoutMs = options.secondaryTimeoutMs ?? 0;
@@ -297,7 +299,12 @@ export class DualWriteEngine {
     const row = primary.value as Row;
     if (secondary === undefined) {
       const answeredAfterMs = Math.round(performance.now() - plan.startedAt);
-      this.inBackground(secondaryWork.then((settled) => this.settleLate(plan, operation, keys, primary, settled, answeredAfterMs)));
+      this.settlingAnswers.set(plan.opId, row);
+      this.inBackground(
+        secondaryWork
+          .then((settled) => this.settleLate(plan, operation, keys, primary, settled, answeredAfterMs))
+          .finally(() => this.settlingAnswers.delete(plan.opId)),
+      );
       const pending: StoreOutcome = { store: secondaryStore.name, role: 'secondary', status: 'pending', latencyMs: null };
       // With a zero timeout not waiting is the configuration, not news worth a warning.
       const warnings = this.secondaryTimeoutMs > 0 ? [`${secondaryStore.name} still writing after ${this.secondaryTimeoutMs} ms; the ledger settles it (replayed if it fails)`] : [];
@@ -470,6 +477,11 @@ export class DualWriteEngine {
   private replayedAnswer(plan: Plan, status: string, result: unknown, lastError: string | null): DualWriteResult<Row> {
     if (status === 'applied' || status === 'secondary_pending' || status === 'dead') {
       return this.result(plan, result as Row, [], status !== 'applied', [`operation ${plan.opId} was already applied; returning its first answer`]);
+    }
+    const settling = this.settlingAnswers.get(plan.opId);
+    if (status === 'pending' && settling) {
+      // The primary wrote it and this process answered; the secondary's outcome is not in the ledger yet.
+      return this.result(plan, settling, [], false, [`operation ${plan.opId} was already applied; returning its first answer`]);
     }
     if (status === 'primary_failed') {
       throw new ContractViolationError(plan.entity.name, [{ path: 'opId', message: `operation ${plan.opId} was rejected before: ${lastError ?? 'unknown error'}` }]);
