@@ -125,7 +125,11 @@ async function main(): Promise<void> {
     say(`  ${describeTraffic(phase2)}`);
 
     say('  the local Supabase endpoint goes away mid-traffic');
-    await stopSupabaseLocal(endpoint);
+    if (!(await stopSupabaseLocal(endpoint))) {
+      throw new Error(
+        `the Supabase endpoint on ${endpoint.host}:${endpoint.port} was not started by this checkout (no live tmp/supabase-local.pid), so the demo cannot take it away; stop that process and run the demo again`,
+      );
+    }
     const outage = await sendTraffic(operator, 'outage', 4);
     say(`  ${describeTraffic(outage)}: users were served by store A throughout`);
     // The caller is answered with store A's row; each store-B write settles in the ledger just after.
@@ -138,7 +142,7 @@ async function main(): Promise<void> {
       30_000,
     );
     const owedByOutage = settled.filter((status) => status === 'secondary_pending').length;
-    if (owedByOutage === 0) throw new Error('no write was queued for store B while it was down');
+    if (owedByOutage === 0) throw new Error(`no write was queued for store B while it was down (ledger: ${settled.join(', ')})`);
     if ((await showBreaker(viewer, storeB.name)) !== 'open') throw new Error('the store B breaker did not open');
     const owed = (await ledger.countByStatus()).secondary_pending;
     say(`  ledger: ${owedByOutage} of the outage's ${outage.opIds.length} writes owed by store B and queued for replay (${owed} owed in all)`);

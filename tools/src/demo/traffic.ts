@@ -10,9 +10,9 @@ export interface TrafficReport {
 /** Host traffic: a user and some budgets created, one renamed, each read back, through the example API. */
 export async function sendTraffic(api: DemoApi, label: string, budgets: number): Promise<TrafficReport> {
   const report: TrafficReport = { budgetIds: [], opIds: [], modes: new Set() };
-  const note = (headers: Headers) => {
+  const note = (headers: Headers, kind: 'write' | 'read' = 'write') => {
     const opId = headers.get('x-dualwrite-op-id');
-    if (opId) report.opIds.push(opId);
+    if (opId && kind === 'write') report.opIds.push(opId);
     const mode = headers.get('x-dualwrite-mode');
     if (mode) report.modes.add(mode);
   };
@@ -29,7 +29,7 @@ export async function sendTraffic(api: DemoApi, label: string, budgets: number):
     note(budget.headers);
     report.budgetIds.push(String(budget.body['id']));
     const read = await api.expect('GET', `/api/budgets/${String(budget.body['id'])}`, 200);
-    note(read.headers);
+    note(read.headers, 'read');
   }
   const first = report.budgetIds[0];
   if (first) note((await api.expect('PATCH', `/app/budgets/${first}/rename`, 200, { name: `${label} budget 1 (renamed)` })).headers);
