@@ -1,4 +1,4 @@
-import { ConfigError, DEFAULT_ALERT_THRESHOLDS, type AlertThresholds } from '@dualwrite/dual-write';
+import { ConfigError, DEFAULT_ALERT_THRESHOLDS, parsedOrExit, type AlertThresholds } from '@dualwrite/dual-write';
 
 /** The alert cron's settings, on top of ROLLBACK_ENABLED and NOTIFICATION_WEBHOOK (platform config). */
 export interface AlertSettings {
@@ -54,15 +54,7 @@ export function parseAlertSettings(env: NodeJS.ProcessEnv): AlertSettings {
 
 /** For the entry point: on a malformed value prints one line naming it and exits 78, like the platform config. */
 export function loadAlertSettingsOrExit(env: NodeJS.ProcessEnv = process.env): AlertSettings {
-  try {
-    return parseAlertSettings(env);
-  } catch (error) {
-    if (error instanceof ConfigError) {
-      process.stderr.write(`${error.message}\n`);
-      process.exit(78);
-    }
-    throw error;
-  }
+  return parsedOrExit(() => parseAlertSettings(env));
 }
 
 /** The Redis keys of one prefix. */

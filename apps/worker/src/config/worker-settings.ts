@@ -1,4 +1,4 @@
-import { ConfigError, DIFFS_QUEUE, REPLAY_QUEUE } from '@dualwrite/dual-write';
+import { ConfigError, DIFFS_QUEUE, REPLAY_QUEUE, parsedOrExit } from '@dualwrite/dual-write';
 
 /** The worker's own settings, on top of the platform configuration (see apps/worker/README.md). */
 export interface WorkerSettings {
@@ -55,13 +55,5 @@ export function parseWorkerSettings(env: NodeJS.ProcessEnv): WorkerSettings {
 
 /** For the entry point: on a malformed value prints one line naming it and exits 78, like the platform config. */
 export function loadWorkerSettingsOrExit(env: NodeJS.ProcessEnv = process.env): WorkerSettings {
-  try {
-    return parseWorkerSettings(env);
-  } catch (error) {
-    if (error instanceof ConfigError) {
-      process.stderr.write(`${error.message}\n`);
-      process.exit(78);
-    }
-    throw error;
-  }
+  return parsedOrExit(() => parseWorkerSettings(env));
 }

@@ -176,8 +176,16 @@ export function parsePlatformConfig(env: NodeJS.ProcessEnv): PlatformConfig {
  * prints one line naming the variable and exits non-zero.
  */
 export function loadPlatformConfigOrExit(env: NodeJS.ProcessEnv = process.env): PlatformConfig {
+  return parsedOrExit(() => parsePlatformConfig(env));
+}
+
+/**
+ * For process entry points: runs a settings parser; on a ConfigError prints its one line (naming the
+ * variable) and exits 78 (EX_CONFIG).
+ */
+export function parsedOrExit<T>(parse: () => T): T {
   try {
-    return parsePlatformConfig(env);
+    return parse();
   } catch (error) {
     if (error instanceof ConfigError) {
       process.stderr.write(`${error.message}\n`);
