@@ -1,28 +1,7 @@
-import { spawn } from 'node:child_process';
 import { createServer } from 'node:net';
-import path from 'node:path';
+import { startEntryProcess } from '@dualwrite/dual-write';
 
-const root = path.resolve(__dirname, '..', '..', '..');
-
-interface Finished {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  stdout: string;
-  stderr: string;
-}
-
-function startApi(env: NodeJS.ProcessEnv): { stop(): void; output(): string; finished: Promise<Finished> } {
-  const child = spawn(process.execPath, [path.join(root, 'tools', 'run.js'), path.join(__dirname, 'main.ts')], {
-    cwd: root,
-    env: { ...process.env, ...env },
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (chunk) => (stdout += chunk));
-  child.stderr.on('data', (chunk) => (stderr += chunk));
-  const finished = new Promise<Finished>((resolve) => child.on('exit', (code, signal) => resolve({ code, signal, stdout, stderr })));
-  return { stop: () => child.kill('SIGTERM'), output: () => stdout, finished };
-}
+const startApi = (env: NodeJS.ProcessEnv) => startEntryProcess('apps/api/src/main.ts', env);
 
 async function freePort(): Promise<number> {
   const server = createServer();
@@ -58,7 +37,7 @@ describe('api process', () => {
       () => fetch(`http://127.0.0.1:${port}/health/live`).then((response) => response.ok, () => false),
       20_000,
     );
-    api.stop();
+    api.kill('SIGTERM');
     const result = await api.finished;
 
     expect(answered).toBe(true);
