@@ -37,6 +37,7 @@ export * from './module/dual-write.interceptor';
 export * from './module/dual-write.module';
 export * from './testing/control-database';
 export * from './testing/entry-process';
+export * from './testing/eventually';
 export * from './metrics';
 export * from './alerts';
 export * from './queues/queue-producer';

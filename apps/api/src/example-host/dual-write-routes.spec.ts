@@ -1,11 +1,10 @@
 import { Pool } from 'pg';
 import request from 'supertest';
 import { v7 as uuidv7 } from 'uuid';
-import { FlagRepository, SupabaseStore, prepareControlDatabase } from '@dualwrite/dual-write';
+import { FlagRepository, SupabaseStore, eventually, prepareControlDatabase } from '@dualwrite/dual-write';
 import { usersEntity } from '@dualwrite/example-domain';
 import { testConfig } from '../testing/test-config';
 import { PrimaryDatabase } from '../testing/primary-database';
-import { eventually } from '../testing/eventually';
 import { API_TEST_CONTROL_DATABASE, startTestApiApp, type TestApiApp } from '../testing/test-api-app';
 
 const runId = uuidv7();

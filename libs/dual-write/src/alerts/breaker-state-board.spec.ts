@@ -2,6 +2,7 @@ import Redis from 'ioredis';
 import { v7 as uuidv7 } from 'uuid';
 import { StoreBreakers } from '../breakers/store-breakers';
 import { StoreUnavailableError } from '../store/store-errors';
+import { eventually } from '../testing/eventually';
 import { BreakerStateBoard, BreakerStatePublisher } from './breaker-state-board';
 
 const redisUrl = process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379';
@@ -19,15 +20,6 @@ describe('BreakerStatePublisher', () => {
     await redis.quit();
   });
 
-  async function until<T>(probe: () => Promise<T | undefined>, timeoutMs = 5_000): Promise<T> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const value = await probe();
-      if (value !== undefined) return value;
-      if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
-  }
 
   it('publishes each state change with the time the breaker left closed, kept through open/half-open cycles, and leaves on stop', async () => {
     const breakers = new StoreBreakers({ stores: ['prisma', 'supabase'], settings: { failureThreshold: 1, halfOpenAfterMs: 50 } });
@@ -38,14 +30,14 @@ describe('BreakerStatePublisher', () => {
     publisher.start();
     try {
       await fail();
-      const opened = await until(async () => {
+      const opened = await eventually(async () => {
         const entry = await supabaseOnBoard();
         return entry?.state === 'open' ? entry : undefined;
       });
 
       await new Promise((resolve) => setTimeout(resolve, 80));
       await fail(); // the half-open probe fails: open again, with a new `since`
-      const reopened = await until(async () => {
+      const reopened = await eventually(async () => {
         const entry = await supabaseOnBoard();
         return entry?.state === 'open' && entry.since > opened.since ? entry : undefined;
       });

@@ -19,6 +19,7 @@ import { SupabaseStore } from '../store/supabase-store';
 import { supabaseTestSettings, unreachableSupabase } from '../store/supabase-test-env';
 import type { StorePlugin } from '../store/store.types';
 import { prepareControlDatabase } from '../testing/control-database';
+import { eventually } from '../testing/eventually';
 import { DualWriteEngine, type DualWriteEngineOptions } from './dual-write-engine';
 import { InsertBatcher } from './insert-batcher';
 
@@ -133,13 +134,7 @@ export class EngineTestKit {
   }
 
   /** Waits for fire-and-forget work (shadow reads, comparisons) to settle. */
-  async until<T>(probe: () => Promise<T | undefined>, timeoutMs = 5_000): Promise<T> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const value = await probe();
-      if (value !== undefined) return value;
-      if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
+  until<T>(probe: () => Promise<T | undefined>, timeoutMs = 5_000): Promise<T> {
+    return eventually(probe, timeoutMs);
   }
 }

@@ -1,6 +1,6 @@
 /**
- * Polls `probe` until it returns a value (not undefined), for what happens after a response: a secondary
- * store's copy of a write settles in the background.
+ * For tests of what happens after a call returns (a secondary's copy settling, a queued diff, a published
+ * state): polls `probe` until it returns a value other than undefined, or fails after `timeoutMs`.
  */
 export async function eventually<T>(probe: () => Promise<T | undefined>, timeoutMs = 5_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
