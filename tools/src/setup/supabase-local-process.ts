@@ -19,12 +19,29 @@ function runningPid(): number | null {
   }
 }
 
-/** Stops the background endpoint started by setup, if any. Returns whether one was stopped. */
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Stops the background endpoint started by setup, if any, and returns whether one was stopped. It is gone
+ * when this returns: not listening and the process ended (a process still finishing kept-alive requests
+ * would otherwise go on answering them). After 5 s of grace it is killed.
+ */
 export async function stopSupabaseLocal(address: ServiceAddress): Promise<boolean> {
   const pid = runningPid();
   if (pid === null) return false;
   process.kill(pid, 'SIGTERM');
   await waitUntil(async () => !(await isListening(address)), 10_000, 'supabase-local shutdown');
+  const graceEnds = Date.now() + 5_000;
+  while (isAlive(pid) && Date.now() < graceEnds) await new Promise((resolve) => setTimeout(resolve, 50));
+  if (isAlive(pid)) process.kill(pid, 'SIGKILL');
+  await waitUntil(async () => !isAlive(pid), 5_000, 'supabase-local exit');
   rmSync(pidFile, { force: true });
   return true;
 }

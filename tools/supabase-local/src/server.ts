@@ -162,6 +162,8 @@ export async function startSupabaseLocal(options: SupabaseLocalOptions): Promise
         await new Promise<void>((resolve) => {
           server.close(() => resolve());
           server.closeIdleConnections();
+          // Kept-alive connections that stay busy would keep the endpoint answering: a second of grace, then cut.
+          setTimeout(() => server.closeAllConnections(), 1_000).unref();
         });
         await pool.end();
       })();
