@@ -7,6 +7,7 @@ import { ReplayProcessor } from '../replay/replay-processor';
 import { ReplayQueue } from '../replay/replay-queue';
 import { StoreConflictError, StoreUnavailableError } from '../store/store-errors';
 import type { StorePlugin } from '../store/store.types';
+import { eventually } from '../testing/eventually';
 import { EngineTestKit } from './engine-test-kit';
 
 const PHASE_1 = { enableDualWrite: false, enableSupabasePrimary: false };
@@ -214,7 +215,7 @@ describe('DualWriteEngine on real stores', () => {
       expect(performance.now() - started).toBeLessThan(500);
       expect(result).toMatchObject({ queued: false, stores: [{ status: 'ok' }, { store: 'supabase', status: 'pending' }] });
       expect(result.warnings.join(' ')).toContain('still writing after 50 ms');
-      const settled = await kit.until(async () => {
+      const settled = await eventually(async () => {
         const operation = await kit.ledger.get(String(result.opId));
         return operation?.status === 'pending' ? undefined : operation;
       });
@@ -266,7 +267,7 @@ describe('DualWriteEngine on real stores', () => {
 
       expect(result.stores[1]).toMatchObject({ store: 'supabase', status: 'pending' });
       expect(result.warnings).toEqual([]);
-      const settled = await kit.until(async () => {
+      const settled = await eventually(async () => {
         const operation = await kit.ledger.get(String(result.opId));
         return operation?.status === 'pending' ? undefined : operation;
       });
@@ -302,7 +303,7 @@ describe('DualWriteEngine on real stores', () => {
       await expect(attempt).rejects.toBeInstanceOf(StoreConflictError);
       await expect(kit.supabase.get(budgetsEntity, id)).resolves.toEqual(taken);
       await expect(kit.prisma.get(budgetsEntity, id)).resolves.toEqual(taken);
-      const diffs = await kit.until(async () => {
+      const diffs = await eventually(async () => {
         const found = (await kit.queuedDiffs()).filter((diff) => diff.entityId === id);
         return found.length ? found : undefined;
       });
@@ -318,7 +319,7 @@ describe('DualWriteEngine on real stores', () => {
       const read = await engine.find('budgets', id, 'GET /api/budgets/:id');
 
       expect(read.data).toEqual(created.data);
-      const diff = await kit.until(async () => (await kit.queuedDiffs()).find((queued) => queued.entityId === id && queued.operation === 'read'));
+      const diff = await eventually(async () => (await kit.queuedDiffs()).find((queued) => queued.entityId === id && queued.operation === 'read'));
       expect(diff).toMatchObject({ severity: 'error', apiEndpoint: 'GET /api/budgets/:id', primaryStore: 'prisma', secondaryStore: 'supabase' });
       expect(diff.differences).toEqual([expect.objectContaining({ field: 'amount', primary: '120.5', secondary: '999.99' })]);
     });

@@ -19,7 +19,6 @@ import { SupabaseStore } from '../store/supabase-store';
 import { supabaseTestSettings, unreachableSupabase } from '../store/supabase-test-env';
 import type { StorePlugin } from '../store/store.types';
 import { prepareControlDatabase } from '../testing/control-database';
-import { eventually } from '../testing/eventually';
 import { DualWriteEngine, type DualWriteEngineOptions } from './dual-write-engine';
 import { InsertBatcher } from './insert-batcher';
 
@@ -133,8 +132,4 @@ export class EngineTestKit {
     }
   }
 
-  /** Waits for fire-and-forget work (shadow reads, comparisons) to settle. */
-  until<T>(probe: () => Promise<T | undefined>, timeoutMs = 5_000): Promise<T> {
-    return eventually(probe, timeoutMs);
-  }
 }

@@ -14,6 +14,7 @@ import { PrismaStore } from '../store/prisma-store';
 import { StoreUnavailableError } from '../store/store-errors';
 import { prepareControlDatabase } from '../testing/control-database';
 import { DualWriteMetricsModule } from './dual-write-metrics.module';
+import { eventually } from '../testing/eventually';
 import { PrometheusDualWriteMetrics } from './prometheus-dual-write-metrics';
 
 const PROMETHEUS_TEXT = /^text\/plain; version=0\.0\.4/;
@@ -71,7 +72,7 @@ describe('GET /metrics after engine writes on real stores', () => {
     const written = await engine.create({ entity: 'budgets' }, kit.budget(await kit.owner()));
     await engine.find('budgets', String(written.data['id']));
 
-    const text = await kit.until(async () => {
+    const text = await eventually(async () => {
       const body = (await request(app.getHttpServer()).get('/metrics')).text;
       return sample(body, 'dualwrite_store_read_duration_seconds_count{store="supabase",role="secondary",operation="find"}') ? body : undefined;
     });
@@ -89,7 +90,7 @@ describe('GET /metrics after engine writes on real stores', () => {
 
     await engine.find('budgets', id);
 
-    await kit.until(async () => sample(await metrics.text(), 'dualwrite_diffs_total{severity="error"}'));
+    await eventually(async () => sample(await metrics.text(), 'dualwrite_diffs_total{severity="error"}'));
   });
 });
 
