@@ -21,6 +21,10 @@ module.exports = {
   },
   moduleFileExtensions: ['ts', 'js', 'json'],
   moduleNameMapper: {
+    '^@dualwrite/config$': path.join(root, 'libs/config/src/index.ts'),
+    '^@dualwrite/stores$': path.join(root, 'libs/stores/src/index.ts'),
+    '^@dualwrite/stores/testing$': path.join(root, 'libs/stores/src/testing/index.ts'),
+    '^@dualwrite/testing$': path.join(root, 'libs/testing/src/index.ts'),
     '^@dualwrite/dual-write$': path.join(root, 'libs/dual-write/src/index.ts'),
     '^@dualwrite/reconcile$': path.join(root, 'libs/reconcile/src/index.ts'),
     '^@dualwrite/backup$': path.join(root, 'libs/backup/src/index.ts'),

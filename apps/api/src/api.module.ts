@@ -1,6 +1,7 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
-import { DualWriteMetricsModule, DualWriteModule, type PlatformConfig } from '@dualwrite/dual-write';
+import { DualWriteMetricsModule, DualWriteModule } from '@dualwrite/dual-write';
+import { type PlatformConfig } from '@dualwrite/config';
 import type { DestinationStream } from 'pino';
 import { AdminAuthModule } from './admin-auth/admin-auth.module';
 import { AdminModule } from './admin/admin.module';

@@ -1,7 +1,7 @@
 import type { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
-import type { PlatformConfig } from '@dualwrite/dual-write';
+import type { PlatformConfig } from '@dualwrite/config';
 import { Logger } from 'nestjs-pino';
 import { ApiModule, type ApiModuleOptions } from './api.module';
 import { setupApiDocs } from './docs/api-docs';

@@ -1,5 +1,5 @@
 import { createServer } from 'node:net';
-import { startEntryProcess } from '@dualwrite/dual-write';
+import { startEntryProcess } from '@dualwrite/testing';
 
 const startApi = (env: NodeJS.ProcessEnv) => startEntryProcess('apps/api/src/main.ts', env);
 

@@ -1,5 +1,5 @@
 import { Logger } from '@nestjs/common';
-import { loadEnvFiles, loadPlatformConfigOrExit } from '@dualwrite/dual-write';
+import { loadEnvFiles, loadPlatformConfigOrExit } from '@dualwrite/config';
 import { createApiApp } from './app.factory';
 
 async function main(): Promise<void> {

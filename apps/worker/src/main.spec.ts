@@ -1,4 +1,4 @@
-import { prepareControlDatabase } from '@dualwrite/dual-write';
+import { prepareControlDatabase } from '@dualwrite/testing';
 import Redis from 'ioredis';
 import { removeTestQueues, testQueueNames } from './testing/worker-test-app';
 import { startWorkerProcess } from './testing/worker-process';

@@ -1,7 +1,7 @@
 import { loadAlertSettingsOrExit } from './alerts/alert-settings';
 import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { loadEnvFiles, loadPlatformConfigOrExit } from '@dualwrite/dual-write';
+import { loadEnvFiles, loadPlatformConfigOrExit } from '@dualwrite/config';
 import { loadWorkerSettingsOrExit } from './config/worker-settings';
 import { WorkerModule } from './worker.module';
 

@@ -1,6 +1,8 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { ScheduleModule } from '@nestjs/schedule';
-import { DiffRepository, EntityRegistry, OperationLedger, StoreBreakers, type PlatformConfig } from '@dualwrite/dual-write';
+import { DiffRepository, OperationLedger, StoreBreakers } from '@dualwrite/dual-write';
+import { EntityRegistry } from '@dualwrite/stores';
+import { type PlatformConfig } from '@dualwrite/config';
 import { exampleEntities } from '@dualwrite/example-domain';
 import { ALERT_SETTINGS, parseAlertSettings, type AlertSettings } from './alerts/alert-settings';
 import { AlertsService } from './alerts/alerts.service';

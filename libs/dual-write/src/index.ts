@@ -1,43 +1,55 @@
-export * from './entity/entity.types';
-export * from './entity/entity-registry';
-export * from './store/store.types';
-export * from './store/store-errors';
-export * from './config/platform-config';
-export * from './config/load-env-files';
-export * from './store/canonical-row';
-export * from './store/sql-checksum';
-export * from './store/prisma-errors';
-export * from './store/prisma-store';
-export * from './store/supabase-errors';
-export * from './store/supabase-store';
-export * from './flags/dual-write-mode';
-export * from './flags/flag-repository';
-export * from './flags/flag-service';
-export * from './ledger/operation-ledger';
-export * from './compare';
-export * from './breakers';
-export * from './entity/validate-row';
-export * from './queues/redis-connection';
-export * from './replay/replay-queue';
-export * from './replay/replay-processor';
-export * from './replay/secondary-sync';
-export * from './replay/ledger-sweep';
-export * from './diffs/diff-record';
-export * from './diffs/diff-queue';
-export * from './diffs/diff-repository';
-export * from './engine/dual-write-result';
-export * from './engine/dual-write-engine';
-export * from './engine/insert-batcher';
-export * from './module/dual-write.options';
-export * from './module/dual-write.module-definition';
-export * from './module/dual-write.tokens';
-export * from './module/dual-write.service';
-export * from './module/dual-write.decorator';
-export * from './module/dual-write.interceptor';
-export * from './module/dual-write.module';
-export * from './testing/control-database';
-export * from './testing/entry-process';
-export * from './testing/eventually';
-export * from './metrics';
-export * from './alerts';
-export * from './queues/queue-producer';
+// @dualwrite/dual-write: the write engine and what runs beside it. The Nest module a host registers,
+// flags, the operation ledger, replay, breakers, diffs, metrics and alerts.
+
+export { DualWriteModule } from './module/dual-write.module';
+export type { DualWriteModuleOptions } from './module/dual-write.options';
+export { DUAL_WRITE_OPTIONS } from './module/dual-write.module-definition';
+export { DUAL_WRITE_CONTROL_POOL } from './module/dual-write.tokens';
+export { DualWriteService, type WriteOptions } from './module/dual-write.service';
+export { DualWrite, type DualWriteOperation } from './module/dual-write.decorator';
+export { DualWriteInterceptor, parseIdempotencyKey } from './module/dual-write.interceptor';
+
+export { DualWriteEngine, PrimaryKeyRequiredError, type DualWriteEngineOptions, type WriteRequest } from './engine/dual-write-engine';
+export type { DualWriteResult, StoreOutcome, StoreOutcomeStatus, StoreRole } from './engine/dual-write-result';
+export { InsertBatcher, type InsertBatcherOptions } from './engine/insert-batcher';
+
+export { describeMode, modeOf, type DualWriteFlags, type DualWriteMode, type DualWriteModeName } from './flags/dual-write-mode';
+export {
+  FlagRepository,
+  InvalidFlagChangeError,
+  StaleFlagsError,
+  type FlagChange,
+  type FlagChangeSource,
+  type FlagHistoryEntry,
+  type FlagState,
+} from './flags/flag-repository';
+export { FLAGS_CHANGED_CHANNEL, FlagService, type CurrentFlags, type FlagServiceOptions } from './flags/flag-service';
+
+export { OperationLedger, type OperationRecord, type OperationStatus, type WriteOperation } from './ledger/operation-ledger';
+
+export { DIFFS_QUEUE, REPLAY_QUEUE, bullConnection } from './queues/redis-connection';
+export { ReplayQueue, type ReplayJobData, type ReplayQueueOptions } from './replay/replay-queue';
+export { ReplayProcessor, type ReplayOutcome, type ReplayProcessorOptions } from './replay/replay-processor';
+export { requeueOwedOperations } from './replay/ledger-sweep';
+export { copyRowsByKey } from './replay/secondary-sync';
+
+export { StoreBreakers, type StoreBreakersOptions } from './breakers/store-breakers';
+export { BreakerOpenError, isBreakerOpenError } from './breakers/breaker-open-error';
+export type { BreakerSettings, BreakerStateName, StoreBreakerState } from './breakers/breaker.types';
+
+export { DiffPolicy, type DiffPolicyOptions } from './compare/diff-policy';
+export { DEFAULT_DIFF_SEVERITY_RULES, classifyDiffSeverity, type DiffSeverity, type DiffSeverityRules } from './compare/diff-severity';
+export { DiffQueue } from './diffs/diff-queue';
+export type { DiffRecord, DiffSink } from './diffs/diff-record';
+export { DiffRepository, type DiffListFilter, type DiffStatsRow, type StoredDiff } from './diffs/diff-repository';
+
+export { DualWriteMetricsModule } from './metrics/dual-write-metrics.module';
+export { PrometheusDualWriteMetrics } from './metrics/prometheus-dual-write-metrics';
+export type { DualWriteMetrics } from './metrics/dual-write-metrics';
+
+export { DEFAULT_ALERT_THRESHOLDS, type Alert, type AlertSnapshot, type AlertThresholds } from './alerts/alert.types';
+export { AlertEvaluator } from './alerts/alert-evaluator';
+export { AlertNotifier } from './alerts/alert-notifier';
+export { AlertSnapshotReader } from './alerts/alert-snapshot-reader';
+export { RollbackGuard, type Rollback } from './alerts/rollback-guard';
+export { BreakerStateBoard, BreakerStatePublisher } from './alerts/breaker-state-board';

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { EntityDefinition } from '@dualwrite/dual-write';
+import type { EntityDefinition } from '@dualwrite/stores';
 
 /**
  * The example domain used by the demo, the example host app and the tests:

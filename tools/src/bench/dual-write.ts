@@ -2,15 +2,9 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Pool } from 'pg';
 import { Agent, setGlobalDispatcher } from 'undici';
-import {
-  DiffQueue,
-  PrismaStore,
-  ReplayQueue,
-  SupabaseStore,
-  loadEnvFiles,
-  loadPlatformConfigOrExit,
-  type PlatformConfig,
-} from '@dualwrite/dual-write';
+import { DiffQueue, ReplayQueue } from '@dualwrite/dual-write';
+import { PrismaStore, SupabaseStore } from '@dualwrite/stores';
+import { loadEnvFiles, loadPlatformConfigOrExit, type PlatformConfig } from '@dualwrite/config';
 import { budgetsEntity, createPrismaClient } from '@dualwrite/example-domain';
 import { AppProcesses, isPortInUse, waitFor } from '../demo/app-processes';
 import { DemoApi } from '../demo/api-client';

@@ -3,7 +3,8 @@ import os from 'node:os';
 import path from 'node:path';
 import Redis from 'ioredis';
 import { Pool } from 'pg';
-import { FLAGS_CHANGED_CHANNEL, FlagRepository, prepareControlDatabase } from '@dualwrite/dual-write';
+import { FLAGS_CHANGED_CHANNEL, FlagRepository } from '@dualwrite/dual-write';
+import { prepareControlDatabase } from '@dualwrite/testing';
 
 const root = path.resolve(__dirname, '..', '..', '..');
 const CLI = 'tools/src/cli/toggle-feature-flags.ts';

@@ -1,7 +1,8 @@
 import os from 'node:os';
 import path from 'node:path';
 import { Pool } from 'pg';
-import { FlagRepository, FlagService, InvalidFlagChangeError, StaleFlagsError, loadEnvFiles, loadPlatformConfigOrExit } from '@dualwrite/dual-write';
+import { FlagRepository, FlagService, InvalidFlagChangeError, StaleFlagsError } from '@dualwrite/dual-write';
+import { loadEnvFiles, loadPlatformConfigOrExit } from '@dualwrite/config';
 import { changeReport, currentReport } from './flags-report';
 import { TOGGLE_USAGE, UsageError, parseToggleArgs, type ToggleRequest } from './toggle-args';
 

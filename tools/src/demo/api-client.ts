@@ -1,4 +1,4 @@
-import type { Row } from '@dualwrite/dual-write';
+import type { Row } from '@dualwrite/stores';
 
 export interface ApiResponse {
   status: number;

@@ -1,19 +1,9 @@
 import path from 'node:path';
 import { Pool } from 'pg';
 import Redis from 'ioredis';
-import {
-  DiffRepository,
-  OperationLedger,
-  PrismaStore,
-  SupabaseStore,
-  checksumOfRows,
-  copyRowsByKey,
-  loadEnvFiles,
-  loadPlatformConfigOrExit,
-  type PlatformConfig,
-  type RowKey,
-  type StorePlugin,
-} from '@dualwrite/dual-write';
+import { DiffRepository, OperationLedger, copyRowsByKey } from '@dualwrite/dual-write';
+import { PrismaStore, SupabaseStore, checksumOfRows, type RowKey, type StorePlugin } from '@dualwrite/stores';
+import { loadEnvFiles, loadPlatformConfigOrExit, type PlatformConfig } from '@dualwrite/config';
 import { budgetsEntity, createPrismaClient, usersEntity } from '@dualwrite/example-domain';
 import { addressOf } from '../setup/local-services';
 import { ensureSupabaseLocal, stopSupabaseLocal } from '../setup/supabase-local-process';

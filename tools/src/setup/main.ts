@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { Client } from 'pg';
 import { readFileSync } from 'node:fs';
-import { loadEnvFiles, loadPlatformConfigOrExit } from '@dualwrite/dual-write';
+import { loadEnvFiles, loadPlatformConfigOrExit } from '@dualwrite/config';
 import { SqlMigrationRunner } from '@dualwrite/backup';
 import { ensureDatabase, redactUrl } from './databases';
 import { addressOf, ensureService, isLoopback } from './local-services';

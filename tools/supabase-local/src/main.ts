@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { loadEnvFiles } from '@dualwrite/dual-write';
+import { loadEnvFiles } from '@dualwrite/config';
 import { readSupabaseLocalConfig } from './config';
 import { startSupabaseLocal } from './server';
 

@@ -6,7 +6,7 @@ import {
   type ExecutionContext,
 } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import type { AdminRole } from '@dualwrite/dual-write';
+import type { AdminRole } from '@dualwrite/config';
 import type { ExpressRequestLike, ExpressResponseLike } from '../http/express-shapes';
 import { rememberAdminRole } from './admin-caller-role';
 import { ADMIN_ROLE_METADATA } from './admin-role.decorator';

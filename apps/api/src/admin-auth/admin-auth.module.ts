@@ -1,6 +1,6 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
-import type { AdminToken } from '@dualwrite/dual-write';
+import type { AdminToken } from '@dualwrite/config';
 import { AdminAuthGuard } from './admin-auth.guard';
 import { AdminTokenVerifier } from './admin-token-verifier';
 

@@ -1,4 +1,4 @@
-import type { AdminRole } from '@dualwrite/dual-write';
+import type { AdminRole } from '@dualwrite/config';
 
 /** The role AdminAuthGuard found in each accepted request's bearer token, kept beside the request. */
 const rolesByRequest = new WeakMap<object, AdminRole>();

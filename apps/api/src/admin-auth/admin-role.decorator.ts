@@ -1,5 +1,5 @@
 import { SetMetadata } from '@nestjs/common';
-import type { AdminRole as AdminRoleName } from '@dualwrite/dual-write';
+import type { AdminRole as AdminRoleName } from '@dualwrite/config';
 
 export const ADMIN_ROLE_METADATA = 'dualwrite:admin-role';
 

@@ -1,5 +1,5 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { ADMIN_ROLES, type AdminRole, type AdminToken } from '@dualwrite/dual-write';
+import { ADMIN_ROLES, type AdminRole, type AdminToken } from '@dualwrite/config';
 
 function sha256(text: string): Buffer {
   return createHash('sha256').update(text, 'utf8').digest();

@@ -1,6 +1,7 @@
 import { Pool } from 'pg';
 import request from 'supertest';
-import { FlagRepository, FlagService, prepareControlDatabase } from '@dualwrite/dual-write';
+import { FlagRepository, FlagService } from '@dualwrite/dual-write';
+import { prepareControlDatabase } from '@dualwrite/testing';
 import { adminTokenFor, bearer, testConfig } from '../testing/test-config';
 import { API_TEST_CONTROL_DATABASE, startTestApiApp, type TestApiApp } from '../testing/test-api-app';
 

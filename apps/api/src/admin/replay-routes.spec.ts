@@ -1,7 +1,8 @@
 import { Pool } from 'pg';
 import request from 'supertest';
 import { v7 as uuidv7 } from 'uuid';
-import { OperationLedger, prepareControlDatabase } from '@dualwrite/dual-write';
+import { OperationLedger } from '@dualwrite/dual-write';
+import { prepareControlDatabase } from '@dualwrite/testing';
 import { DEGRADED_ENV, adminTokenFor, bearer, testConfig } from '../testing/test-config';
 import { API_TEST_CONTROL_DATABASE, startTestApiApp, type TestApiApp } from '../testing/test-api-app';
 

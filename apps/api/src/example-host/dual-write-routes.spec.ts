@@ -1,7 +1,9 @@
 import { Pool } from 'pg';
 import request from 'supertest';
 import { v7 as uuidv7 } from 'uuid';
-import { FlagRepository, SupabaseStore, eventually, prepareControlDatabase } from '@dualwrite/dual-write';
+import { FlagRepository } from '@dualwrite/dual-write';
+import { SupabaseStore } from '@dualwrite/stores';
+import { eventually, prepareControlDatabase } from '@dualwrite/testing';
 import { usersEntity } from '@dualwrite/example-domain';
 import { testConfig } from '../testing/test-config';
 import { PrimaryDatabase } from '../testing/primary-database';

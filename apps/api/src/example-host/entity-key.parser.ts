@@ -1,5 +1,5 @@
 import { BadRequestException } from '@nestjs/common';
-import type { EntityDefinition, RowKey } from '@dualwrite/dual-write';
+import type { EntityDefinition, RowKey } from '@dualwrite/stores';
 import { z } from 'zod';
 
 const uuid = z.uuid();

@@ -1,6 +1,7 @@
 import { Body, Controller, Delete, Get, Headers, Param, Patch, Post, Query, Res } from '@nestjs/common';
 import { ApiBody, ApiHeader, ApiOperation, ApiParam, ApiQuery, ApiTags } from '@nestjs/swagger';
-import { parseIdempotencyKey, type Page, type Row } from '@dualwrite/dual-write';
+import { parseIdempotencyKey } from '@dualwrite/dual-write';
+import { type Page, type Row } from '@dualwrite/stores';
 import type { ExpressResponseLike } from '../http/express-shapes';
 import { withDualWriteHeaders } from './dual-write-headers';
 import { EntityRowsService } from './entity-rows.service';

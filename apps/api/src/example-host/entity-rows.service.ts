@@ -1,13 +1,6 @@
 import { Injectable, NotFoundException } from '@nestjs/common';
-import {
-  DualWriteService,
-  EntityRegistry,
-  UnknownEntityError,
-  type DualWriteResult,
-  type EntityDefinition,
-  type Page,
-  type Row,
-} from '@dualwrite/dual-write';
+import { DualWriteService, type DualWriteResult } from '@dualwrite/dual-write';
+import { EntityRegistry, UnknownEntityError, type EntityDefinition, type Page, type Row } from '@dualwrite/stores';
 import { parseEntityKey } from './entity-key.parser';
 import { parseListQuery } from './list-query.parser';
 

@@ -1,5 +1,5 @@
 import { BadRequestException } from '@nestjs/common';
-import type { EntityDefinition, PageRequest } from '@dualwrite/dual-write';
+import type { EntityDefinition, PageRequest } from '@dualwrite/stores';
 import { parseEntityKey } from './entity-key.parser';
 
 export const DEFAULT_PAGE_LIMIT = 50;

@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { HealthIndicatorService, type HealthIndicatorResult } from '@nestjs/terminus';
-import type { StorePlugin } from '@dualwrite/dual-write';
+import type { StorePlugin } from '@dualwrite/stores';
 import { API_STORES } from '../api.tokens';
 import { RedisConnection } from '../redis/redis-connection';
 import type { ApiStores } from '../stores/api-stores';

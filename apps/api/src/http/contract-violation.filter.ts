@@ -1,5 +1,5 @@
 import { Catch, HttpStatus, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
-import { ContractViolationError } from '@dualwrite/dual-write';
+import { ContractViolationError } from '@dualwrite/stores';
 import type { ExpressResponseLike } from './express-shapes';
 
 /** A payload that breaks the entity's contract: 400 naming every field and what is wrong with it. */

@@ -1,5 +1,5 @@
 import { Catch, HttpStatus, Logger, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
-import { StoreError, type StoreErrorKind } from '@dualwrite/dual-write';
+import { StoreError, type StoreErrorKind } from '@dualwrite/stores';
 import type { ExpressResponseLike } from './express-shapes';
 
 const STATUS_BY_KIND: Record<StoreErrorKind, HttpStatus> = {

@@ -1,5 +1,5 @@
 import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
-import type { PlatformConfig } from '@dualwrite/dual-write';
+import type { PlatformConfig } from '@dualwrite/config';
 import Redis from 'ioredis';
 import { PLATFORM_CONFIG } from '../api.tokens';
 

@@ -1,4 +1,5 @@
-import { PrismaStore, SupabaseStore, type PlatformConfig, type StorePlugin } from '@dualwrite/dual-write';
+import { PrismaStore, SupabaseStore, type StorePlugin } from '@dualwrite/stores';
+import { type PlatformConfig } from '@dualwrite/config';
 import { createPrismaClient } from '@dualwrite/example-domain';
 
 /** The two stores the API talks to. Store B is null when Supabase is not configured (degraded: A only). */

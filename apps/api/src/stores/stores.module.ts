@@ -1,5 +1,5 @@
 import { Global, Logger, Module } from '@nestjs/common';
-import type { PlatformConfig } from '@dualwrite/dual-write';
+import type { PlatformConfig } from '@dualwrite/config';
 import { API_STORES, PLATFORM_CONFIG } from '../api.tokens';
 import { createApiStores, type ApiStores } from './api-stores';
 import { StoresCloser } from './stores-closer.service';

@@ -1,5 +1,6 @@
 import type { INestApplication } from '@nestjs/common';
-import { prepareControlDatabase, type PlatformConfig } from '@dualwrite/dual-write';
+import { prepareControlDatabase } from '@dualwrite/testing';
+import { type PlatformConfig } from '@dualwrite/config';
 import { __resetOutOfContextForTests } from 'nestjs-pino/PinoLogger';
 import { Writable } from 'node:stream';
 import type { App } from 'supertest/types';

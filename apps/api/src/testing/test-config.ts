@@ -1,4 +1,4 @@
-import { parsePlatformConfig, type AdminRole, type PlatformConfig } from '@dualwrite/dual-write';
+import { parsePlatformConfig, type AdminRole, type PlatformConfig } from '@dualwrite/config';
 
 /** Environment overrides that leave store B unconfigured (degraded: store A only). */
 export const DEGRADED_ENV = { SUPABASE_URL: '', SUPABASE_SERVICE_ROLE_KEY: '' } as const;

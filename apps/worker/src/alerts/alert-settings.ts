@@ -1,4 +1,5 @@
-import { ConfigError, DEFAULT_ALERT_THRESHOLDS, parsedOrExit, type AlertThresholds } from '@dualwrite/dual-write';
+import { ConfigError, parsedOrExit } from '@dualwrite/config';
+import { DEFAULT_ALERT_THRESHOLDS, type AlertThresholds } from '@dualwrite/dual-write';
 
 /** The alert cron's settings, on top of ROLLBACK_ENABLED and NOTIFICATION_WEBHOOK (platform config). */
 export interface AlertSettings {

@@ -1,18 +1,7 @@
 import { Inject, Injectable, Logger, type BeforeApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import { Cron, CronExpression } from '@nestjs/schedule';
-import {
-  AlertEvaluator,
-  AlertNotifier,
-  AlertSnapshotReader,
-  BreakerStateBoard,
-  FlagRepository,
-  FlagService,
-  RollbackGuard,
-  type Alert,
-  type AlertSnapshot,
-  type PlatformConfig,
-  type Rollback,
-} from '@dualwrite/dual-write';
+import { AlertEvaluator, AlertNotifier, AlertSnapshotReader, BreakerStateBoard, FlagRepository, FlagService, RollbackGuard, type Alert, type AlertSnapshot, type Rollback } from '@dualwrite/dual-write';
+import { type PlatformConfig } from '@dualwrite/config';
 import Redis from 'ioredis';
 import { ControlDatabase } from '../control/control-database';
 import { PLATFORM_CONFIG } from '../worker.constants';

@@ -1,5 +1,6 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
-import { BreakerStateBoard, BreakerStatePublisher, StoreBreakers, type PlatformConfig } from '@dualwrite/dual-write';
+import { BreakerStateBoard, BreakerStatePublisher, StoreBreakers } from '@dualwrite/dual-write';
+import { type PlatformConfig } from '@dualwrite/config';
 import Redis from 'ioredis';
 import { PLATFORM_CONFIG } from '../worker.constants';
 import { ALERT_SETTINGS, alertRedisKeys, type AlertSettings } from './alert-settings';

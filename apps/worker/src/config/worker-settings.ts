@@ -1,4 +1,5 @@
-import { ConfigError, DIFFS_QUEUE, REPLAY_QUEUE, parsedOrExit } from '@dualwrite/dual-write';
+import { ConfigError, parsedOrExit } from '@dualwrite/config';
+import { DIFFS_QUEUE, REPLAY_QUEUE } from '@dualwrite/dual-write';
 
 /** The worker's own settings, on top of the platform configuration (see apps/worker/README.md). */
 export interface WorkerSettings {

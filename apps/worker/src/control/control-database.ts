@@ -1,5 +1,5 @@
 import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
-import type { PlatformConfig } from '@dualwrite/dual-write';
+import type { PlatformConfig } from '@dualwrite/config';
 import { Pool } from 'pg';
 import { PLATFORM_CONFIG } from '../worker.constants';
 

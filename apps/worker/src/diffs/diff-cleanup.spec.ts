@@ -1,5 +1,6 @@
 import type { INestApplicationContext } from '@nestjs/common';
-import { DiffRepository, prepareControlDatabase, type DiffRecord } from '@dualwrite/dual-write';
+import { DiffRepository, type DiffRecord } from '@dualwrite/dual-write';
+import { prepareControlDatabase } from '@dualwrite/testing';
 import { Pool } from 'pg';
 import { removeTestQueues, startWorkerApp, testDiff, testQueueNames } from '../testing/worker-test-app';
 import { DiffCleanupService } from './diff-cleanup.service';

@@ -1,5 +1,6 @@
 import type { INestApplicationContext } from '@nestjs/common';
-import { DiffQueue, prepareControlDatabase } from '@dualwrite/dual-write';
+import { DiffQueue } from '@dualwrite/dual-write';
+import { prepareControlDatabase } from '@dualwrite/testing';
 import { Pool } from 'pg';
 import { eventually, removeTestQueues, startWorkerApp, testDiff, testQueueNames } from '../testing/worker-test-app';
 import { DiffBatcher } from './diff-batcher';

@@ -1,5 +1,6 @@
 import { Inject, Injectable, Logger, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
-import { bullConnection, type DiffRecord, type PlatformConfig } from '@dualwrite/dual-write';
+import { bullConnection, type DiffRecord } from '@dualwrite/dual-write';
+import { type PlatformConfig } from '@dualwrite/config';
 import { Worker } from 'bullmq';
 import type { WorkerSettings } from '../config/worker-settings';
 import { PLATFORM_CONFIG, WORKER_SETTINGS } from '../worker.constants';

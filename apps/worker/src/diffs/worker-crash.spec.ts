@@ -1,4 +1,5 @@
-import { DiffQueue, bullConnection, prepareControlDatabase } from '@dualwrite/dual-write';
+import { DiffQueue, bullConnection } from '@dualwrite/dual-write';
+import { prepareControlDatabase } from '@dualwrite/testing';
 import { Queue } from 'bullmq';
 import { Pool } from 'pg';
 import { eventually, removeTestQueues, testDiff, testQueueNames } from '../testing/worker-test-app';

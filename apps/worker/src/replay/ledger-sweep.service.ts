@@ -1,6 +1,7 @@
 import { Inject, Injectable, Logger, type BeforeApplicationShutdown } from '@nestjs/common';
 import { Interval } from '@nestjs/schedule';
-import { OperationLedger, ReplayQueue, requeueOwedOperations, type PlatformConfig } from '@dualwrite/dual-write';
+import { OperationLedger, ReplayQueue, requeueOwedOperations } from '@dualwrite/dual-write';
+import { type PlatformConfig } from '@dualwrite/config';
 import type { WorkerSettings } from '../config/worker-settings';
 import { PLATFORM_CONFIG, WORKER_SETTINGS } from '../worker.constants';
 

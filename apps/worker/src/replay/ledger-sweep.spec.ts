@@ -1,5 +1,6 @@
 import type { INestApplicationContext } from '@nestjs/common';
-import { OperationLedger, bullConnection, prepareControlDatabase } from '@dualwrite/dual-write';
+import { OperationLedger, bullConnection } from '@dualwrite/dual-write';
+import { prepareControlDatabase } from '@dualwrite/testing';
 import { Queue } from 'bullmq';
 import { Pool } from 'pg';
 import { v7 as uuidv7 } from 'uuid';

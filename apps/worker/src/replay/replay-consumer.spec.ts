@@ -1,5 +1,7 @@
 import type { INestApplicationContext } from '@nestjs/common';
-import { OperationLedger, PrismaStore, ReplayQueue, SupabaseStore, bullConnection, prepareControlDatabase, type Row } from '@dualwrite/dual-write';
+import { OperationLedger, ReplayQueue, bullConnection } from '@dualwrite/dual-write';
+import { PrismaStore, SupabaseStore, type Row } from '@dualwrite/stores';
+import { prepareControlDatabase } from '@dualwrite/testing';
 import { budgetsEntity, createPrismaClient, usersEntity } from '@dualwrite/example-domain';
 import { QueueEvents } from 'bullmq';
 import { Pool } from 'pg';

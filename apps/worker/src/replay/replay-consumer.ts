@@ -1,13 +1,7 @@
 import { Inject, Injectable, Logger, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
-import {
-  EntityRegistry,
-  OperationLedger,
-  ReplayProcessor,
-  StoreBreakers,
-  bullConnection,
-  type PlatformConfig,
-  type ReplayJobData,
-} from '@dualwrite/dual-write';
+import { EntityRegistry } from '@dualwrite/stores';
+import { OperationLedger, ReplayProcessor, StoreBreakers, bullConnection, type ReplayJobData } from '@dualwrite/dual-write';
+import { type PlatformConfig } from '@dualwrite/config';
 import { Worker, type Job } from 'bullmq';
 import type { WorkerSettings } from '../config/worker-settings';
 import { WorkerStores } from '../stores/worker-stores';

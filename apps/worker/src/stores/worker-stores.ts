@@ -1,5 +1,6 @@
 import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
-import { PrismaStore, SupabaseStore, type PlatformConfig, type StorePlugin } from '@dualwrite/dual-write';
+import { PrismaStore, SupabaseStore, type StorePlugin } from '@dualwrite/stores';
+import { type PlatformConfig } from '@dualwrite/config';
 import { createPrismaClient } from '@dualwrite/example-domain';
 import { PLATFORM_CONFIG, WORKER_STORE_FACTORY } from '../worker.constants';
 

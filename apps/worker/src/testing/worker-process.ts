@@ -1,4 +1,4 @@
-import { startEntryProcess, type EntryProcess } from '@dualwrite/dual-write';
+import { startEntryProcess, type EntryProcess } from '@dualwrite/testing';
 
 export type WorkerProcess = EntryProcess;
 

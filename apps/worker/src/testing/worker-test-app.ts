@@ -1,6 +1,7 @@
 import type { INestApplicationContext } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { bullConnection, parsePlatformConfig, type DiffRecord, type PlatformConfig } from '@dualwrite/dual-write';
+import { bullConnection, type DiffRecord } from '@dualwrite/dual-write';
+import { parsePlatformConfig, type PlatformConfig } from '@dualwrite/config';
 import { Queue } from 'bullmq';
 import { v7 as uuidv7 } from 'uuid';
 import { parseWorkerSettings, type WorkerSettings } from '../config/worker-settings';

@@ -5,7 +5,7 @@ import { DiffRepository } from '../diffs/diff-repository';
 import type { DualWriteFlags } from '../flags/dual-write-mode';
 import { FlagRepository } from '../flags/flag-repository';
 import type { ObservedStoreOutcome } from '../ledger/operation-ledger';
-import { prepareControlDatabase } from '../testing/control-database';
+import { prepareControlDatabase } from '@dualwrite/testing';
 import { AlertSnapshotReader } from './alert-snapshot-reader';
 import { BreakerStateBoard } from './breaker-state-board';
 

@@ -1,8 +1,8 @@
 import Redis from 'ioredis';
 import { v7 as uuidv7 } from 'uuid';
 import { StoreBreakers } from '../breakers/store-breakers';
-import { StoreUnavailableError } from '../store/store-errors';
-import { eventually } from '../testing/eventually';
+import { StoreUnavailableError } from '@dualwrite/stores';
+import { eventually } from '@dualwrite/testing';
 import { BreakerStateBoard, BreakerStatePublisher } from './breaker-state-board';
 
 const redisUrl = process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379';

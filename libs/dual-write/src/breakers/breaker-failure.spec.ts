@@ -1,5 +1,5 @@
 import { TaskCancelledError } from 'cockatiel';
-import { StoreConflictError, StoreInvalidError, StoreNotFoundError, StoreUnavailableError } from '../store/store-errors';
+import { StoreConflictError, StoreInvalidError, StoreNotFoundError, StoreUnavailableError } from '@dualwrite/stores';
 import { isStoreUnavailableFailure } from './breaker-failure';
 import { BreakerOpenError } from './breaker-open-error';
 

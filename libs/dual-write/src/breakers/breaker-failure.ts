@@ -1,5 +1,5 @@
 import { TaskCancelledError } from 'cockatiel';
-import { isStoreError } from '../store/store-errors';
+import { isStoreError } from '@dualwrite/stores';
 import { BreakerOpenError } from './breaker-open-error';
 
 /** Error codes Node (net, dns) and undici give a connection that failed or was cut. */

@@ -1,4 +1,4 @@
-import { StoreUnavailableError } from '../store/store-errors';
+import { StoreUnavailableError } from '@dualwrite/stores';
 import type { BreakerStateName } from './breaker.types';
 
 /**

@@ -1,4 +1,4 @@
-import { StoreConflictError, StoreInvalidError, StoreNotFoundError, StoreUnavailableError } from '../store/store-errors';
+import { StoreConflictError, StoreInvalidError, StoreNotFoundError, StoreUnavailableError } from '@dualwrite/stores';
 import { BreakerOpenError } from './breaker-open-error';
 import type { BreakerStateChange } from './breaker.types';
 import { StoreBreakers } from './store-breakers';

@@ -1,4 +1,4 @@
-import type { Comparison, FieldDifference } from './comparison.types';
+import type { Comparison, FieldDifference } from '@dualwrite/stores';
 import { DiffPolicy } from './diff-policy';
 
 function comparisonWith(differingFields: number): Comparison {

@@ -1,4 +1,4 @@
-import type { Comparison } from './comparison.types';
+import type { Comparison } from '@dualwrite/stores';
 import type { DiffSeverity } from './diff-severity';
 
 export interface DiffPolicyOptions {

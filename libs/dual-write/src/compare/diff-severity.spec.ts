@@ -1,5 +1,5 @@
 import { budgetsEntity } from '@dualwrite/example-domain';
-import { compareResults } from './compare-results';
+import { compareResults } from '@dualwrite/stores';
 import { classifyDiffSeverity } from './diff-severity';
 
 const budgetId = '0190a4b2-7c3d-7e8f-9a0b-1c2d3e4f5a6b';

@@ -1,5 +1,5 @@
-import type { EntityDefinition, FieldType } from '../entity/entity.types';
-import type { FieldDifference } from './comparison.types';
+import type { EntityDefinition, FieldType } from '@dualwrite/stores';
+import type { FieldDifference } from '@dualwrite/stores';
 
 export type DiffSeverity = 'info' | 'warning' | 'error';
 

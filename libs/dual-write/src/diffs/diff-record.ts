@@ -1,4 +1,4 @@
-import type { FieldDifference } from '../compare/comparison.types';
+import type { FieldDifference } from '@dualwrite/stores';
 import type { DiffSeverity } from '../compare/diff-severity';
 
 /** One recorded difference between the stores, as it travels on `dw-diffs` and lands in dual_write_diffs. */

@@ -1,14 +1,14 @@
 import { v7 as uuidv7 } from 'uuid';
 import { StoreBreakers } from '../breakers/store-breakers';
 import { budgetsEntity, commentsEntity, postsEntity } from '@dualwrite/example-domain';
-import { ContractViolationError } from '../entity/validate-row';
+import { ContractViolationError } from '@dualwrite/stores';
 import { requeueOwedOperations } from '../replay/ledger-sweep';
 import { ReplayProcessor } from '../replay/replay-processor';
 import { ReplayQueue } from '../replay/replay-queue';
-import { StoreConflictError, StoreUnavailableError } from '../store/store-errors';
-import type { StorePlugin } from '../store/store.types';
-import { eventually } from '../testing/eventually';
-import { EngineTestKit } from './engine-test-kit';
+import { StoreConflictError, StoreUnavailableError } from '@dualwrite/stores';
+import type { StorePlugin } from '@dualwrite/stores';
+import { eventually } from '@dualwrite/testing';
+import { EngineTestKit } from '../testing/engine-test-kit';
 
 const PHASE_1 = { enableDualWrite: false, enableSupabasePrimary: false };
 const PHASE_2 = { enableDualWrite: true, enableSupabasePrimary: false };

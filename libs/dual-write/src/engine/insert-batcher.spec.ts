@@ -1,11 +1,11 @@
 import { v7 as uuidv7 } from 'uuid';
 import { budgetsEntity, createPrismaClient, usersEntity } from '@dualwrite/example-domain';
-import type { Row } from '../entity/entity.types';
-import { PrismaStore } from '../store/prisma-store';
-import { StoreConflictError, StoreUnavailableError } from '../store/store-errors';
-import type { StorePlugin } from '../store/store.types';
-import { SupabaseStore } from '../store/supabase-store';
-import { supabaseTestSettings, unreachableSupabase } from '../store/supabase-test-env';
+import type { Row } from '@dualwrite/stores';
+import { PrismaStore } from '@dualwrite/stores';
+import { StoreConflictError, StoreUnavailableError } from '@dualwrite/stores';
+import type { StorePlugin } from '@dualwrite/stores';
+import { SupabaseStore } from '@dualwrite/stores';
+import { supabaseTestSettings, unreachableSupabase } from '@dualwrite/stores/testing';
 import { InsertBatcher } from './insert-batcher';
 
 const primaryUrl = process.env['PRIMARY_DATABASE_URL'] ?? 'postgresql://postgres@127.0.0.1:5432/dw_primary';

@@ -1,8 +1,8 @@
 import DataLoader from 'dataloader';
-import type { EntityDefinition, Row } from '../entity/entity.types';
-import { primaryKeyOf } from '../store/canonical-row';
-import { isStoreError } from '../store/store-errors';
-import type { StorePlugin } from '../store/store.types';
+import type { EntityDefinition, Row } from '@dualwrite/stores';
+import { primaryKeyOf } from '@dualwrite/stores';
+import { isStoreError } from '@dualwrite/stores';
+import type { StorePlugin } from '@dualwrite/stores';
 
 export interface InsertBatcherOptions {
   /** Most rows in one multi-row insert. Default 100. */

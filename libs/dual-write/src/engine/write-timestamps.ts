@@ -1,4 +1,4 @@
-import type { EntityDefinition, Row } from '../entity/entity.types';
+import type { EntityDefinition, Row } from '@dualwrite/stores';
 
 /**
  * Both stores must hold the same row, so the engine sets the timestamps a database would otherwise fill

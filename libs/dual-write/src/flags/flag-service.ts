@@ -1,5 +1,5 @@
 import Redis from 'ioredis';
-import { StoreUnavailableError } from '../store/store-errors';
+import { StoreUnavailableError } from '@dualwrite/stores';
 import { modeOf, type DualWriteMode } from './dual-write-mode';
 import type { FlagChange, FlagRepository, FlagState } from './flag-repository';
 

@@ -2,9 +2,9 @@ import { Injectable, type CallHandler, type ExecutionContext, type NestIntercept
 import { Reflector } from '@nestjs/core';
 import { mergeMap, type Observable } from 'rxjs';
 import { validate as isUuid } from 'uuid';
-import { ContractViolationError } from '../entity/validate-row';
+import { ContractViolationError } from '@dualwrite/stores';
 import type { DualWriteResult } from '../engine/dual-write-result';
-import type { Row } from '../entity/entity.types';
+import type { Row } from '@dualwrite/stores';
 import type { DualWriteOperation } from './dual-write.decorator';
 import { DualWriteService } from './dual-write.service';
 import { DUAL_WRITE_METADATA } from './dual-write.tokens';

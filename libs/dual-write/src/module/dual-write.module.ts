@@ -9,7 +9,7 @@ import { DiffQueue } from '../diffs/diff-queue';
 import { DiffRepository } from '../diffs/diff-repository';
 import { DualWriteEngine } from '../engine/dual-write-engine';
 import { InsertBatcher } from '../engine/insert-batcher';
-import { EntityRegistry } from '../entity/entity-registry';
+import { EntityRegistry } from '@dualwrite/stores';
 import { FlagRepository } from '../flags/flag-repository';
 import { FlagService } from '../flags/flag-service';
 import { OperationLedger } from '../ledger/operation-ledger';

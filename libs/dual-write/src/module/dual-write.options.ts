@@ -1,8 +1,8 @@
 import type { StoreBreakersOptions } from '../breakers/store-breakers';
 import type { DiffPolicyOptions } from '../compare/diff-policy';
 import type { DiffSeverityRules } from '../compare/diff-severity';
-import type { EntityDefinition } from '../entity/entity.types';
-import type { StorePlugin } from '../store/store.types';
+import type { EntityDefinition } from '@dualwrite/stores';
+import type { StorePlugin } from '@dualwrite/stores';
 
 /** What a host passes to `DualWriteModule.forRoot(...)` / `forRootAsync(...)`. */
 export interface DualWriteModuleOptions {

@@ -1,7 +1,7 @@
-import type { Row, RowKey } from '../entity/entity.types';
+import type { Row, RowKey } from '@dualwrite/stores';
 import type { DualWriteEngine } from '../engine/dual-write-engine';
 import type { DualWriteResult } from '../engine/dual-write-result';
-import type { Page, PageRequest } from '../store/store.types';
+import type { Page, PageRequest } from '@dualwrite/stores';
 
 export interface WriteOptions {
   /** Idempotency key (e.g. the request's Idempotency-Key header). */

@@ -1,8 +1,8 @@
 import { isBreakerOpenError } from '../breakers/breaker-open-error';
-import type { EntityRegistry } from '../entity/entity-registry';
-import type { EntityDefinition, RowKey } from '../entity/entity.types';
+import type { EntityRegistry } from '@dualwrite/stores';
+import type { EntityDefinition, RowKey } from '@dualwrite/stores';
 import type { OperationLedger, OperationRecord } from '../ledger/operation-ledger';
-import type { StorePlugin } from '../store/store.types';
+import type { StorePlugin } from '@dualwrite/stores';
 import { copyRowsByKey } from './secondary-sync';
 
 export type ReplayOutcome = 'applied' | 'not-owed' | 'retry' | 'dead';

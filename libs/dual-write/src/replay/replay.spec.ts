@@ -1,17 +1,17 @@
 import { Pool } from 'pg';
 import { v7 as uuidv7 } from 'uuid';
 import { budgetsEntity, createPrismaClient, exampleEntities, usersEntity } from '@dualwrite/example-domain';
-import { EntityRegistry } from '../entity/entity-registry';
-import type { Row } from '../entity/entity.types';
+import { EntityRegistry } from '@dualwrite/stores';
+import type { Row } from '@dualwrite/stores';
 import { OperationLedger } from '../ledger/operation-ledger';
-import { PrismaStore } from '../store/prisma-store';
-import { SupabaseStore } from '../store/supabase-store';
-import { supabaseTestSettings, unreachableSupabase } from '../store/supabase-test-env';
-import type { StorePlugin } from '../store/store.types';
+import { PrismaStore } from '@dualwrite/stores';
+import { SupabaseStore } from '@dualwrite/stores';
+import { supabaseTestSettings, unreachableSupabase } from '@dualwrite/stores/testing';
+import type { StorePlugin } from '@dualwrite/stores';
 import { requeueOwedOperations } from './ledger-sweep';
 import { ReplayProcessor } from './replay-processor';
 import { ReplayQueue } from './replay-queue';
-import { prepareControlDatabase } from '../testing/control-database';
+import { prepareControlDatabase } from '@dualwrite/testing';
 
 const controlUrl = process.env['PRIMARY_DATABASE_URL'] ?? 'postgresql://postgres@127.0.0.1:5432/dw_primary';
 const redisUrl = process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379';

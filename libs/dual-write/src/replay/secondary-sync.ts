@@ -1,6 +1,6 @@
-import type { EntityDefinition, RowKey } from '../entity/entity.types';
-import { StoreNotFoundError } from '../store/store-errors';
-import type { StorePlugin } from '../store/store.types';
+import type { EntityDefinition, RowKey } from '@dualwrite/stores';
+import { StoreNotFoundError } from '@dualwrite/stores';
+import type { StorePlugin } from '@dualwrite/stores';
 
 /**
  * Makes the target hold what the source holds for some keys: upsert the source's row, or delete it on the

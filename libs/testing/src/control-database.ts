@@ -2,7 +2,7 @@ import path from 'node:path';
 import { Client } from 'pg';
 import { SqlMigrationRunner } from '@dualwrite/backup';
 
-const MIGRATIONS_DIR = path.resolve(__dirname, '..', '..', 'migrations');
+const MIGRATIONS_DIR = path.resolve(__dirname, '..', '..', 'dual-write', 'migrations');
 
 /**
  * A control database of its own for a test suite (flags, ledger, diffs), created and migrated when missing,

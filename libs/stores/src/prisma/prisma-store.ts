@@ -1,9 +1,9 @@
 import type { EntityDefinition, Row, RowKey } from '../entity/entity.types';
-import { patchWithoutKey, primaryKeyOf, toCanonicalRow } from './canonical-row';
+import { patchWithoutKey, primaryKeyOf, toCanonicalRow } from '../store/canonical-row';
 import { toStoreErrorFromPrisma } from './prisma-errors';
-import { buildKeepSequenceAboveSql, buildRangeChecksumSql, buildRangeCountSql, readCount, readRangeChecksumRow } from './sql-checksum';
-import { StoreInvalidError } from './store-errors';
-import type { KeyRange, Page, PageRequest, RangeChecksum, StoreHealth, StorePlugin } from './store.types';
+import { buildKeepSequenceAboveSql, buildRangeChecksumSql, buildRangeCountSql, readCount, readRangeChecksumRow } from '../store/sql-checksum';
+import { StoreInvalidError } from '../store/store-errors';
+import type { KeyRange, Page, PageRequest, RangeChecksum, StoreHealth, StorePlugin } from '../store/store.types';
 
 /** What PrismaStore needs from a Prisma client (or from the client an interactive transaction hands out). */
 export interface PrismaQueryable {

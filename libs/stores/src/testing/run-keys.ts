@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { KeyRange } from '../store.types';
+import type { KeyRange } from '../store/store.types';
 
 function randomHex(length: number): string {
   return randomBytes(Math.ceil(length / 2)).toString('hex').slice(0, length);

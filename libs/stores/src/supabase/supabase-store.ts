@@ -2,10 +2,10 @@ import { createClient, type WebSocketLikeConstructor } from '@supabase/supabase-
 import { Pool } from 'pg';
 import WebSocket from 'ws';
 import type { EntityDefinition, Row, RowKey } from '../entity/entity.types';
-import { RangeChecksumAccumulator, patchWithoutKey, primaryKeyOf, toCanonicalRowFromColumns, toColumnRow } from './canonical-row';
-import { buildKeysetPageSql, buildRangeChecksumSql, buildRangeCountSql, readCount, readRangeChecksumRow } from './sql-checksum';
-import { StoreInvalidError, StoreNotFoundError } from './store-errors';
-import type { KeyRange, Page, PageRequest, RangeChecksum, StoreHealth, StorePlugin } from './store.types';
+import { RangeChecksumAccumulator, patchWithoutKey, primaryKeyOf, toCanonicalRowFromColumns, toColumnRow } from '../store/canonical-row';
+import { buildKeysetPageSql, buildRangeChecksumSql, buildRangeCountSql, readCount, readRangeChecksumRow } from '../store/sql-checksum';
+import { StoreInvalidError, StoreNotFoundError } from '../store/store-errors';
+import type { KeyRange, Page, PageRequest, RangeChecksum, StoreHealth, StorePlugin } from '../store/store.types';
 import { toStoreErrorFromPg, toStoreErrorFromPostgrest, type PostgrestErrorLike } from './supabase-errors';
 
 export interface SupabaseStoreOptions {

@@ -5,7 +5,7 @@ import {
   StoreNotFoundError,
   StoreUnavailableError,
   storeErrorFromSqlState,
-} from './store-errors';
+} from '../store/store-errors';
 
 /** The error body PostgREST sends (and supabase-js hands back): `{ code, message, details, hint }`. */
 export interface PostgrestErrorLike {

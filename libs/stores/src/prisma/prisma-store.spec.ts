@@ -1,5 +1,5 @@
 import { createPrismaClient } from '@dualwrite/example-domain';
-import { describeStoreContract } from './contract/store-contract.suite';
+import { describeStoreContract } from '../testing/store-contract.suite';
 import { PrismaStore } from './prisma-store';
 
 const primaryUrl = process.env['PRIMARY_DATABASE_URL'] ?? 'postgresql://postgres@127.0.0.1:5432/dw_primary';

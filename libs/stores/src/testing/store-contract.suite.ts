@@ -1,15 +1,15 @@
 import { createHash } from 'node:crypto';
 import { budgetsEntity, commentsEntity, postsEntity, usersEntity } from '@dualwrite/example-domain';
-import type { Row, RowKey } from '../../entity/entity.types';
-import { checksumOfRows } from '../canonical-row';
+import type { Row, RowKey } from '../entity/entity.types';
+import { checksumOfRows } from '../store/canonical-row';
 import {
   StoreConflictError,
   StoreError,
   StoreInvalidError,
   StoreNotFoundError,
   StoreUnavailableError,
-} from '../store-errors';
-import type { StorePlugin } from '../store.types';
+} from '../store/store-errors';
+import type { StorePlugin } from '../store/store.types';
 import { RunKeys } from './run-keys';
 
 /**

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { createPrismaClient, type ExamplePrismaClient } from '@dualwrite/example-domain';
 import { toStoreErrorFromPrisma } from './prisma-errors';
-import type { StoreError, StoreErrorKind } from './store-errors';
+import type { StoreError, StoreErrorKind } from '../store/store-errors';
 
 const primaryUrl = process.env['PRIMARY_DATABASE_URL'] ?? 'postgresql://postgres@127.0.0.1:5432/dw_primary';
 

@@ -1,6 +1,6 @@
-import { describeStoreContract } from './contract/store-contract.suite';
+import { describeStoreContract } from '../testing/store-contract.suite';
 import { SupabaseStore } from './supabase-store';
-import { supabaseTestSettings, unreachableSupabase } from './supabase-test-env';
+import { supabaseTestSettings, unreachableSupabase } from '../testing/supabase-test-env';
 
 // Without SUPABASE_DB_URL every call, count and checksum included, goes through the REST API.
 describeStoreContract('SupabaseStore (REST only)', async () => {

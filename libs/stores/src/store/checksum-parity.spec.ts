@@ -1,11 +1,11 @@
 import { budgetsEntity, createPrismaClient, postsEntity, usersEntity } from '@dualwrite/example-domain';
 import type { EntityDefinition, Row } from '../entity/entity.types';
 import { checksumOfRows } from './canonical-row';
-import { RunKeys } from './contract/run-keys';
-import { PrismaStore } from './prisma-store';
+import { RunKeys } from '../testing/run-keys';
+import { PrismaStore } from '../prisma/prisma-store';
 import type { StorePlugin } from './store.types';
-import { SupabaseStore } from './supabase-store';
-import { supabaseTestSettings } from './supabase-test-env';
+import { SupabaseStore } from '../supabase/supabase-store';
+import { supabaseTestSettings } from '../testing/supabase-test-env';
 
 /** The same rows written to both stores must checksum the same on each, however the digest is computed. */
 describe('range checksums across stores', () => {

@@ -2,11 +2,11 @@ import { createServer as createHttpServer } from 'node:http';
 import { createServer, type Server, type Socket } from 'node:net';
 import { budgetsEntity } from '@dualwrite/example-domain';
 import type { EntityDefinition } from '../entity/entity.types';
-import { describeStoreContract } from './contract/store-contract.suite';
-import { RunKeys } from './contract/run-keys';
-import { StoreInvalidError, StoreUnavailableError } from './store-errors';
+import { describeStoreContract } from '../testing/store-contract.suite';
+import { RunKeys } from '../testing/run-keys';
+import { StoreInvalidError, StoreUnavailableError } from '../store/store-errors';
 import { SupabaseStore } from './supabase-store';
-import { supabaseTestSettings, unreachableSupabase } from './supabase-test-env';
+import { supabaseTestSettings, unreachableSupabase } from '../testing/supabase-test-env';
 
 describeStoreContract('SupabaseStore (REST + direct Postgres)', async () => {
   const settings = supabaseTestSettings();

@@ -5,7 +5,7 @@ import {
   StoreNotFoundError,
   StoreUnavailableError,
   storeErrorFromSqlState,
-} from './store-errors';
+} from '../store/store-errors';
 
 /**
  * Maps what a Prisma client throws onto typed StoreErrors.

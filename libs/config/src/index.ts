@@ -1,0 +1,15 @@
+// @dualwrite/config: the platform's settings, validated once with zod; entry points read them, libraries
+// receive typed options and never read the environment themselves.
+
+export {
+  ADMIN_ROLES,
+  ConfigError,
+  loadPlatformConfigOrExit,
+  parsePlatformConfig,
+  parsedOrExit,
+  type AdminRole,
+  type AdminToken,
+  type PlatformConfig,
+  type SupabaseConnection,
+} from './platform-config';
+export { loadEnvFiles } from './load-env-files';

@@ -1,0 +1,5 @@
+// @dualwrite/testing: helpers for specs only (never imported by product code; Nx module boundaries enforce it).
+
+export { prepareControlDatabase } from './control-database';
+export { startEntryProcess, type EntryProcess, type EntryProcessExit } from './entry-process';
+export { eventually } from './eventually';
