@@ -17,6 +17,7 @@ import { primaryKeyOf } from '@dualwrite/stores';
 import { StoreUnavailableError, isStoreError } from '@dualwrite/stores';
 import type { Page, PageRequest, StorePlugin } from '@dualwrite/stores';
 import type { DualWriteResult, StoreOutcome, StoreRole } from './dual-write-result';
+import { BackgroundWork } from './background-work';
 import type { InsertBatcher } from './insert-batcher';
 import { describeError, timed, type Timed } from './timed';
 import { stampTimestamps } from './write-timestamps';
@@ -78,8 +79,7 @@ export class DualWriteEngine {
   private readonly secondaryTimeoutMs: number;
   private readonly shadowReadRate: number;
   private readonly random: () => number;
-  /** Work that runs after the caller was answered: secondary writes settling, comparisons, shadow reads. */
-  private readonly background = new Set<Promise<void>>();
+  private readonly background: BackgroundWork;
   /** The primary's answers of writes whose secondary is still settling, for a retry of the same opId meanwhile. */
   private readonly settlingAnswers = new Map<string, Row>();
 
@@ -87,6 +87,7 @@ export class DualWriteEngine {
     this.secondaryTimeoutMs = options.secondaryTimeoutMs ?? 0;
     this.shadowReadRate = options.shadowReadRate ?? 1;
     this.random = options.random ?? Math.random;
+    this.background = new BackgroundWork(options);
   }
 
   /**
@@ -95,19 +96,7 @@ export class DualWriteEngine {
    * stores, queues and control pool close. Returns how many were still running when the wait ended.
    */
   async drain(timeoutMs = 10_000): Promise<number> {
-    let timer: NodeJS.Timeout | undefined;
-    const deadline = new Promise<void>((resolve) => {
-      timer = setTimeout(resolve, timeoutMs);
-    });
-    try {
-      while (this.background.size > 0) {
-        const settled = await Promise.race([Promise.allSettled([...this.background]).then(() => true), deadline.then(() => false)]);
-        if (!settled) break;
-      }
-      return this.background.size;
-    } finally {
-      clearTimeout(timer);
-    }
+    return this.background.drain(timeoutMs);
   }
 
   // ---- writes ------------------------------------------------------------------------------
@@ -300,7 +289,7 @@ export class DualWriteEngine {
     if (secondary === undefined) {
       const answeredAfterMs = Math.round(performance.now() - plan.startedAt);
       this.settlingAnswers.set(plan.opId, row);
-      this.inBackground(
+      this.background.track(
         secondaryWork
           .then((settled) => this.settleLate(plan, operation, keys, primary, settled, answeredAfterMs))
           .finally(() => this.settlingAnswers.delete(plan.opId)),
@@ -317,7 +306,7 @@ export class DualWriteEngine {
       return this.result(plan, row, outcomes, true, warnings);
     }
     await this.options.ledger.markApplied(plan.opId, row, this.observe(plan, 'write', operation, outcomes));
-    this.inBackground(this.compare(plan, operation, keys, primary, secondary));
+    this.background.track(this.compare(plan, operation, keys, primary, secondary));
     return this.result(plan, row, outcomes, false, []);
   }
 
@@ -395,7 +384,7 @@ export class DualWriteEngine {
     const plan = await this.plan(entity, { endpoint }, endpoint);
     const primary = await this.callStore(plan.primary, call);
     if (primary.ok) {
-      if (plan.secondary && this.random() < this.shadowReadRate) this.inBackground(this.shadowRead(plan, operation, entityId, primary, call, comparable));
+      if (plan.secondary && this.random() < this.shadowReadRate) this.background.track(this.shadowRead(plan, operation, entityId, primary, call, comparable));
       const outcomes = [this.outcome(plan.primary, 'primary', primary)];
       this.observe(plan, 'read', operation, outcomes);
       return this.result(plan, primary.value, outcomes, false, []);
@@ -487,11 +476,6 @@ export class DualWriteEngine {
       throw new ContractViolationError(plan.entity.name, [{ path: 'opId', message: `operation ${plan.opId} was rejected before: ${lastError ?? 'unknown error'}` }]);
     }
     throw new StoreUnavailableError(plan.primary.name, `operation ${plan.opId} is still in progress; retry shortly`, 'IN_PROGRESS');
-  }
-
-  private inBackground(work: Promise<void>): void {
-    const tracked = work.catch((error: unknown) => this.options.onWarning?.(`background work failed: ${describeError(error)}`)).finally(() => this.background.delete(tracked));
-    this.background.add(tracked);
   }
 
   private guarded<T>(store: StorePlugin, call: () => Promise<T>): Promise<T> {
