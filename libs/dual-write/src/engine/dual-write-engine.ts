@@ -8,17 +8,19 @@ import type { EntityRegistry } from '@dualwrite/stores';
 import type { EntityDefinition, Row, RowKey } from '@dualwrite/stores';
 import { ContractViolationError, validateRow } from '@dualwrite/stores';
 import type { FlagService } from '../flags/flag-service';
-import type { DualWriteMode } from '../flags/dual-write-mode';
-import type { ObservedStoreOutcome, OperationLedger, OperationObservation, WriteOperation } from '../ledger/operation-ledger';
+import type { OperationLedger, OperationObservation, WriteOperation } from '../ledger/operation-ledger';
 import type { DualWriteMetrics } from '../metrics/dual-write-metrics';
 import type { ReplayQueue } from '../replay/replay-queue';
 import { copyRowsByKey } from '../replay/secondary-sync';
 import { primaryKeyOf } from '@dualwrite/stores';
 import { StoreUnavailableError, isStoreError } from '@dualwrite/stores';
 import type { Page, PageRequest, StorePlugin } from '@dualwrite/stores';
-import type { DualWriteResult, StoreOutcome, StoreRole } from './dual-write-result';
+import type { DualWriteResult, StoreOutcome } from './dual-write-result';
 import { BackgroundWork } from './background-work';
 import type { InsertBatcher } from './insert-batcher';
+import { OperationPlanner, planResult, type OperationPlan } from './operation-plan';
+import { StoreCallObserver, storeOutcome } from './store-call-observer';
+import { StoreCaller, type StoreCall } from './store-caller';
 import { describeError, timed, type Timed } from './timed';
 import { stampTimestamps } from './write-timestamps';
 
@@ -57,20 +59,6 @@ export interface WriteRequest {
 
 export class PrimaryKeyRequiredError extends ContractViolationError {}
 
-interface Plan {
-  entity: EntityDefinition;
-  mode: DualWriteMode;
-  primary: StorePlugin;
-  secondary: StorePlugin | null;
-  opId: string;
-  endpoint: string;
-  /** performance.now() when the call was planned; the primary path's latency is measured from here. */
-  startedAt: number;
-}
-
-/** What one store is asked to do for an operation. */
-type StoreCall = (store: StorePlugin) => Promise<unknown>;
-
 /**
  * The dual-write core: routes each write to the primary (and in dual modes to the secondary in parallel),
  * returns the primary's answer, keeps the ledger, queues what the secondary still owes, compares results.
@@ -79,6 +67,9 @@ export class DualWriteEngine {
   private readonly secondaryTimeoutMs: number;
   private readonly shadowReadRate: number;
   private readonly random: () => number;
+  private readonly planner: OperationPlanner;
+  private readonly storeCaller: StoreCaller;
+  private readonly observer: StoreCallObserver;
   private readonly background: BackgroundWork;
   /** The primary's answers of writes whose secondary is still settling, for a retry of the same opId meanwhile. */
   private readonly settlingAnswers = new Map<string, Row>();
@@ -87,6 +78,9 @@ export class DualWriteEngine {
     this.secondaryTimeoutMs = options.secondaryTimeoutMs ?? 0;
     this.shadowReadRate = options.shadowReadRate ?? 1;
     this.random = options.random ?? Math.random;
+    this.planner = new OperationPlanner(options);
+    this.storeCaller = new StoreCaller(options);
+    this.observer = new StoreCallObserver(options);
     this.background = new BackgroundWork(options);
   }
 
@@ -179,18 +173,6 @@ export class DualWriteEngine {
 
   // -------------------------------------------------------------------------------------------
 
-  private async plan(entity: EntityDefinition, request: { opId?: string; endpoint?: string }, fallbackEndpoint: string): Promise<Plan> {
-    const startedAt = performance.now();
-    const { mode } = await this.options.flags.current();
-    const { a, b } = this.options.stores;
-    if (mode.primary === 'b' && !b) {
-      throw new StoreUnavailableError('supabase', `the flags make store B primary (${mode.name}) but store B is not configured`, 'NOT_CONFIGURED');
-    }
-    const primary = mode.primary === 'a' ? a : (b as StorePlugin);
-    const secondary = mode.dual ? (mode.primary === 'a' ? b : a) : null;
-    return { entity, mode, primary, secondary, opId: request.opId ?? uuidv7(), endpoint: request.endpoint ?? fallbackEndpoint, startedAt };
-  }
-
   private async write(
     request: WriteRequest,
     operation: WriteOperation,
@@ -200,7 +182,7 @@ export class DualWriteEngine {
     options: { serialCreate?: boolean } = {},
   ): Promise<DualWriteResult<Row>> {
     const entity = this.options.entities.get(request.entity);
-    const plan = await this.plan(entity, request, `${operation} ${entity.name}`);
+    const plan = await this.planner.plan(entity, request, `${operation} ${entity.name}`);
     const claim = await this.options.ledger
       .claim({
         opId: plan.opId,
@@ -223,25 +205,25 @@ export class DualWriteEngine {
     return this.writeBoth(plan, operation, keys, call);
   }
 
-  private async writePrimaryOnly(plan: Plan, operation: WriteOperation, call: StoreCall): Promise<DualWriteResult<Row>> {
-    const primary = await this.callStore(plan.primary, call);
-    const outcomes = [this.outcome(plan.primary, 'primary', primary)];
+  private async writePrimaryOnly(plan: OperationPlan, operation: WriteOperation, call: StoreCall): Promise<DualWriteResult<Row>> {
+    const primary = await this.storeCaller.call(plan.primary, call);
+    const outcomes = [storeOutcome(plan.primary, 'primary', primary)];
     if (!primary.ok) {
-      await this.options.ledger.markPrimaryFailed(plan.opId, primary.error, this.observe(plan, 'write', operation, outcomes));
+      await this.options.ledger.markPrimaryFailed(plan.opId, primary.error, this.observer.observe(plan, 'write', operation, outcomes));
       throw primary.error;
     }
-    await this.options.ledger.markApplied(plan.opId, primary.value, this.observe(plan, 'write', operation, outcomes));
-    return this.result(plan, primary.value as Row, outcomes, false, []);
+    await this.options.ledger.markApplied(plan.opId, primary.value, this.observer.observe(plan, 'write', operation, outcomes));
+    return planResult(plan, primary.value as Row, outcomes, false, []);
   }
 
   /** Both stores at once; the caller waits for the primary and at most `secondaryTimeoutMs` for the secondary. */
-  private async writeBoth(plan: Plan, operation: WriteOperation, keys: RowKey[], call: StoreCall): Promise<DualWriteResult<Row>> {
+  private async writeBoth(plan: OperationPlan, operation: WriteOperation, keys: RowKey[], call: StoreCall): Promise<DualWriteResult<Row>> {
     const secondaryStore = plan.secondary as StorePlugin;
-    const secondaryWork = this.callStore(secondaryStore, call);
-    const [primary, secondary] = await Promise.all([this.callStore(plan.primary, call), settledWithin(secondaryWork, this.secondaryTimeoutMs)]);
+    const secondaryWork = this.storeCaller.call(secondaryStore, call);
+    const [primary, secondary] = await Promise.all([this.storeCaller.call(plan.primary, call), settledWithin(secondaryWork, this.secondaryTimeoutMs)]);
     if (!primary.ok) {
       // The secondary must not keep what the primary rejected: make it hold what the primary holds.
-      const outcomes = [this.outcome(plan.primary, 'primary', primary), this.outcome(secondaryStore, 'secondary', await secondaryWork)];
+      const outcomes = [storeOutcome(plan.primary, 'primary', primary), storeOutcome(secondaryStore, 'secondary', await secondaryWork)];
       await this.compensate(plan, keys, operation, primary.error, secondaryWork, outcomes);
       throw primary.error;
     }
@@ -249,19 +231,19 @@ export class DualWriteEngine {
   }
 
   /** A database-assigned key: the primary first, then the secondary with the primary's row and key. */
-  private async writeSerialCreate(plan: Plan, call: StoreCall): Promise<DualWriteResult<Row>> {
+  private async writeSerialCreate(plan: OperationPlan, call: StoreCall): Promise<DualWriteResult<Row>> {
     const { entity } = plan;
     const secondaryStore = plan.secondary as StorePlugin;
-    const primary = await this.callStore(plan.primary, call);
+    const primary = await this.storeCaller.call(plan.primary, call);
     if (!primary.ok) {
-      await this.options.ledger.markPrimaryFailed(plan.opId, primary.error, this.observe(plan, 'write', 'create', [this.outcome(plan.primary, 'primary', primary)]));
+      await this.options.ledger.markPrimaryFailed(plan.opId, primary.error, this.observer.observe(plan, 'write', 'create', [storeOutcome(plan.primary, 'primary', primary)]));
       throw primary.error;
     }
     const row = primary.value as Row;
     const key = primaryKeyOf(entity, row) as RowKey;
     await this.options.ledger.setEntityIds(plan.opId, [String(key)]);
     const secondaryWork = timed(() =>
-      this.guarded(secondaryStore, async () => {
+      this.storeCaller.guarded(secondaryStore, async () => {
         const written = await secondaryStore.upsert(entity, row);
         await secondaryStore.keepSequenceAbove(entity, Number(key));
         return written;
@@ -277,7 +259,7 @@ export class DualWriteEngine {
    * process stops first).
    */
   private async answer(
-    plan: Plan,
+    plan: OperationPlan,
     operation: WriteOperation,
     keys: RowKey[],
     primary: Timed<unknown> & { ok: true },
@@ -297,30 +279,30 @@ export class DualWriteEngine {
       const pending: StoreOutcome = { store: secondaryStore.name, role: 'secondary', status: 'pending', latencyMs: null };
       // With a zero timeout not waiting is the configuration, not news worth a warning.
       const warnings = this.secondaryTimeoutMs > 0 ? [`${secondaryStore.name} still writing after ${this.secondaryTimeoutMs} ms; the ledger settles it (replayed if it fails)`] : [];
-      return this.result(plan, row, [this.outcome(plan.primary, 'primary', primary), pending], false, warnings);
+      return planResult(plan, row, [storeOutcome(plan.primary, 'primary', primary), pending], false, warnings);
     }
-    const outcomes = [this.outcome(plan.primary, 'primary', primary), this.outcome(secondaryStore, 'secondary', secondary)];
+    const outcomes = [storeOutcome(plan.primary, 'primary', primary), storeOutcome(secondaryStore, 'secondary', secondary)];
     if (!secondary.ok) {
       const warnings = [`${secondaryStore.name} failed: ${describeError(secondary.error)}; queued for replay`];
-      await this.owe(plan, row, secondary.error, warnings, this.observe(plan, 'write', operation, outcomes));
-      return this.result(plan, row, outcomes, true, warnings);
+      await this.owe(plan, row, secondary.error, warnings, this.observer.observe(plan, 'write', operation, outcomes));
+      return planResult(plan, row, outcomes, true, warnings);
     }
-    await this.options.ledger.markApplied(plan.opId, row, this.observe(plan, 'write', operation, outcomes));
+    await this.options.ledger.markApplied(plan.opId, row, this.observer.observe(plan, 'write', operation, outcomes));
     this.background.track(this.compare(plan, operation, keys, primary, secondary));
-    return this.result(plan, row, outcomes, false, []);
+    return planResult(plan, row, outcomes, false, []);
   }
 
   /** After the caller was answered: records how the secondary's write ended, as `answer` would have. */
   private async settleLate(
-    plan: Plan,
+    plan: OperationPlan,
     operation: WriteOperation,
     keys: RowKey[],
     primary: Timed<unknown> & { ok: true },
     secondary: Timed<unknown>,
     answeredAfterMs: number,
   ): Promise<void> {
-    const outcomes = [this.outcome(plan.primary, 'primary', primary), this.outcome(plan.secondary as StorePlugin, 'secondary', secondary)];
-    const observation = this.observe(plan, 'write', operation, outcomes, answeredAfterMs);
+    const outcomes = [storeOutcome(plan.primary, 'primary', primary), storeOutcome(plan.secondary as StorePlugin, 'secondary', secondary)];
+    const observation = this.observer.observe(plan, 'write', operation, outcomes, answeredAfterMs);
     try {
       if (!secondary.ok) {
         await this.owe(plan, primary.value, secondary.error, [], observation);
@@ -334,7 +316,7 @@ export class DualWriteEngine {
   }
 
   private async compensate(
-    plan: Plan,
+    plan: OperationPlan,
     keys: RowKey[],
     operation: WriteOperation,
     primaryError: unknown,
@@ -344,17 +326,17 @@ export class DualWriteEngine {
     const secondaryStore = plan.secondary as StorePlugin;
     const settled = await secondaryWork;
     if (!settled.ok) {
-      await this.options.ledger.markPrimaryFailed(plan.opId, primaryError, this.observe(plan, 'write', operation, outcomes));
+      await this.options.ledger.markPrimaryFailed(plan.opId, primaryError, this.observer.observe(plan, 'write', operation, outcomes));
       return;
     }
     try {
       await copyRowsByKey(plan.entity, keys, plan.primary, secondaryStore);
       const secondaryOutcome = outcomes.find((outcome) => outcome.role === 'secondary');
       if (secondaryOutcome) secondaryOutcome.status = 'compensated';
-      await this.options.ledger.markPrimaryFailed(plan.opId, primaryError, this.observe(plan, 'write', operation, outcomes));
+      await this.options.ledger.markPrimaryFailed(plan.opId, primaryError, this.observer.observe(plan, 'write', operation, outcomes));
     } catch (error) {
       // Could not undo it now: the replay makes the secondary match the primary later.
-      await this.owe(plan, null, error, [], this.observe(plan, 'write', operation, outcomes));
+      await this.owe(plan, null, error, [], this.observer.observe(plan, 'write', operation, outcomes));
     }
     await this.recordDiff(plan, operation, keys.length === 1 ? keys[0] ?? null : null, 'error', [
       { path: '$', kind: 'changed', primary: `rejected: ${describeError(primaryError)}`, secondary: 'accepted (compensated)' },
@@ -362,7 +344,7 @@ export class DualWriteEngine {
   }
 
   /** Records that the secondary owes this write and queues its replay; the ledger keeps it if Redis is away. */
-  private async owe(plan: Plan, primaryResult: unknown, reason: unknown, warnings: string[], observation?: OperationObservation): Promise<void> {
+  private async owe(plan: OperationPlan, primaryResult: unknown, reason: unknown, warnings: string[], observation?: OperationObservation): Promise<void> {
     await this.options.ledger.markSecondaryPending(plan.opId, primaryResult, reason, observation);
     try {
       await this.options.replayQueue.enqueue(plan.opId);
@@ -381,48 +363,48 @@ export class DualWriteEngine {
     comparable: (value: T) => unknown = (value) => value,
     operation = 'read',
   ): Promise<DualWriteResult<T>> {
-    const plan = await this.plan(entity, { endpoint }, endpoint);
-    const primary = await this.callStore(plan.primary, call);
+    const plan = await this.planner.plan(entity, { endpoint }, endpoint);
+    const primary = await this.storeCaller.call(plan.primary, call);
     if (primary.ok) {
       if (plan.secondary && this.random() < this.shadowReadRate) this.background.track(this.shadowRead(plan, operation, entityId, primary, call, comparable));
-      const outcomes = [this.outcome(plan.primary, 'primary', primary)];
-      this.observe(plan, 'read', operation, outcomes);
-      return this.result(plan, primary.value, outcomes, false, []);
+      const outcomes = [storeOutcome(plan.primary, 'primary', primary)];
+      this.observer.observe(plan, 'read', operation, outcomes);
+      return planResult(plan, primary.value, outcomes, false, []);
     }
     const fallbackAllowed = (this.options.readFallbackToSecondary ?? true) && plan.secondary && isUnavailable(primary.error);
     if (!fallbackAllowed || !plan.secondary) {
-      this.observe(plan, 'read', operation, [this.outcome(plan.primary, 'primary', primary)]);
+      this.observer.observe(plan, 'read', operation, [storeOutcome(plan.primary, 'primary', primary)]);
       throw primary.error;
     }
-    const secondary = await this.callStore(plan.secondary, call);
-    const outcomes = [this.outcome(plan.primary, 'primary', primary), this.outcome(plan.secondary, 'secondary', secondary)];
-    this.observe(plan, 'read', operation, outcomes);
+    const secondary = await this.storeCaller.call(plan.secondary, call);
+    const outcomes = [storeOutcome(plan.primary, 'primary', primary), storeOutcome(plan.secondary, 'secondary', secondary)];
+    this.observer.observe(plan, 'read', operation, outcomes);
     if (!secondary.ok) throw bothDown(plan, primary.error, secondary.error);
     const warning = `${plan.primary.name} unavailable (${describeError(primary.error)}); answered from ${plan.secondary.name}`;
-    return { ...this.result(plan, secondary.value, outcomes, false, [warning]), degraded: true };
+    return { ...planResult(plan, secondary.value, outcomes, false, [warning]), degraded: true };
   }
 
   private async shadowRead<T>(
-    plan: Plan,
+    plan: OperationPlan,
     operation: string,
     entityId: RowKey | null,
     primary: Timed<T> & { ok: true },
     call: (store: StorePlugin) => Promise<T>,
     comparable: (value: T) => unknown,
   ): Promise<void> {
-    const secondary = await this.callStore(plan.secondary as StorePlugin, call);
-    this.observe(plan, 'read', operation, [this.outcome(plan.secondary as StorePlugin, 'secondary', secondary)]);
+    const secondary = await this.storeCaller.call(plan.secondary as StorePlugin, call);
+    this.observer.observe(plan, 'read', operation, [storeOutcome(plan.secondary as StorePlugin, 'secondary', secondary)]);
     if (!secondary.ok) return;
     await this.compareAndRecord(plan, 'read', entityId, { ...primary, value: comparable(primary.value) }, { ...secondary, value: comparable(secondary.value) });
   }
 
-  private async compare(plan: Plan, operation: WriteOperation, keys: RowKey[], primary: Timed<unknown>, secondary: Timed<unknown>): Promise<void> {
+  private async compare(plan: OperationPlan, operation: WriteOperation, keys: RowKey[], primary: Timed<unknown>, secondary: Timed<unknown>): Promise<void> {
     if (!primary.ok || !secondary.ok) return;
     if (operation === 'batch') return; // a count says nothing row by row; reconciliation compares batches
     await this.compareAndRecord(plan, operation, keys[0] ?? null, primary, secondary);
   }
 
-  private async compareAndRecord(plan: Plan, operation: string, entityId: RowKey | null, primary: Timed<unknown> & { ok: true }, secondary: Timed<unknown> & { ok: true }): Promise<void> {
+  private async compareAndRecord(plan: OperationPlan, operation: string, entityId: RowKey | null, primary: Timed<unknown> & { ok: true }, secondary: Timed<unknown> & { ok: true }): Promise<void> {
     try {
       const comparison = compareResults(plan.entity, primary.value as Row | Row[] | null, secondary.value as Row | Row[] | null);
       const severity = classifyDiffSeverity(comparison.differences, plan.entity, this.options.severityRules);
@@ -434,7 +416,7 @@ export class DualWriteEngine {
   }
 
   private async recordDiff(
-    plan: Plan,
+    plan: OperationPlan,
     operation: string,
     entityId: RowKey | null,
     severity: 'info' | 'warning' | 'error',
@@ -457,20 +439,20 @@ export class DualWriteEngine {
         secondaryLatencyMs,
         seenAt: new Date().toISOString(),
       });
-      this.report((metrics) => metrics.diffQueued(severity));
+      this.observer.report((metrics) => metrics.diffQueued(severity));
     } catch (error) {
       this.options.onWarning?.(`a ${severity} diff of ${plan.entity.name} ${String(entityId)} could not be queued: ${describeError(error)}`);
     }
   }
 
-  private replayedAnswer(plan: Plan, status: string, result: unknown, lastError: string | null): DualWriteResult<Row> {
+  private replayedAnswer(plan: OperationPlan, status: string, result: unknown, lastError: string | null): DualWriteResult<Row> {
     if (status === 'applied' || status === 'secondary_pending' || status === 'dead') {
-      return this.result(plan, result as Row, [], status !== 'applied', [`operation ${plan.opId} was already applied; returning its first answer`]);
+      return planResult(plan, result as Row, [], status !== 'applied', [`operation ${plan.opId} was already applied; returning its first answer`]);
     }
     const settling = this.settlingAnswers.get(plan.opId);
     if (status === 'pending' && settling) {
       // The primary wrote it and this process answered; the secondary's outcome is not in the ledger yet.
-      return this.result(plan, settling, [], false, [`operation ${plan.opId} was already applied; returning its first answer`]);
+      return planResult(plan, settling, [], false, [`operation ${plan.opId} was already applied; returning its first answer`]);
     }
     if (status === 'primary_failed') {
       throw new ContractViolationError(plan.entity.name, [{ path: 'opId', message: `operation ${plan.opId} was rejected before: ${lastError ?? 'unknown error'}` }]);
@@ -478,61 +460,6 @@ export class DualWriteEngine {
     throw new StoreUnavailableError(plan.primary.name, `operation ${plan.opId} is still in progress; retry shortly`, 'IN_PROGRESS');
   }
 
-  private guarded<T>(store: StorePlugin, call: () => Promise<T>): Promise<T> {
-    return this.options.breakers.execute(store.name, () => call());
-  }
-
-  private callStore<T>(store: StorePlugin, call: (store: StorePlugin) => Promise<T>): Promise<Timed<T>> {
-    return timed(() => this.guarded(store, () => call(store)));
-  }
-
-  private outcome(store: StorePlugin, role: StoreRole, result: Timed<unknown>): StoreOutcome {
-    if (result.ok) return { store: store.name, role, status: 'ok', latencyMs: result.latencyMs };
-    const skipped = isBreakerOpen(result.error);
-    return {
-      store: store.name,
-      role,
-      status: skipped ? 'skipped' : 'failed',
-      latencyMs: skipped ? null : result.latencyMs,
-      error: describeError(result.error),
-    };
-  }
-
-  /** Reports each store call to the metrics and returns what the ledger keeps for the alert rules. */
-  private observe(plan: Plan, kind: 'write' | 'read', operation: string, outcomes: StoreOutcome[], pathLatencyMs?: number): OperationObservation {
-    for (const outcome of outcomes) {
-      this.report((metrics) =>
-        metrics.storeCall({ kind, store: outcome.store, role: outcome.role, operation, status: outcome.status, latencyMs: outcome.latencyMs }),
-      );
-    }
-    const primary = outcomes.find((outcome) => outcome.role === 'primary');
-    const secondary = outcomes.find((outcome) => outcome.role === 'secondary');
-    return {
-      primaryOutcome: settledStatus(primary),
-      secondaryOutcome: settledStatus(secondary),
-      primaryLatencyMs: primary?.latencyMs ?? null,
-      secondaryLatencyMs: secondary?.latencyMs ?? null,
-      pathLatencyMs: pathLatencyMs ?? Math.round(performance.now() - plan.startedAt),
-    };
-  }
-
-  private report(record: (metrics: DualWriteMetrics) => void): void {
-    if (!this.options.metrics) return;
-    try {
-      record(this.options.metrics);
-    } catch {
-      // Measuring must never change the outcome of a call.
-    }
-  }
-
-  private result<T>(plan: Plan, data: T, stores: StoreOutcome[], queued: boolean, warnings: string[]): DualWriteResult<T> {
-    return { data, mode: plan.mode.name, opId: plan.opId, stores, queued, degraded: false, warnings };
-  }
-}
-
-/** What the ledger keeps of an outcome: how the call ended (a call still running has not, yet). */
-function settledStatus(outcome: StoreOutcome | undefined): ObservedStoreOutcome | null {
-  return outcome === undefined || outcome.status === 'pending' ? null : outcome.status;
 }
 
 /** The call's outcome when it settles within `ms`; undefined when it is still running then (it goes on). */
@@ -559,12 +486,8 @@ function isUnavailable(error: unknown): boolean {
   return isStoreError(error) ? error.kind === 'unavailable' : true;
 }
 
-function isBreakerOpen(error: unknown): boolean {
-  return error instanceof Error && error.name === 'BreakerOpenError';
-}
-
 /** Both stores unavailable: one error the API turns into 503 with Retry-After. */
-function bothDown(plan: Plan, primaryError: unknown, secondaryError: unknown): StoreUnavailableError {
+function bothDown(plan: OperationPlan, primaryError: unknown, secondaryError: unknown): StoreUnavailableError {
   return new StoreUnavailableError(
     `${plan.primary.name}+${(plan.secondary as StorePlugin).name}`,
     `both stores are unavailable: ${describeError(primaryError)}; ${describeError(secondaryError)}`,

@@ -1,0 +1,24 @@
+import type { StorePlugin } from '@dualwrite/stores';
+import type { StoreBreakers } from '../breakers/store-breakers';
+import { timed, type Timed } from './timed';
+
+/** What one store is asked to do for an operation. */
+export type StoreCall<T = unknown> = (store: StorePlugin) => Promise<T>;
+
+export interface StoreCallerOptions {
+  breakers: StoreBreakers;
+}
+
+/** Calls a store through its circuit breaker. */
+export class StoreCaller {
+  constructor(private readonly options: StoreCallerOptions) {}
+
+  guarded<T>(store: StorePlugin, call: () => Promise<T>): Promise<T> {
+    return this.options.breakers.execute(store.name, () => call());
+  }
+
+  /** Through the breaker, measured; never rejects (the outcome says how it ended). */
+  call<T>(store: StorePlugin, call: StoreCall<T>): Promise<Timed<T>> {
+    return timed(() => this.guarded(store, () => call(store)));
+  }
+}
