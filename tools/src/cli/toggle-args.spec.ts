@@ -1,4 +1,5 @@
-import { UsageError, parseToggleArgs } from './toggle-args';
+import { UsageError } from './args';
+import { parseToggleArgs } from './toggle-args';
 
 describe('parseToggleArgs', () => {
   it('reads the runbook flags into a change', () => {

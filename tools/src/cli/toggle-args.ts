@@ -1,13 +1,5 @@
-import { parseArgs } from 'node:util';
 import type { DualWriteFlags } from '@dualwrite/dual-write';
-
-/** A command line the CLI refuses: one line naming the flag and what it accepts. Exit code 2. */
-export class UsageError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'UsageError';
-  }
-}
+import { UsageError, integerFlag, parseFlags } from './args';
 
 export type ToggleRequest =
   | { kind: 'show' }
@@ -35,34 +27,20 @@ function choice(flag: string, value: string | undefined, allowed: Record<string,
 
 /** Reads the command line into what to do; throws UsageError before anything is read or written. */
 export function parseToggleArgs(argv: string[]): ToggleRequest {
-  let values: { 'dual-write'?: string; primary?: string; reason?: string; 'expected-version'?: string; help?: boolean };
-  try {
-    ({ values } = parseArgs({
-      args: argv,
-      strict: true,
-      allowPositionals: false,
-      options: {
-        'dual-write': { type: 'string' },
-        primary: { type: 'string' },
-        reason: { type: 'string' },
-        'expected-version': { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    }));
-  } catch (error) {
-    // parseArgs names the offending option; keep its first sentence and point at --help.
-    const message = error instanceof Error ? error.message.split('\n')[0] : String(error);
-    throw new UsageError(`${message} (see --help)`);
-  }
+  const values = parseFlags(argv, {
+    'dual-write': { type: 'string' },
+    primary: { type: 'string' },
+    reason: { type: 'string' },
+    'expected-version': { type: 'string' },
+    help: { type: 'boolean', short: 'h', default: false },
+  });
   if (values.help) return { kind: 'help' };
 
   const enableDualWrite = choice('--dual-write', values['dual-write'], ON_OFF);
   const enableSupabasePrimary = choice('--primary', values.primary, PRIMARY);
   const expectedVersionText = values['expected-version'];
-  const expectedVersion = expectedVersionText === undefined ? undefined : Number(expectedVersionText);
-  if (expectedVersion !== undefined && !(/^\d+$/.test(expectedVersionText ?? '') && Number.isSafeInteger(expectedVersion))) {
-    throw new UsageError(`--expected-version must be a non-negative integer (the version the flags are at), got "${expectedVersionText}"`);
-  }
+  const expectedVersion =
+    expectedVersionText === undefined ? undefined : integerFlag('--expected-version', expectedVersionText, { allowZero: true, meaning: 'the version the flags are at' });
 
   const next: Partial<DualWriteFlags> = {
     ...(enableDualWrite === undefined ? {} : { enableDualWrite }),

@@ -103,14 +103,17 @@ describe('toggle-feature-flags', () => {
     }
   });
 
-  it('--primary=oracle exits 2 naming --primary and its allowed values, and writes nothing', async () => {
+  it('--primary=oracle exits 2 naming --primary and its allowed values, with the usage line, and writes nothing', async () => {
     const before = await repository.read();
     const entries = await historyCount();
 
     const run = await runCli('--dual-write=on', '--primary=oracle', '--reason', 'typo');
 
     expect(run.code).toBe(2);
-    expect(run.stderr.trim()).toBe('--primary must be one of prisma|supabase, got "oracle"');
+    expect(run.stderr.trim().split('\n')).toEqual([
+      '--primary must be one of prisma|supabase, got "oracle"',
+      expect.stringMatching(/^usage: npm run toggle-feature-flags -- .*\(--help for more\)$/),
+    ]);
     expect(run.stdout).toBe('');
     expect(await repository.read()).toEqual(before);
     expect(await historyCount()).toBe(entries);

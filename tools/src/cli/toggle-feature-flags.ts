@@ -4,7 +4,8 @@ import { Pool } from 'pg';
 import { FlagRepository, FlagService, InvalidFlagChangeError, StaleFlagsError } from '@dualwrite/dual-write';
 import { loadEnvFiles, loadPlatformConfigOrExit } from '@dualwrite/config';
 import { changeReport, currentReport } from './flags-report';
-import { TOGGLE_USAGE, UsageError, parseToggleArgs, type ToggleRequest } from './toggle-args';
+import { readCommandLine } from './args';
+import { TOGGLE_USAGE, parseToggleArgs, type ToggleRequest } from './toggle-args';
 
 /**
  * `npm run toggle-feature-flags -- --dual-write=on|off --primary=prisma|supabase --reason "..."`: moves the
@@ -51,19 +52,8 @@ async function run(request: Exclude<ToggleRequest, { kind: 'help' }>): Promise<v
 }
 
 async function main(): Promise<void> {
-  let request: ToggleRequest;
-  try {
-    request = parseToggleArgs(process.argv.slice(2));
-  } catch (error) {
-    if (!(error instanceof UsageError)) throw error;
-    err(error.message);
-    process.exitCode = 2;
-    return;
-  }
-  if (request.kind === 'help') {
-    out(TOGGLE_USAGE);
-    return;
-  }
+  const request = readCommandLine(parseToggleArgs, TOGGLE_USAGE);
+  if (!request) return;
   try {
     await run(request);
   } catch (error) {
