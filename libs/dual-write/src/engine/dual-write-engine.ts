@@ -1,7 +1,6 @@
 import { v7 as uuidv7 } from 'uuid';
 import type { StoreBreakers } from '../breakers/store-breakers';
-import { compareResults } from '@dualwrite/stores';
-import { classifyDiffSeverity, type DiffSeverityRules } from '../compare/diff-severity';
+import type { DiffSeverityRules } from '../compare/diff-severity';
 import type { DiffPolicy } from '../compare/diff-policy';
 import type { DiffSink } from '../diffs/diff-record';
 import type { EntityRegistry } from '@dualwrite/stores';
@@ -17,6 +16,7 @@ import { StoreUnavailableError, isStoreError } from '@dualwrite/stores';
 import type { Page, PageRequest, StorePlugin } from '@dualwrite/stores';
 import type { DualWriteResult, StoreOutcome } from './dual-write-result';
 import { BackgroundWork } from './background-work';
+import { DiffRecorder } from './diff-recorder';
 import type { InsertBatcher } from './insert-batcher';
 import { OperationPlanner, planResult, type OperationPlan } from './operation-plan';
 import { StoreCallObserver, storeOutcome } from './store-call-observer';
@@ -70,6 +70,7 @@ export class DualWriteEngine {
   private readonly planner: OperationPlanner;
   private readonly storeCaller: StoreCaller;
   private readonly observer: StoreCallObserver;
+  private readonly diffRecorder: DiffRecorder;
   private readonly background: BackgroundWork;
   /** The primary's answers of writes whose secondary is still settling, for a retry of the same opId meanwhile. */
   private readonly settlingAnswers = new Map<string, Row>();
@@ -81,6 +82,7 @@ export class DualWriteEngine {
     this.planner = new OperationPlanner(options);
     this.storeCaller = new StoreCaller(options);
     this.observer = new StoreCallObserver(options);
+    this.diffRecorder = new DiffRecorder(options, this.observer);
     this.background = new BackgroundWork(options);
   }
 
@@ -288,7 +290,7 @@ export class DualWriteEngine {
       return planResult(plan, row, outcomes, true, warnings);
     }
     await this.options.ledger.markApplied(plan.opId, row, this.observer.observe(plan, 'write', operation, outcomes));
-    this.background.track(this.compare(plan, operation, keys, primary, secondary));
+    this.background.track(this.diffRecorder.compareWrite(plan, operation, keys, primary, secondary));
     return planResult(plan, row, outcomes, false, []);
   }
 
@@ -309,7 +311,7 @@ export class DualWriteEngine {
         return;
       }
       await this.options.ledger.markApplied(plan.opId, primary.value, observation);
-      await this.compare(plan, operation, keys, primary, secondary);
+      await this.diffRecorder.compareWrite(plan, operation, keys, primary, secondary);
     } catch (error) {
       this.options.onWarning?.(`operation ${plan.opId} could not be settled (${describeError(error)}); the ledger sweep replays it`);
     }
@@ -338,7 +340,7 @@ export class DualWriteEngine {
       // Could not undo it now: the replay makes the secondary match the primary later.
       await this.owe(plan, null, error, [], this.observer.observe(plan, 'write', operation, outcomes));
     }
-    await this.recordDiff(plan, operation, keys.length === 1 ? keys[0] ?? null : null, 'error', [
+    await this.diffRecorder.record(plan, operation, keys.length === 1 ? keys[0] ?? null : null, 'error', [
       { path: '$', kind: 'changed', primary: `rejected: ${describeError(primaryError)}`, secondary: 'accepted (compensated)' },
     ], null, settled.latencyMs);
   }
@@ -395,54 +397,7 @@ export class DualWriteEngine {
     const secondary = await this.storeCaller.call(plan.secondary as StorePlugin, call);
     this.observer.observe(plan, 'read', operation, [storeOutcome(plan.secondary as StorePlugin, 'secondary', secondary)]);
     if (!secondary.ok) return;
-    await this.compareAndRecord(plan, 'read', entityId, { ...primary, value: comparable(primary.value) }, { ...secondary, value: comparable(secondary.value) });
-  }
-
-  private async compare(plan: OperationPlan, operation: WriteOperation, keys: RowKey[], primary: Timed<unknown>, secondary: Timed<unknown>): Promise<void> {
-    if (!primary.ok || !secondary.ok) return;
-    if (operation === 'batch') return; // a count says nothing row by row; reconciliation compares batches
-    await this.compareAndRecord(plan, operation, keys[0] ?? null, primary, secondary);
-  }
-
-  private async compareAndRecord(plan: OperationPlan, operation: string, entityId: RowKey | null, primary: Timed<unknown> & { ok: true }, secondary: Timed<unknown> & { ok: true }): Promise<void> {
-    try {
-      const comparison = compareResults(plan.entity, primary.value as Row | Row[] | null, secondary.value as Row | Row[] | null);
-      const severity = classifyDiffSeverity(comparison.differences, plan.entity, this.options.severityRules);
-      if (!this.options.diffPolicy.shouldRecord(comparison, severity)) return;
-      await this.recordDiff(plan, operation, entityId, severity, comparison.differences, primary.latencyMs, secondary.latencyMs);
-    } catch (error) {
-      this.options.onWarning?.(`comparison of ${plan.entity.name} ${String(entityId)} failed: ${describeError(error)}`);
-    }
-  }
-
-  private async recordDiff(
-    plan: OperationPlan,
-    operation: string,
-    entityId: RowKey | null,
-    severity: 'info' | 'warning' | 'error',
-    differences: Parameters<DiffSink['record']>[0]['differences'],
-    primaryLatencyMs: number | null,
-    secondaryLatencyMs: number | null,
-  ): Promise<void> {
-    try {
-      await this.options.diffs.record({
-        diffId: uuidv7(),
-        apiEndpoint: plan.endpoint,
-        entity: plan.entity.name,
-        entityId: entityId === null ? null : String(entityId),
-        operation,
-        severity,
-        differences,
-        primaryStore: plan.primary.name,
-        secondaryStore: (plan.secondary as StorePlugin).name,
-        primaryLatencyMs,
-        secondaryLatencyMs,
-        seenAt: new Date().toISOString(),
-      });
-      this.observer.report((metrics) => metrics.diffQueued(severity));
-    } catch (error) {
-      this.options.onWarning?.(`a ${severity} diff of ${plan.entity.name} ${String(entityId)} could not be queued: ${describeError(error)}`);
-    }
+    await this.diffRecorder.compareAndRecord(plan, 'read', entityId, { ...primary, value: comparable(primary.value) }, { ...secondary, value: comparable(secondary.value) });
   }
 
   private replayedAnswer(plan: OperationPlan, status: string, result: unknown, lastError: string | null): DualWriteResult<Row> {
