@@ -8,45 +8,26 @@ import { loadEnvFiles, loadPlatformConfigOrExit, type PlatformConfig } from '@du
 import { budgetsEntity, createPrismaClient } from '@dualwrite/example-domain';
 import { AppProcesses, isPortInUse, waitFor } from '../demo/app-processes';
 import { DemoApi } from '../demo/api-client';
+import { readCommandLine } from '../cli/args';
+import { BENCH_USAGE, parseBenchArgs, type BenchMode, type BenchOptions } from './bench-args';
 import { closedLoop, openLoop, summarise, type LoadResult } from './load';
 import { cpuSnapshot, cpuSpent, type CpuSnapshot, type ProcessGroup } from './process-cpu';
 
 /**
  * `npm run bench:dual-write -- [--seconds=15] [--concurrency=16] [--burst-rate=1000] [--burst-seconds=30] [--connections=64] [--modes=1,4,2] [--latency-rate=200] [--rounds=3] [--secondary-timeout-ms=N]`
+ * (flags: BENCH_USAGE in bench-args.ts, `--help`; a bad command line exits 2 before anything starts)
  * HTTP write latency and throughput of the example API in mode 1 (store A only), mode 4 (store B only) and
  * mode 2 (dual write, shadow reads on), same run, same payloads; then an open-loop burst in mode 2 and a check that every
  * operation reached both stores (ledger, rows, queues). Prints a Markdown table for BENCHMARKS.md.
  */
 const root = path.resolve(__dirname, '..', '..', '..');
 
-function flag(name: string, fallback: number, { allowZero = false } = {}): number {
-  const arg = process.argv.find((value) => value.startsWith(`--${name}=`));
-  if (!arg) return fallback;
-  const value = Number(arg.slice(name.length + 3));
-  if (!Number.isFinite(value) || value < 0 || (value === 0 && !allowZero)) {
-    throw new Error(`--${name} must be a ${allowZero ? 'non-negative' : 'positive'} number, got "${arg.slice(name.length + 3)}"`);
-  }
-  return value;
-}
-
-/** `--modes=1,4,2`: which modes to measure, in that order (the burst always runs in mode 2). */
-type BenchMode = '1' | '4' | '2';
+/** The flags of each mode `--modes` can name. */
 const MODE_SETTINGS: Record<BenchMode, { label: string; dual: boolean; supabasePrimary: boolean }> = {
   '1': { label: 'mode 1 (store A only)', dual: false, supabasePrimary: false },
   '4': { label: 'mode 4 (store B only)', dual: false, supabasePrimary: true },
   '2': { label: 'mode 2 (dual write, verification on)', dual: true, supabasePrimary: false },
 };
-
-function isBenchMode(value: string): value is BenchMode {
-  return value in MODE_SETTINGS;
-}
-
-function modesFlag(): BenchMode[] {
-  const arg = process.argv.find((value) => value.startsWith('--modes='));
-  const modes = arg ? arg.slice('--modes='.length).split(',') : ['1', '4', '2'];
-  if (modes.length === 0 || !modes.every(isBenchMode)) throw new Error(`--modes takes 1, 4 and 2 separated by commas, got "${arg ?? ''}"`);
-  return modes;
-}
 
 function token(config: PlatformConfig, role: string): string {
   const entry = config.adminTokens.find((candidate) => candidate.role === role) ?? config.adminTokens.find((candidate) => candidate.role === 'admin');
@@ -84,23 +65,17 @@ function supabaseLocalPid(): number {
   }
 }
 
-async function main(): Promise<void> {
+async function run(options: BenchOptions): Promise<void> {
+  const { seconds, concurrency, burstRate, burstSeconds, modes, latencyRate, rounds } = options;
   loadEnvFiles(root);
   const config = loadPlatformConfigOrExit();
   if (!config.supabase) throw new Error('the benchmark compares one store with two: configure Supabase');
-  const seconds = flag('seconds', 15);
-  const concurrency = flag('concurrency', 16);
-  const burstRate = flag('burst-rate', 1000);
-  const burstSeconds = flag('burst-seconds', 30);
-  const modes = modesFlag();
-  const latencyRate = flag('latency-rate', 200);
-  const rounds = flag('rounds', 3);
   // How long a caller waits for the secondary (SECONDARY_TIMEOUT_MS of the api); the configured one unless given.
-  const secondaryTimeoutMs = flag('secondary-timeout-ms', config.secondaryTimeoutMs, { allowZero: true });
+  const secondaryTimeoutMs = options.secondaryTimeoutMs ?? config.secondaryTimeoutMs;
   // Like a load balancer in front of the api: a bounded pool of kept-alive connections. An open-loop burst
   // faster than the api then queues in the client (and its wait counts in the latency) instead of opening
   // thousands of sockets that time out in the api's accept backlog.
-  setGlobalDispatcher(new Agent({ connections: flag('connections', 64), keepAliveTimeout: 30_000 }));
+  setGlobalDispatcher(new Agent({ connections: options.connections, keepAliveTimeout: 30_000 }));
   if (await isPortInUse(config.apiPort)) throw new Error(`port ${config.apiPort} (API_PORT) is taken`);
 
   const apps = new AppProcesses();
@@ -280,6 +255,11 @@ async function main(): Promise<void> {
     await apps.stopAll();
     await Promise.allSettled([replayQueue.close(), diffQueue.close(), storeA.close(), storeB.close(), control.end()]);
   }
+}
+
+async function main(): Promise<void> {
+  const request = readCommandLine(parseBenchArgs, BENCH_USAGE);
+  if (request) await run(request);
 }
 
 main().catch((error: unknown) => {

@@ -1,0 +1,76 @@
+import { UsageError, integerFlag, parseFlags } from '../cli/args';
+
+/** The modes the benchmark can measure, in its default order (the burst always runs in mode 2). */
+export const BENCH_MODES = ['1', '4', '2'] as const;
+export type BenchMode = (typeof BENCH_MODES)[number];
+
+export interface BenchOptions {
+  /** Seconds of full load (and again of steady load) per mode, split over the rounds. */
+  seconds: number;
+  /** Callers of the closed loop at full load. */
+  concurrency: number;
+  /** Requests per second of the open-loop burst in mode 2, and how long it lasts. */
+  burstRate: number;
+  burstSeconds: number;
+  /** Kept-alive connections of the client's pool. */
+  connections: number;
+  modes: BenchMode[];
+  /** Writes per second of the steady (open-loop) latency measurement. */
+  latencyRate: number;
+  rounds: number;
+  /** The api's SECONDARY_TIMEOUT_MS for the run; undefined: the configured one. */
+  secondaryTimeoutMs?: number;
+}
+
+export type BenchRequest = { kind: 'help' } | ({ kind: 'run' } & BenchOptions);
+
+export const BENCH_USAGE = [
+  'usage: npm run bench:dual-write -- [--seconds=15] [--concurrency=16] [--burst-rate=1000] [--burst-seconds=30] [--connections=64] [--modes=1,4,2] [--latency-rate=200] [--rounds=3] [--secondary-timeout-ms=N]',
+  '  --seconds=15               seconds of full load per mode (and as long again at the steady rate), split over the rounds',
+  '  --concurrency=16           callers of the closed loop at full load',
+  '  --burst-rate=1000          requests per second of the open-loop burst in mode 2',
+  '  --burst-seconds=30         how long the burst lasts',
+  '  --connections=64           kept-alive connections of the client pool (like a load balancer in front of the api)',
+  '  --modes=1,4,2              modes to measure, in that order: 1 (store A only), 4 (store B only), 2 (dual write)',
+  '  --latency-rate=200         writes per second of the steady latency measurement',
+  '  --rounds=3                 rounds the modes take turns in',
+  '  --secondary-timeout-ms=N   the api\'s SECONDARY_TIMEOUT_MS for the run, 0 or more (default: the configured one)',
+  '  every number is a whole number above zero, except --secondary-timeout-ms, which may be 0',
+].join('\n');
+
+function isBenchMode(value: string): value is BenchMode {
+  return (BENCH_MODES as readonly string[]).includes(value);
+}
+
+/** Reads the benchmark's command line; throws UsageError naming the flag before anything starts. */
+export function parseBenchArgs(argv: string[]): BenchRequest {
+  const values = parseFlags(argv, {
+    seconds: { type: 'string', default: '15' },
+    concurrency: { type: 'string', default: '16' },
+    'burst-rate': { type: 'string', default: '1000' },
+    'burst-seconds': { type: 'string', default: '30' },
+    connections: { type: 'string', default: '64' },
+    modes: { type: 'string', default: BENCH_MODES.join(',') },
+    'latency-rate': { type: 'string', default: '200' },
+    rounds: { type: 'string', default: '3' },
+    'secondary-timeout-ms': { type: 'string' },
+    help: { type: 'boolean', short: 'h', default: false },
+  });
+  if (values.help) return { kind: 'help' };
+
+  const modes = values.modes.split(',');
+  if (!modes.every(isBenchMode)) throw new UsageError(`--modes takes 1, 4 and 2 separated by commas, got "${values.modes}"`);
+  const secondaryTimeoutMs = values['secondary-timeout-ms'];
+  return {
+    kind: 'run',
+    seconds: integerFlag('--seconds', values.seconds),
+    concurrency: integerFlag('--concurrency', values.concurrency),
+    burstRate: integerFlag('--burst-rate', values['burst-rate']),
+    burstSeconds: integerFlag('--burst-seconds', values['burst-seconds']),
+    connections: integerFlag('--connections', values.connections),
+    modes,
+    latencyRate: integerFlag('--latency-rate', values['latency-rate']),
+    rounds: integerFlag('--rounds', values.rounds),
+    ...(secondaryTimeoutMs === undefined ? {} : { secondaryTimeoutMs: integerFlag('--secondary-timeout-ms', secondaryTimeoutMs, { allowZero: true }) }),
+  };
+}
