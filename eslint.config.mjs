@@ -24,7 +24,7 @@ const specConstraints = productConstraints.map((constraint) =>
 
 const boundaries = (depConstraints) => [
   'error',
-  { enforceBuildableLibDependency: false, allow: ['../../../generated/prisma/client'], depConstraints, checkNestedExternalImports: false },
+  { enforceBuildableLibDependency: false, allow: ['../../../generated/prisma/client', '../../../../generated/prisma/client'], depConstraints, checkNestedExternalImports: false },
 ];
 
 const specFiles = ['**/*.spec.ts', '**/testing/**/*.ts'];

@@ -1,22 +1,22 @@
 import { randomUUID } from 'node:crypto';
-import { createPrismaClient, type ExamplePrismaClient } from '@dualwrite/example-domain';
 import { toStoreErrorFromPrisma } from './prisma-errors';
 import type { StoreError, StoreErrorKind } from '../store/store-errors';
+import { createFixturePrismaClient, type FixturePrismaClient } from '../testing/fixture-prisma-client';
 
 const primaryUrl = process.env['PRIMARY_DATABASE_URL'] ?? 'postgresql://postgres@127.0.0.1:5432/dw_primary';
 
 /** Every mapping is checked against an error a real Prisma client (with the pg driver adapter) threw. */
 describe('toStoreErrorFromPrisma', () => {
-  let prisma: ExamplePrismaClient;
-  const userId = randomUUID();
+  let prisma: FixturePrismaClient;
+  const ownerId = randomUUID();
 
   beforeAll(async () => {
-    prisma = createPrismaClient(primaryUrl);
-    await prisma.user.create({ data: { id: userId, email: `${userId}@errors.test`, displayName: 'Errors' } });
+    prisma = createFixturePrismaClient(primaryUrl);
+    await prisma.contractOwner.create({ data: { id: ownerId, email: `${ownerId}@errors.test`, displayName: 'Errors' } });
   });
 
   afterAll(async () => {
-    await prisma.user.delete({ where: { id: userId } });
+    await prisma.contractOwner.delete({ where: { id: ownerId } });
     await prisma.$disconnect();
   });
 
@@ -34,46 +34,46 @@ describe('toStoreErrorFromPrisma', () => {
   }
 
   it('maps a duplicate key (P2002) to conflict', async () => {
-    const error = await mapped(() => prisma.user.create({ data: { id: userId, email: 'dup@errors.test', displayName: 'x' } }));
+    const error = await mapped(() => prisma.contractOwner.create({ data: { id: ownerId, email: 'dup@errors.test', displayName: 'x' } }));
     expectKind(error, 'conflict', 'P2002');
   });
 
   it('maps an update of a missing row (P2025) to not_found', async () => {
-    const error = await mapped(() => prisma.user.update({ where: { id: randomUUID() }, data: { displayName: 'y' } }));
+    const error = await mapped(() => prisma.contractOwner.update({ where: { id: randomUUID() }, data: { displayName: 'y' } }));
     expectKind(error, 'not_found', 'P2025');
   });
 
   it('maps a foreign key violation (P2003) to invalid', async () => {
     const error = await mapped(() =>
-      prisma.budget.create({ data: { id: randomUUID(), ownerId: randomUUID(), name: 'n', amount: '1', currency: 'EUR' } }),
+      prisma.contractItem.create({ data: { id: randomUUID(), ownerId: randomUUID(), name: 'n', amount: '1', currency: 'EUR' } }),
     );
     expectKind(error, 'invalid', 'P2003');
   });
 
   it('maps a value too long for its column (P2000) to invalid', async () => {
     const error = await mapped(() =>
-      prisma.budget.create({ data: { id: randomUUID(), ownerId: userId, name: 'n', amount: '1', currency: 'EURO' } }),
+      prisma.contractItem.create({ data: { id: randomUUID(), ownerId: ownerId, name: 'n', amount: '1', currency: 'EURO' } }),
     );
     expectKind(error, 'invalid', 'P2000');
   });
 
   it('maps a numeric overflow (P2020) to invalid', async () => {
     const error = await mapped(() =>
-      prisma.budget.create({ data: { id: randomUUID(), ownerId: userId, name: 'n', amount: '1e20', currency: 'EUR' } }),
+      prisma.contractItem.create({ data: { id: randomUUID(), ownerId: ownerId, name: 'n', amount: '1e20', currency: 'EUR' } }),
     );
     expectKind(error, 'invalid', 'P2020');
   });
 
   it('maps a PrismaClientValidationError (malformed decimal) to invalid', async () => {
     const error = await mapped(() =>
-      prisma.budget.create({ data: { id: randomUUID(), ownerId: userId, name: 'n', amount: 'twelve', currency: 'EUR' } }),
+      prisma.contractItem.create({ data: { id: randomUUID(), ownerId: ownerId, name: 'n', amount: 'twelve', currency: 'EUR' } }),
     );
     expect(error.kind).toBe('invalid');
     expect(error.cause).toHaveProperty('name', 'PrismaClientValidationError');
   });
 
   it('maps a bare DriverAdapterError carrying SQLSTATE 22P02 (malformed uuid) to invalid', async () => {
-    const error = await mapped(() => prisma.user.findUnique({ where: { id: 'not-a-uuid' } }));
+    const error = await mapped(() => prisma.contractOwner.findUnique({ where: { id: 'not-a-uuid' } }));
     expectKind(error, 'invalid', '22P02');
     expect(error.cause).toHaveProperty('name', 'DriverAdapterError');
   });
@@ -84,9 +84,9 @@ describe('toStoreErrorFromPrisma', () => {
   });
 
   it('maps an unreachable server (P1001) to unavailable', async () => {
-    const unreachable = createPrismaClient('postgresql://postgres@127.0.0.1:1/dw_primary');
+    const unreachable = createFixturePrismaClient('postgresql://postgres@127.0.0.1:1/dw_primary');
     try {
-      const error = await mapped(() => unreachable.user.findUnique({ where: { id: userId } }));
+      const error = await mapped(() => unreachable.contractOwner.findUnique({ where: { id: ownerId } }));
       expectKind(error, 'unavailable', 'P1001');
     } finally {
       await unreachable.$disconnect();
@@ -94,7 +94,7 @@ describe('toStoreErrorFromPrisma', () => {
   });
 
   it('maps a raw query against an unreachable server (P2010, DatabaseNotReachable) to unavailable', async () => {
-    const unreachable = createPrismaClient('postgresql://postgres@127.0.0.1:1/dw_primary');
+    const unreachable = createFixturePrismaClient('postgresql://postgres@127.0.0.1:1/dw_primary');
     try {
       const error = await mapped(() => unreachable.$queryRawUnsafe('select 1'));
       expectKind(error, 'unavailable', 'DatabaseNotReachable');
@@ -104,9 +104,9 @@ describe('toStoreErrorFromPrisma', () => {
   });
 
   it('maps a missing database (P1003) to unavailable', async () => {
-    const missing = createPrismaClient('postgresql://postgres@127.0.0.1:5432/dw_database_that_does_not_exist');
+    const missing = createFixturePrismaClient('postgresql://postgres@127.0.0.1:5432/dw_database_that_does_not_exist');
     try {
-      const error = await mapped(() => missing.user.findUnique({ where: { id: userId } }));
+      const error = await mapped(() => missing.contractOwner.findUnique({ where: { id: ownerId } }));
       expectKind(error, 'unavailable', 'P1003');
     } finally {
       await missing.$disconnect();
@@ -114,8 +114,8 @@ describe('toStoreErrorFromPrisma', () => {
   });
 
   it('keeps Prisma\'s source excerpt out of the message and names the store', async () => {
-    const error = await mapped(() => prisma.user.update({ where: { id: randomUUID() }, data: { displayName: 'y' } }));
+    const error = await mapped(() => prisma.contractOwner.update({ where: { id: randomUUID() }, data: { displayName: 'y' } }));
     expect(error.message.startsWith('[prisma] ')).toBe(true);
-    expect(error.message).not.toContain('prisma.user.update(');
+    expect(error.message).not.toContain('prisma.contractOwner.update(');
   });
 });

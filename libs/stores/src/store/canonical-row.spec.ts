@@ -1,5 +1,5 @@
 import { Pool } from 'pg';
-import { budgetsEntity } from '@dualwrite/example-domain';
+import { contractItems } from '../testing/contract-fixtures';
 import { canonicalRowText, jsonbText, plainDecimalText, toCanonicalValue } from './canonical-row';
 
 const pool = new Pool({ connectionString: process.env['PRIMARY_DATABASE_URL'], max: 2 });
@@ -63,7 +63,7 @@ describe('toCanonicalValue', () => {
 
 describe('canonicalRowText', () => {
   it('joins the fields in definition order with chr(31), NULL as \\N and timestamps as epoch milliseconds', () => {
-    const text = canonicalRowText(budgetsEntity, {
+    const text = canonicalRowText(contractItems, {
       id: 'AAAAAAAA-0000-4000-8000-000000000001',
       ownerId: 'bbbbbbbb-0000-4000-8000-000000000002',
       name: 'Rent',

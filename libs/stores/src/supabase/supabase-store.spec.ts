@@ -1,7 +1,7 @@
 import { createServer as createHttpServer } from 'node:http';
 import { createServer, type Server, type Socket } from 'node:net';
-import { budgetsEntity } from '@dualwrite/example-domain';
 import type { EntityDefinition } from '../entity/entity.types';
+import { contractItems } from '../testing/contract-fixtures';
 import { describeStoreContract } from '../testing/store-contract.suite';
 import { RunKeys } from '../testing/run-keys';
 import { StoreInvalidError, StoreUnavailableError } from '../store/store-errors';
@@ -49,7 +49,7 @@ describe('SupabaseStore', () => {
       const store = new SupabaseStore({ url: `http://127.0.0.1:${port}`, serviceRoleKey: settings.serviceRoleKey, requestTimeoutMs: 300 });
       const started = Date.now();
 
-      const failure = await store.get(budgetsEntity, keys.id()).catch((error: unknown) => error);
+      const failure = await store.get(contractItems, keys.id()).catch((error: unknown) => error);
 
       expect(failure).toBeInstanceOf(StoreUnavailableError);
       expect((failure as StoreUnavailableError).code).toBe('TIMEOUT');
@@ -68,7 +68,7 @@ describe('SupabaseStore', () => {
     const port = typeof address === 'object' && address ? address.port : 0;
     const store = new SupabaseStore({ url: `http://127.0.0.1:${port}`, serviceRoleKey: settings.serviceRoleKey });
     try {
-      const failure = await store.insert(budgetsEntity, { id: keys.id() }).catch((error: unknown) => error);
+      const failure = await store.insert(contractItems, { id: keys.id() }).catch((error: unknown) => error);
 
       expect(failure).toBeInstanceOf(StoreUnavailableError);
       expect((failure as StoreUnavailableError).code).toBe('PGRST001');
@@ -88,20 +88,20 @@ describe('SupabaseStore', () => {
     afterAll(() => store.close());
 
     it('reading a table that does not exist fails with invalid', async () => {
-      const missingTable: EntityDefinition = { ...budgetsEntity, name: 'ghosts', table: 'table_that_does_not_exist' };
+      const missingTable: EntityDefinition = { ...contractItems, name: 'ghosts', table: 'table_that_does_not_exist' };
       await expect(store.get(missingTable, keys.id())).rejects.toBeInstanceOf(StoreInvalidError);
     });
 
     it('writing a column that does not exist fails with invalid', async () => {
       const extraColumn: EntityDefinition = {
-        ...budgetsEntity,
-        fields: { ...budgetsEntity.fields, colour: { type: 'string', column: 'column_that_does_not_exist' } },
+        ...contractItems,
+        fields: { ...contractItems.fields, colour: { type: 'string', column: 'column_that_does_not_exist' } },
       };
       await expect(store.update(extraColumn, keys.id(), { colour: 'red' })).rejects.toBeInstanceOf(StoreInvalidError);
     });
 
     it('a field the entity does not define fails with invalid, naming it', async () => {
-      await expect(store.update(budgetsEntity, keys.id(), { colour: 'red' })).rejects.toThrow('has no field "colour"');
+      await expect(store.update(contractItems, keys.id(), { colour: 'red' })).rejects.toThrow('has no field "colour"');
     });
   });
 });
