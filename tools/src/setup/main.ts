@@ -7,11 +7,14 @@ import { ensureDatabase, redactUrl } from './databases';
 import { addressOf, ensureService, isLoopback } from './local-services';
 import { ensurePrismaClient } from './prisma-client';
 import { ensureSupabaseLocal, stopSupabaseLocal } from './supabase-local-process';
+import { readCommandLine } from '../cli/args';
+import { SETUP_USAGE, parseSetupArgs } from '../cli/setup-args';
 
 /**
  * `npm run setup`: idempotent preparation of a development or CI machine.
  * PostgreSQL and Redis up, databases created, both stores' migrations applied, Prisma client
- * generated, local Supabase endpoint running. Flags: --restart-supabase-local.
+ * generated, local Supabase endpoint running. Flags: --restart-supabase-local, --help (SETUP_USAGE in
+ * tools/src/cli/setup-args.ts); a bad command line exits 2 before anything is checked or started.
  */
 const root = path.resolve(__dirname, '..', '..', '..');
 const log = (line: string) => process.stdout.write(`[setup] ${line}\n`);
@@ -26,7 +29,7 @@ async function applySupabaseBootstrap(dbUrl: string): Promise<void> {
   }
 }
 
-async function main(): Promise<void> {
+async function run({ restartSupabaseLocal }: { restartSupabaseLocal: boolean }): Promise<void> {
   loadEnvFiles(root);
   const config = loadPlatformConfigOrExit();
 
@@ -63,10 +66,15 @@ async function main(): Promise<void> {
   );
   log(`store B migrations (${redactUrl(supabase.dbUrl)}): ${secondary.applied.length} applied, ${secondary.alreadyApplied.length} already applied`);
 
-  if (process.argv.includes('--restart-supabase-local') && (await stopSupabaseLocal(endpoint))) {
+  if (restartSupabaseLocal && (await stopSupabaseLocal(endpoint))) {
     log('supabase-local: stopped for restart');
   }
   await ensureSupabaseLocal(endpoint, log);
+}
+
+async function main(): Promise<void> {
+  const request = readCommandLine(parseSetupArgs, SETUP_USAGE);
+  if (request) await run(request);
 }
 
 main().catch((error: unknown) => {
