@@ -12,11 +12,12 @@ import type { DualWriteMetrics } from '../metrics/dual-write-metrics';
 import type { ReplayQueue } from '../replay/replay-queue';
 import { copyRowsByKey } from '../replay/secondary-sync';
 import { primaryKeyOf } from '@dualwrite/stores';
-import { StoreUnavailableError, isStoreError } from '@dualwrite/stores';
+import { StoreUnavailableError } from '@dualwrite/stores';
 import type { Page, PageRequest, StorePlugin } from '@dualwrite/stores';
 import type { DualWriteResult, StoreOutcome } from './dual-write-result';
 import { BackgroundWork } from './background-work';
 import { DiffRecorder } from './diff-recorder';
+import { DualReader } from './dual-reader';
 import type { InsertBatcher } from './insert-batcher';
 import { OperationPlanner, planResult, type OperationPlan } from './operation-plan';
 import { StoreCallObserver, storeOutcome } from './store-call-observer';
@@ -65,25 +66,29 @@ export class PrimaryKeyRequiredError extends ContractViolationError {}
  */
 export class DualWriteEngine {
   private readonly secondaryTimeoutMs: number;
-  private readonly shadowReadRate: number;
-  private readonly random: () => number;
   private readonly planner: OperationPlanner;
   private readonly storeCaller: StoreCaller;
   private readonly observer: StoreCallObserver;
   private readonly diffRecorder: DiffRecorder;
   private readonly background: BackgroundWork;
+  private readonly reader: DualReader;
   /** The primary's answers of writes whose secondary is still settling, for a retry of the same opId meanwhile. */
   private readonly settlingAnswers = new Map<string, Row>();
 
   constructor(private readonly options: DualWriteEngineOptions) {
     this.secondaryTimeoutMs = options.secondaryTimeoutMs ?? 0;
-    this.shadowReadRate = options.shadowReadRate ?? 1;
-    this.random = options.random ?? Math.random;
     this.planner = new OperationPlanner(options);
     this.storeCaller = new StoreCaller(options);
     this.observer = new StoreCallObserver(options);
     this.diffRecorder = new DiffRecorder(options, this.observer);
     this.background = new BackgroundWork(options);
+    this.reader = new DualReader(options, {
+      planner: this.planner,
+      storeCaller: this.storeCaller,
+      observer: this.observer,
+      diffRecorder: this.diffRecorder,
+      background: this.background,
+    });
   }
 
   /**
@@ -155,25 +160,18 @@ export class DualWriteEngine {
     return result as DualWriteResult<{ count: number }>;
   }
 
-  // ---- reads -------------------------------------------------------------------------------
-
-  async find(entityName: string, key: RowKey, endpoint = `find ${entityName}`): Promise<DualWriteResult<Row | null>> {
-    const entity = this.options.entities.get(entityName);
-    return this.read(entity, endpoint, key, (store) => store.get(entity, key), undefined, 'find');
+  async find(entityName: string, key: RowKey, endpoint?: string): Promise<DualWriteResult<Row | null>> {
+    return this.reader.find(entityName, key, endpoint);
   }
 
-  async findMany(entityName: string, keys: RowKey[], endpoint = `findMany ${entityName}`): Promise<DualWriteResult<Row[]>> {
-    const entity = this.options.entities.get(entityName);
-    return this.read(entity, endpoint, keys.length === 1 ? keys[0] ?? null : null, (store) => store.findManyByIds(entity, keys), undefined, 'findMany');
+  async findMany(entityName: string, keys: RowKey[], endpoint?: string): Promise<DualWriteResult<Row[]>> {
+    return this.reader.findMany(entityName, keys, endpoint);
   }
 
   /** One keyset page from the primary (shadow-compared row by row in dual modes). */
-  async page(entityName: string, request: PageRequest, endpoint = `page ${entityName}`): Promise<DualWriteResult<Page>> {
-    const entity = this.options.entities.get(entityName);
-    return this.read(entity, endpoint, null, (store) => store.page(entity, request), (page) => page.rows, 'page');
+  async page(entityName: string, request: PageRequest, endpoint?: string): Promise<DualWriteResult<Page>> {
+    return this.reader.page(entityName, request, endpoint);
   }
-
-  // -------------------------------------------------------------------------------------------
 
   private async write(
     request: WriteRequest,
@@ -357,49 +355,6 @@ export class DualWriteEngine {
     }
   }
 
-  private async read<T>(
-    entity: EntityDefinition,
-    endpoint: string,
-    entityId: RowKey | null,
-    call: (store: StorePlugin) => Promise<T>,
-    comparable: (value: T) => unknown = (value) => value,
-    operation = 'read',
-  ): Promise<DualWriteResult<T>> {
-    const plan = await this.planner.plan(entity, { endpoint }, endpoint);
-    const primary = await this.storeCaller.call(plan.primary, call);
-    if (primary.ok) {
-      if (plan.secondary && this.random() < this.shadowReadRate) this.background.track(this.shadowRead(plan, operation, entityId, primary, call, comparable));
-      const outcomes = [storeOutcome(plan.primary, 'primary', primary)];
-      this.observer.observe(plan, 'read', operation, outcomes);
-      return planResult(plan, primary.value, outcomes, false, []);
-    }
-    const fallbackAllowed = (this.options.readFallbackToSecondary ?? true) && plan.secondary && isUnavailable(primary.error);
-    if (!fallbackAllowed || !plan.secondary) {
-      this.observer.observe(plan, 'read', operation, [storeOutcome(plan.primary, 'primary', primary)]);
-      throw primary.error;
-    }
-    const secondary = await this.storeCaller.call(plan.secondary, call);
-    const outcomes = [storeOutcome(plan.primary, 'primary', primary), storeOutcome(plan.secondary, 'secondary', secondary)];
-    this.observer.observe(plan, 'read', operation, outcomes);
-    if (!secondary.ok) throw bothDown(plan, primary.error, secondary.error);
-    const warning = `${plan.primary.name} unavailable (${describeError(primary.error)}); answered from ${plan.secondary.name}`;
-    return { ...planResult(plan, secondary.value, outcomes, false, [warning]), degraded: true };
-  }
-
-  private async shadowRead<T>(
-    plan: OperationPlan,
-    operation: string,
-    entityId: RowKey | null,
-    primary: Timed<T> & { ok: true },
-    call: (store: StorePlugin) => Promise<T>,
-    comparable: (value: T) => unknown,
-  ): Promise<void> {
-    const secondary = await this.storeCaller.call(plan.secondary as StorePlugin, call);
-    this.observer.observe(plan, 'read', operation, [storeOutcome(plan.secondary as StorePlugin, 'secondary', secondary)]);
-    if (!secondary.ok) return;
-    await this.diffRecorder.compareAndRecord(plan, 'read', entityId, { ...primary, value: comparable(primary.value) }, { ...secondary, value: comparable(secondary.value) });
-  }
-
   private replayedAnswer(plan: OperationPlan, status: string, result: unknown, lastError: string | null): DualWriteResult<Row> {
     if (status === 'applied' || status === 'secondary_pending' || status === 'dead') {
       return planResult(plan, result as Row, [], status !== 'applied', [`operation ${plan.opId} was already applied; returning its first answer`]);
@@ -435,17 +390,4 @@ function asObject(entity: EntityDefinition, payload: unknown): Row {
     throw new ContractViolationError(entity.name, [{ path: '', message: 'must be a JSON object' }]);
   }
   return payload as Row;
-}
-
-function isUnavailable(error: unknown): boolean {
-  return isStoreError(error) ? error.kind === 'unavailable' : true;
-}
-
-/** Both stores unavailable: one error the API turns into 503 with Retry-After. */
-function bothDown(plan: OperationPlan, primaryError: unknown, secondaryError: unknown): StoreUnavailableError {
-  return new StoreUnavailableError(
-    `${plan.primary.name}+${(plan.secondary as StorePlugin).name}`,
-    `both stores are unavailable: ${describeError(primaryError)}; ${describeError(secondaryError)}`,
-    'BOTH_DOWN',
-  );
 }
