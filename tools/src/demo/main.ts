@@ -7,8 +7,10 @@ import { loadEnvFiles, loadPlatformConfigOrExit, type PlatformConfig } from '@du
 import { budgetsEntity, createPrismaClient, usersEntity } from '@dualwrite/example-domain';
 import { addressOf } from '../setup/local-services';
 import { ensureSupabaseLocal, stopSupabaseLocal } from '../setup/supabase-local-process';
+import { readCommandLine } from '../cli/args';
 import { DemoApi } from './api-client';
 import { AppProcesses, isPortInUse, waitFor } from './app-processes';
+import { DEMO_USAGE, parseDemoArgs } from './demo-args';
 import { sendTraffic, type TrafficReport } from './traffic';
 
 /**
@@ -76,7 +78,7 @@ async function sameRows(storeA: StorePlugin, storeB: StorePlugin, label: string,
   if (!same) throw new Error(`${label}: the stores hold different rows`);
 }
 
-async function main(): Promise<void> {
+async function run(): Promise<void> {
   loadEnvFiles(root);
   const config = loadPlatformConfigOrExit();
   if (!config.supabase) throw new Error('the demo walks the phases between two stores: set SUPABASE_URL and SUPABASE_SERVICE_ROLE_KEY');
@@ -186,6 +188,10 @@ async function main(): Promise<void> {
     await apps.stopAll();
     await Promise.allSettled([storeA.close(), storeB.close(), control.end()]);
   }
+}
+
+async function main(): Promise<void> {
+  if (readCommandLine(parseDemoArgs, DEMO_USAGE)) await run();
 }
 
 main().catch((error: unknown) => {
