@@ -1,28 +1,24 @@
-import { v7 as uuidv7 } from 'uuid';
 import type { StoreBreakers } from '../breakers/store-breakers';
 import type { DiffSeverityRules } from '../compare/diff-severity';
 import type { DiffPolicy } from '../compare/diff-policy';
 import type { DiffSink } from '../diffs/diff-record';
-import type { EntityRegistry } from '@dualwrite/stores';
-import type { EntityDefinition, Row, RowKey } from '@dualwrite/stores';
-import { ContractViolationError, validateRow } from '@dualwrite/stores';
+import { ContractViolationError, StoreUnavailableError, primaryKeyOf, validateRow } from '@dualwrite/stores';
+import type { EntityRegistry, Page, PageRequest, Row, RowKey, StorePlugin } from '@dualwrite/stores';
 import type { FlagService } from '../flags/flag-service';
 import type { OperationLedger, OperationObservation, WriteOperation } from '../ledger/operation-ledger';
 import type { DualWriteMetrics } from '../metrics/dual-write-metrics';
 import type { ReplayQueue } from '../replay/replay-queue';
 import { copyRowsByKey } from '../replay/secondary-sync';
-import { primaryKeyOf } from '@dualwrite/stores';
-import { StoreUnavailableError } from '@dualwrite/stores';
-import type { Page, PageRequest, StorePlugin } from '@dualwrite/stores';
-import type { DualWriteResult, StoreOutcome } from './dual-write-result';
 import { BackgroundWork } from './background-work';
 import { DiffRecorder } from './diff-recorder';
 import { DualReader } from './dual-reader';
+import type { DualWriteResult, StoreOutcome } from './dual-write-result';
 import type { InsertBatcher } from './insert-batcher';
 import { OperationPlanner, planResult, type OperationPlan } from './operation-plan';
 import { StoreCallObserver, storeOutcome } from './store-call-observer';
 import { StoreCaller, type StoreCall } from './store-caller';
-import { describeError, timed, type Timed } from './timed';
+import { describeError, settledWithin, timed, type Timed } from './timed';
+import { PrimaryKeyRequiredError, validBatchRows, validCreateRow } from './write-payloads';
 import { stampTimestamps } from './write-timestamps';
 
 export interface DualWriteEngineOptions {
@@ -58,7 +54,7 @@ export interface WriteRequest {
   endpoint?: string;
 }
 
-export class PrimaryKeyRequiredError extends ContractViolationError {}
+export { PrimaryKeyRequiredError };
 
 /**
  * The dual-write core: routes each write to the primary (and in dual modes to the secondary in parallel),
@@ -104,12 +100,7 @@ export class DualWriteEngine {
 
   async create(request: WriteRequest, payload: unknown): Promise<DualWriteResult<Row>> {
     const entity = this.options.entities.get(request.entity);
-    const row = stampTimestamps(entity, asObject(entity, payload), 'create');
-    if (entity.keyStrategy === 'serial' && row[entity.primaryKey] !== undefined) {
-      throw new ContractViolationError(entity.name, [{ path: entity.primaryKey, message: 'assigned by the database (serial key); leave it out' }]);
-    }
-    if (entity.keyStrategy === 'uuid' && row[entity.primaryKey] === undefined) row[entity.primaryKey] = uuidv7();
-    const valid = validateRow(entity, row, 'full');
+    const valid = validCreateRow(entity, payload);
     const key = primaryKeyOf(entity, valid);
     const batcher = this.options.insertBatcher;
     const insert: StoreCall = batcher && key !== undefined ? (store) => batcher.insert(store, entity, valid) : (store) => store.insert(entity, valid);
@@ -138,24 +129,7 @@ export class DualWriteEngine {
   /** Upserts many rows as one unit on each store: all of them or none. Every row needs its key. */
   async batch(request: WriteRequest, payloads: unknown[]): Promise<DualWriteResult<{ count: number }>> {
     const entity = this.options.entities.get(request.entity);
-    if (!Array.isArray(payloads) || payloads.length === 0) {
-      throw new ContractViolationError(entity.name, [{ path: '', message: 'a batch needs a non-empty list of rows' }]);
-    }
-    const rows = payloads.map((payload, index) => {
-      const row = stampTimestamps(entity, asObject(entity, payload), 'change');
-      if (entity.keyStrategy === 'uuid' && row[entity.primaryKey] === undefined) row[entity.primaryKey] = uuidv7();
-      try {
-        return validateRow(entity, row, 'full');
-      } catch (error) {
-        if (!(error instanceof ContractViolationError)) throw error;
-        throw new ContractViolationError(entity.name, error.issues.map((issue) => ({ ...issue, path: `[${index}].${issue.path}` })));
-      }
-    });
-    const keys = rows.map((row, index) => {
-      const key = primaryKeyOf(entity, row);
-      if (key === undefined) throw new PrimaryKeyRequiredError(entity.name, [{ path: `[${index}].${entity.primaryKey}`, message: 'is required in a batch' }]);
-      return key;
-    });
+    const { rows, keys } = validBatchRows(entity, payloads);
     const result = await this.write(request, 'batch', keys, rows, async (store) => ({ count: await store.batchUpsert(entity, rows) }));
     return result as DualWriteResult<{ count: number }>;
   }
@@ -369,25 +343,4 @@ export class DualWriteEngine {
     }
     throw new StoreUnavailableError(plan.primary.name, `operation ${plan.opId} is still in progress; retry shortly`, 'IN_PROGRESS');
   }
-
-}
-
-/** The call's outcome when it settles within `ms`; undefined when it is still running then (it goes on). */
-async function settledWithin<T>(work: Promise<Timed<T>>, ms: number): Promise<Timed<T> | undefined> {
-  let timer: NodeJS.Timeout | undefined;
-  const deadline = new Promise<undefined>((resolve) => {
-    timer = setTimeout(() => resolve(undefined), ms);
-  });
-  try {
-    return await Promise.race([work, deadline]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
-function asObject(entity: EntityDefinition, payload: unknown): Row {
-  if (typeof payload !== 'object' || payload === null || Array.isArray(payload)) {
-    throw new ContractViolationError(entity.name, [{ path: '', message: 'must be a JSON object' }]);
-  }
-  return payload as Row;
 }

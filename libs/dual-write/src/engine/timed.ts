@@ -14,3 +14,16 @@ export async function timed<T>(call: () => Promise<T>): Promise<Timed<T>> {
 export function describeError(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
+
+/** The call's outcome when it settles within `ms`; undefined when it is still running then (it goes on). */
+export async function settledWithin<T>(work: Promise<Timed<T>>, ms: number): Promise<Timed<T> | undefined> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<undefined>((resolve) => {
+    timer = setTimeout(() => resolve(undefined), ms);
+  });
+  try {
+    return await Promise.race([work, deadline]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
