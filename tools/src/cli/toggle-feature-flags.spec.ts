@@ -1,35 +1,17 @@
-import { execFile } from 'node:child_process';
 import os from 'node:os';
-import path from 'node:path';
 import Redis from 'ioredis';
 import { Pool } from 'pg';
 import { FLAGS_CHANGED_CHANNEL, FlagRepository } from '@dualwrite/dual-write';
 import { prepareControlDatabase } from '@dualwrite/testing';
+import { runCli, type CliRun } from './testing/run-cli';
 
-const root = path.resolve(__dirname, '..', '..', '..');
 const CLI = 'tools/src/cli/toggle-feature-flags.ts';
 let controlDatabaseUrl: string;
 let pool: Pool;
 let repository: FlagRepository;
 
-interface CliRun {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-function runCli(...args: string[]): Promise<CliRun> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      ['tools/run.js', CLI, ...args],
-      { cwd: root, env: { ...process.env, CONTROL_DATABASE_URL: controlDatabaseUrl }, timeout: 20_000 },
-      (error, stdout, stderr) => {
-        const code = error ? (typeof error.code === 'number' ? error.code : -1) : 0;
-        resolve({ code, stdout, stderr });
-      },
-    );
-  });
+function runToggle(...args: string[]): Promise<CliRun> {
+  return runCli(CLI, args, { CONTROL_DATABASE_URL: controlDatabaseUrl });
 }
 
 async function historyCount(): Promise<number> {
@@ -57,7 +39,7 @@ describe('toggle-feature-flags', () => {
   it('without flags prints the current flags and mode and changes nothing', async () => {
     const before = await repository.read();
 
-    const run = await runCli();
+    const run = await runToggle();
 
     expect(run.code).toBe(0);
     expect(run.stdout).toContain('current: enableDualWrite=false enableSupabasePrimary=false');
@@ -69,7 +51,7 @@ describe('toggle-feature-flags', () => {
   it('--dual-write=on --primary=prisma switches to phase 2, prints current → new, and records who and why', async () => {
     const before = await repository.read();
 
-    const run = await runCli('--dual-write=on', '--primary=prisma', '--reason', 'start phase 2');
+    const run = await runToggle('--dual-write=on', '--primary=prisma', '--reason', 'start phase 2');
 
     expect(run.code).toBe(0);
     expect(run.stdout).toContain('phase 1: prisma only');
@@ -88,7 +70,7 @@ describe('toggle-feature-flags', () => {
       subscriber.on('message', (_channel: string, message: string) => messages.push(message));
       await subscriber.subscribe(FLAGS_CHANGED_CHANNEL);
 
-      const run = await runCli('--dual-write=on', '--primary=supabase', '--reason', 'phase 3');
+      const run = await runToggle('--dual-write=on', '--primary=supabase', '--reason', 'phase 3');
       const after = await repository.read();
       const deadline = Date.now() + 5_000;
       while (!messages.some((message) => JSON.parse(message).version === after.version) && Date.now() < deadline) {
@@ -107,7 +89,7 @@ describe('toggle-feature-flags', () => {
     const before = await repository.read();
     const entries = await historyCount();
 
-    const run = await runCli('--dual-write=on', '--primary=oracle', '--reason', 'typo');
+    const run = await runToggle('--dual-write=on', '--primary=oracle', '--reason', 'typo');
 
     expect(run.code).toBe(2);
     expect(run.stderr.trim().split('\n')).toEqual([
@@ -123,7 +105,7 @@ describe('toggle-feature-flags', () => {
     const before = await repository.read();
     const entries = await historyCount();
 
-    const run = await runCli('--dual-write=off');
+    const run = await runToggle('--dual-write=off');
 
     expect(run.code).toBe(2);
     expect(run.stderr).toContain('--reason is required');
@@ -135,7 +117,7 @@ describe('toggle-feature-flags', () => {
     const before = await repository.read();
     const entries = await historyCount();
 
-    const run = await runCli('--dual-write=off', '--reason', 'old read', `--expected-version=${before.version - 1}`);
+    const run = await runToggle('--dual-write=off', '--reason', 'old read', `--expected-version=${before.version - 1}`);
 
     expect(run.code).toBe(1);
     expect(run.stderr).toContain('read them again');
