@@ -134,6 +134,8 @@ export class DualWriteEngine {
     return result as DualWriteResult<{ count: number }>;
   }
 
+  // ---- reads (DualReader) ------------------------------------------------------------------
+
   async find(entityName: string, key: RowKey, endpoint?: string): Promise<DualWriteResult<Row | null>> {
     return this.reader.find(entityName, key, endpoint);
   }
@@ -146,6 +148,8 @@ export class DualWriteEngine {
   async page(entityName: string, request: PageRequest, endpoint?: string): Promise<DualWriteResult<Page>> {
     return this.reader.page(entityName, request, endpoint);
   }
+
+  // -------------------------------------------------------------------------------------------
 
   private async write(
     request: WriteRequest,
