@@ -1,4 +1,4 @@
-import { Module, type DynamicModule } from '@nestjs/common';
+import { Logger, Module, type DynamicModule } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
 import { DualWriteMetricsModule, DualWriteModule } from '@dualwrite/dual-write';
 import { type PlatformConfig } from '@dualwrite/config';
@@ -13,13 +13,14 @@ import { ExampleHostModule } from './example-host/example-host.module';
 import { HealthModule } from './health/health.module';
 import { StoreErrorFilter } from './http/store-error.filter';
 import { LoggingModule } from './logging/logging.module';
-import { RedisModule } from './redis/redis.module';
 import { StoresModule } from './stores/stores.module';
 
 export interface ApiModuleOptions {
   /** Where JSON log lines go; stdout when omitted. */
   logDestination?: DestinationStream;
 }
+
+const dualWriteLogger = new Logger('DualWrite');
 
 @Module({})
 export class ApiModule {
@@ -31,7 +32,6 @@ export class ApiModule {
         LoggingModule.forRoot({ level: config.logLevel, destination: options.logDestination }),
         AdminAuthModule.forRoot(config.adminTokens),
         StoresModule,
-        RedisModule,
         HealthModule,
         DualWriteModule.forRootAsync({
           inject: [API_STORES],
@@ -40,6 +40,8 @@ export class ApiModule {
             entities: EXAMPLE_ENTITIES,
             controlDatabaseUrl: config.controlDatabaseUrl,
             redisUrl: config.redisUrl,
+            redisKeyPrefix: config.redisKeyPrefix,
+            queues: config.queues,
             flagCacheTtlMs: config.flagCacheTtlMs,
             secondaryTimeoutMs: config.secondaryTimeoutMs,
             shadowReadRate: config.shadowReadRate,
@@ -47,6 +49,7 @@ export class ApiModule {
             breakers: { settings: config.breaker },
             // StoresModule owns and closes the stores.
             closeStores: false,
+            onWarning: (message: string) => dualWriteLogger.warn(message),
           }),
         }),
         DualWriteMetricsModule,

@@ -2,7 +2,7 @@ import { prepareControlDatabase } from '@dualwrite/testing';
 import Redis from 'ioredis';
 import { removeTestQueues, testQueueNames } from './testing/worker-test-app';
 import { startWorkerProcess } from './testing/worker-process';
-import { WORKER_HEARTBEAT_KEY } from './worker-heartbeat.service';
+import { platformRedisKeys } from '@dualwrite/dual-write';
 
 async function waitFor<T>(read: () => Promise<T | null>, timeoutMs: number): Promise<T | null> {
   const deadline = Date.now() + timeoutMs;
@@ -34,13 +34,13 @@ describe('worker process', () => {
     const redis = new Redis(process.env.REDIS_URL as string);
     const queues = testQueueNames('main');
     try {
-      await redis.del(WORKER_HEARTBEAT_KEY);
+      await redis.del(platformRedisKeys().workerHeartbeat);
       const worker = startWorkerProcess({
         CONTROL_DATABASE_URL: await prepareControlDatabase('dw_control_worker_main'),
         DW_REPLAY_QUEUE: queues.replayQueue,
         DW_DIFFS_QUEUE: queues.diffsQueue,
       });
-      const heartbeat = await waitFor(() => redis.get(WORKER_HEARTBEAT_KEY), 15_000);
+      const heartbeat = await waitFor(() => redis.get(platformRedisKeys().workerHeartbeat), 15_000);
       // Shutdown hooks are on once the ready line is out; a SIGTERM before that just ends the process.
       await waitFor(async () => (worker.stdout().includes('worker ready') ? true : null), 15_000);
       worker.kill('SIGTERM');
@@ -48,7 +48,7 @@ describe('worker process', () => {
 
       expect(result.stdout).toContain('worker ready');
       expect(JSON.parse(heartbeat ?? '{}').pid).toEqual(expect.any(Number));
-      expect(await redis.exists(WORKER_HEARTBEAT_KEY)).toBe(0);
+      expect(await redis.exists(platformRedisKeys().workerHeartbeat)).toBe(0);
     } finally {
       await redis.quit();
       await removeTestQueues(queues);

@@ -1,70 +1,70 @@
-import { Module, type DynamicModule } from '@nestjs/common';
+import { Logger, Module, type DynamicModule } from '@nestjs/common';
 import { ScheduleModule } from '@nestjs/schedule';
-import { DiffRepository, OperationLedger, StoreBreakers } from '@dualwrite/dual-write';
-import { EntityRegistry } from '@dualwrite/stores';
-import { type PlatformConfig } from '@dualwrite/config';
-import { exampleEntities } from '@dualwrite/example-domain';
-import { ALERT_SETTINGS, parseAlertSettings, type AlertSettings } from './alerts/alert-settings';
+import { DiffRepository, DualWriteControlModule } from '@dualwrite/dual-write';
+import type { EntityDefinition } from '@dualwrite/stores';
+import type { PlatformConfig } from '@dualwrite/config';
 import { AlertsService } from './alerts/alerts.service';
 import { BreakerBoardPublisherService } from './alerts/breaker-board-publisher.service';
-import type { WorkerSettings } from './config/worker-settings';
-import { ControlDatabase } from './control/control-database';
 import { DiffBatcher } from './diffs/diff-batcher';
 import { DiffCleanupService } from './diffs/diff-cleanup.service';
 import { DiffConsumer } from './diffs/diff-consumer';
 import { LedgerSweepService } from './replay/ledger-sweep.service';
 import { ReplayConsumer } from './replay/replay-consumer';
-import { WorkerStores, createWorkerStores, type StoreFactory } from './stores/worker-stores';
+import { createWorkerStores, type StoreFactory } from './stores/worker-stores';
 import { WorkerHeartbeatService } from './worker-heartbeat.service';
-import { PLATFORM_CONFIG, WORKER_REDIS_URL, WORKER_SETTINGS, WORKER_STORE_FACTORY } from './worker.constants';
+import { PLATFORM_CONFIG } from './worker.constants';
 
 export interface WorkerModuleOptions {
   config: PlatformConfig;
-  settings: WorkerSettings;
+  /** The host's entities: the same list its api registers with DualWriteModule. */
+  entities: EntityDefinition[];
   /** Builds the stores; default: Prisma on PRIMARY_DATABASE_URL and Supabase when configured. */
   createStores?: StoreFactory;
-  /** The alert cron's thresholds and Redis keys; default: from the DW_ALERT_* variables. */
-  alerts?: AlertSettings;
 }
 
 /**
  * The worker process: replays what the secondary owes (dw-replay), stores diffs in batches (dw-diffs),
- * sweeps the ledger for owed operations that never reached the queue, and cleans old info diffs daily.
- * dw-reconcile and dw-backup arrive with the reconcile and backup issues.
+ * sweeps the ledger for owed operations that never reached the queue, cleans old info diffs daily, and
+ * evaluates the alert rules every minute. Its stores, ledger, flags, queues and breakers come from the
+ * same control-plane module the api uses (DualWriteControlModule), configured from the same settings.
  */
 @Module({})
 export class WorkerModule {
   static forRoot(options: WorkerModuleOptions): DynamicModule {
+    const { config } = options;
+    const logger = new Logger('Worker');
     return {
       module: WorkerModule,
-      imports: [ScheduleModule.forRoot()],
+      imports: [
+        ScheduleModule.forRoot(),
+        DualWriteControlModule.forRootAsync({
+          useFactory: () => ({
+            stores: (options.createStores ?? createWorkerStores)(config),
+            entities: options.entities,
+            controlDatabaseUrl: config.controlDatabaseUrl,
+            controlPoolSize: 6,
+            redisUrl: config.redisUrl,
+            redisKeyPrefix: config.redisKeyPrefix,
+            queues: config.queues,
+            flagCacheTtlMs: config.flagCacheTtlMs,
+            breakers: { settings: config.breaker },
+            onWarning: (message: string) => logger.warn(message),
+          }),
+        }),
+      ],
       providers: [
-        { provide: PLATFORM_CONFIG, useValue: options.config },
-        { provide: WORKER_SETTINGS, useValue: options.settings },
-        { provide: WORKER_REDIS_URL, useValue: options.config.redisUrl },
-        { provide: WORKER_STORE_FACTORY, useValue: options.createStores ?? createWorkerStores },
-        ControlDatabase,
-        WorkerStores,
-        { provide: EntityRegistry, useFactory: () => new EntityRegistry(exampleEntities) },
-        { provide: OperationLedger, inject: [ControlDatabase], useFactory: (control: ControlDatabase) => new OperationLedger(control.pool) },
-        { provide: DiffRepository, inject: [ControlDatabase], useFactory: (control: ControlDatabase) => new DiffRepository(control.pool) },
-        {
-          provide: StoreBreakers,
-          inject: [WorkerStores],
-          useFactory: (stores: WorkerStores) => new StoreBreakers({ stores: [...stores.byName().keys()], settings: options.config.breaker }),
-        },
+        { provide: PLATFORM_CONFIG, useValue: config },
         {
           provide: DiffBatcher,
-          inject: [DiffRepository, WORKER_SETTINGS],
-          useFactory: (diffs: DiffRepository, settings: WorkerSettings) =>
-            new DiffBatcher((batch) => diffs.insertBatch(batch), { maxBatch: settings.diffBatchSize, maxWaitMs: settings.diffBatchWaitMs }),
+          inject: [DiffRepository],
+          useFactory: (diffs: DiffRepository) =>
+            new DiffBatcher((batch) => diffs.insertBatch(batch), { maxBatch: config.worker.diffBatchSize, maxWaitMs: config.worker.diffBatchWaitMs }),
         },
         ReplayConsumer,
         DiffConsumer,
         LedgerSweepService,
         DiffCleanupService,
         WorkerHeartbeatService,
-        { provide: ALERT_SETTINGS, useValue: options.alerts ?? parseAlertSettings(process.env) },
         AlertsService,
         BreakerBoardPublisherService,
       ],

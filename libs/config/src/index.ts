@@ -9,7 +9,10 @@ export {
   parsedOrExit,
   type AdminRole,
   type AdminToken,
+  type AlertSettings,
   type PlatformConfig,
+  type QueueSettings,
   type SupabaseConnection,
+  type WorkerSettings,
 } from './platform-config';
 export { loadEnvFiles } from './load-env-files';

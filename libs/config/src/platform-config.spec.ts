@@ -73,3 +73,82 @@ describe('platform configuration', () => {
     expect(error.message).not.toContain('short');
   });
 });
+
+describe('worker settings', () => {
+  it('defaults to the production queues, 4 replays at once, batches of 100 within 200 ms and 30 days of info diffs', () => {
+    const config = parsePlatformConfig(validEnvironment);
+    expect(config.queues).toEqual({ replay: 'dw-replay', diffs: 'dw-diffs', replayAttempts: 8 });
+    expect(config.worker).toEqual({
+      replayConcurrency: 4,
+      diffBatchSize: 100,
+      diffBatchWaitMs: 200,
+      diffRetentionDays: 30,
+      queueLockMs: 30_000,
+      queueStalledIntervalMs: 30_000,
+    });
+  });
+
+  it('names the variable of a malformed number', () => {
+    expect(() => parsePlatformConfig({ ...validEnvironment, DIFF_RETENTION_DAYS: '0' })).toThrow(
+      'Invalid configuration: DIFF_RETENTION_DAYS must be a whole number of at least 1',
+    );
+  });
+
+  it('names the variable of a queue name BullMQ cannot use', () => {
+    expect(() => parsePlatformConfig({ ...validEnvironment, DW_REPLAY_QUEUE: 'dw:replay' })).toThrow(
+      'Invalid configuration: DW_REPLAY_QUEUE must be a queue name',
+    );
+  });
+});
+
+describe('settings the api and the worker share', () => {
+  it('come from one variable each, read the same way by every process', () => {
+    const config = parsePlatformConfig({
+      ...validEnvironment,
+      DW_REPLAY_QUEUE: 'replay-b',
+      DW_DIFFS_QUEUE: 'diffs-b',
+      DW_REPLAY_ATTEMPTS: '3',
+      DW_REDIS_PREFIX: 'tenant:b',
+    });
+    expect(config.queues).toEqual({ replay: 'replay-b', diffs: 'diffs-b', replayAttempts: 3 });
+    expect(config.redisKeyPrefix).toBe('tenant:b');
+  });
+
+  it('refuse a Redis key prefix with characters outside letters, digits and ":._-"', () => {
+    expect(() => parsePlatformConfig({ ...validEnvironment, DW_REDIS_PREFIX: 'a b' })).toThrow('Invalid configuration: DW_REDIS_PREFIX must be letters');
+  });
+});
+
+describe('alert settings', () => {
+  it('default to the issue thresholds: 5 % secondary errors, 20 % p95 rise, 10 error diffs, 5 min open breaker, 10 % partial failures', () => {
+    expect(parsePlatformConfig(validEnvironment).alerts).toEqual({
+      thresholds: {
+        secondaryErrorRate: 0.05,
+        partialFailureRate: 0.1,
+        minOpsForRates: 20,
+        latencyIncrease: 0.2,
+        minLatencySamples: 20,
+        unresolvedErrorDiffs: 10,
+        breakerOpenMs: 300_000,
+      },
+      windowMs: 300_000,
+      latencySampleSize: 1_000,
+    });
+    expect(parsePlatformConfig(validEnvironment).redisKeyPrefix).toBe('dw');
+  });
+
+  it('reads each threshold from its variable', () => {
+    const config = parsePlatformConfig({ ...validEnvironment, DW_ALERT_SECONDARY_ERROR_RATE: '0.02', DW_ALERT_BREAKER_OPEN_MS: '60000', DW_ALERT_MIN_WRITES: '50' });
+
+    expect(config.alerts.thresholds).toMatchObject({ secondaryErrorRate: 0.02, breakerOpenMs: 60_000, minOpsForRates: 50 });
+  });
+
+  it('names the variable of a malformed value', () => {
+    expect(() => parsePlatformConfig({ ...validEnvironment, DW_ALERT_SECONDARY_ERROR_RATE: '5%' })).toThrow(
+      'Invalid configuration: DW_ALERT_SECONDARY_ERROR_RATE must be a ratio between 0 and 1',
+    );
+    expect(() => parsePlatformConfig({ ...validEnvironment, DW_ALERT_WINDOW_MS: '0' })).toThrow(
+      'Invalid configuration: DW_ALERT_WINDOW_MS must be a whole number of at least 1',
+    );
+  });
+});

@@ -11,6 +11,31 @@ const integer = (fallback: number) =>
   z.preprocess(emptyAsUndefined, z.coerce.number().int('must be an integer').nonnegative('must be >= 0').default(fallback));
 const ratio = (fallback: number) =>
   z.preprocess(emptyAsUndefined, z.coerce.number().min(0, 'must be between 0 and 1').max(1, 'must be between 0 and 1').default(fallback));
+const wholeNumber = (fallback: number) =>
+  z.preprocess(
+    emptyAsUndefined,
+    z
+      .string()
+      .regex(/^\d+$/, 'must be a whole number of at least 1')
+      .transform(Number)
+      .refine((value) => value >= 1, 'must be a whole number of at least 1')
+      .default(fallback),
+  );
+const thresholdRatio = (fallback: number) =>
+  z.preprocess(
+    emptyAsUndefined,
+    z
+      .string()
+      .regex(/^\d*\.?\d+$/, 'must be a ratio between 0 and 1, e.g. 0.05 for 5 %')
+      .transform(Number)
+      .refine((value) => value <= 1, 'must be a ratio between 0 and 1, e.g. 0.05 for 5 %')
+      .default(fallback),
+  );
+const queueName = (fallback: string) =>
+  z.preprocess(
+    emptyAsUndefined,
+    z.string().regex(/^[A-Za-z0-9._-]+$/, 'must be a queue name of letters, digits, ".", "_" or "-"').default(fallback),
+  );
 const booleanFlag = (fallback: boolean) =>
   z.preprocess(
     emptyAsUndefined,
@@ -77,6 +102,31 @@ const environmentSchema = z.object({
   BREAKER_FAILURE_THRESHOLD: integer(3),
   BREAKER_WINDOW_MS: integer(300_000),
   BREAKER_HALF_OPEN_AFTER_MS: integer(60_000),
+  // Shared by the api (producers) and the worker (consumers): both read them from here.
+  DW_REPLAY_QUEUE: queueName('dw-replay'),
+  DW_DIFFS_QUEUE: queueName('dw-diffs'),
+  DW_REPLAY_ATTEMPTS: wholeNumber(8),
+  DW_REDIS_PREFIX: z.preprocess(
+    emptyAsUndefined,
+    z.string().regex(/^[A-Za-z0-9:._-]+$/, 'must be letters, digits, ":", ".", "_" or "-"').default('dw'),
+  ),
+  // The worker's own.
+  DW_REPLAY_CONCURRENCY: wholeNumber(4),
+  DW_DIFF_BATCH_SIZE: wholeNumber(100),
+  DW_DIFF_BATCH_WAIT_MS: wholeNumber(200),
+  DIFF_RETENTION_DAYS: wholeNumber(30),
+  DW_QUEUE_LOCK_MS: wholeNumber(30_000),
+  DW_QUEUE_STALLED_INTERVAL_MS: wholeNumber(30_000),
+  // The worker's alert rules (every minute).
+  DW_ALERT_SECONDARY_ERROR_RATE: thresholdRatio(0.05),
+  DW_ALERT_PARTIAL_FAILURE_RATE: thresholdRatio(0.1),
+  DW_ALERT_MIN_WRITES: wholeNumber(20),
+  DW_ALERT_LATENCY_INCREASE: thresholdRatio(0.2),
+  DW_ALERT_MIN_LATENCY_SAMPLES: wholeNumber(20),
+  DW_ALERT_UNRESOLVED_ERROR_DIFFS: wholeNumber(10),
+  DW_ALERT_BREAKER_OPEN_MS: wholeNumber(300_000),
+  DW_ALERT_WINDOW_MS: wholeNumber(300_000),
+  DW_ALERT_LATENCY_SAMPLE: wholeNumber(1_000),
 });
 
 export interface SupabaseConnection {
@@ -111,6 +161,54 @@ export interface PlatformConfig {
   batchInserts: boolean;
   /** Per-store circuit breakers: failures within the window open one; a probe goes through after halfOpenAfterMs. */
   breaker: { failureThreshold: number; windowMs: number; halfOpenAfterMs: number };
+  /** Queues the api fills and the worker drains (DW_REPLAY_QUEUE, DW_DIFFS_QUEUE, DW_REPLAY_ATTEMPTS). */
+  queues: QueueSettings;
+  /** DW_REDIS_PREFIX: prefix of the platform's Redis keys (breaker board, alert marks, worker heartbeat). */
+  redisKeyPrefix: string;
+  worker: WorkerSettings;
+  alerts: AlertSettings;
+}
+
+export interface QueueSettings {
+  /** The queue of operations the secondary owes. */
+  replay: string;
+  /** The queue of differences to store. */
+  diffs: string;
+  /** Failed replays before an operation is dead. */
+  replayAttempts: number;
+}
+
+/** The worker's own settings (see apps/worker/README.md). */
+export interface WorkerSettings {
+  /** DW_REPLAY_CONCURRENCY: replays running at once. */
+  replayConcurrency: number;
+  /** DW_DIFF_BATCH_SIZE: most diffs stored in one insert statement. */
+  diffBatchSize: number;
+  /** DW_DIFF_BATCH_WAIT_MS: longest a diff waits for its batch to fill. */
+  diffBatchWaitMs: number;
+  /** DIFF_RETENTION_DAYS: info diffs older than this are removed daily (warning and error kept). */
+  diffRetentionDays: number;
+  /** DW_QUEUE_LOCK_MS: a job whose worker stops renewing its lock this long is stalled. */
+  queueLockMs: number;
+  /** DW_QUEUE_STALLED_INTERVAL_MS: how often stalled jobs are looked for and handed out again. */
+  queueStalledIntervalMs: number;
+}
+
+/** The alert cron's settings, on top of ROLLBACK_ENABLED and NOTIFICATION_WEBHOOK. */
+export interface AlertSettings {
+  thresholds: {
+    secondaryErrorRate: number;
+    partialFailureRate: number;
+    minOpsForRates: number;
+    latencyIncrease: number;
+    minLatencySamples: number;
+    unresolvedErrorDiffs: number;
+    breakerOpenMs: number;
+  };
+  /** DW_ALERT_WINDOW_MS: how far back the error rates look. */
+  windowMs: number;
+  /** DW_ALERT_LATENCY_SAMPLE: most recent writes per phase the p95s are computed over. */
+  latencySampleSize: number;
 }
 
 export class ConfigError extends Error {
@@ -167,6 +265,29 @@ export function parsePlatformConfig(env: NodeJS.ProcessEnv): PlatformConfig {
       failureThreshold: values.BREAKER_FAILURE_THRESHOLD,
       windowMs: values.BREAKER_WINDOW_MS,
       halfOpenAfterMs: values.BREAKER_HALF_OPEN_AFTER_MS,
+    },
+    queues: { replay: values.DW_REPLAY_QUEUE, diffs: values.DW_DIFFS_QUEUE, replayAttempts: values.DW_REPLAY_ATTEMPTS },
+    redisKeyPrefix: values.DW_REDIS_PREFIX,
+    worker: {
+      replayConcurrency: values.DW_REPLAY_CONCURRENCY,
+      diffBatchSize: values.DW_DIFF_BATCH_SIZE,
+      diffBatchWaitMs: values.DW_DIFF_BATCH_WAIT_MS,
+      diffRetentionDays: values.DIFF_RETENTION_DAYS,
+      queueLockMs: values.DW_QUEUE_LOCK_MS,
+      queueStalledIntervalMs: values.DW_QUEUE_STALLED_INTERVAL_MS,
+    },
+    alerts: {
+      thresholds: {
+        secondaryErrorRate: values.DW_ALERT_SECONDARY_ERROR_RATE,
+        partialFailureRate: values.DW_ALERT_PARTIAL_FAILURE_RATE,
+        minOpsForRates: values.DW_ALERT_MIN_WRITES,
+        latencyIncrease: values.DW_ALERT_LATENCY_INCREASE,
+        minLatencySamples: values.DW_ALERT_MIN_LATENCY_SAMPLES,
+        unresolvedErrorDiffs: values.DW_ALERT_UNRESOLVED_ERROR_DIFFS,
+        breakerOpenMs: values.DW_ALERT_BREAKER_OPEN_MS,
+      },
+      windowMs: values.DW_ALERT_WINDOW_MS,
+      latencySampleSize: values.DW_ALERT_LATENCY_SAMPLE,
     },
   };
 }

@@ -2,9 +2,14 @@
 // flags, the operation ledger, replay, breakers, diffs, metrics and alerts.
 
 export { DualWriteModule } from './module/dual-write.module';
-export type { DualWriteModuleOptions } from './module/dual-write.options';
-export { DUAL_WRITE_OPTIONS } from './module/dual-write.module-definition';
-export { DUAL_WRITE_CONTROL_POOL } from './module/dual-write.tokens';
+export type { DualWriteModuleAsyncOptions, DualWriteModuleOptions } from './module/dual-write.options';
+export { DUAL_WRITE_OPTIONS } from './module/dual-write.tokens';
+
+export { DualWriteControlModule, controlSettingsOf } from './control/dual-write-control.module';
+export { DUAL_WRITE_CONTROL_OPTIONS } from './control/dual-write-control.module-definition';
+export { storesByName, type ControlSettings, type DualWriteControlOptions, type StorePair } from './control/dual-write-control.options';
+export { DUAL_WRITE_CONTROL_POOL, DUAL_WRITE_CONTROL_SETTINGS, DUAL_WRITE_STORES } from './control/dual-write-control.tokens';
+export { RedisConnections } from './control/redis-connections';
 export { DualWriteService, type WriteOptions } from './module/dual-write.service';
 export { DualWrite, type DualWriteOperation } from './module/dual-write.decorator';
 export { DualWriteInterceptor, parseIdempotencyKey } from './module/dual-write.interceptor';
@@ -23,12 +28,13 @@ export {
   type FlagHistoryEntry,
   type FlagState,
 } from './flags/flag-repository';
-export { FLAGS_CHANGED_CHANNEL, FlagService, type CurrentFlags, type FlagServiceOptions } from './flags/flag-service';
+export { FlagService, type CurrentFlags, type FlagServiceOptions } from './flags/flag-service';
 
 export { OperationLedger, type OperationRecord, type OperationStatus, type WriteOperation } from './ledger/operation-ledger';
 
-export { DIFFS_QUEUE, REPLAY_QUEUE, bullConnection } from './queues/redis-connection';
-export { ReplayQueue, type ReplayJobData, type ReplayQueueOptions } from './replay/replay-queue';
+export { DIFFS_QUEUE, REPLAY_QUEUE, bullConnection, closeRedis, openRedis, type RedisRole } from './queues/redis-connection';
+export { DEFAULT_REDIS_KEY_PREFIX, platformRedisKeys, type PlatformRedisKeys } from './queues/redis-keys';
+export { DEFAULT_REPLAY_ATTEMPTS, ReplayQueue, type ReplayJobData, type ReplayQueueOptions } from './replay/replay-queue';
 export { ReplayProcessor, type ReplayOutcome, type ReplayProcessorOptions } from './replay/replay-processor';
 export { requeueOwedOperations } from './replay/ledger-sweep';
 export { copyRowsByKey } from './replay/secondary-sync';

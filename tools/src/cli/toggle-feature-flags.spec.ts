@@ -1,7 +1,7 @@
 import os from 'node:os';
 import Redis from 'ioredis';
 import { Pool } from 'pg';
-import { FLAGS_CHANGED_CHANNEL, FlagRepository } from '@dualwrite/dual-write';
+import { FlagRepository, platformRedisKeys } from '@dualwrite/dual-write';
 import { prepareControlDatabase } from '@dualwrite/testing';
 import { runCli, type CliRun } from './testing/run-cli';
 
@@ -68,7 +68,7 @@ describe('toggle-feature-flags', () => {
     try {
       const messages: string[] = [];
       subscriber.on('message', (_channel: string, message: string) => messages.push(message));
-      await subscriber.subscribe(FLAGS_CHANGED_CHANNEL);
+      await subscriber.subscribe(platformRedisKeys().flagsChanged);
 
       const run = await runToggle('--dual-write=on', '--primary=supabase', '--reason', 'phase 3');
       const after = await repository.read();

@@ -30,6 +30,7 @@ async function run(request: Exclude<ToggleRequest, { kind: 'help' }>): Promise<v
     }
     const flags = new FlagService(repository, {
       redisUrl: config.redisUrl,
+      redisKeyPrefix: config.redisKeyPrefix,
       cacheTtlMs: config.flagCacheTtlMs,
       onWarning: (message) => err(`warning: ${message}`),
     });

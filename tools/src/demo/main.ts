@@ -1,7 +1,6 @@
 import path from 'node:path';
 import { Pool } from 'pg';
-import Redis from 'ioredis';
-import { DiffRepository, OperationLedger, copyRowsByKey } from '@dualwrite/dual-write';
+import { DiffRepository, OperationLedger, closeRedis, copyRowsByKey, openRedis, platformRedisKeys } from '@dualwrite/dual-write';
 import { PrismaStore, SupabaseStore, checksumOfRows, type RowKey, type StorePlugin } from '@dualwrite/stores';
 import { loadEnvFiles, loadPlatformConfigOrExit, type PlatformConfig } from '@dualwrite/config';
 import { budgetsEntity, createPrismaClient, usersEntity } from '@dualwrite/example-domain';
@@ -19,8 +18,6 @@ import { sendTraffic, type TrafficReport } from './traffic';
  * the replay queue, checks both stores row for row and ends with a diff summary. Exits 0 when all held.
  */
 const root = path.resolve(__dirname, '..', '..', '..');
-/** Key the worker refreshes every 10 s (apps/worker WorkerHeartbeatService). */
-const WORKER_HEARTBEAT_KEY = 'dw:worker:heartbeat';
 /** The demo lets a breaker probe again after 3 s instead of 60 s, so the outage heals while you watch. */
 const DEMO_ENV = { BREAKER_HALF_OPEN_AFTER_MS: '3000', BREAKER_FAILURE_THRESHOLD: '3' };
 
@@ -40,14 +37,15 @@ async function showHealth(api: DemoApi): Promise<void> {
   if (health.status !== 200) throw new Error('the api reports a component down; see above');
 }
 
-async function showWorker(redisUrl: string): Promise<void> {
-  const redis = new Redis(redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1 });
+async function showWorker(config: PlatformConfig): Promise<void> {
+  const redis = openRedis(config.redisUrl, 'commands');
+  // The key the worker refreshes every 10 s (apps/worker WorkerHeartbeatService).
+  const key = platformRedisKeys(config.redisKeyPrefix).workerHeartbeat;
   try {
-    await redis.connect();
-    const heartbeat = await waitFor('worker heartbeat in Redis', async () => (await redis.get(WORKER_HEARTBEAT_KEY)) ?? undefined, 30_000);
+    const heartbeat = await waitFor('worker heartbeat in Redis', async () => (await redis.get(key).catch(() => null)) ?? undefined, 30_000);
     say(`worker heartbeat: ${heartbeat}`);
   } finally {
-    redis.disconnect();
+    await closeRedis(redis);
   }
 }
 
@@ -100,7 +98,7 @@ async function run(): Promise<void> {
     apps.start('worker', 'apps/worker/src/main.ts', env);
     await waitFor('api answering /health/live', async () => ((await fetch(`http://127.0.0.1:${config.apiPort}/health/live`)).ok ? true : undefined), 60_000);
     await showHealth(viewer);
-    await showWorker(config.redisUrl);
+    await showWorker(config);
 
     say('phase 1: store A only');
     await switchPhase(operator, false, false, 'demo: start from phase 1');

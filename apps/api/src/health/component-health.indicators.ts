@@ -1,8 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { HealthIndicatorService, type HealthIndicatorResult } from '@nestjs/terminus';
+import { RedisConnections } from '@dualwrite/dual-write';
 import type { StorePlugin } from '@dualwrite/stores';
 import { API_STORES } from '../api.tokens';
-import { RedisConnection } from '../redis/redis-connection';
 import type { ApiStores } from '../stores/api-stores';
 import { withTimeout } from './with-timeout';
 
@@ -18,7 +18,7 @@ export class ComponentHealthIndicators {
   constructor(
     private readonly indicators: HealthIndicatorService,
     @Inject(API_STORES) private readonly stores: ApiStores,
-    private readonly redis: RedisConnection,
+    private readonly redis: RedisConnections,
   ) {}
 
   get degraded(): boolean {
@@ -42,7 +42,7 @@ export class ComponentHealthIndicators {
     const session = this.indicators.check('redis');
     const started = performance.now();
     try {
-      const reply = await withTimeout(this.redis.client.ping(), CHECK_TIMEOUT_MS, 'Redis');
+      const reply = await withTimeout(this.redis.commands().ping(), CHECK_TIMEOUT_MS, 'Redis');
       const latencyMs = Math.round(performance.now() - started);
       return reply === 'PONG' ? session.up({ latencyMs }) : session.down({ latencyMs, message: `unexpected PING reply ${reply}` });
     } catch (error) {

@@ -1,11 +1,24 @@
-import { Inject, Injectable, Logger, type BeforeApplicationShutdown, type OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable, Logger, type BeforeApplicationShutdown } from '@nestjs/common';
 import { Cron, CronExpression } from '@nestjs/schedule';
-import { AlertEvaluator, AlertNotifier, AlertSnapshotReader, BreakerStateBoard, FlagRepository, FlagService, RollbackGuard, type Alert, type AlertSnapshot, type Rollback } from '@dualwrite/dual-write';
+import {
+  AlertEvaluator,
+  AlertNotifier,
+  AlertSnapshotReader,
+  BreakerStateBoard,
+  DUAL_WRITE_CONTROL_POOL,
+  DUAL_WRITE_CONTROL_SETTINGS,
+  FlagService,
+  RedisConnections,
+  RollbackGuard,
+  platformRedisKeys,
+  type Alert,
+  type AlertSnapshot,
+  type ControlSettings,
+  type Rollback,
+} from '@dualwrite/dual-write';
 import { type PlatformConfig } from '@dualwrite/config';
-import Redis from 'ioredis';
-import { ControlDatabase } from '../control/control-database';
+import type { Pool } from 'pg';
 import { PLATFORM_CONFIG } from '../worker.constants';
-import { ALERT_SETTINGS, alertRedisKeys, type AlertSettings } from './alert-settings';
 
 export interface AlertRun {
   snapshot: AlertSnapshot;
@@ -21,10 +34,8 @@ export interface AlertRun {
  * rule fires (ROLLBACK_ENABLED). Several workers may run it: Redis marks make each alert and rollback happen once.
  */
 @Injectable()
-export class AlertsService implements OnModuleInit, BeforeApplicationShutdown {
+export class AlertsService implements BeforeApplicationShutdown {
   private readonly logger = new Logger(AlertsService.name);
-  private readonly redis: Redis;
-  private readonly flags: FlagService;
   private readonly reader: AlertSnapshotReader;
   private readonly evaluator: AlertEvaluator;
   private readonly notifier: AlertNotifier;
@@ -36,29 +47,20 @@ export class AlertsService implements OnModuleInit, BeforeApplicationShutdown {
 
   constructor(
     @Inject(PLATFORM_CONFIG) config: PlatformConfig,
-    @Inject(ALERT_SETTINGS) settings: AlertSettings,
-    control: ControlDatabase,
+    @Inject(DUAL_WRITE_CONTROL_SETTINGS) control: ControlSettings,
+    @Inject(DUAL_WRITE_CONTROL_POOL) pool: Pool,
+    redisConnections: RedisConnections,
+    flags: FlagService,
   ) {
-    const keys = alertRedisKeys(settings);
-    this.redis = new Redis(config.redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1 });
-    this.redis.on('error', () => undefined);
-    this.flags = new FlagService(new FlagRepository(control.pool), {
-      redisUrl: config.redisUrl,
-      cacheTtlMs: config.flagCacheTtlMs,
-      onWarning: (message) => this.logger.warn(message),
+    const keys = platformRedisKeys(control.redisKeyPrefix);
+    const redis = redisConnections.commands();
+    this.reader = new AlertSnapshotReader(pool, new BreakerStateBoard(redis, keys.breakers), {
+      windowMs: config.alerts.windowMs,
+      latencySampleSize: config.alerts.latencySampleSize,
     });
-    this.reader = new AlertSnapshotReader(control.pool, new BreakerStateBoard(this.redis, keys.breakers), {
-      windowMs: settings.windowMs,
-      latencySampleSize: settings.latencySampleSize,
-    });
-    this.evaluator = new AlertEvaluator(settings.thresholds);
-    this.notifier = new AlertNotifier({ redis: this.redis, logger: this.logger, webhookUrl: config.notificationWebhook, activeKey: keys.active });
-    this.guard = new RollbackGuard({ flags: this.flags, redis: this.redis, logger: this.logger, enabled: config.rollbackEnabled, handledKey: keys.rolledBack });
-  }
-
-  async onModuleInit(): Promise<void> {
-    this.redis.connect().catch(() => undefined);
-    await this.flags.start();
+    this.evaluator = new AlertEvaluator(config.alerts.thresholds);
+    this.notifier = new AlertNotifier({ redis, logger: this.logger, webhookUrl: config.notificationWebhook, activeKey: keys.activeAlerts });
+    this.guard = new RollbackGuard({ flags, redis, logger: this.logger, enabled: config.rollbackEnabled, handledKey: keys.rolledBack });
   }
 
   @Cron(CronExpression.EVERY_MINUTE, { name: 'alerts' })
@@ -77,8 +79,6 @@ export class AlertsService implements OnModuleInit, BeforeApplicationShutdown {
   async beforeApplicationShutdown(): Promise<void> {
     this.stopped = true;
     await this.chain;
-    await this.flags.close();
-    await this.redis.quit().catch(() => this.redis.disconnect());
   }
 
   private async evaluate(): Promise<AlertRun> {

@@ -2,15 +2,14 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { INestApplicationContext } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { FlagRepository, FlagService, type DualWriteFlags } from '@dualwrite/dual-write';
+import { FlagRepository, FlagService, platformRedisKeys, type DualWriteFlags } from '@dualwrite/dual-write';
+import { exampleEntities } from '@dualwrite/example-domain';
 import { prepareControlDatabase } from '@dualwrite/testing';
 import Redis from 'ioredis';
 import { Pool } from 'pg';
 import { v7 as uuidv7 } from 'uuid';
-import { parseWorkerSettings } from '../config/worker-settings';
-import { eventually, removeTestQueues, testPlatformConfig, testQueueNames } from '../testing/worker-test-app';
+import { eventually, queueEnvironment, removeTestQueues, testPlatformConfig, testQueueNames } from '../testing/worker-test-app';
 import { WorkerModule } from '../worker.module';
-import { alertRedisKeys, parseAlertSettings, type AlertSettings } from './alert-settings';
 import { AlertsService } from './alerts.service';
 
 const PHASE_1: DualWriteFlags = { enableDualWrite: false, enableSupabasePrimary: false };
@@ -48,7 +47,7 @@ describe('alert cron: evaluate → notify → auto-rollback guard', () => {
   let flags: FlagRepository;
   let redis: Redis;
   let webhookUrl: string;
-  let alerts: AlertSettings;
+  let redisKeyPrefix: string;
   let app: INestApplicationContext | null = null;
 
   beforeAll(async () => {
@@ -60,7 +59,7 @@ describe('alert cron: evaluate → notify → auto-rollback guard', () => {
   });
 
   beforeEach(async () => {
-    alerts = { ...parseAlertSettings({}), redisPrefix: `dw-test-alerts-${uuidv7()}` };
+    redisKeyPrefix = `dw-test-alerts-${uuidv7()}`;
     receiver.bodies.length = 0;
     await pool.query('truncate dual_write_ops, dual_write_diffs, dual_write_flag_history');
   });
@@ -68,8 +67,8 @@ describe('alert cron: evaluate → notify → auto-rollback guard', () => {
   afterEach(async () => {
     await app?.close();
     app = null;
-    const keys = alertRedisKeys(alerts);
-    await redis.del(keys.active, keys.rolledBack, keys.breakers);
+    const keys = platformRedisKeys(redisKeyPrefix);
+    await redis.del(keys.activeAlerts, keys.rolledBack, keys.breakers);
   });
 
   afterAll(async () => {
@@ -101,9 +100,8 @@ describe('alert cron: evaluate → notify → auto-rollback guard', () => {
   async function startWorker(env: NodeJS.ProcessEnv): Promise<INestApplicationContext> {
     app = await NestFactory.createApplicationContext(
       WorkerModule.forRoot({
-        config: testPlatformConfig(controlDatabaseUrl, { NOTIFICATION_WEBHOOK: webhookUrl, ...env }),
-        settings: { ...parseWorkerSettings({}), ...queues },
-        alerts,
+        config: testPlatformConfig(controlDatabaseUrl, { NOTIFICATION_WEBHOOK: webhookUrl, DW_REDIS_PREFIX: redisKeyPrefix, ...queueEnvironment(queues), ...env }),
+        entities: exampleEntities,
       }),
       { logger: ['error'] },
     );
@@ -112,7 +110,7 @@ describe('alert cron: evaluate → notify → auto-rollback guard', () => {
 
   it('in phase 2 with 50 % secondary errors over 40 writes, flips the flags back to phase 1 and says why in the history', async () => {
     await phase2WithFailingSecondary();
-    const watcher = new FlagService(new FlagRepository(pool), { redisUrl, cacheTtlMs: 60_000 });
+    const watcher = new FlagService(new FlagRepository(pool), { redisUrl, redisKeyPrefix, cacheTtlMs: 60_000 });
     await watcher.start();
     try {
       expect((await watcher.current()).mode.phase).toBe(2);

@@ -1,8 +1,8 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { Cron, CronExpression } from '@nestjs/schedule';
 import { DiffRepository } from '@dualwrite/dual-write';
-import type { WorkerSettings } from '../config/worker-settings';
-import { WORKER_SETTINGS } from '../worker.constants';
+import type { PlatformConfig } from '@dualwrite/config';
+import { PLATFORM_CONFIG } from '../worker.constants';
 
 /** Daily: removes info-level diffs older than DIFF_RETENTION_DAYS; warning and error diffs stay. */
 @Injectable()
@@ -10,7 +10,7 @@ export class DiffCleanupService {
   private readonly logger = new Logger(DiffCleanupService.name);
 
   constructor(
-    @Inject(WORKER_SETTINGS) private readonly settings: WorkerSettings,
+    @Inject(PLATFORM_CONFIG) private readonly config: PlatformConfig,
     private readonly diffs: DiffRepository,
   ) {}
 
@@ -23,8 +23,8 @@ export class DiffCleanupService {
 
   /** Returns how many diffs were removed. */
   async removeExpiredInfoDiffs(): Promise<number> {
-    const removed = await this.diffs.cleanup(this.settings.diffRetentionDays);
-    this.logger.log(`diff cleanup removed ${removed} info diff(s) older than ${this.settings.diffRetentionDays} days`);
+    const removed = await this.diffs.cleanup(this.config.worker.diffRetentionDays);
+    this.logger.log(`diff cleanup removed ${removed} info diff(s) older than ${this.config.worker.diffRetentionDays} days`);
     return removed;
   }
 }

@@ -1,9 +1,8 @@
 import { Inject, Injectable, Logger, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
-import { bullConnection, type DiffRecord } from '@dualwrite/dual-write';
+import { DUAL_WRITE_CONTROL_SETTINGS, bullConnection, type ControlSettings, type DiffRecord } from '@dualwrite/dual-write';
 import { type PlatformConfig } from '@dualwrite/config';
 import { Worker } from 'bullmq';
-import type { WorkerSettings } from '../config/worker-settings';
-import { PLATFORM_CONFIG, WORKER_SETTINGS } from '../worker.constants';
+import { PLATFORM_CONFIG } from '../worker.constants';
 import { DiffBatcher } from './diff-batcher';
 
 /**
@@ -17,20 +16,20 @@ export class DiffConsumer implements OnApplicationBootstrap, BeforeApplicationSh
 
   constructor(
     @Inject(PLATFORM_CONFIG) private readonly config: PlatformConfig,
-    @Inject(WORKER_SETTINGS) private readonly settings: WorkerSettings,
+    @Inject(DUAL_WRITE_CONTROL_SETTINGS) private readonly control: ControlSettings,
     private readonly batcher: DiffBatcher,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
-    this.worker = new Worker<DiffRecord>(this.settings.diffsQueue, (job) => this.batcher.add(job.data), {
+    this.worker = new Worker<DiffRecord>(this.control.diffsQueue, (job) => this.batcher.add(job.data), {
       connection: bullConnection(this.config.redisUrl),
-      concurrency: this.settings.diffBatchSize,
-      lockDuration: this.settings.queueLockMs,
-      stalledInterval: this.settings.queueStalledIntervalMs,
+      concurrency: this.config.worker.diffBatchSize,
+      lockDuration: this.config.worker.queueLockMs,
+      stalledInterval: this.config.worker.queueStalledIntervalMs,
       // A diff is cheap to store twice and costly to lose: let a job survive a few worker crashes.
       maxStalledCount: 3,
     });
-    this.worker.on('error', (error) => this.logger.error(`${this.settings.diffsQueue}: ${error.message}`));
+    this.worker.on('error', (error) => this.logger.error(`${this.control.diffsQueue}: ${error.message}`));
     await this.worker.waitUntilReady();
   }
 

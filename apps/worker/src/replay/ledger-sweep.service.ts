@@ -1,9 +1,6 @@
-import { Inject, Injectable, Logger, type BeforeApplicationShutdown } from '@nestjs/common';
+import { Injectable, Logger, type BeforeApplicationShutdown } from '@nestjs/common';
 import { Interval } from '@nestjs/schedule';
 import { OperationLedger, ReplayQueue, requeueOwedOperations } from '@dualwrite/dual-write';
-import { type PlatformConfig } from '@dualwrite/config';
-import type { WorkerSettings } from '../config/worker-settings';
-import { PLATFORM_CONFIG, WORKER_SETTINGS } from '../worker.constants';
 
 const SWEEP_EVERY_MS = 30_000;
 /** Younger operations are still on their way to the queue (or being written); leave them be. */
@@ -19,17 +16,13 @@ const PENDING_FOR_AT_LEAST_MS = 10 * 60_000;
 @Injectable()
 export class LedgerSweepService implements BeforeApplicationShutdown {
   private readonly logger = new Logger(LedgerSweepService.name);
-  private readonly queue: ReplayQueue;
   private running: Promise<number> | null = null;
   private stopped = false;
 
   constructor(
-    @Inject(PLATFORM_CONFIG) config: PlatformConfig,
-    @Inject(WORKER_SETTINGS) settings: WorkerSettings,
     private readonly ledger: OperationLedger,
-  ) {
-    this.queue = new ReplayQueue({ redisUrl: config.redisUrl, queueName: settings.replayQueue, attempts: settings.replayAttempts });
-  }
+    private readonly queue: ReplayQueue,
+  ) {}
 
   @Interval('ledger-sweep', SWEEP_EVERY_MS)
   async onSchedule(): Promise<void> {
@@ -48,7 +41,6 @@ export class LedgerSweepService implements BeforeApplicationShutdown {
   async beforeApplicationShutdown(): Promise<void> {
     this.stopped = true;
     await this.running?.catch(() => undefined);
-    await this.queue.close();
   }
 
   private async requeue(): Promise<number> {

@@ -1,11 +1,20 @@
 import { Inject, Injectable, Logger, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
 import { EntityRegistry } from '@dualwrite/stores';
-import { OperationLedger, ReplayProcessor, StoreBreakers, bullConnection, type ReplayJobData } from '@dualwrite/dual-write';
+import {
+  DUAL_WRITE_CONTROL_SETTINGS,
+  DUAL_WRITE_STORES,
+  OperationLedger,
+  ReplayProcessor,
+  StoreBreakers,
+  bullConnection,
+  storesByName,
+  type ControlSettings,
+  type ReplayJobData,
+  type StorePair,
+} from '@dualwrite/dual-write';
 import { type PlatformConfig } from '@dualwrite/config';
 import { Worker, type Job } from 'bullmq';
-import type { WorkerSettings } from '../config/worker-settings';
-import { WorkerStores } from '../stores/worker-stores';
-import { PLATFORM_CONFIG, WORKER_SETTINGS } from '../worker.constants';
+import { PLATFORM_CONFIG } from '../worker.constants';
 
 function reason(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
@@ -23,32 +32,32 @@ export class ReplayConsumer implements OnApplicationBootstrap, BeforeApplication
 
   constructor(
     @Inject(PLATFORM_CONFIG) private readonly config: PlatformConfig,
-    @Inject(WORKER_SETTINGS) private readonly settings: WorkerSettings,
+    @Inject(DUAL_WRITE_CONTROL_SETTINGS) private readonly control: ControlSettings,
     private readonly ledger: OperationLedger,
     private readonly entities: EntityRegistry,
-    private readonly stores: WorkerStores,
+    @Inject(DUAL_WRITE_STORES) private readonly stores: StorePair,
     private readonly breakers: StoreBreakers,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
     if (!this.stores.b) {
-      this.logger.warn(`store B is not configured: nothing to replay to, the ${this.settings.replayQueue} consumer is not started`);
+      this.logger.warn(`store B is not configured: nothing to replay to, the ${this.control.replayQueue} consumer is not started`);
       return;
     }
     const processor = new ReplayProcessor({
       ledger: this.ledger,
       entities: this.entities,
-      stores: this.stores.byName(),
-      maxAttempts: this.settings.replayAttempts,
+      stores: storesByName(this.stores),
+      maxAttempts: this.control.replayAttempts,
       guard: (store, call) => this.breakers.execute(store, () => call()),
     });
-    this.worker = new Worker<ReplayJobData>(this.settings.replayQueue, (job) => this.replay(processor, job), {
+    this.worker = new Worker<ReplayJobData>(this.control.replayQueue, (job) => this.replay(processor, job), {
       connection: bullConnection(this.config.redisUrl),
-      concurrency: this.settings.replayConcurrency,
-      lockDuration: this.settings.queueLockMs,
-      stalledInterval: this.settings.queueStalledIntervalMs,
+      concurrency: this.config.worker.replayConcurrency,
+      lockDuration: this.config.worker.queueLockMs,
+      stalledInterval: this.config.worker.queueStalledIntervalMs,
     });
-    this.worker.on('error', (error) => this.logger.error(`${this.settings.replayQueue}: ${error.message}`));
+    this.worker.on('error', (error) => this.logger.error(`${this.control.replayQueue}: ${error.message}`));
     await this.worker.waitUntilReady();
   }
 
@@ -62,7 +71,7 @@ export class ReplayConsumer implements OnApplicationBootstrap, BeforeApplication
     if (outcome === 'retry') throw new Error(`replay of operation ${opId} failed: ${reason(error)}`);
     if (outcome === 'dead') {
       this.logger.warn(
-        `operation ${opId} is dead after ${this.settings.replayAttempts} failed replays (${reason(error)}); an operator decides`,
+        `operation ${opId} is dead after ${this.control.replayAttempts} failed replays (${reason(error)}); an operator decides`,
       );
     }
   }

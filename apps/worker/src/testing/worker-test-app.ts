@@ -4,23 +4,44 @@ import { bullConnection, type DiffRecord } from '@dualwrite/dual-write';
 import { parsePlatformConfig, type PlatformConfig } from '@dualwrite/config';
 import { Queue } from 'bullmq';
 import { v7 as uuidv7 } from 'uuid';
-import { parseWorkerSettings, type WorkerSettings } from '../config/worker-settings';
+import { exampleEntities } from '@dualwrite/example-domain';
 import type { StoreFactory } from '../stores/worker-stores';
 import { WorkerModule } from '../worker.module';
 
 /** Queue names of one test run, so suites never consume each other's (or a running worker's) jobs. */
-export function testQueueNames(suite: string): Pick<WorkerSettings, 'replayQueue' | 'diffsQueue'> {
+export interface TestQueues {
+  replayQueue: string;
+  diffsQueue: string;
+}
+
+/** Settings a worker spec may override, as the variables that set them. */
+export interface TestWorkerSettings extends TestQueues {
+  replayAttempts?: number;
+  diffRetentionDays?: number;
+}
+
+export function testQueueNames(suite: string): TestQueues {
   const run = uuidv7();
   return { replayQueue: `dw-replay-${suite}-${run}`, diffsQueue: `dw-diffs-${suite}-${run}` };
 }
 
 /** Removes a test run's queues from Redis (jobs, and the keys a worker leaves behind). */
-export async function removeTestQueues(queues: Pick<WorkerSettings, 'replayQueue' | 'diffsQueue'>): Promise<void> {
+export async function removeTestQueues(queues: TestQueues): Promise<void> {
   for (const name of [queues.replayQueue, queues.diffsQueue]) {
     const queue = new Queue(name, { connection: bullConnection(process.env['REDIS_URL'] as string) });
     await queue.obliterate({ force: true });
     await queue.close();
   }
+}
+
+/** The variables that name a test run's queues (and the settings a spec overrides). */
+export function queueEnvironment(settings: TestWorkerSettings): NodeJS.ProcessEnv {
+  return {
+    DW_REPLAY_QUEUE: settings.replayQueue,
+    DW_DIFFS_QUEUE: settings.diffsQueue,
+    ...(settings.replayAttempts === undefined ? {} : { DW_REPLAY_ATTEMPTS: String(settings.replayAttempts) }),
+    ...(settings.diffRetentionDays === undefined ? {} : { DIFF_RETENTION_DAYS: String(settings.diffRetentionDays) }),
+  };
 }
 
 /** The platform configuration of the test environment, with the control tables in the suite's own database. */
@@ -31,15 +52,15 @@ export function testPlatformConfig(controlDatabaseUrl: string, env: NodeJS.Proce
 /** Runs the worker module in this process, as main.ts does, with test queue names and settings. */
 export async function startWorkerApp(options: {
   controlDatabaseUrl: string;
-  settings: Partial<WorkerSettings> & Pick<WorkerSettings, 'replayQueue' | 'diffsQueue'>;
+  settings: TestWorkerSettings;
   createStores?: StoreFactory;
   /** Environment overrides for the platform configuration. */
   env?: NodeJS.ProcessEnv;
 }): Promise<INestApplicationContext> {
   return NestFactory.createApplicationContext(
     WorkerModule.forRoot({
-      config: testPlatformConfig(options.controlDatabaseUrl, options.env),
-      settings: { ...parseWorkerSettings({}), ...options.settings },
+      config: testPlatformConfig(options.controlDatabaseUrl, { ...queueEnvironment(options.settings), ...options.env }),
+      entities: exampleEntities,
       createStores: options.createStores,
     }),
     { logger: ['error'] },

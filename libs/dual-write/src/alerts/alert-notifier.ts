@@ -1,9 +1,9 @@
 import type Redis from 'ioredis';
 import type { Alert } from './alert.types';
 import type { AlertLogger } from './alert-logger';
+import { platformRedisKeys } from '../queues/redis-keys';
 
 /** The Redis hash of alerts currently firing (field: the alert key), shared by every worker process. */
-export const ACTIVE_ALERTS_KEY = 'dw:alerts:active';
 
 export interface AlertNotifierOptions {
   redis: Redis;
@@ -42,7 +42,7 @@ export class AlertNotifier {
   private readonly timeoutMs: number;
 
   constructor(private readonly options: AlertNotifierOptions) {
-    this.activeKey = options.activeKey ?? ACTIVE_ALERTS_KEY;
+    this.activeKey = options.activeKey ?? platformRedisKeys().activeAlerts;
     this.timeoutMs = options.timeoutMs ?? 5_000;
   }
 

@@ -4,9 +4,8 @@ import type Redis from 'ioredis';
 import type { BreakerStateName } from '../breakers/breaker.types';
 import type { StoreBreakers } from '../breakers/store-breakers';
 import { withDeadline } from '../queues/with-deadline';
+import { platformRedisKeys } from '../queues/redis-keys';
 
-/** The Redis hash every process writes its breakers' states into (one field per store and process). */
-export const BREAKER_BOARD_KEY = 'dw:breakers';
 
 /** One process's breaker for one store, as published for the worker's alert rules. */
 export interface PublishedBreakerState {
@@ -40,7 +39,8 @@ interface StoredState {
 export class BreakerStateBoard {
   constructor(
     private readonly redis: Redis,
-    private readonly key = BREAKER_BOARD_KEY,
+    /** The Redis hash every process writes its breakers' states into (one field per store and process). */
+    private readonly key = platformRedisKeys().breakers,
     private readonly staleAfterMs = 120_000,
   ) {}
 

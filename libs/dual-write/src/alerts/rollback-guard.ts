@@ -4,9 +4,9 @@ import { StaleFlagsError } from '../flags/flag-repository';
 import type { FlagService } from '../flags/flag-service';
 import type { Alert, AlertSnapshot } from './alert.types';
 import type { AlertLogger } from './alert-logger';
+import { platformRedisKeys } from '../queues/redis-keys';
 
 /** The Redis hash of incidents the guard already acted on (field: the alert key). */
-export const ROLLED_BACK_KEY = 'dw:alerts:rolled-back';
 
 export const ROLLBACK_CHANGED_BY = 'auto-rollback guard';
 
@@ -47,7 +47,7 @@ export class RollbackGuard {
   private readonly handledKey: string;
 
   constructor(private readonly options: RollbackGuardOptions) {
-    this.handledKey = options.handledKey ?? ROLLED_BACK_KEY;
+    this.handledKey = options.handledKey ?? platformRedisKeys().rolledBack;
   }
 
   /** The last safe mode from a snapshot, or null in phase 1 (nothing to go back to). */

@@ -1,15 +1,20 @@
-import Redis from 'ioredis';
+import type Redis from 'ioredis';
 import { StoreUnavailableError } from '@dualwrite/stores';
+import { closeRedis, openRedis } from '../queues/redis-connection';
+import { platformRedisKeys } from '../queues/redis-keys';
 import { modeOf, type DualWriteMode } from './dual-write-mode';
 import type { FlagChange, FlagRepository, FlagState } from './flag-repository';
 
 const SUBSCRIBE_WAIT_MS = 2_000;
 
-/** Every process subscribes here; a change publishes its new version so peers drop their cached flags. */
-export const FLAGS_CHANGED_CHANNEL = 'dw:flags:changed';
 
 export interface FlagServiceOptions {
   redisUrl: string;
+  /**
+   * Prefix of the platform's Redis keys (DW_REDIS_PREFIX, default `dw`): every process subscribes to
+   * `<prefix>:flags:changed`, and a change publishes its new version there so peers drop their cached flags.
+   */
+  redisKeyPrefix?: string;
   /** How long a process trusts its cached flags when no change message arrives. Default 5000 ms. */
   cacheTtlMs?: number;
   /** Told when a change cannot be published (peers then switch after their cache TTL). */
@@ -30,19 +35,19 @@ export class FlagService {
   private readonly subscriber: Redis;
   private readonly publisher: Redis;
   private readonly cacheTtlMs: number;
+  private readonly channel: string;
 
   constructor(
     private readonly repository: FlagRepository,
     private readonly options: FlagServiceOptions,
   ) {
     this.cacheTtlMs = options.cacheTtlMs ?? 5_000;
-    this.subscriber = new Redis(options.redisUrl, { lazyConnect: true, maxRetriesPerRequest: null, enableOfflineQueue: true });
-    this.publisher = new Redis(options.redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1, enableOfflineQueue: false });
+    this.channel = platformRedisKeys(options.redisKeyPrefix).flagsChanged;
     // Redis being away must not crash the process: the cache TTL bounds staleness meanwhile.
-    this.subscriber.on('error', () => undefined);
-    this.publisher.on('error', () => undefined);
+    this.subscriber = openRedis(options.redisUrl, 'subscriber');
+    this.publisher = openRedis(options.redisUrl, 'fail-fast');
     this.subscriber.on('message', (channel: string, message: string) => {
-      if (channel === FLAGS_CHANGED_CHANNEL) this.onChangeMessage(message);
+      if (channel === this.channel) this.onChangeMessage(message);
     });
   }
 
@@ -56,7 +61,7 @@ export class FlagService {
       () => false,
     );
     this.subscriber.connect().catch(() => undefined);
-    const subscribed = Promise.all([this.subscriber.subscribe(FLAGS_CHANGED_CHANNEL), publisherReady]);
+    const subscribed = Promise.all([this.subscriber.subscribe(this.channel), publisherReady]);
     const waited = await Promise.race([
       subscribed.then(() => true),
       new Promise<boolean>((resolve) => setTimeout(() => resolve(false), SUBSCRIBE_WAIT_MS).unref()),
@@ -80,7 +85,7 @@ export class FlagService {
     const current = withMode(after);
     this.cached = { state: current, readAt: Date.now() };
     try {
-      await this.publisher.publish(FLAGS_CHANGED_CHANNEL, JSON.stringify({ version: after.version }));
+      await this.publisher.publish(this.channel, JSON.stringify({ version: after.version }));
     } catch (error) {
       const reason = error instanceof Error ? error.message : String(error);
       this.options.onWarning?.(`flags changed to version ${after.version} but the change message was not published (${reason}); other processes switch within ${this.cacheTtlMs} ms`);
@@ -89,8 +94,7 @@ export class FlagService {
   }
 
   async close(): Promise<void> {
-    this.subscriber.disconnect();
-    this.publisher.disconnect();
+    await Promise.all([closeRedis(this.subscriber), closeRedis(this.publisher)]);
   }
 
   /** A failed read falls back to the last flags seen; with none, the control database is unavailable. */

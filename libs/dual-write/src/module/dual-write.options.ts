@@ -1,19 +1,13 @@
-import type { StoreBreakersOptions } from '../breakers/store-breakers';
+import type { ConfigurableModuleAsyncOptions } from '@nestjs/common';
 import type { DiffPolicyOptions } from '../compare/diff-policy';
 import type { DiffSeverityRules } from '../compare/diff-severity';
-import type { EntityDefinition } from '@dualwrite/stores';
-import type { StorePlugin } from '@dualwrite/stores';
+import type { DualWriteControlOptions } from '../control/dual-write-control.options';
 
-/** What a host passes to `DualWriteModule.forRoot(...)` / `forRootAsync(...)`. */
-export interface DualWriteModuleOptions {
-  /** Store A (the store being left) and store B (the store being moved to; null = degraded, A only). */
-  stores: { a: StorePlugin; b: StorePlugin | null };
-  entities: EntityDefinition[];
-  /** Database holding the flags, the ledger and the diffs (usually store A's, PRIMARY_DATABASE_URL). */
-  controlDatabaseUrl: string;
-  redisUrl: string;
-  /** FLAG_CACHE_TTL_MS; default 5000. */
-  flagCacheTtlMs?: number;
+/**
+ * What a host passes to `DualWriteModule.forRoot(...)` / `forRootAsync(...)`: the control plane's options
+ * (stores, entities, control database, Redis, queue names) and how the write engine behaves.
+ */
+export interface DualWriteModuleOptions extends DualWriteControlOptions {
   /**
    * Longest a caller waits for the secondary's write; default 0: answer with the primary's, and the secondary's
    * settles in the background (applied in the ledger, or queued for replay).
@@ -26,9 +20,6 @@ export interface DualWriteModuleOptions {
   batchInserts?: boolean;
   diffPolicy?: DiffPolicyOptions;
   severityRules?: DiffSeverityRules;
-  breakers?: StoreBreakersOptions;
-  /** Replay attempts before an operation is dead-lettered; default 8. */
-  replayAttempts?: number;
-  /** Close the stores when the module is destroyed (the module owns them). Default true. */
-  closeStores?: boolean;
 }
+
+export type DualWriteModuleAsyncOptions = ConfigurableModuleAsyncOptions<DualWriteModuleOptions> & { isGlobal?: boolean };

@@ -2,6 +2,9 @@ import { QueueProducer } from '../queues/queue-producer';
 import { REPLAY_QUEUE } from '../queues/redis-connection';
 import { withDeadline } from '../queues/with-deadline';
 
+/** Failed replays before an operation is dead, unless DW_REPLAY_ATTEMPTS says otherwise. */
+export const DEFAULT_REPLAY_ATTEMPTS = 8;
+
 export interface ReplayJobData {
   opId: string;
 }
@@ -29,7 +32,7 @@ export class ReplayQueue extends QueueProducer<ReplayJobData> {
 
   constructor(options: ReplayQueueOptions) {
     super(options.queueName ?? REPLAY_QUEUE, options.redisUrl);
-    this.attempts = options.attempts ?? 8;
+    this.attempts = options.attempts ?? DEFAULT_REPLAY_ATTEMPTS;
     this.backoffMs = options.backoffMs ?? 1_000;
     this.enqueueTimeoutMs = options.enqueueTimeoutMs ?? 1_000;
   }
