@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { EntityDefinition } from '../entity/entity.types';
+import type { InMemorySchema } from './in-memory-store';
 
 /**
  * The store contract suite's own fixture entities, over the `contract_*` tables that both stores' migrations
@@ -133,3 +134,21 @@ export const contractNotes: EntityDefinition = {
 
 /** Parent tables first: the order to insert in, and the reverse order to delete in. */
 export const contractFixtures: EntityDefinition[] = [contractOwners, contractItems, contractPosts, contractNotes];
+
+/**
+ * What the migration declares beyond the entities, for InMemoryStore: every foreign key cascades on delete,
+ * owners' emails are unique, and the defaults of the generated fields that are not timestamps or serial keys.
+ */
+export const contractFixtureSchema: InMemorySchema = {
+  foreignKeys: [
+    { entity: contractItems.name, field: 'ownerId', references: { entity: contractOwners.name, field: 'id' }, onDelete: 'cascade' },
+    { entity: contractPosts.name, field: 'authorId', references: { entity: contractOwners.name, field: 'id' }, onDelete: 'cascade' },
+    { entity: contractNotes.name, field: 'postId', references: { entity: contractPosts.name, field: 'id' }, onDelete: 'cascade' },
+    { entity: contractNotes.name, field: 'authorId', references: { entity: contractOwners.name, field: 'id' }, onDelete: 'cascade' },
+  ],
+  unique: [{ entity: contractOwners.name, fields: ['email'] }],
+  defaults: {
+    [contractItems.name]: { metadata: {} },
+    [contractPosts.name]: { published: false },
+  },
+};

@@ -1,0 +1,624 @@
+import type { EntityDefinition, FieldDefinition, Row, RowKey } from '../entity/entity.types';
+import { checksumOfRows, jsonbText, patchWithoutKey, toCanonicalValue } from '../store/canonical-row';
+import {
+  StoreConflictError,
+  StoreError,
+  StoreInvalidError,
+  StoreNotFoundError,
+  StoreUnavailableError,
+} from '../store/store-errors';
+import type { KeyRange, Page, PageRequest, RangeChecksum, StoreHealth, StorePlugin } from '../store/store.types';
+
+/**
+ * A StorePlugin held in memory, for one purpose only: exploring interleavings of the real write engine with
+ * fast-check's scheduler. It passes the store contract suite (in-memory-store.spec.ts), so it behaves like
+ * PrismaStore and SupabaseStore on everything the suite checks; every other test uses the real stores.
+ *
+ * Every call takes effect atomically at one point, between a `request` and a `response` pass through the
+ * optional gate, so a scheduler decides both when a call lands and when its caller hears back. Values are
+ * copied on the way in (at the call, before the gate) and on the way out.
+ *
+ * Like PostgreSQL: keys are checked by type (a malformed uuid is invalid), rows come back in canonical shape
+ * with every field, uuid keys order bytewise and int keys numerically (string keys bytewise, i.e. the C
+ * collation), NOT NULL unless a field is `nullable`, generated fields take their default only when omitted
+ * (timestamps: now; serial keys: a per-entity sequence that failed inserts consume too and explicit keys do
+ * not move), a multi-row write is one statement (all or none). Not modelled: numeric precision and scale,
+ * char(n) padding, text collations, jsonb's rejection of `\u0000`.
+ */
+
+/** A foreign key, as the migration declares it (`references` is usually the parent's primary key). */
+export interface InMemoryForeignKey {
+  /** The referencing entity and field, e.g. `contract_items` / `ownerId`. */
+  entity: string;
+  field: string;
+  references: { entity: string; field: string };
+  /** What deleting the parent does to this row. `no action` (PostgreSQL's default): the delete fails with invalid. */
+  onDelete?: 'cascade' | 'set null' | 'no action';
+}
+
+/** Unique constraint over one or more fields (besides the primary key): a second row with equal values is a conflict. */
+export interface InMemoryUniqueConstraint {
+  entity: string;
+  fields: string[];
+}
+
+/** What the store knows of the schema beyond the entity definitions (which it learns from each call). */
+export interface InMemorySchema {
+  foreignKeys?: InMemoryForeignKey[];
+  unique?: InMemoryUniqueConstraint[];
+  /**
+   * Column defaults of generated fields, by entity name then field: a value or a function returning one.
+   * Generated timestamps default to now and serial keys to their sequence without an entry here.
+   */
+  defaults?: Record<string, Record<string, unknown>>;
+}
+
+export type InMemoryStoreMethod = Exclude<keyof StorePlugin, 'name' | 'close'>;
+
+/** One pass of a call through the gate. */
+export interface InMemoryStoreCall {
+  store: string;
+  method: InMemoryStoreMethod;
+  entity?: string;
+  /** `request`: before the call takes effect. `response`: after it took effect, before its caller gets the result. */
+  phase: 'request' | 'response';
+}
+
+/**
+ * Awaited twice per call (each page of a stream is a call). A gate that throws fails the call: at `request`
+ * nothing happened; at `response` the write took effect but its caller sees the error (a lost answer). A
+ * thrown StoreError reaches the caller as it is, anything else as StoreUnavailableError.
+ */
+export type InMemoryStoreGate = (call: InMemoryStoreCall) => void | Promise<void>;
+
+export interface InMemoryStoreOptions {
+  /** Store name used in errors and health. Default `memory`. */
+  name?: string;
+  schema?: InMemorySchema;
+  /** Clock of the timestamp defaults. Default `new Date()`. */
+  now?: () => Date;
+  gate?: InMemoryStoreGate;
+  /** Rows per page when streaming. Default 500. */
+  defaultBatchSize?: number;
+}
+
+type Table = Map<RowKey, Row>;
+
+/** The writes of one statement: reads see them, the store sees nothing of them until commit. */
+class WriteSet {
+  private readonly changes = new Map<string, Map<RowKey, Row | null>>();
+  /** Rows this statement deleted, to check `no action` foreign keys at its end. */
+  readonly removed: { entity: string; row: Row }[] = [];
+
+  constructor(
+    private readonly tables: Map<string, Table>,
+    /** CURRENT_TIMESTAMP: one value per statement. */
+    readonly now: Date,
+  ) {}
+
+  get(entity: string, key: RowKey): Row | undefined {
+    const changed = this.changes.get(entity);
+    if (changed?.has(key)) return changed.get(key) ?? undefined;
+    return this.tables.get(entity)?.get(key);
+  }
+
+  *entries(entity: string): Generator<[RowKey, Row]> {
+    const changed = this.changes.get(entity);
+    for (const entry of this.tables.get(entity) ?? []) if (!changed?.has(entry[0])) yield entry;
+    for (const [key, row] of changed ?? []) if (row) yield [key, row];
+  }
+
+  put(entity: string, key: RowKey, row: Row): void {
+    this.changesOf(entity).set(key, row);
+  }
+
+  remove(entity: string, key: RowKey, row: Row): void {
+    this.changesOf(entity).set(key, null);
+    this.removed.push({ entity, row });
+  }
+
+  commit(): void {
+    for (const [entity, changed] of this.changes) {
+      let table = this.tables.get(entity);
+      if (!table) this.tables.set(entity, (table = new Map()));
+      for (const [key, row] of changed) {
+        if (row) table.set(key, row);
+        else table.delete(key);
+      }
+    }
+  }
+
+  private changesOf(entity: string): Map<RowKey, Row | null> {
+    let changed = this.changes.get(entity);
+    if (!changed) this.changes.set(entity, (changed = new Map()));
+    return changed;
+  }
+}
+
+const UUID_TEXT = /^\{?[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}\}?$/i;
+
+/** PostgreSQL's uuid input forms (hyphens optional, braces) → the canonical lowercase text. */
+function canonicalUuid(value: unknown): string {
+  if (typeof value !== 'string' || !UUID_TEXT.test(value)) {
+    throw new Error(`invalid input syntax for type uuid: ${JSON.stringify(value)}`);
+  }
+  const hex = value.replace(/[^0-9a-f]/gi, '').toLowerCase();
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}
+
+function sameValue(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (a instanceof Date && b instanceof Date) return a.getTime() === b.getTime();
+  if (typeof a === 'object' && a !== null && typeof b === 'object' && b !== null) return jsonbText(a) === jsonbText(b);
+  return false;
+}
+
+function copyValue(value: unknown): unknown {
+  if (value instanceof Date) return new Date(value.getTime());
+  if (typeof value === 'object' && value !== null) return structuredClone(value);
+  return value;
+}
+
+function copyRow(row: Row): Row {
+  return Object.fromEntries(Object.entries(row).map(([field, value]) => [field, copyValue(value)]));
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/** Runs `work` now and replays its outcome later: inputs are copied at the call, their errors reported in turn. */
+function settle<T>(work: () => T): () => T {
+  try {
+    const value = work();
+    return () => value;
+  } catch (error) {
+    return () => {
+      throw error;
+    };
+  }
+}
+
+interface KeyBounds {
+  from?: RowKey;
+  to?: RowKey;
+  after?: RowKey;
+}
+
+export class InMemoryStore implements StorePlugin {
+  readonly name: string;
+  private readonly tables = new Map<string, Table>();
+  /** Last value handed out per serial entity (PostgreSQL's sequence `last_value`). */
+  private readonly sequences = new Map<string, number>();
+  private readonly entities = new Map<string, EntityDefinition>();
+  private readonly foreignKeys: InMemoryForeignKey[];
+  private readonly unique: InMemoryUniqueConstraint[];
+  private readonly defaults: Record<string, Record<string, unknown>>;
+  private readonly now: () => Date;
+  private readonly defaultBatchSize: number;
+  private gate: InMemoryStoreGate | undefined;
+  private available = true;
+  private closed = false;
+
+  constructor(options: InMemoryStoreOptions = {}) {
+    this.name = options.name ?? 'memory';
+    this.foreignKeys = options.schema?.foreignKeys ?? [];
+    this.unique = options.schema?.unique ?? [];
+    this.defaults = options.schema?.defaults ?? {};
+    this.now = options.now ?? (() => new Date());
+    this.gate = options.gate;
+    this.defaultBatchSize = options.defaultBatchSize ?? 500;
+  }
+
+  /** Off: every call fails with StoreUnavailableError and ping reports unhealthy, until switched on again. */
+  setAvailable(available: boolean): void {
+    this.available = available;
+  }
+
+  /** Replaces the gate (undefined: none). */
+  setGate(gate: InMemoryStoreGate | undefined): void {
+    this.gate = gate;
+  }
+
+  /** Every row of an entity in key order, copied; bypasses gate, availability and close (for assertions). */
+  peek(entity: EntityDefinition): Row[] {
+    return this.ordered(entity, {}).map(copyRow);
+  }
+
+  async get(entity: EntityDefinition, id: RowKey): Promise<Row | null> {
+    const key = this.prepare(entity, () => this.keyOf(entity, id));
+    return this.call('get', entity, () => {
+      const row = this.tables.get(entity.name)?.get(key());
+      return row ? copyRow(row) : null;
+    });
+  }
+
+  async insert(entity: EntityDefinition, row: Row): Promise<Row> {
+    const input = this.prepare(entity, () => this.toStored(entity, row));
+    return this.write('insert', entity, (tx) => this.insertInto(tx, entity, input()));
+  }
+
+  async insertMany(entity: EntityDefinition, rows: Row[]): Promise<Row[]> {
+    if (rows.length === 0) return [];
+    const inputs = this.prepare(entity, () => rows.map((row) => this.toStored(entity, row)));
+    return this.write('insertMany', entity, (tx) => inputs().map((input) => this.insertInto(tx, entity, input)));
+  }
+
+  async update(entity: EntityDefinition, id: RowKey, patch: Row): Promise<Row> {
+    const input = this.prepare(entity, () => {
+      const key = this.keyOf(entity, id);
+      return { key, patch: patchWithoutKey(this.name, entity, key, this.toStored(entity, patch)) };
+    });
+    return this.write('update', entity, (tx) => {
+      const { key, patch: changes } = input();
+      return this.updateIn(tx, entity, key, changes);
+    });
+  }
+
+  async upsert(entity: EntityDefinition, row: Row): Promise<Row> {
+    const input = this.prepare(entity, () => this.toStored(entity, row));
+    return this.write('upsert', entity, (tx) => this.upsertInto(tx, entity, input()));
+  }
+
+  async delete(entity: EntityDefinition, id: RowKey): Promise<Row> {
+    const key = this.prepare(entity, () => this.keyOf(entity, id));
+    return this.write('delete', entity, (tx) => {
+      const existing = tx.get(entity.name, key());
+      if (!existing) throw new StoreNotFoundError(this.name, `delete: no ${entity.name} with key ${String(key())}`);
+      this.removeCascading(tx, entity.name, key(), existing);
+      return existing;
+    });
+  }
+
+  async batchUpsert(entity: EntityDefinition, rows: Row[]): Promise<number> {
+    if (rows.length === 0) return 0;
+    const inputs = this.prepare(entity, () => rows.map((row) => this.toStored(entity, row)));
+    return this.write('batchUpsert', entity, (tx) => {
+      for (const input of inputs()) this.upsertInto(tx, entity, input);
+      return rows.length;
+    });
+  }
+
+  async findManyByIds(entity: EntityDefinition, ids: RowKey[]): Promise<Row[]> {
+    if (ids.length === 0) return [];
+    const keys = this.prepare(entity, () => new Set(ids.map((id) => this.keyOf(entity, id))));
+    return this.call('findManyByIds', entity, () => {
+      const wanted = keys();
+      return this.ordered(entity, {}).filter((row) => wanted.has(this.storedKey(entity, row))).map(copyRow);
+    });
+  }
+
+  async page(entity: EntityDefinition, request: PageRequest): Promise<Page> {
+    return this.pageWithin('page', entity, {}, request);
+  }
+
+  async count(entity: EntityDefinition, range?: KeyRange): Promise<number> {
+    const bounds = this.prepare(entity, () => this.boundsOf(entity, range));
+    return this.call('count', entity, () => this.ordered(entity, bounds()).length);
+  }
+
+  async checksum(entity: EntityDefinition, range?: KeyRange): Promise<RangeChecksum> {
+    const bounds = this.prepare(entity, () => this.boundsOf(entity, range));
+    return this.call('checksum', entity, () => checksumOfRows(entity, this.ordered(entity, bounds())));
+  }
+
+  async *stream(entity: EntityDefinition, options: { batchSize?: number; range?: KeyRange } = {}): AsyncIterable<Row> {
+    const limit = options.batchSize ?? this.defaultBatchSize;
+    let after: RowKey | undefined;
+    for (;;) {
+      const page = await this.pageWithin('stream', entity, options.range ?? {}, { after, limit });
+      yield* page.rows;
+      if (page.nextAfter === null) return;
+      after = page.nextAfter;
+    }
+  }
+
+  async ping(): Promise<StoreHealth> {
+    const started = performance.now();
+    const latencyMs = (): number => Math.round(performance.now() - started);
+    try {
+      await this.call('ping', undefined, () => undefined);
+      return { store: this.name, ok: true, latencyMs: latencyMs() };
+    } catch (error) {
+      return { store: this.name, ok: false, latencyMs: latencyMs(), detail: messageOf(error) };
+    }
+  }
+
+  async keepSequenceAbove(entity: EntityDefinition, key: number): Promise<void> {
+    const input = this.prepare(entity, () => {
+      if (entity.fields[entity.primaryKey]?.type !== 'int') {
+        throw new StoreInvalidError(this.name, `entity "${entity.name}": only an int key has a sequence`);
+      }
+      if (!Number.isSafeInteger(key)) throw new StoreInvalidError(this.name, `keepSequenceAbove needs an integer key, got ${key}`);
+      return key;
+    });
+    return this.call('keepSequenceAbove', entity, () => {
+      // setval(greatest(key, last_value, 1)): the next key handed out is above all three.
+      this.sequences.set(entity.name, Math.max(input(), this.sequences.get(entity.name) ?? 0, 1));
+    });
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Calls
+
+  /** Learns the entity and copies the call's inputs now; what failed is thrown when the call takes effect. */
+  private prepare<T>(entity: EntityDefinition, work: () => T): () => T {
+    this.entities.set(entity.name, entity);
+    return settle(work);
+  }
+
+  private async call<T>(method: InMemoryStoreMethod, entity: EntityDefinition | undefined, effect: () => T): Promise<T> {
+    const call = { store: this.name, method, entity: entity?.name };
+    await this.pass({ ...call, phase: 'request' });
+    if (this.closed) throw new StoreUnavailableError(this.name, 'the in-memory store is closed');
+    if (!this.available) throw new StoreUnavailableError(this.name, 'the in-memory store is unavailable (setAvailable(false))');
+    const result = effect();
+    await this.pass({ ...call, phase: 'response' });
+    return result;
+  }
+
+  /** One statement: all of its writes or none, rows returned as copies. */
+  private write<T extends Row | Row[] | number>(method: InMemoryStoreMethod, entity: EntityDefinition, work: (tx: WriteSet) => T): Promise<T> {
+    return this.call(method, entity, () => {
+      const tx = new WriteSet(this.tables, this.now());
+      const result = work(tx);
+      this.checkNoActionReferences(tx);
+      tx.commit();
+      if (typeof result === 'number') return result;
+      return (Array.isArray(result) ? result.map(copyRow) : copyRow(result)) as T;
+    });
+  }
+
+  private async pass(call: InMemoryStoreCall): Promise<void> {
+    if (!this.gate) return;
+    try {
+      await this.gate(call);
+    } catch (error) {
+      if (error instanceof StoreError) throw error;
+      throw new StoreUnavailableError(this.name, `${call.method} failed at its ${call.phase}: ${messageOf(error)}`, undefined, { cause: error });
+    }
+  }
+
+  private async pageWithin(method: 'page' | 'stream', entity: EntityDefinition, range: KeyRange, request: PageRequest): Promise<Page> {
+    const input = this.prepare(entity, () => {
+      if (!Number.isInteger(request.limit) || request.limit < 1) {
+        throw new StoreInvalidError(this.name, `page limit must be a positive integer, got ${request.limit}`);
+      }
+      return this.boundsOf(entity, range, request.after);
+    });
+    return this.call(method, entity, () => {
+      const rows = this.ordered(entity, input());
+      const pageRows = rows.slice(0, request.limit).map(copyRow);
+      const last = pageRows[pageRows.length - 1];
+      return { rows: pageRows, nextAfter: rows.length > request.limit && last ? this.storedKey(entity, last) : null };
+    });
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Writes
+
+  private insertInto(tx: WriteSet, entity: EntityDefinition, input: Row): Row {
+    const row: Row = {};
+    for (const [field, definition] of Object.entries(entity.fields)) {
+      if (field in input) row[field] = input[field];
+      else row[field] = definition.generated ? this.defaultOf(tx, entity, field, definition) : null;
+    }
+    this.checkNotNull(entity, row);
+    const key = this.storedKey(entity, row);
+    if (tx.get(entity.name, key)) {
+      throw new StoreConflictError(this.name, `duplicate key ${String(key)} in ${entity.name}`, '23505');
+    }
+    return this.putChecked(tx, entity, key, row);
+  }
+
+  private updateIn(tx: WriteSet, entity: EntityDefinition, key: RowKey, changes: Row): Row {
+    const existing = tx.get(entity.name, key);
+    if (!existing) throw new StoreNotFoundError(this.name, `update: no ${entity.name} with key ${String(key)}`);
+    const row = { ...existing, ...changes };
+    this.checkNotNull(entity, row);
+    return this.putChecked(tx, entity, key, row);
+  }
+
+  private upsertInto(tx: WriteSet, entity: EntityDefinition, input: Row): Row {
+    const key = input[entity.primaryKey];
+    // A row without its key (serial entities) can only be new.
+    if ((typeof key === 'string' || typeof key === 'number') && tx.get(entity.name, key)) {
+      const { [entity.primaryKey]: _key, ...changes } = input;
+      return this.updateIn(tx, entity, key, changes);
+    }
+    return this.insertInto(tx, entity, input);
+  }
+
+  /** Unique constraints, then foreign keys (PostgreSQL checks them at the end of the statement; same outcome here). */
+  private putChecked(tx: WriteSet, entity: EntityDefinition, key: RowKey, row: Row): Row {
+    for (const constraint of this.unique) {
+      if (constraint.entity !== entity.name || constraint.fields.some((field) => row[field] === null)) continue;
+      for (const [otherKey, other] of tx.entries(entity.name)) {
+        if (otherKey !== key && constraint.fields.every((field) => sameValue(other[field], row[field]))) {
+          throw new StoreConflictError(this.name, `duplicate (${constraint.fields.join(', ')}) in ${entity.name}`, '23505');
+        }
+      }
+    }
+    for (const foreignKey of this.foreignKeys) {
+      const value = row[foreignKey.field];
+      if (foreignKey.entity !== entity.name || value === null) continue;
+      if (!this.hasParent(tx, foreignKey, value)) {
+        const { entity: parent, field } = foreignKey.references;
+        throw new StoreInvalidError(
+          this.name,
+          `${entity.name}.${foreignKey.field} = ${String(value)} references no ${parent}.${field} (foreign key violation)`,
+          '23503',
+        );
+      }
+    }
+    tx.put(entity.name, key, row);
+    return row;
+  }
+
+  private hasParent(tx: WriteSet, foreignKey: InMemoryForeignKey, value: unknown): boolean {
+    const { entity: parent, field } = foreignKey.references;
+    if (this.entities.get(parent)?.primaryKey === field && (typeof value === 'string' || typeof value === 'number')) {
+      return tx.get(parent, value) !== undefined;
+    }
+    for (const [, row] of tx.entries(parent)) if (sameValue(row[field], value)) return true;
+    return false;
+  }
+
+  private removeCascading(tx: WriteSet, entity: string, key: RowKey, row: Row): void {
+    tx.remove(entity, key, row);
+    for (const foreignKey of this.foreignKeys) {
+      if (foreignKey.references.entity !== entity) continue;
+      const value = row[foreignKey.references.field];
+      const children = [...tx.entries(foreignKey.entity)].filter(([, child]) => sameValue(child[foreignKey.field], value));
+      for (const [childKey, child] of children) {
+        if (foreignKey.onDelete === 'cascade') {
+          if (tx.get(foreignKey.entity, childKey)) this.removeCascading(tx, foreignKey.entity, childKey, child);
+        } else if (foreignKey.onDelete === 'set null') {
+          const updated = { ...child, [foreignKey.field]: null };
+          const childEntity = this.entities.get(foreignKey.entity);
+          if (childEntity) this.checkNotNull(childEntity, updated);
+          tx.put(foreignKey.entity, childKey, updated);
+        }
+      }
+    }
+  }
+
+  /** NO ACTION: at the end of the statement no row may still reference a deleted one. */
+  private checkNoActionReferences(tx: WriteSet): void {
+    for (const { entity, row } of tx.removed) {
+      for (const foreignKey of this.foreignKeys) {
+        if (foreignKey.references.entity !== entity || (foreignKey.onDelete ?? 'no action') !== 'no action') continue;
+        const value = row[foreignKey.references.field];
+        if (value === null || this.hasParent(tx, foreignKey, value)) continue;
+        for (const [, child] of tx.entries(foreignKey.entity)) {
+          if (sameValue(child[foreignKey.field], value)) {
+            throw new StoreInvalidError(
+              this.name,
+              `delete from ${entity} is still referenced from ${foreignKey.entity}.${foreignKey.field} (foreign key violation)`,
+              '23503',
+            );
+          }
+        }
+      }
+    }
+  }
+
+  private checkNotNull(entity: EntityDefinition, row: Row): void {
+    for (const [field, definition] of Object.entries(entity.fields)) {
+      if (row[field] === null && !definition.nullable) {
+        throw new StoreInvalidError(this.name, `${entity.name}.${field} cannot be null (not-null violation)`, '23502');
+      }
+    }
+  }
+
+  /** The column default of a generated field the row left out. */
+  private defaultOf(tx: WriteSet, entity: EntityDefinition, field: string, definition: FieldDefinition): unknown {
+    const configured = this.defaults[entity.name];
+    if (configured && field in configured) {
+      const value = configured[field];
+      return this.canonical(entity, field, definition, typeof value === 'function' ? (value as () => unknown)() : value);
+    }
+    if (field === entity.primaryKey && entity.keyStrategy === 'serial' && definition.type === 'int') {
+      // nextval() is not transactional: a statement that fails still used its keys.
+      const next = (this.sequences.get(entity.name) ?? 0) + 1;
+      this.sequences.set(entity.name, next);
+      return next;
+    }
+    if (definition.type === 'timestamp') return new Date(tx.now.getTime());
+    throw new StoreInvalidError(
+      this.name,
+      `${entity.name}.${field} is generated but the in-memory schema has no default for it (schema.defaults)`,
+    );
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Values and keys
+
+  /** A row as sent → stored values (canonical, copied); unknown fields and malformed values are invalid. */
+  private toStored(entity: EntityDefinition, row: Row): Row {
+    const stored: Row = {};
+    for (const [field, value] of Object.entries(row)) {
+      const definition = entity.fields[field];
+      if (!definition) throw new StoreInvalidError(this.name, `entity "${entity.name}" has no field "${field}"`, '42703');
+      if (value !== undefined) stored[field] = this.canonical(entity, field, definition, value);
+    }
+    return stored;
+  }
+
+  private canonical(entity: EntityDefinition, field: string, definition: FieldDefinition, value: unknown): unknown {
+    if (value === null || value === undefined) return null;
+    try {
+      switch (definition.type) {
+        case 'uuid':
+          return canonicalUuid(value);
+        case 'string': {
+          const text = toCanonicalValue(field, 'string', value) as string;
+          if (text.includes('\u0000')) throw new Error('text cannot contain the NUL character');
+          return text;
+        }
+        case 'int': {
+          const number = toCanonicalValue(field, 'int', value) as number;
+          if (!Number.isSafeInteger(number)) throw new Error(`${number} is out of range`);
+          return number;
+        }
+        case 'json':
+          // Rendered as jsonb does and parsed back: a deep copy with jsonb's key order and numbers.
+          return JSON.parse(jsonbText(toCanonicalValue(field, 'json', value))) as unknown;
+        case 'timestamp':
+          return copyValue(toCanonicalValue(field, 'timestamp', value));
+        default:
+          return toCanonicalValue(field, definition.type, value);
+      }
+    } catch (error) {
+      throw new StoreInvalidError(this.name, `${entity.name}.${field}: ${messageOf(error)}`, '22P02', { cause: error });
+    }
+  }
+
+  private keyOf(entity: EntityDefinition, id: unknown): RowKey {
+    const definition = entity.fields[entity.primaryKey];
+    if (!definition || !['uuid', 'int', 'string'].includes(definition.type)) {
+      throw new StoreInvalidError(this.name, `entity "${entity.name}": primary key "${entity.primaryKey}" must be a uuid, int or string field`);
+    }
+    const key = this.canonical(entity, entity.primaryKey, definition, id);
+    if (key === null) throw new StoreInvalidError(this.name, `${entity.name}: a key cannot be null`);
+    return key as RowKey;
+  }
+
+  private storedKey(entity: EntityDefinition, row: Row): RowKey {
+    return row[entity.primaryKey] as RowKey;
+  }
+
+  private boundsOf(entity: EntityDefinition, range: KeyRange = {}, after?: RowKey): KeyBounds {
+    const bound = (value: RowKey | undefined): RowKey | undefined => (value === undefined ? undefined : this.keyOf(entity, value));
+    return { from: bound(range.from), to: bound(range.to), after: bound(after) };
+  }
+
+  /** The committed rows within the bounds, in PostgreSQL's key order (not copied). */
+  private ordered(entity: EntityDefinition, bounds: KeyBounds): Row[] {
+    const compare = this.keyComparator(entity);
+    const within = (key: RowKey): boolean =>
+      (bounds.from === undefined || compare(key, bounds.from) >= 0) &&
+      (bounds.to === undefined || compare(key, bounds.to) < 0) &&
+      (bounds.after === undefined || compare(key, bounds.after) > 0);
+    return [...(this.tables.get(entity.name) ?? [])]
+      .filter(([key]) => within(key))
+      .sort(([a], [b]) => compare(a, b))
+      .map(([, row]) => row);
+  }
+
+  /** uuid: bytewise, which its lowercase text shares; int: numeric; text: bytewise UTF-8 (the C collation). */
+  private keyComparator(entity: EntityDefinition): (a: RowKey, b: RowKey) => number {
+    switch (entity.fields[entity.primaryKey]?.type) {
+      case 'int':
+        return (a, b) => Number(a) - Number(b);
+      case 'string':
+        return (a, b) => Buffer.compare(Buffer.from(String(a), 'utf8'), Buffer.from(String(b), 'utf8'));
+      default:
+        return (a, b) => (a < b ? -1 : a > b ? 1 : 0);
+    }
+  }
+}
