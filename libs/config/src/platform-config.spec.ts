@@ -74,6 +74,22 @@ describe('platform configuration', () => {
   });
 });
 
+describe('store call bounds', () => {
+  it('default to 10 s per store call (STORE_CALL_TIMEOUT_MS) beside the breaker thresholds', () => {
+    expect(parsePlatformConfig(validEnvironment).breaker).toEqual({ failureThreshold: 3, windowMs: 300_000, halfOpenAfterMs: 60_000, callTimeoutMs: 10_000 });
+  });
+
+  it('take STORE_CALL_TIMEOUT_MS in milliseconds', () => {
+    expect(parsePlatformConfig({ ...validEnvironment, STORE_CALL_TIMEOUT_MS: '2500' }).breaker.callTimeoutMs).toBe(2_500);
+  });
+
+  it.each(['0', '-1', '1.5', 'ten seconds'])('refuse STORE_CALL_TIMEOUT_MS=%s, naming the variable', (value) => {
+    expect(() => parsePlatformConfig({ ...validEnvironment, STORE_CALL_TIMEOUT_MS: value })).toThrow(
+      'Invalid configuration: STORE_CALL_TIMEOUT_MS must be a whole number of at least 1',
+    );
+  });
+});
+
 describe('worker settings', () => {
   it('defaults to the production queues, 4 replays at once, batches of 100 within 200 ms and 30 days of info diffs', () => {
     const config = parsePlatformConfig(validEnvironment);

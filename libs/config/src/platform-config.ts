@@ -102,6 +102,7 @@ const environmentSchema = z.object({
   BREAKER_FAILURE_THRESHOLD: integer(3),
   BREAKER_WINDOW_MS: integer(300_000),
   BREAKER_HALF_OPEN_AFTER_MS: integer(60_000),
+  STORE_CALL_TIMEOUT_MS: wholeNumber(10_000),
   // Shared by the api (producers) and the worker (consumers): both read them from here.
   DW_REPLAY_QUEUE: queueName('dw-replay'),
   DW_DIFFS_QUEUE: queueName('dw-diffs'),
@@ -159,8 +160,12 @@ export interface PlatformConfig {
   shadowReadRate: number;
   /** BATCH_INSERTS: concurrent creates of one entity leave as one multi-row insert per store. */
   batchInserts: boolean;
-  /** Per-store circuit breakers: failures within the window open one; a probe goes through after halfOpenAfterMs. */
-  breaker: { failureThreshold: number; windowMs: number; halfOpenAfterMs: number };
+  /**
+   * Per-store circuit breakers: failures within the window open one; a probe goes through after halfOpenAfterMs.
+   * callTimeoutMs (STORE_CALL_TIMEOUT_MS): a store call still running then fails as unavailable and counts as a
+   * failure; also the PostgreSQL statement_timeout of store A's connections.
+   */
+  breaker: { failureThreshold: number; windowMs: number; halfOpenAfterMs: number; callTimeoutMs: number };
   /** Queues the api fills and the worker drains (DW_REPLAY_QUEUE, DW_DIFFS_QUEUE, DW_REPLAY_ATTEMPTS). */
   queues: QueueSettings;
   /** DW_REDIS_PREFIX: prefix of the platform's Redis keys (breaker board, alert marks, worker heartbeat). */
@@ -265,6 +270,7 @@ export function parsePlatformConfig(env: NodeJS.ProcessEnv): PlatformConfig {
       failureThreshold: values.BREAKER_FAILURE_THRESHOLD,
       windowMs: values.BREAKER_WINDOW_MS,
       halfOpenAfterMs: values.BREAKER_HALF_OPEN_AFTER_MS,
+      callTimeoutMs: values.STORE_CALL_TIMEOUT_MS,
     },
     queues: { replay: values.DW_REPLAY_QUEUE, diffs: values.DW_DIFFS_QUEUE, replayAttempts: values.DW_REPLAY_ATTEMPTS },
     redisKeyPrefix: values.DW_REDIS_PREFIX,

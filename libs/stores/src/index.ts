@@ -43,4 +43,5 @@ export { normaliseRow } from './compare/normalise-field';
 export type { ComparableResult, CompareOptions, Comparison, DifferenceKind, FieldDifference } from './compare/comparison.types';
 
 export { PrismaStore, type PrismaClientLike, type PrismaQueryable, type PrismaStoreOptions } from './prisma/prisma-store';
+export { prismaPgPoolConfig, type PrismaPgBounds } from './prisma/prisma-pg-config';
 export { SupabaseStore, type SupabaseStoreOptions } from './supabase/supabase-store';

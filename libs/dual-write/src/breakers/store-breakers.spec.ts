@@ -46,7 +46,7 @@ describe('StoreBreakers: closed', () => {
       expect.objectContaining({
         store: 'supabase',
         state: 'closed',
-        settings: { failureThreshold: 3, windowMs: 300_000, halfOpenAfterMs: 60_000 },
+        settings: { failureThreshold: 3, windowMs: 300_000, halfOpenAfterMs: 60_000, callTimeoutMs: 10_000 },
       }),
     ]);
   });
@@ -134,6 +134,83 @@ describe('StoreBreakers: closed', () => {
     await failTimes(breakers, 3, 'supabase');
     expect(breakers.state('prisma').state).toBe('open');
     expect(breakers.state('supabase').state).toBe('closed');
+  });
+});
+
+describe('StoreBreakers: call timeout', () => {
+  /** A call that never answers, as a store that accepted the request and hangs. */
+  const hang = (): Promise<string> => new Promise<string>(() => undefined);
+
+  it('gives up a call after callTimeoutMs with a StoreUnavailableError naming the store and the timeout, and aborts its signal', async () => {
+    const breakers = new StoreBreakers();
+    let signal: AbortSignal | undefined;
+    const call = breakers.execute(STORE, (given) => {
+      signal = given;
+      return hang();
+    });
+    const outcome = call.catch((thrown: unknown) => thrown);
+
+    await jest.advanceTimersByTimeAsync(9_999);
+    expect(signal?.aborted).toBe(false);
+    await jest.advanceTimersByTimeAsync(1);
+    const error = await outcome;
+
+    expect(error).toBeInstanceOf(StoreUnavailableError);
+    expect(error).not.toBeInstanceOf(BreakerOpenError);
+    expect(error).toMatchObject({ store: STORE, kind: 'unavailable', code: 'CALL_TIMEOUT' });
+    expect((error as Error).message).toBe('[supabase] did not answer within 10000 ms (call timeout); the call was given up');
+    expect(signal?.aborted).toBe(true);
+    expect(breakers.state(STORE).failures).toBe(1);
+  });
+
+  it('counts timeouts as failures: a hung store opens its breaker, and the next call is refused without reaching it', async () => {
+    const breakers = new StoreBreakers({ settings: { callTimeoutMs: 500 } });
+    const changes = recordChanges(breakers);
+    for (let call = 0; call < 3; call += 1) {
+      const outcome = breakers.execute(STORE, hang).catch((thrown: unknown) => thrown);
+      await jest.advanceTimersByTimeAsync(500);
+      await expect(outcome).resolves.toMatchObject({ code: 'CALL_TIMEOUT' });
+    }
+    const next = jest.fn(hang);
+
+    await expect(breakers.execute(STORE, next)).rejects.toBeInstanceOf(BreakerOpenError);
+    expect(next).not.toHaveBeenCalled();
+    expect(changes).toEqual([{ store: STORE, from: 'closed', to: 'open' }]);
+  });
+
+  it('counts a timeout even when countsAsFailure would not', async () => {
+    const breakers = new StoreBreakers({ settings: { callTimeoutMs: 100, failureThreshold: 1 }, countsAsFailure: () => false });
+    const outcome = breakers.execute(STORE, hang).catch((thrown: unknown) => thrown);
+    await jest.advanceTimersByTimeAsync(100);
+    await expect(outcome).resolves.toBeInstanceOf(StoreUnavailableError);
+    expect(breakers.state(STORE).state).toBe('open');
+  });
+
+  it('a probe that hangs opens the breaker again', async () => {
+    const breakers = new StoreBreakers();
+    await openBreaker(breakers);
+    jest.advanceTimersByTime(60_000);
+    const probe = breakers.execute(STORE, hang).catch((thrown: unknown) => thrown);
+    expect(breakers.state(STORE).state).toBe('half_open');
+    await jest.advanceTimersByTimeAsync(10_000);
+    await expect(probe).resolves.toMatchObject({ code: 'CALL_TIMEOUT' });
+    expect(breakers.state(STORE).state).toBe('open');
+  });
+
+  it('leaves a call that answers in time alone, and takes the timeout per store', async () => {
+    const breakers = new StoreBreakers({ settings: { callTimeoutMs: 1_000 }, perStore: { prisma: { callTimeoutMs: 50 } } });
+    const slowAnswer = breakers.execute(STORE, () => new Promise<string>((resolve) => setTimeout(() => resolve('row'), 900)));
+    const prismaCall = breakers.execute('prisma', hang).catch((thrown: unknown) => thrown);
+    await jest.advanceTimersByTimeAsync(900);
+    await expect(slowAnswer).resolves.toBe('row');
+    await expect(prismaCall).resolves.toMatchObject({ store: 'prisma', message: '[prisma] did not answer within 50 ms (call timeout); the call was given up' });
+    expect(breakers.state(STORE).settings.callTimeoutMs).toBe(1_000);
+  });
+
+  it.each([0, -1, Number.NaN, Number.POSITIVE_INFINITY])('refuses a callTimeoutMs of %p', (callTimeoutMs) => {
+    expect(() => new StoreBreakers({ stores: ['prisma'], settings: { callTimeoutMs } })).toThrow(
+      `Breaker callTimeoutMs for store "prisma" must be a positive number of milliseconds, got ${callTimeoutMs}.`,
+    );
   });
 });
 

@@ -1,11 +1,17 @@
 import {
   CircuitBreakerPolicy,
   CircuitState,
+  TaskCancelledError,
+  TimeoutStrategy,
   circuitBreaker,
   handleWhen,
   isBrokenCircuitError,
+  timeout,
+  wrap,
   type IDisposable,
+  type IPolicy,
 } from 'cockatiel';
+import { StoreUnavailableError } from '@dualwrite/stores';
 import { isStoreUnavailableFailure } from './breaker-failure';
 import { BreakerOpenError } from './breaker-open-error';
 import {
@@ -18,7 +24,7 @@ import {
 import { WindowedFailureBreaker } from './windowed-failure-breaker';
 
 export interface StoreBreakersOptions {
-  /** Settings for every store; defaults: 3 failures within 300 s, half-open after 60 s. */
+  /** Settings for every store; defaults: 3 failures within 300 s, half-open after 60 s, calls end after 10 s. */
   settings?: Partial<BreakerSettings>;
   /** Per-store overrides on top of `settings`. */
   perStore?: Record<string, Partial<BreakerSettings>>;
@@ -39,6 +45,8 @@ const STATE_NAMES: Record<CircuitState, BreakerStateName> = {
 
 interface StoreBreaker {
   policy: CircuitBreakerPolicy;
+  /** The breaker around the call timeout: what a call runs through. */
+  guarded: IPolicy;
   failures: WindowedFailureBreaker;
   settings: BreakerSettings;
   state: BreakerStateName;
@@ -50,8 +58,14 @@ interface StoreBreaker {
 }
 
 /**
- * One cockatiel circuit breaker per store. Only failures that say the store is unreachable count;
- * a refused call throws BreakerOpenError (an `unavailable` store error).
+ * One cockatiel circuit breaker per store, around a timeout on every call. Only failures that say the store
+ * is unreachable count; a refused call throws BreakerOpenError (an `unavailable` store error).
+ *
+ * The timeout is aggressive: at `callTimeoutMs` the caller gets a StoreUnavailableError naming the store and
+ * the timeout, whatever the call is doing, and the breaker counts it (a hung store opens its breaker). A
+ * cooperative timeout would only abort the signal and wait for the call to notice; store plugins take no
+ * signal, so a hung call would keep holding its caller. The call itself runs on until the driver's own
+ * bound (PostgreSQL statement_timeout, the Supabase request timeout) ends it; its late answer is dropped.
  *
  * cockatiel's half-open: the first call after `halfOpenAfterMs` is the probe; calls arriving while it
  * runs wait for its outcome. A probe that gets a business answer (not_found, conflict, invalid) closes
@@ -67,17 +81,26 @@ export class StoreBreakers {
     for (const store of options.stores ?? []) this.breakerFor(store);
   }
 
-  /** Runs `fn` through the store's breaker; throws BreakerOpenError without calling it when open or isolated. */
+  /**
+   * Runs `fn` through the store's breaker and call timeout; throws BreakerOpenError without calling it when
+   * open or isolated, and StoreUnavailableError when it has not answered within `callTimeoutMs` (its signal
+   * is aborted then).
+   */
   async execute<T>(store: string, fn: (signal: AbortSignal) => PromiseLike<T> | T): Promise<T> {
     const breaker = this.breakerFor(store);
     let started = false;
     try {
-      return await breaker.policy.execute(({ signal }) => {
+      return await breaker.guarded.execute(({ signal }) => {
         started = true;
         return fn(signal);
       });
     } catch (error) {
       if (!started && isBrokenCircuitError(error)) throw this.openError(store, breaker);
+      if (started && error instanceof TaskCancelledError) {
+        throw new StoreUnavailableError(store, `did not answer within ${breaker.settings.callTimeoutMs} ms (call timeout); the call was given up`, 'CALL_TIMEOUT', {
+          cause: error,
+        });
+      }
       throw error;
     }
   }
@@ -149,13 +172,18 @@ export class StoreBreakers {
     if (!(settings.halfOpenAfterMs >= 0)) {
       throw new RangeError(`Breaker halfOpenAfterMs for store "${store}" must be at least 0, got ${settings.halfOpenAfterMs}.`);
     }
+    if (!(settings.callTimeoutMs > 0 && Number.isFinite(settings.callTimeoutMs))) {
+      throw new RangeError(`Breaker callTimeoutMs for store "${store}" must be a positive number of milliseconds, got ${settings.callTimeoutMs}.`);
+    }
     const failures = new WindowedFailureBreaker(settings.failureThreshold, settings.windowMs);
+    // A timeout always counts, whatever countsAsFailure says: a store that hangs must open its breaker.
     const policy = circuitBreaker(
-      handleWhen((error) => this.countsAsFailure(error)),
+      handleWhen((error) => error instanceof TaskCancelledError || this.countsAsFailure(error)),
       { halfOpenAfter: settings.halfOpenAfterMs, breaker: failures },
     );
     const breaker: StoreBreaker = {
       policy,
+      guarded: wrap(policy, timeout(settings.callTimeoutMs, TimeoutStrategy.Aggressive)),
       failures,
       settings,
       state: 'closed',
