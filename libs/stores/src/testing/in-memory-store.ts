@@ -1,12 +1,6 @@
 import type { EntityDefinition, FieldDefinition, Row, RowKey } from '../entity/entity.types';
 import { checksumOfRows, jsonbText, patchWithoutKey, toCanonicalValue } from '../store/canonical-row';
-import {
-  StoreConflictError,
-  StoreError,
-  StoreInvalidError,
-  StoreNotFoundError,
-  StoreUnavailableError,
-} from '../store/store-errors';
+import { StoreConflictError, StoreError, StoreInvalidError, StoreNotFoundError, StoreUnavailableError } from '../store/store-errors';
 import type { KeyRange, Page, PageRequest, RangeChecksum, StoreHealth, StorePlugin } from '../store/store.types';
 
 /**
