@@ -1,3 +1,6 @@
+import { getEventListeners } from 'node:events';
+// cockatiel's default signal for a policy run without one, shared by every call of the process.
+import { neverAbortedSignal } from 'cockatiel/dist/common/abort';
 import { StoreConflictError, StoreInvalidError, StoreNotFoundError, StoreUnavailableError } from '@dualwrite/stores';
 import { BreakerOpenError } from './breaker-open-error';
 import type { BreakerStateChange } from './breaker.types';
@@ -205,6 +208,15 @@ describe('StoreBreakers: call timeout', () => {
     await expect(slowAnswer).resolves.toBe('row');
     await expect(prismaCall).resolves.toMatchObject({ store: 'prisma', message: '[prisma] did not answer within 50 ms (call timeout); the call was given up' });
     expect(breakers.state(STORE).settings.callTimeoutMs).toBe(1_000);
+  });
+
+  it('runs many calls at once without piling listeners on cockatiel\'s one shared signal (Node warns past 10)', async () => {
+    const breakers = new StoreBreakers({ settings: { failureThreshold: 100 } });
+    const calls = Array.from({ length: 30 }, () => breakers.execute(STORE, hang).catch((thrown: unknown) => thrown));
+
+    expect(getEventListeners(neverAbortedSignal, 'abort')).toHaveLength(0);
+    await jest.advanceTimersByTimeAsync(10_000);
+    await Promise.all(calls);
   });
 
   it.each([0, -1, Number.NaN, Number.POSITIVE_INFINITY])('refuses a callTimeoutMs of %p', (callTimeoutMs) => {

@@ -90,10 +90,12 @@ export class StoreBreakers {
     const breaker = this.breakerFor(store);
     let started = false;
     try {
+      // A signal of the call's own: cockatiel's default is one shared signal, and the timeout adds a listener to
+      // it per running call (Node warns past 10 concurrent calls).
       return await breaker.guarded.execute(({ signal }) => {
         started = true;
         return fn(signal);
-      });
+      }, new AbortController().signal);
     } catch (error) {
       if (!started && isBrokenCircuitError(error)) throw this.openError(store, breaker);
       if (started && error instanceof TaskCancelledError) {
