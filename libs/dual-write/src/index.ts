@@ -17,6 +17,7 @@ export { DualWriteInterceptor, parseIdempotencyKey } from './module/dual-write.i
 export { DualWriteEngine, PrimaryKeyRequiredError, type DualWriteEngineOptions, type WriteRequest } from './engine/dual-write-engine';
 export type { DualWriteResult, StoreOutcome, StoreOutcomeStatus, StoreRole } from './engine/dual-write-result';
 export { InsertBatcher, type InsertBatcherOptions } from './engine/insert-batcher';
+export { BackpressureError, isBackpressureError } from './engine/backpressure-error';
 
 export { describeMode, modeOf, type DualWriteFlags, type DualWriteMode, type DualWriteModeName } from './flags/dual-write-mode';
 export {

@@ -1,6 +1,7 @@
 import { TaskCancelledError } from 'cockatiel';
 import { StoreConflictError, StoreInvalidError, StoreNotFoundError, StoreUnavailableError } from '@dualwrite/stores';
 import { isStoreUnavailableFailure } from './breaker-failure';
+import { BackpressureError } from '../engine/backpressure-error';
 import { BreakerOpenError } from './breaker-open-error';
 
 function withCode(message: string, code: string): Error {
@@ -25,6 +26,7 @@ describe('isStoreUnavailableFailure', () => {
     ['conflict', new StoreConflictError('prisma', 'duplicate', '23505')],
     ['invalid', new StoreInvalidError('prisma', 'bad value', '22P02')],
     ['a BreakerOpenError', new BreakerOpenError('prisma', 'open', 1000)],
+    ['a BackpressureError (refused before the store)', new BackpressureError('prisma', 1000, 1000)],
     ['a programming error', new TypeError('x is not a function')],
     ['a caller abort', new DOMException('aborted', 'AbortError')],
     ['a non-error value', 'boom'],

@@ -1,5 +1,6 @@
 import { TaskCancelledError } from 'cockatiel';
 import { isStoreError } from '@dualwrite/stores';
+import { BackpressureError } from '../engine/backpressure-error';
 import { BreakerOpenError } from './breaker-open-error';
 
 /** Error codes Node (net, dns) and undici give a connection that failed or was cut. */
@@ -26,10 +27,11 @@ const MAX_CAUSE_DEPTH = 5;
  * Whether an error says the store is unreachable, and so counts towards opening its breaker:
  * a StoreUnavailableError, a timeout (cockatiel's TaskCancelledError, `AbortSignal.timeout`), or a
  * network error (also as the `cause` of e.g. fetch's "fetch failed").
- * not_found, conflict and invalid are the store answering; they never count, nor do programming errors.
+ * not_found, conflict and invalid are the store answering; they never count, nor do programming errors, nor
+ * refusals that never reached the store (its own open breaker, a full group-commit queue).
  */
 export function isStoreUnavailableFailure(error: unknown): boolean {
-  if (error instanceof BreakerOpenError) return false;
+  if (error instanceof BreakerOpenError || error instanceof BackpressureError) return false;
   if (isStoreError(error)) return error.kind === 'unavailable';
   // cockatiel 3.2's isTaskCancelledError tests the wrong marker property, hence instanceof.
   if (error instanceof TaskCancelledError) return true;
