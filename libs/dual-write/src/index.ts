@@ -30,15 +30,18 @@ export {
   type FlagState,
 } from './flags/flag-repository';
 export { FlagService, type CurrentFlags, type FlagServiceOptions } from './flags/flag-service';
+export { FlagSwitcher, FlipRefusedError, type FlipResult, type FlagSwitcherOptions } from './flags/flag-switcher';
+export { ProcessRegistry, newProcessId, type ProcessReport } from './flags/process-registry';
 
-export { OperationLedger, type OperationRecord, type OperationStatus, type WriteOperation } from './ledger/operation-ledger';
+export { FlagsMovedError, OperationLedger, type OperationRecord, type OperationStatus, type WriteOperation } from './ledger/operation-ledger';
+export { LedgerTransitionError, OPERATION_STATUSES, nextStatus, type OperationEvent } from './ledger/operation-transitions';
 
 export { DIFFS_QUEUE, REPLAY_QUEUE, bullConnection, closeRedis, openRedis, type RedisRole } from './queues/redis-connection';
 export { DEFAULT_REDIS_KEY_PREFIX, platformRedisKeys, type PlatformRedisKeys } from './queues/redis-keys';
 export { DEFAULT_REPLAY_ATTEMPTS, ReplayQueue, type ReplayJobData, type ReplayQueueOptions } from './replay/replay-queue';
 export { ReplayProcessor, type ReplayOutcome, type ReplayProcessorOptions } from './replay/replay-processor';
 export { requeueOwedOperations } from './replay/ledger-sweep';
-export { copyRowsByKey } from './replay/secondary-sync';
+export { KeySync, type KeySyncOptions, type LeftKey, type StoreGuard, type SyncReport } from './sync/key-sync';
 
 export { StoreBreakers, type StoreBreakersOptions } from './breakers/store-breakers';
 export { BreakerOpenError, isBreakerOpenError } from './breakers/breaker-open-error';

@@ -1,7 +1,7 @@
 import os from 'node:os';
 import path from 'node:path';
 import { Pool } from 'pg';
-import { FlagRepository, FlagService, InvalidFlagChangeError, StaleFlagsError } from '@dualwrite/dual-write';
+import { FlagRepository, FlagService, FlagSwitcher, FlipRefusedError, InvalidFlagChangeError, OperationLedger, ProcessRegistry, StaleFlagsError } from '@dualwrite/dual-write';
 import { loadEnvFiles, loadPlatformConfigOrExit } from '@dualwrite/config';
 import { changeReport, currentReport } from './flags-report';
 import { readCommandLine } from './args';
@@ -36,7 +36,9 @@ async function run(request: Exclude<ToggleRequest, { kind: 'help' }>): Promise<v
     });
     try {
       await flags.start();
-      const { before, after } = await flags.change({
+      // The same barrier as the admin API: a change of the primary waits for old writes and every process.
+      const switcher = new FlagSwitcher({ flags, ledger: new OperationLedger(pool), registry: new ProcessRegistry(pool) });
+      const { before, after } = await switcher.change({
         next: request.next,
         reason: request.reason,
         expectedVersion: request.expectedVersion,
@@ -60,6 +62,8 @@ async function main(): Promise<void> {
   } catch (error) {
     if (error instanceof StaleFlagsError || error instanceof InvalidFlagChangeError) {
       err(`refused: ${error.message} Nothing was changed.`);
+    } else if (error instanceof FlipRefusedError) {
+      err(`refused: ${error.message}`);
     } else {
       err(`toggle-feature-flags failed: ${error instanceof Error ? error.message : String(error)}`);
     }

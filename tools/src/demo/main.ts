@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { Pool } from 'pg';
-import { DiffRepository, OperationLedger, closeRedis, copyRowsByKey, openRedis, platformRedisKeys } from '@dualwrite/dual-write';
+import { DiffRepository, KeySync, OperationLedger, closeRedis, openRedis, platformRedisKeys } from '@dualwrite/dual-write';
 import { PrismaStore, SupabaseStore, checksumOfRows, type RowKey, type StorePlugin } from '@dualwrite/stores';
 import { loadEnvFiles, loadPlatformConfigOrExit, type PlatformConfig } from '@dualwrite/config';
 import { budgetsEntity, createPrismaClient, usersEntity } from '@dualwrite/example-domain';
@@ -105,8 +105,10 @@ async function run(): Promise<void> {
     const phase1 = await sendTraffic(operator, 'phase1', 3);
     say(`  ${describeTraffic(phase1)}`);
     const phase1Users = (await storeA.findManyByIds(budgetsEntity, phase1.budgetIds)).map((row) => String(row['ownerId']));
-    await copyRowsByKey(usersEntity, [...new Set(phase1Users)], storeA, storeB);
-    await copyRowsByKey(budgetsEntity, phase1.budgetIds, storeA, storeB);
+    // The same sync primitive the engine and the replay use: store A's current rows, under the per-key lock.
+    const keySync = new KeySync({ pool: control, ledger });
+    await keySync.sync(usersEntity, [...new Set(phase1Users)], storeA, storeB);
+    await keySync.sync(budgetsEntity, phase1.budgetIds, storeA, storeB);
     say('  phase 1 rows copied to store B (backfill; libs/reconcile takes this over)');
 
     say('phase 2: dual write, store A primary, reads shadow-compared');

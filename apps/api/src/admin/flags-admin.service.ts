@@ -1,5 +1,5 @@
 import { ConflictException, Inject, Injectable } from '@nestjs/common';
-import { FlagRepository, FlagService, StaleFlagsError, type FlagHistoryEntry } from '@dualwrite/dual-write';
+import { FlagRepository, FlagSwitcher, FlipRefusedError, StaleFlagsError, type FlagHistoryEntry } from '@dualwrite/dual-write';
 import { API_STORES } from '../api.tokens';
 import type { ApiStores } from '../stores/api-stores';
 import type { FlagChangeBody } from './flag-change.schema';
@@ -8,14 +8,17 @@ import { storeNamesOf, type StoreNames } from './store-names';
 
 export type FlagChangeView = FlagView & { before: FlagView };
 
-/** Reads the stored flags and changes them through FlagService, which tells every other process at once. */
+/**
+ * Reads the stored flags and changes them through FlagSwitcher: every other process hears of it at once, and a
+ * change of the primary goes through the fenced barrier (PROTOCOL.md).
+ */
 @Injectable()
 export class FlagsAdminService {
   private readonly storeNames: StoreNames;
 
   constructor(
     private readonly repository: FlagRepository,
-    private readonly flags: FlagService,
+    private readonly flags: FlagSwitcher,
     @Inject(API_STORES) stores: ApiStores,
   ) {
     this.storeNames = storeNamesOf(stores);
@@ -49,6 +52,9 @@ export class FlagsAdminService {
           expectedVersion: error.expectedVersion,
           currentVersion: error.currentVersion,
         });
+      }
+      if (error instanceof FlipRefusedError) {
+        throw new ConflictException({ statusCode: 409, error: 'Conflict', message: error.message });
       }
       throw error;
     }

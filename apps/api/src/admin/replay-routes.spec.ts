@@ -13,18 +13,21 @@ let pool: Pool;
 beforeAll(async () => {
   pool = new Pool({ connectionString: await prepareControlDatabase(API_TEST_CONTROL_DATABASE), max: 2 });
   const ledger = new OperationLedger(pool);
-  await ledger.claim({
-    opId,
-    entity: 'users',
-    operation: 'create',
-    entityIds: [entityId],
-    payload: { id: entityId, email: `dead-${opId}@example.test` },
-    primaryStore: 'prisma',
-    secondaryStore: 'supabase',
-  });
-  await ledger.markSecondaryPending(opId, { id: entityId }, new Error('supabase timed out'));
+  await ledger.recordOwed(
+    {
+      opId,
+      entity: 'users',
+      operation: 'create',
+      entityIds: [entityId],
+      payload: { id: entityId, email: `dead-${opId}@example.test` },
+      primaryStore: 'prisma',
+      secondaryStore: 'supabase',
+    },
+    { id: entityId },
+    new Error('supabase timed out'),
+  );
   await ledger.recordFailedAttempt(opId, new Error('supabase still down'));
-  await ledger.markDead(opId, new Error('supabase down for the admin replay spec'));
+  await ledger.transition(opId, 'replay_gave_up', { lastError: new Error('supabase down for the admin replay spec') });
 });
 
 afterAll(async () => {
@@ -47,10 +50,13 @@ describe('GET /admin/replay', () => {
     expect(response.status).toBe(200);
     expect(response.body.counts).toEqual({
       pending: expect.any(Number),
+      primary_done: expect.any(Number),
       applied: expect.any(Number),
-      primary_failed: expect.any(Number),
       secondary_pending: expect.any(Number),
       dead: expect.any(Number),
+      rejected: expect.any(Number),
+      primary_unavailable: expect.any(Number),
+      abandoned: expect.any(Number),
     });
     expect(response.body.counts.dead).toBeGreaterThanOrEqual(1);
     expect(response.body.queueDepth).toEqual(expect.any(Number));

@@ -7,7 +7,7 @@ import {
   BreakerStateBoard,
   DUAL_WRITE_CONTROL_POOL,
   DUAL_WRITE_CONTROL_SETTINGS,
-  FlagService,
+  FlagSwitcher,
   RedisConnections,
   RollbackGuard,
   platformRedisKeys,
@@ -50,7 +50,7 @@ export class AlertsService implements BeforeApplicationShutdown {
     @Inject(DUAL_WRITE_CONTROL_SETTINGS) control: ControlSettings,
     @Inject(DUAL_WRITE_CONTROL_POOL) pool: Pool,
     redisConnections: RedisConnections,
-    flags: FlagService,
+    flags: FlagSwitcher,
   ) {
     const keys = platformRedisKeys(control.redisKeyPrefix);
     const redis = redisConnections.commands();

@@ -36,16 +36,11 @@ describe('ledger sweep', () => {
 
   async function owedOperation(owedForMs: number): Promise<string> {
     const opId = uuidv7();
-    await ledger.claim({
-      opId,
-      entity: 'budgets',
-      operation: 'create',
-      entityIds: [uuidv7()],
-      payload: {},
-      primaryStore: 'prisma',
-      secondaryStore: 'supabase',
-    });
-    await ledger.markSecondaryPending(opId, null, new Error('Redis unreachable while queueing the replay'));
+    await ledger.recordOwed(
+      { opId, entity: 'budgets', operation: 'create', entityIds: [uuidv7()], payload: {}, primaryStore: 'prisma', secondaryStore: 'supabase' },
+      null,
+      new Error('Redis unreachable while queueing the replay'),
+    );
     await pool.query(`update dual_write_ops set updated_at = now() - make_interval(secs => $2) where op_id = $1`, [opId, owedForMs / 1000]);
     return opId;
   }

@@ -52,16 +52,11 @@ describe('replay consumer (dw-replay)', () => {
       metadata: { month: 'March' },
     });
     const opId = uuidv7();
-    await ledger.claim({
-      opId,
-      entity: 'budgets',
-      operation: 'create',
-      entityIds: [String(row['id'])],
-      payload: {},
-      primaryStore: 'prisma',
-      secondaryStore: 'supabase',
-    });
-    await ledger.markSecondaryPending(opId, row, new Error('supabase unavailable'));
+    await ledger.recordOwed(
+      { opId, entity: 'budgets', operation: 'create', entityIds: [String(row['id'])], payload: {}, primaryStore: 'prisma', secondaryStore: 'supabase' },
+      row,
+      new Error('supabase unavailable'),
+    );
     return { row, opId };
   }
 

@@ -3,9 +3,10 @@ import { EntityRegistry } from '@dualwrite/stores';
 import {
   DUAL_WRITE_CONTROL_SETTINGS,
   DUAL_WRITE_STORES,
+  FlagService,
+  KeySync,
   OperationLedger,
   ReplayProcessor,
-  StoreBreakers,
   bullConnection,
   storesByName,
   type ControlSettings,
@@ -36,7 +37,8 @@ export class ReplayConsumer implements OnApplicationBootstrap, BeforeApplication
     private readonly ledger: OperationLedger,
     private readonly entities: EntityRegistry,
     @Inject(DUAL_WRITE_STORES) private readonly stores: StorePair,
-    private readonly breakers: StoreBreakers,
+    private readonly keySync: KeySync,
+    private readonly flags: FlagService,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
@@ -49,7 +51,14 @@ export class ReplayConsumer implements OnApplicationBootstrap, BeforeApplication
       entities: this.entities,
       stores: storesByName(this.stores),
       maxAttempts: this.control.replayAttempts,
-      guard: (store, call) => this.breakers.execute(store, () => call()),
+      keySync: this.keySync,
+      currentRoles: async () => {
+        const { mode } = await this.flags.current();
+        const primary = mode.primary === 'a' ? this.stores.a : this.stores.b;
+        const secondary = mode.dual ? (mode.primary === 'a' ? this.stores.b : this.stores.a) : null;
+        if (!primary) throw new Error(`the flags make store B primary (${mode.name}) but store B is not configured`);
+        return { primary: primary.name, secondary: secondary?.name ?? null };
+      },
     });
     this.worker = new Worker<ReplayJobData>(this.control.replayQueue, (job) => this.replay(processor, job), {
       connection: bullConnection(this.config.redisUrl),
@@ -67,7 +76,8 @@ export class ReplayConsumer implements OnApplicationBootstrap, BeforeApplication
 
   private async replay(processor: ReplayProcessor, job: Job<ReplayJobData>): Promise<void> {
     const { opId } = job.data;
-    const { outcome, error } = await processor.replay(opId);
+    const { outcome, error, left } = await processor.replay(opId);
+    for (const key of left ?? []) this.logger.warn(`operation ${opId}: ${key.reason}`);
     if (outcome === 'retry') throw new Error(`replay of operation ${opId} failed: ${reason(error)}`);
     if (outcome === 'dead') {
       this.logger.warn(

@@ -1,7 +1,7 @@
 import type Redis from 'ioredis';
 import { modeOf, type DualWriteFlags, type DualWriteMode } from '../flags/dual-write-mode';
 import { StaleFlagsError } from '../flags/flag-repository';
-import type { FlagService } from '../flags/flag-service';
+import type { FlagSwitcher } from '../flags/flag-switcher';
 import type { Alert, AlertSnapshot } from './alert.types';
 import type { AlertLogger } from './alert-logger';
 import { platformRedisKeys } from '../queues/redis-keys';
@@ -14,7 +14,7 @@ export const ROLLBACK_CHANGED_BY = 'auto-rollback guard';
 const DISABLED_PREFIX = 'disabled:';
 
 export interface RollbackGuardOptions {
-  flags: Pick<FlagService, 'change'>;
+  flags: Pick<FlagSwitcher, 'change'>;
   redis: Redis;
   logger: AlertLogger;
   /** ROLLBACK_ENABLED; when false the guard only logs what it would have done. */
@@ -40,7 +40,8 @@ const FLAGS_OF_PHASE: Record<1 | 2 | 3 | 4, DualWriteFlags> = {
 /**
  * Flips the flags back to the last safe mode when a rollback rule fires (secondary error rate, primary
  * latency regression): the phase the current one was entered from, by the flag history, or the phase before it
- * when the history does not say. Through FlagService, so every process switches within a second; once per
+ * when the history does not say. Through FlagSwitcher, so every process switches within a second and a change of
+ * the primary goes through the fenced barrier; once per
  * incident (marked in Redis until the alert clears); only if nobody changed the flags since the snapshot.
  */
 export class RollbackGuard {

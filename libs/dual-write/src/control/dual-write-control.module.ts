@@ -6,6 +6,9 @@ import { DiffQueue } from '../diffs/diff-queue';
 import { DiffRepository } from '../diffs/diff-repository';
 import { FlagRepository } from '../flags/flag-repository';
 import { FlagService } from '../flags/flag-service';
+import { FlagSwitcher } from '../flags/flag-switcher';
+import { ProcessRegistry, newProcessId } from '../flags/process-registry';
+import { KeySync } from '../sync/key-sync';
 import { OperationLedger } from '../ledger/operation-ledger';
 import { DIFFS_QUEUE, REPLAY_QUEUE } from '../queues/redis-connection';
 import { DEFAULT_REDIS_KEY_PREFIX } from '../queues/redis-keys';
@@ -75,16 +78,32 @@ class DualWriteControlLifecycle implements OnModuleInit, OnApplicationShutdown {
     { provide: OperationLedger, inject: [DUAL_WRITE_CONTROL_POOL], useFactory: (pool: Pool) => new OperationLedger(pool) },
     { provide: DiffRepository, inject: [DUAL_WRITE_CONTROL_POOL], useFactory: (pool: Pool) => new DiffRepository(pool) },
     { provide: FlagRepository, inject: [DUAL_WRITE_CONTROL_POOL], useFactory: (pool: Pool) => new FlagRepository(pool) },
+    { provide: ProcessRegistry, inject: [DUAL_WRITE_CONTROL_POOL], useFactory: (pool: Pool) => new ProcessRegistry(pool) },
     {
       provide: FlagService,
-      inject: [FlagRepository, DUAL_WRITE_CONTROL_OPTIONS, DUAL_WRITE_CONTROL_SETTINGS],
-      useFactory: (repository: FlagRepository, options: DualWriteControlOptions, settings: ControlSettings) =>
-        new FlagService(repository, {
+      inject: [FlagRepository, ProcessRegistry, DUAL_WRITE_CONTROL_OPTIONS, DUAL_WRITE_CONTROL_SETTINGS],
+      useFactory: (repository: FlagRepository, registry: ProcessRegistry, options: DualWriteControlOptions, settings: ControlSettings) => {
+        const kind = options.processKind ?? 'app';
+        return new FlagService(repository, {
           redisUrl: options.redisUrl,
           redisKeyPrefix: settings.redisKeyPrefix,
           cacheTtlMs: options.flagCacheTtlMs,
           onWarning: options.onWarning,
-        }),
+          registry: { registry, processId: newProcessId(kind), kind },
+        });
+      },
+    },
+    {
+      provide: FlagSwitcher,
+      inject: [FlagService, OperationLedger, ProcessRegistry, DUAL_WRITE_CONTROL_OPTIONS],
+      useFactory: (flags: FlagService, ledger: OperationLedger, registry: ProcessRegistry, options: DualWriteControlOptions) =>
+        new FlagSwitcher({ flags, ledger, registry, settleTimeoutMs: options.flipSettleTimeoutMs }),
+    },
+    {
+      provide: KeySync,
+      inject: [DUAL_WRITE_CONTROL_POOL, OperationLedger, StoreBreakers],
+      useFactory: (pool: Pool, ledger: OperationLedger, breakers: StoreBreakers) =>
+        new KeySync({ pool, ledger, guard: (store, call) => breakers.execute(store.name, () => call()) }),
     },
     {
       provide: ReplayQueue,
@@ -116,6 +135,9 @@ class DualWriteControlLifecycle implements OnModuleInit, OnApplicationShutdown {
     DiffRepository,
     FlagRepository,
     FlagService,
+    FlagSwitcher,
+    ProcessRegistry,
+    KeySync,
     ReplayQueue,
     DiffQueue,
     StoreBreakers,

@@ -27,6 +27,10 @@ export interface DualWriteControlOptions {
   breakers?: StoreBreakersOptions;
   /** Most connections of the control database pool; default 10. */
   controlPoolSize?: number;
+  /** What this process is, as it reports its flag version (`api`, `worker`); a flip waits for every live one. */
+  processKind?: string;
+  /** Longest a flip of the primary waits for old writes to settle and every process to confirm. Default 10 s. */
+  flipSettleTimeoutMs?: number;
   /** Close the stores when the application stops (the module owns them). Default true. */
   closeStores?: boolean;
   /** Told what the platform could not do but went on without (a flag change not published, a diff not queued). */

@@ -2,13 +2,24 @@ import type { StoreBreakers } from '../breakers/store-breakers';
 import type { DiffSeverityRules } from '../compare/diff-severity';
 import type { DiffPolicy } from '../compare/diff-policy';
 import type { DiffSink } from '../diffs/diff-record';
-import { ContractViolationError, StoreUnavailableError, primaryKeyOf, validateRow } from '@dualwrite/stores';
+import {
+  ContractViolationError,
+  StoreConflictError,
+  StoreError,
+  StoreNotFoundError,
+  StoreUnavailableError,
+  compareResults,
+  primaryKeyOf,
+  validateRow,
+} from '@dualwrite/stores';
 import type { EntityRegistry, Page, PageRequest, Row, RowKey, StorePlugin } from '@dualwrite/stores';
+import { isBreakerOpenError } from '../breakers/breaker-open-error';
 import type { FlagService } from '../flags/flag-service';
-import type { OperationLedger, OperationObservation, WriteOperation } from '../ledger/operation-ledger';
+import { FlagsMovedError, type OperationLedger, type OperationRecord, type WriteOperation } from '../ledger/operation-ledger';
+import { LedgerTransitionError, PRIMARY_HOLDS_STATUSES } from '../ledger/operation-transitions';
 import type { DualWriteMetrics } from '../metrics/dual-write-metrics';
 import type { ReplayQueue } from '../replay/replay-queue';
-import { copyRowsByKey } from '../replay/secondary-sync';
+import type { KeySync, SyncReport } from '../sync/key-sync';
 import { BackgroundWork } from './background-work';
 import { DiffRecorder } from './diff-recorder';
 import { DualReader } from './dual-reader';
@@ -27,6 +38,8 @@ export interface DualWriteEngineOptions {
   entities: EntityRegistry;
   flags: FlagService;
   ledger: OperationLedger;
+  /** Makes the secondary hold the primary's rows for a write's keys (PROTOCOL.md, mechanism 1). */
+  keySync: KeySync;
   replayQueue: ReplayQueue;
   breakers: StoreBreakers;
   diffs: DiffSink;
@@ -34,6 +47,8 @@ export interface DualWriteEngineOptions {
   severityRules?: DiffSeverityRules;
   /** Longest the caller waits for the secondary; its write goes on and settles in the background. Default 0. */
   secondaryTimeoutMs?: number;
+  /** Longest a write waits while a flip fences writes, before 503 + Retry-After. Default 10 s. */
+  flipHoldMs?: number;
   /** Share of reads shadowed on the secondary in dual modes, 0..1. Default 1. */
   shadowReadRate?: number;
   /** Read from the secondary when the primary is unavailable (result flagged degraded). Default true. */
@@ -57,8 +72,9 @@ export interface WriteRequest {
 export { PrimaryKeyRequiredError };
 
 /**
- * The dual-write core: routes each write to the primary (and in dual modes to the secondary in parallel),
- * returns the primary's answer, keeps the ledger, queues what the secondary still owes, compares results.
+ * The dual-write core (PROTOCOL.md): claims each write in the ledger under the flag version it was planned with,
+ * writes the primary only, answers with the primary's row, then (dual modes) syncs the secondary from the
+ * primary's current rows, queueing what the secondary still owes, and compares what each store holds.
  */
 export class DualWriteEngine {
   private readonly secondaryTimeoutMs: number;
@@ -68,11 +84,11 @@ export class DualWriteEngine {
   private readonly diffRecorder: DiffRecorder;
   private readonly background: BackgroundWork;
   private readonly reader: DualReader;
-  /** The primary's answers of writes whose secondary is still settling, for a retry of the same opId meanwhile. */
-  private readonly settlingAnswers = new Map<string, Row>();
+  private readonly flipHoldMs: number;
 
   constructor(private readonly options: DualWriteEngineOptions) {
     this.secondaryTimeoutMs = options.secondaryTimeoutMs ?? 0;
+    this.flipHoldMs = options.flipHoldMs ?? 10_000;
     this.planner = new OperationPlanner(options);
     this.storeCaller = new StoreCaller(options);
     this.observer = new StoreCallObserver(options);
@@ -88,7 +104,7 @@ export class DualWriteEngine {
   }
 
   /**
-   * Waits (at most `timeoutMs`) for the work still running after its callers were answered: secondary writes
+   * Waits (at most `timeoutMs`) for the work still running after its callers were answered: secondary syncs
    * to settle in the ledger, comparisons and shadow reads to queue their diffs. For shutdown, before the
    * stores, queues and control pool close. Returns how many were still running when the wait ended.
    */
@@ -160,191 +176,229 @@ export class DualWriteEngine {
     options: { serialCreate?: boolean } = {},
   ): Promise<DualWriteResult<Row>> {
     const entity = this.options.entities.get(request.entity);
-    const plan = await this.planner.plan(entity, request, `${operation} ${entity.name}`);
-    const claim = await this.options.ledger
-      .claim({
+    for (let attempt = 1; ; attempt += 1) {
+      const flags = await this.options.flags.unfenced(this.flipHoldMs);
+      const plan = await this.planner.plan(entity, request, `${operation} ${entity.name}`, flags);
+      const claim = await this.claim(plan, operation, keys, payload).catch((error: unknown) => {
+        if (!(error instanceof FlagsMovedError)) throw error;
+        // The flags moved between reading and claiming: read them again (a flip may fence for a moment).
+        this.options.flags.invalidate();
+        if (attempt >= MAX_CLAIM_ATTEMPTS) {
+          throw new StoreUnavailableError('control', `the phase flags kept changing while operation ${plan.opId} was planned; retry shortly`, 'FLIP_IN_PROGRESS');
+        }
+        return null;
+      });
+      if (claim === null) continue;
+      if (claim.created) return this.run(plan, operation, keys, payload, call, options);
+      return this.retried(plan, claim.record, operation, keys, payload, call, options);
+    }
+  }
+
+  private async claim(plan: OperationPlan, operation: WriteOperation, keys: RowKey[], payload: unknown): Promise<{ created: boolean; record: OperationRecord }> {
+    try {
+      return await this.options.ledger.claim({
         opId: plan.opId,
-        entity: entity.name,
+        entity: plan.entity.name,
         operation,
         entityIds: keys.map(String),
         payload,
         primaryStore: plan.primary.name,
         secondaryStore: plan.secondary?.name ?? null,
         mode: plan.mode.name,
-      })
-      .catch((error: unknown) => {
-        // No ledger, no write: a write the ledger cannot record could be lost for the secondary.
-        throw new StoreUnavailableError('control', `the operation ledger cannot record the write: ${describeError(error)}`, 'CONTROL_DB', { cause: error });
+        flagVersion: plan.flagVersion,
       });
-    if (!claim.created) return this.replayedAnswer(plan, claim.record.status, claim.record.result, claim.record.lastError);
-
-    if (!plan.secondary) return this.writePrimaryOnly(plan, operation, call);
-    if (options.serialCreate) return this.writeSerialCreate(plan, call);
-    return this.writeBoth(plan, operation, keys, call);
-  }
-
-  private async writePrimaryOnly(plan: OperationPlan, operation: WriteOperation, call: StoreCall): Promise<DualWriteResult<Row>> {
-    const primary = await this.storeCaller.call(plan.primary, call);
-    const outcomes = [storeOutcome(plan.primary, 'primary', primary)];
-    if (!primary.ok) {
-      await this.options.ledger.markPrimaryFailed(plan.opId, primary.error, this.observer.observe(plan, 'write', operation, outcomes));
-      throw primary.error;
+    } catch (error) {
+      if (error instanceof FlagsMovedError) throw error;
+      // No ledger, no write: a write the ledger cannot record could be lost for the secondary.
+      throw new StoreUnavailableError('control', `the operation ledger cannot record the write: ${describeError(error)}`, 'CONTROL_DB', { cause: error });
     }
-    await this.options.ledger.markApplied(plan.opId, primary.value, this.observer.observe(plan, 'write', operation, outcomes));
-    return planResult(plan, primary.value as Row, outcomes, false, []);
   }
 
-  /** Both stores at once; the caller waits for the primary and at most `secondaryTimeoutMs` for the secondary. */
-  private async writeBoth(plan: OperationPlan, operation: WriteOperation, keys: RowKey[], call: StoreCall): Promise<DualWriteResult<Row>> {
-    const secondaryStore = plan.secondary as StorePlugin;
-    const secondaryWork = this.storeCaller.call(secondaryStore, call);
-    const [primary, secondary] = await Promise.all([this.storeCaller.call(plan.primary, call), settledWithin(secondaryWork, this.secondaryTimeoutMs)]);
+  /** The claimed operation: the primary only, then (dual modes) the secondary synced from the primary. */
+  private async run(
+    plan: OperationPlan,
+    operation: WriteOperation,
+    keys: RowKey[],
+    payload: unknown,
+    call: StoreCall,
+    options: { serialCreate?: boolean; rerun?: boolean },
+  ): Promise<DualWriteResult<Row>> {
+    let primary = await this.storeCaller.call(plan.primary, call);
+    if (!primary.ok && options.rerun && operation === 'create') primary = await this.ownEarlierCreate(plan, primary, payload);
+    const primaryOutcome = storeOutcome(plan.primary, 'primary', primary);
     if (!primary.ok) {
-      // The secondary must not keep what the primary rejected: make it hold what the primary holds.
-      const outcomes = [storeOutcome(plan.primary, 'primary', primary), storeOutcome(secondaryStore, 'secondary', await secondaryWork)];
-      await this.compensate(plan, keys, operation, primary.error, secondaryWork, outcomes);
-      throw primary.error;
-    }
-    return this.answer(plan, operation, keys, primary, secondary, secondaryWork);
-  }
-
-  /** A database-assigned key: the primary first, then the secondary with the primary's row and key. */
-  private async writeSerialCreate(plan: OperationPlan, call: StoreCall): Promise<DualWriteResult<Row>> {
-    const { entity } = plan;
-    const secondaryStore = plan.secondary as StorePlugin;
-    const primary = await this.storeCaller.call(plan.primary, call);
-    if (!primary.ok) {
-      await this.options.ledger.markPrimaryFailed(plan.opId, primary.error, this.observer.observe(plan, 'write', 'create', [storeOutcome(plan.primary, 'primary', primary)]));
+      await this.primaryFailed(plan, operation, keys, primary.error, primaryOutcome);
       throw primary.error;
     }
     const row = primary.value as Row;
-    const key = primaryKeyOf(entity, row) as RowKey;
-    await this.options.ledger.setEntityIds(plan.opId, [String(key)]);
-    const secondaryWork = timed(() =>
-      this.storeCaller.guarded(secondaryStore, async () => {
-        const written = await secondaryStore.upsert(entity, row);
-        await secondaryStore.keepSequenceAbove(entity, Number(key));
-        return written;
-      }),
-    );
-    return this.answer(plan, 'create', [key], primary, await settledWithin(secondaryWork, this.secondaryTimeoutMs), secondaryWork);
+    const writtenKeys = options.serialCreate ? [primaryKeyOf(plan.entity, row) as RowKey] : keys;
+    if (!plan.secondary) {
+      await this.options.ledger.transition(plan.opId, 'primary_wrote_alone', {
+        result: row,
+        entityIds: writtenKeys.map(String),
+        observation: this.observer.observe(plan, 'write', operation, [primaryOutcome]),
+      });
+      return planResult(plan, row, [primaryOutcome], false, []);
+    }
+    await this.options.ledger.transition(plan.opId, 'primary_wrote', { result: row, entityIds: writtenKeys.map(String) });
+    const syncWork = this.syncSecondary(plan, operation, writtenKeys, primary, primaryOutcome);
+    const settled = await settledWithin(syncWork, this.secondaryTimeoutMs);
+    if (settled === undefined) {
+      this.background.track(syncWork.then(() => undefined));
+      const pending: StoreOutcome = { store: plan.secondary.name, role: 'secondary', status: 'pending', latencyMs: null };
+      // With a zero timeout not waiting is the configuration, not news worth a warning.
+      const warnings = this.secondaryTimeoutMs > 0 ? [`${plan.secondary.name} still syncing after ${this.secondaryTimeoutMs} ms; the ledger settles it (replayed if it fails)`] : [];
+      return planResult(plan, row, [primaryOutcome, pending], false, warnings);
+    }
+    const outcomes = [primaryOutcome, storeOutcome(plan.secondary, 'secondary', settled)];
+    const warnings = settled.ok ? settled.warnings : [`${plan.secondary.name} failed: ${describeError(settled.error)}; queued for replay`, ...settled.warnings];
+    return planResult(plan, row, outcomes, !settled.ok, warnings);
   }
 
   /**
-   * The primary holds the write: records how the secondary's went and answers with the primary's row. A
-   * secondary still writing when the caller's wait ended (`secondary` undefined) settles in the background:
-   * applied in the ledger when it lands, queued for replay when it fails (swept from the ledger if this
-   * process stops first).
+   * Makes the secondary hold the primary's current rows for the keys (KeySync) and records how it ended: applied,
+   * or owed and queued for replay. Never rejects: a failure to record is left to the ledger sweep.
    */
-  private async answer(
+  private async syncSecondary(
     plan: OperationPlan,
     operation: WriteOperation,
     keys: RowKey[],
     primary: Timed<unknown> & { ok: true },
-    secondary: Timed<unknown> | undefined,
-    secondaryWork: Promise<Timed<unknown>>,
-  ): Promise<DualWriteResult<Row>> {
+    primaryOutcome: StoreOutcome,
+  ): Promise<Timed<SyncReport> & { warnings: string[] }> {
     const secondaryStore = plan.secondary as StorePlugin;
-    const row = primary.value as Row;
-    if (secondary === undefined) {
-      const answeredAfterMs = Math.round(performance.now() - plan.startedAt);
-      this.settlingAnswers.set(plan.opId, row);
-      this.background.track(
-        secondaryWork
-          .then((settled) => this.settleLate(plan, operation, keys, primary, settled, answeredAfterMs))
-          .finally(() => this.settlingAnswers.delete(plan.opId)),
-      );
-      const pending: StoreOutcome = { store: secondaryStore.name, role: 'secondary', status: 'pending', latencyMs: null };
-      // With a zero timeout not waiting is the configuration, not news worth a warning.
-      const warnings = this.secondaryTimeoutMs > 0 ? [`${secondaryStore.name} still writing after ${this.secondaryTimeoutMs} ms; the ledger settles it (replayed if it fails)`] : [];
-      return planResult(plan, row, [storeOutcome(plan.primary, 'primary', primary), pending], false, warnings);
-    }
-    const outcomes = [storeOutcome(plan.primary, 'primary', primary), storeOutcome(secondaryStore, 'secondary', secondary)];
-    if (!secondary.ok) {
-      const warnings = [`${secondaryStore.name} failed: ${describeError(secondary.error)}; queued for replay`];
-      await this.owe(plan, row, secondary.error, warnings, this.observer.observe(plan, 'write', operation, outcomes));
-      return planResult(plan, row, outcomes, true, warnings);
-    }
-    await this.options.ledger.markApplied(plan.opId, row, this.observer.observe(plan, 'write', operation, outcomes));
-    this.background.track(this.diffRecorder.compareWrite(plan, operation, keys, primary, secondary));
-    return planResult(plan, row, outcomes, false, []);
-  }
-
-  /** After the caller was answered: records how the secondary's write ended, as `answer` would have. */
-  private async settleLate(
-    plan: OperationPlan,
-    operation: WriteOperation,
-    keys: RowKey[],
-    primary: Timed<unknown> & { ok: true },
-    secondary: Timed<unknown>,
-    answeredAfterMs: number,
-  ): Promise<void> {
-    const outcomes = [storeOutcome(plan.primary, 'primary', primary), storeOutcome(plan.secondary as StorePlugin, 'secondary', secondary)];
-    const observation = this.observer.observe(plan, 'write', operation, outcomes, answeredAfterMs);
+    const synced = await timed(() => this.options.keySync.sync(plan.entity, keys, plan.primary, secondaryStore));
+    const warnings: string[] = [];
+    const observation = this.observer.observe(plan, 'write', operation, [primaryOutcome, storeOutcome(secondaryStore, 'secondary', synced)]);
     try {
-      if (!secondary.ok) {
-        await this.owe(plan, primary.value, secondary.error, [], observation);
-        return;
+      if (!synced.ok) {
+        await this.options.ledger.transition(plan.opId, 'secondary_failed', { lastError: synced.error, observation });
+        const notQueued = await this.enqueueReplay(plan.opId);
+        if (notQueued) warnings.push(notQueued);
+        return { ...synced, warnings };
       }
-      await this.options.ledger.markApplied(plan.opId, primary.value, observation);
-      await this.diffRecorder.compareWrite(plan, operation, keys, primary, secondary);
+      await this.options.ledger.transition(plan.opId, 'secondary_synced', { lastError: null, observation });
+      await this.recordSync(plan, operation, primary, synced);
     } catch (error) {
       this.options.onWarning?.(`operation ${plan.opId} could not be settled (${describeError(error)}); the ledger sweep replays it`);
     }
+    return { ...synced, warnings };
   }
 
-  private async compensate(
-    plan: OperationPlan,
-    keys: RowKey[],
-    operation: WriteOperation,
-    primaryError: unknown,
-    secondaryWork: Promise<Timed<unknown>>,
-    outcomes: StoreOutcome[],
-  ): Promise<void> {
-    const secondaryStore = plan.secondary as StorePlugin;
-    const settled = await secondaryWork;
-    if (!settled.ok) {
-      await this.options.ledger.markPrimaryFailed(plan.opId, primaryError, this.observer.observe(plan, 'write', operation, outcomes));
+  /** Keys the sync had to leave (no delete proof) are error diffs; copied rows are compared with the primary's. */
+  private async recordSync(plan: OperationPlan, operation: WriteOperation, primary: Timed<unknown> & { ok: true }, synced: Timed<SyncReport> & { ok: true }): Promise<void> {
+    for (const left of synced.value.left) {
+      await this.diffRecorder.record(plan, operation, left.key, 'error', [
+        { path: '$', kind: 'missing_in_primary', field: plan.entity.primaryKey, primary: null, secondary: String(left.key) },
+      ], primary.latencyMs, synced.latencyMs);
+      this.options.onWarning?.(left.reason);
+    }
+    const [copied] = synced.value.copied;
+    if (synced.value.copied.length === 1 && copied?.target) {
+      const sourceRow = operation === 'delete' ? null : copied.source;
+      await this.diffRecorder.compareWrite(plan, operation, [copied.key], { ...primary, value: sourceRow ?? primary.value }, { ok: true, value: copied.target, latencyMs: synced.latencyMs });
+    }
+  }
+
+  /**
+   * The primary did not write. Refused (not found, conflict, invalid) → rejected: nothing holds it. Unavailable
+   * (unreachable, timed out, breaker open) → it may still have written: the keys are queued for a sync so the
+   * stores agree either way, and a retry runs the write again.
+   */
+  private async primaryFailed(plan: OperationPlan, operation: WriteOperation, keys: RowKey[], error: unknown, outcome: StoreOutcome): Promise<void> {
+    const observation = this.observer.observe(plan, 'write', operation, [outcome]);
+    if (isRefusal(error)) {
+      await this.options.ledger.transition(plan.opId, 'primary_rejected', { lastError: error, observation });
       return;
     }
-    try {
-      await copyRowsByKey(plan.entity, keys, plan.primary, secondaryStore);
-      const secondaryOutcome = outcomes.find((outcome) => outcome.role === 'secondary');
-      if (secondaryOutcome) secondaryOutcome.status = 'compensated';
-      await this.options.ledger.markPrimaryFailed(plan.opId, primaryError, this.observer.observe(plan, 'write', operation, outcomes));
-    } catch (error) {
-      // Could not undo it now: the replay makes the secondary match the primary later.
-      await this.owe(plan, null, error, [], this.observer.observe(plan, 'write', operation, outcomes));
-    }
-    await this.diffRecorder.record(plan, operation, keys.length === 1 ? keys[0] ?? null : null, 'error', [
-      { path: '$', kind: 'changed', primary: `rejected: ${describeError(primaryError)}`, secondary: 'accepted (compensated)' },
-    ], null, settled.latencyMs);
+    await this.options.ledger.transition(plan.opId, 'primary_unavailable', { lastError: error, observation });
+    if (plan.secondary && keys.length > 0 && !isBreakerOpenError(error)) await this.enqueueReplay(plan.opId);
   }
 
-  /** Records that the secondary owes this write and queues its replay; the ledger keeps it if Redis is away. */
-  private async owe(plan: OperationPlan, primaryResult: unknown, reason: unknown, warnings: string[], observation?: OperationObservation): Promise<void> {
-    await this.options.ledger.markSecondaryPending(plan.opId, primaryResult, reason, observation);
+  /**
+   * A create run again after an ambiguous first attempt meets a conflict: when the row there is the one the
+   * payload describes, the first attempt had landed and this is its success.
+   */
+  private async ownEarlierCreate(plan: OperationPlan, failed: Timed<unknown>, payload: unknown): Promise<Timed<unknown>> {
+    if (failed.ok || !(failed.error instanceof StoreConflictError)) return failed;
+    const key = primaryKeyOf(plan.entity, payload as Row);
+    if (key === undefined) return failed;
+    const existing = await timed(() => this.storeCaller.guarded(plan.primary, () => plan.primary.get(plan.entity, key)));
+    if (!existing.ok || !existing.value) return failed;
+    const written = payload as Row;
+    const comparison = compareResults(plan.entity, pickFields(existing.value, written), written);
+    return comparison.equal ? { ok: true, value: existing.value, latencyMs: failed.latencyMs + existing.latencyMs } : failed;
+  }
+
+  /**
+   * Queues the sync of an owed operation; the ledger keeps it (and the sweep queues it) if Redis is away.
+   * Returns the warning when it could not be queued.
+   */
+  private async enqueueReplay(opId: string): Promise<string | null> {
     try {
-      await this.options.replayQueue.enqueue(plan.opId);
+      await this.options.replayQueue.enqueue(opId);
+      return null;
     } catch (error) {
-      const message = `replay of ${plan.opId} kept in the ledger only (queue unreachable: ${describeError(error)}); the worker's ledger sweep will queue it`;
-      warnings.push(message);
+      const message = `replay of ${opId} kept in the ledger only (queue unreachable: ${describeError(error)}); the worker's ledger sweep will queue it`;
       this.options.onWarning?.(message);
+      return message;
     }
   }
 
-  private replayedAnswer(plan: OperationPlan, status: string, result: unknown, lastError: string | null): DualWriteResult<Row> {
-    if (status === 'applied' || status === 'secondary_pending' || status === 'dead') {
-      return planResult(plan, result as Row, [], status !== 'applied', [`operation ${plan.opId} was already applied; returning its first answer`]);
+  /** A retried opId (PROTOCOL.md, Retries): the first answer, the same refusal, or the write run again. */
+  private async retried(
+    plan: OperationPlan,
+    record: OperationRecord,
+    operation: WriteOperation,
+    keys: RowKey[],
+    payload: unknown,
+    call: StoreCall,
+    options: { serialCreate?: boolean },
+  ): Promise<DualWriteResult<Row>> {
+    const status = record.status;
+    if (PRIMARY_HOLDS_STATUSES.includes(status)) {
+      return planResult(plan, record.result as Row, [], status !== 'applied', [`operation ${plan.opId} was already applied; returning its first answer`]);
     }
-    const settling = this.settlingAnswers.get(plan.opId);
-    if (status === 'pending' && settling) {
-      // The primary wrote it and this process answered; the secondary's outcome is not in the ledger yet.
-      return planResult(plan, settling, [], false, [`operation ${plan.opId} was already applied; returning its first answer`]);
+    switch (status) {
+      case 'pending':
+        throw new StoreUnavailableError(plan.primary.name, `operation ${plan.opId} is still in progress; retry shortly`, 'IN_PROGRESS');
+      case 'rejected':
+        throw rejectionOf(plan, record.lastError);
+      case 'primary_unavailable':
+      case 'abandoned':
+        await this.options.ledger.reclaim({
+          opId: plan.opId,
+          payload,
+          entityIds: keys.map(String),
+          primaryStore: plan.primary.name,
+          secondaryStore: plan.secondary?.name ?? null,
+          mode: plan.mode.name,
+          flagVersion: plan.flagVersion,
+        });
+        return this.run(plan, operation, keys, payload, call, { ...options, rerun: true });
+      default:
+        throw new LedgerTransitionError(plan.opId, status, 'retried');
     }
-    if (status === 'primary_failed') {
-      throw new ContractViolationError(plan.entity.name, [{ path: 'opId', message: `operation ${plan.opId} was rejected before: ${lastError ?? 'unknown error'}` }]);
-    }
-    throw new StoreUnavailableError(plan.primary.name, `operation ${plan.opId} is still in progress; retry shortly`, 'IN_PROGRESS');
   }
+}
+
+/** The store answered and said no (not found, conflict, invalid payload): nothing was written anywhere. */
+function isRefusal(error: unknown): boolean {
+  return error instanceof ContractViolationError || (error instanceof StoreError && error.kind !== 'unavailable');
+}
+
+/** Claims refused because the flags moved meanwhile are planned again this often before the caller is told. */
+const MAX_CLAIM_ATTEMPTS = 3;
+
+/** The fields of `row` that `like` names, so a stored row (with timestamps) compares with a payload. */
+function pickFields(row: Row, like: Row): Row {
+  return Object.fromEntries(Object.keys(like).filter((field) => field in row).map((field) => [field, row[field]]));
+}
+
+/** The refusal a retry of a rejected operation gets: the same kind of error as the first attempt. */
+function rejectionOf(plan: OperationPlan, lastError: string | null): Error {
+  const message = `operation ${plan.opId} was rejected before: ${lastError ?? 'unknown error'}`;
+  if (lastError?.startsWith('StoreNotFoundError')) return new StoreNotFoundError(plan.primary.name, message);
+  if (lastError?.startsWith('StoreConflictError')) return new StoreConflictError(plan.primary.name, message);
+  return new ContractViolationError(plan.entity.name, [{ path: 'opId', message }]);
 }

@@ -4,11 +4,10 @@ export type StoreRole = 'primary' | 'secondary';
 
 /**
  * ok: the store answered · failed: it answered with an error or was unreachable · pending: the secondary was
- * still writing when the secondary timeout ended the caller's wait (its write goes on; the ledger records how
- * it ends and a failure is queued for replay) · skipped: not called (breaker open) · compensated: its write
- * was undone because the primary rejected the operation.
+ * still being synced when the secondary timeout ended the caller's wait (its write goes on; the ledger records how
+ * it ends and a failure is queued for replay) · skipped: not called (breaker open).
  */
-export type StoreOutcomeStatus = 'ok' | 'failed' | 'pending' | 'skipped' | 'compensated';
+export type StoreOutcomeStatus = 'ok' | 'failed' | 'pending' | 'skipped';
 
 export interface StoreOutcome {
   store: string;

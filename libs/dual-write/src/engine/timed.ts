@@ -16,7 +16,7 @@ export function describeError(error: unknown): string {
 }
 
 /** The call's outcome when it settles within `ms`; undefined when it is still running then (it goes on). */
-export async function settledWithin<T>(work: Promise<Timed<T>>, ms: number): Promise<Timed<T> | undefined> {
+export async function settledWithin<R>(work: Promise<R>, ms: number): Promise<R | undefined> {
   let timer: NodeJS.Timeout | undefined;
   const deadline = new Promise<undefined>((resolve) => {
     timer = setTimeout(() => resolve(undefined), ms);

@@ -6,6 +6,8 @@ export interface FlagState extends DualWriteFlags {
   updatedAt: Date;
   updatedBy: string;
   reason: string;
+  /** A flip is fencing writes at this version (PROTOCOL.md, mechanism 3): no write is claimed until it lifts. */
+  fenced: boolean;
 }
 
 export type FlagChangeSource = 'api' | 'cli' | 'auto-rollback';
@@ -17,6 +19,8 @@ export interface FlagChange {
   source: FlagChangeSource;
   /** When given, the change applies only if the stored version still equals it. */
   expectedVersion?: number;
+  /** The new version fences writes (a flip of the primary in progress). Default false. */
+  fenced?: boolean;
 }
 
 export interface FlagHistoryEntry {
@@ -54,9 +58,10 @@ interface FlagRow {
   updated_at: Date;
   updated_by: string;
   reason: string;
+  fenced: boolean;
 }
 
-const FLAG_COLUMNS = 'enable_dual_write, enable_supabase_primary, version, updated_at, updated_by, reason';
+const FLAG_COLUMNS = 'enable_dual_write, enable_supabase_primary, version, updated_at, updated_by, reason, fenced';
 
 function toState(row: FlagRow): FlagState {
   return {
@@ -66,6 +71,7 @@ function toState(row: FlagRow): FlagState {
     updatedAt: row.updated_at,
     updatedBy: row.updated_by,
     reason: row.reason,
+    fenced: row.fenced,
   };
 }
 
@@ -99,10 +105,10 @@ export class FlagRepository {
       const { rows } = await client.query<FlagRow>(
         `update dual_write_flags
             set enable_dual_write = $1, enable_supabase_primary = $2, version = version + 1,
-                updated_at = now(), updated_by = $3, reason = $4
+                updated_at = now(), updated_by = $3, reason = $4, fenced = $5
           where id = 1
           returning ${FLAG_COLUMNS}`,
-        [next.enableDualWrite, next.enableSupabasePrimary, change.changedBy, change.reason],
+        [next.enableDualWrite, next.enableSupabasePrimary, change.changedBy, change.reason, change.fenced ?? false],
       );
       await client.query(
         `insert into dual_write_flag_history (changed_by, source, reason, before, after) values ($1, $2, $3, $4, $5)`,

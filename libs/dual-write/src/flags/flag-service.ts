@@ -4,6 +4,7 @@ import { closeRedis, openRedis } from '../queues/redis-connection';
 import { platformRedisKeys } from '../queues/redis-keys';
 import { modeOf, type DualWriteMode } from './dual-write-mode';
 import type { FlagChange, FlagRepository, FlagState } from './flag-repository';
+import type { ProcessRegistry } from './process-registry';
 
 const SUBSCRIBE_WAIT_MS = 2_000;
 
@@ -19,7 +20,16 @@ export interface FlagServiceOptions {
   cacheTtlMs?: number;
   /** Told when a change cannot be published (peers then switch after their cache TTL). */
   onWarning?: (message: string) => void;
+  /**
+   * Reports every second which flag version this process acts on (read fresh each time), so a flip of the
+   * primary can wait for every live process. Absent: the process is not counted (tools, tests).
+   */
+  registry?: { registry: ProcessRegistry; processId: string; kind: string };
 }
+
+/** How often a fenced version is read again while writes wait for the flip to finish. */
+const FENCE_POLL_MS = 50;
+const REPORT_EVERY_MS = 1_000;
 
 export interface CurrentFlags extends FlagState {
   mode: DualWriteMode;
@@ -32,6 +42,10 @@ export interface CurrentFlags extends FlagState {
 export class FlagService {
   private cached: { state: CurrentFlags; readAt: number } | null = null;
   private pendingRead: Promise<CurrentFlags> | null = null;
+  /** The newest version this process heard of: a read returning an older one (in flight during a change) is not trusted. */
+  private newestVersionSeen = 0;
+  private reporter: NodeJS.Timeout | null = null;
+  private unfencedWait: Promise<CurrentFlags> | null = null;
   private readonly subscriber: Redis;
   private readonly publisher: Redis;
   private readonly cacheTtlMs: number;
@@ -70,6 +84,55 @@ export class FlagService {
       subscribed.catch(() => undefined);
       this.options.onWarning?.(`Redis did not answer within ${SUBSCRIBE_WAIT_MS} ms; flag changes reach this process within ${this.cacheTtlMs} ms until it does`);
     }
+    if (this.options.registry) {
+      await this.report();
+      this.reporter = setInterval(() => void this.report(), REPORT_EVERY_MS);
+      this.reporter.unref();
+    }
+  }
+
+  /** Forgets the cached flags: the next read goes to the control database. */
+  invalidate(): void {
+    this.cached = null;
+  }
+
+  /**
+   * The flags once no flip is fencing writes: returns at once when unfenced, else waits (re-reading the flags)
+   * at most `maxWaitMs`, then throws StoreUnavailableError (HTTP 503 with Retry-After).
+   */
+  async unfenced(maxWaitMs: number): Promise<CurrentFlags> {
+    const now = await this.current();
+    if (!now.fenced) return now;
+    this.unfencedWait ??= this.pollUntilUnfenced(maxWaitMs).finally(() => {
+      this.unfencedWait = null;
+    });
+    return this.unfencedWait;
+  }
+
+  private async pollUntilUnfenced(maxWaitMs: number): Promise<CurrentFlags> {
+    const deadline = Date.now() + maxWaitMs;
+    for (;;) {
+      this.invalidate();
+      const flags = await this.current();
+      if (!flags.fenced) return flags;
+      if (Date.now() >= deadline) {
+        throw new StoreUnavailableError('control', `a phase flip is fencing writes at flag version ${flags.version}; retry shortly`, 'FLIP_IN_PROGRESS');
+      }
+      await new Promise((resolve) => setTimeout(resolve, FENCE_POLL_MS));
+    }
+  }
+
+  /** Reads the flags fresh and says which version this process acts on; a failed report is retried next second. */
+  private async report(): Promise<void> {
+    const registry = this.options.registry;
+    if (!registry) return;
+    try {
+      this.invalidate();
+      const flags = await this.current();
+      await registry.registry.report(registry.processId, registry.kind, flags.version);
+    } catch {
+      // The control database is away: this process cannot claim writes either, so nothing acts on stale flags.
+    }
   }
 
   async current(): Promise<CurrentFlags> {
@@ -83,6 +146,7 @@ export class FlagService {
   async change(change: FlagChange): Promise<{ before: CurrentFlags; after: CurrentFlags }> {
     const { before, after } = await this.repository.change(change);
     const current = withMode(after);
+    this.newestVersionSeen = Math.max(this.newestVersionSeen, after.version);
     this.cached = { state: current, readAt: Date.now() };
     try {
       await this.publisher.publish(this.channel, JSON.stringify({ version: after.version }));
@@ -94,6 +158,9 @@ export class FlagService {
   }
 
   async close(): Promise<void> {
+    if (this.reporter) clearInterval(this.reporter);
+    const registry = this.options.registry;
+    if (registry) await registry.registry.forget(registry.processId).catch(() => undefined);
     await Promise.all([closeRedis(this.subscriber), closeRedis(this.publisher)]);
   }
 
@@ -106,6 +173,11 @@ export class FlagService {
       if (this.cached) return this.cached.state;
       throw new StoreUnavailableError('control', `the phase flags cannot be read: ${error instanceof Error ? error.message : String(error)}`, 'CONTROL_DB', { cause: error });
     }
+    if (state.version < this.newestVersionSeen) {
+      // Read while a change was being published: answer with it once, but do not keep it.
+      return state;
+    }
+    this.newestVersionSeen = state.version;
     this.cached = { state, readAt: Date.now() };
     return state;
   }
@@ -117,7 +189,10 @@ export class FlagService {
     } catch {
       version = undefined;
     }
-    if (typeof version === 'number' && this.cached && this.cached.state.version >= version) return;
+    if (typeof version === 'number') {
+      this.newestVersionSeen = Math.max(this.newestVersionSeen, version);
+      if (this.cached && this.cached.state.version >= version) return;
+    }
     this.cached = null;
   }
 }

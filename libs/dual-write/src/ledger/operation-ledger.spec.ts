@@ -1,47 +1,59 @@
+import { prepareControlDatabase } from '@dualwrite/testing';
 import { Pool } from 'pg';
 import { v7 as uuidv7 } from 'uuid';
-import { OperationLedger, type NewOperation } from './operation-ledger';
-
-const controlUrl = process.env['PRIMARY_DATABASE_URL'] ?? 'postgresql://postgres@127.0.0.1:5432/dw_primary';
+import { FlagRepository } from '../flags/flag-repository';
+import { FlagsMovedError, OperationLedger, type NewOperation } from './operation-ledger';
+import { LedgerTransitionError } from './operation-transitions';
 
 describe('OperationLedger', () => {
-  const pool = new Pool({ connectionString: controlUrl, max: 4 });
-  const ledger = new OperationLedger(pool);
-  const opIds: string[] = [];
+  let pool: Pool;
+  let ledger: OperationLedger;
+  let flags: FlagRepository;
+  let version: number;
+
+  beforeAll(async () => {
+    pool = new Pool({ connectionString: await prepareControlDatabase('dw_control_ledger_spec'), max: 4 });
+    ledger = new OperationLedger(pool);
+    flags = new FlagRepository(pool);
+  });
+
+  beforeEach(async () => {
+    await pool.query('truncate dual_write_ops');
+    await pool.query('update dual_write_flags set fenced = false');
+    version = (await flags.read()).version;
+  });
+
+  afterAll(async () => {
+    await pool.end();
+  });
 
   function newOperation(overrides: Partial<NewOperation> = {}): NewOperation {
-    const opId = uuidv7();
-    opIds.push(opId);
     return {
-      opId,
+      opId: uuidv7(),
       entity: 'budgets',
       operation: 'create',
       entityIds: [uuidv7()],
       payload: { name: 'Rent', amount: '900.00' },
       primaryStore: 'prisma',
       secondaryStore: 'supabase',
+      flagVersion: version,
       ...overrides,
     };
   }
 
-  afterAll(async () => {
-    await pool.query('delete from dual_write_ops where op_id = any($1)', [opIds]);
-    await pool.end();
-  });
-
-  it('claims a new operation as pending', async () => {
+  it('claims a new operation as pending, with the flag version it was planned under', async () => {
     const operation = newOperation();
 
     const { created, record } = await ledger.claim(operation);
 
     expect(created).toBe(true);
-    expect(record).toMatchObject({ ...operation, status: 'pending', attempts: 0, result: null, lastError: null });
+    expect(record).toMatchObject({ ...operation, status: 'pending', attempts: 0, result: null, lastError: null, flagVersion: version });
   });
 
   it('a second claim of the same opId returns the first record and its stored result', async () => {
     const operation = newOperation();
     await ledger.claim(operation);
-    await ledger.markApplied(operation.opId, { id: operation.entityIds[0], amount: '900' });
+    await ledger.transition(operation.opId, 'primary_wrote_alone', { result: { id: operation.entityIds[0], amount: '900' } });
 
     const again = await ledger.claim({ ...operation, payload: { name: 'Changed?' } });
 
@@ -57,14 +69,30 @@ describe('OperationLedger', () => {
     expect(claims.filter((claim) => claim.created)).toHaveLength(1);
   });
 
-  it('keeps a write the secondary still owes, with its attempts, until it is applied', async () => {
+  it('refuses a claim planned under a flag version that is no longer current, and writes nothing', async () => {
+    const operation = newOperation({ flagVersion: version - 1 });
+
+    await expect(ledger.claim(operation)).rejects.toBeInstanceOf(FlagsMovedError);
+    await expect(ledger.get(operation.opId)).resolves.toBeNull();
+  });
+
+  it('refuses every claim while a flip fences the current version', async () => {
+    await pool.query('update dual_write_flags set fenced = true');
+    const operation = newOperation();
+
+    await expect(ledger.claim(operation)).rejects.toBeInstanceOf(FlagsMovedError);
+    await expect(ledger.get(operation.opId)).resolves.toBeNull();
+  });
+
+  it('keeps a write the secondary still owes, with its attempts, until a sync applies it', async () => {
     const operation = newOperation();
     await ledger.claim(operation);
-    await ledger.markSecondaryPending(operation.opId, { id: operation.entityIds[0] }, new Error('supabase unavailable'));
+    await ledger.transition(operation.opId, 'primary_wrote', { result: { id: operation.entityIds[0] } });
+    await ledger.transition(operation.opId, 'secondary_failed', { lastError: new Error('supabase unavailable') });
 
     const attempts = await ledger.recordFailedAttempt(operation.opId, new Error('still down'));
     const owed = await ledger.listByStatus('secondary_pending', 10_000);
-    await ledger.markApplied(operation.opId);
+    await ledger.transition(operation.opId, 'secondary_synced', { lastError: null });
     const after = await ledger.get(operation.opId);
 
     expect(attempts).toBe(1);
@@ -72,9 +100,90 @@ describe('OperationLedger', () => {
     expect(after).toMatchObject({ status: 'applied', attempts: 1, lastError: null, result: { id: operation.entityIds[0] } });
   });
 
-  it('updating an opId that was never claimed fails naming it', async () => {
+  it('applies an event only from a status that accepts it, and names the status it met', async () => {
+    const operation = newOperation();
+    await ledger.claim(operation);
+    await ledger.transition(operation.opId, 'primary_wrote_alone', {});
+
+    const late = ledger.transition(operation.opId, 'secondary_failed', { lastError: 'a late failure' });
+
+    await expect(late).rejects.toThrow(new LedgerTransitionError(operation.opId, 'applied', 'secondary_failed'));
+    await expect(ledger.get(operation.opId)).resolves.toMatchObject({ status: 'applied', lastError: null });
+  });
+
+  it('of two concurrent events on one operation exactly one applies', async () => {
+    const operation = newOperation();
+    await ledger.claim(operation);
+
+    const results = await Promise.allSettled([ledger.transition(operation.opId, 'primary_wrote', {}), ledger.transition(operation.opId, 'primary_rejected', {})]);
+
+    expect(results.filter((result) => result.status === 'fulfilled')).toHaveLength(1);
+  });
+
+  it('refuses an event for an opId that was never claimed, naming it', async () => {
     const unknown = uuidv7();
 
-    await expect(ledger.markApplied(unknown)).rejects.toThrow(`operation ${unknown} is not in the ledger`);
+    await expect(ledger.transition(unknown, 'secondary_synced')).rejects.toThrow(`operation ${unknown} is not in the ledger (event secondary_synced)`);
+  });
+
+  it('runs an operation of unknown outcome again on a retry, under the current flags', async () => {
+    const operation = newOperation();
+    await ledger.claim(operation);
+    await ledger.transition(operation.opId, 'primary_unavailable', { lastError: 'timed out' });
+
+    const again = await ledger.reclaim({ ...operation, payload: { name: 'Rent', amount: '901.00' } });
+
+    expect(again).toMatchObject({ status: 'pending', payload: { name: 'Rent', amount: '901.00' }, lastError: null, flagVersion: version });
+    await expect(ledger.reclaim(operation)).rejects.toBeInstanceOf(LedgerTransitionError);
+  });
+
+  it('moves operations left pending or primary_done by a stopped process on, so a replay syncs them', async () => {
+    const unknown = newOperation();
+    const owed = newOperation();
+    const fresh = newOperation();
+    for (const operation of [unknown, owed, fresh]) await ledger.claim(operation);
+    await ledger.transition(owed.opId, 'primary_wrote', {});
+    await pool.query(`update dual_write_ops set updated_at = now() - interval '20 minutes' where op_id = any($1)`, [[unknown.opId, owed.opId]]);
+
+    const moved = await ledger.moveStale(new Date(Date.now() - 10 * 60_000));
+
+    expect(moved.sort()).toEqual([unknown.opId, owed.opId].sort());
+    await expect(ledger.get(unknown.opId)).resolves.toMatchObject({ status: 'primary_unavailable' });
+    await expect(ledger.get(owed.opId)).resolves.toMatchObject({ status: 'secondary_pending' });
+    await expect(ledger.get(fresh.opId)).resolves.toMatchObject({ status: 'pending' });
+  });
+
+  it('proves a delete only by the newest operation on the key that the primary holds', async () => {
+    const key = uuidv7();
+    const create = newOperation({ entityIds: [key] });
+    const remove = newOperation({ entityIds: [key], operation: 'delete' });
+    const failedUpdate = newOperation({ entityIds: [key], operation: 'update' });
+    for (const operation of [create, remove, failedUpdate]) await ledger.claim(operation);
+    await ledger.transition(create.opId, 'primary_wrote', {});
+    expect(await ledger.latestHeldOperation('budgets', key)).toEqual({ opId: create.opId, operation: 'create' });
+
+    await ledger.transition(remove.opId, 'primary_wrote', {});
+    await ledger.transition(failedUpdate.opId, 'primary_rejected', { lastError: 'not found' });
+
+    expect(await ledger.latestHeldOperation('budgets', key)).toEqual({ opId: remove.opId, operation: 'delete' });
+    expect(await ledger.latestHeldOperation('budgets', uuidv7())).toBeNull();
+  });
+
+  it('lists the writes a flip must wait for: claimed under older versions and not yet on both stores', async () => {
+    const inFlight = newOperation();
+    const owed = newOperation();
+    const applied = newOperation();
+    const unknown = newOperation();
+    for (const operation of [inFlight, owed, applied, unknown]) await ledger.claim(operation);
+    await ledger.transition(owed.opId, 'primary_wrote', {});
+    await ledger.transition(owed.opId, 'secondary_failed', {});
+    await ledger.transition(applied.opId, 'primary_wrote_alone', {});
+    await ledger.transition(unknown.opId, 'primary_unavailable', {});
+
+    const old = await ledger.unsettledBefore(version + 1);
+
+    expect(old).toMatchObject({ unsettled: 2, dead: 0 });
+    expect(old.sample.map((operation) => operation.opId).sort()).toEqual([inFlight.opId, owed.opId].sort());
+    await expect(ledger.unsettledBefore(version)).resolves.toMatchObject({ unsettled: 0, dead: 0 });
   });
 });

@@ -1,14 +1,18 @@
 import type { Pool } from 'pg';
+import {
+  LedgerTransitionError,
+  OPERATION_STATUSES,
+  PRIMARY_HOLDS_STATUSES,
+  BARRIER_STATUSES,
+  isOperationStatus,
+  nextStatus,
+  statusesAccepting,
+  type OperationEvent,
+  type OperationStatus,
+} from './operation-transitions';
 
+export type { OperationStatus };
 export type WriteOperation = 'create' | 'update' | 'upsert' | 'delete' | 'batch';
-
-/**
- * pending: recorded, stores being written · applied: every store that should hold it does ·
- * primary_failed: the primary rejected it (the secondary keeps nothing of it) ·
- * secondary_pending: the primary holds it, the secondary still has to (replay queue) ·
- * dead: replay gave up after its attempts; an operator decides.
- */
-export type OperationStatus = 'pending' | 'applied' | 'primary_failed' | 'secondary_pending' | 'dead';
 
 export interface NewOperation {
   opId: string;
@@ -21,9 +25,11 @@ export interface NewOperation {
   secondaryStore: string | null;
   /** The mode the write ran in (DualWriteModeName); the alert rules compare phases by it. */
   mode?: string;
+  /** The flag version the write was planned under; the claim succeeds only while it is current and not fenced. */
+  flagVersion: number;
 }
 
-/** ok · failed · timeout · skipped (breaker open) · compensated (undone after the primary rejected it). */
+/** ok · failed · skipped (breaker open) · timeout and compensated (rows written before the protocol change only). */
 export type ObservedStoreOutcome = 'ok' | 'failed' | 'timeout' | 'skipped' | 'compensated';
 
 /** How a write went on each store, kept on its ledger row for the alert rules (every process reads them). */
@@ -61,10 +67,12 @@ interface OperationRow {
   last_error: string | null;
   created_at: Date;
   updated_at: Date;
+  flag_version: number | null;
+  mode: string | null;
 }
 
 const COLUMNS =
-  'op_id, entity, operation, entity_ids, payload, primary_store, secondary_store, status, result, attempts, last_error, created_at, updated_at';
+  'op_id, entity, operation, entity_ids, payload, primary_store, secondary_store, status, result, attempts, last_error, created_at, updated_at, flag_version, mode';
 
 function toRecord(row: OperationRow): OperationRecord {
   return {
@@ -81,6 +89,8 @@ function toRecord(row: OperationRow): OperationRecord {
     lastError: row.last_error,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
+    flagVersion: row.flag_version ?? 0,
+    mode: row.mode ?? undefined,
   };
 }
 
@@ -92,18 +102,61 @@ function errorText(error: unknown): string {
   return text.slice(0, MAX_ERROR_LENGTH);
 }
 
+/** The flags moved on (or are fenced for a flip) since the write was planned: plan it again with fresh flags. */
+export class FlagsMovedError extends Error {
+  constructor(readonly plannedVersion: number) {
+    super(`the flags are no longer at version ${plannedVersion} (or a flip is fencing writes); plan the write again`);
+    this.name = 'FlagsMovedError';
+  }
+}
+
+/** What an event may record beside the status. */
+export interface TransitionFields {
+  /** The primary's answer, returned again to a caller retrying the same opId. */
+  result?: unknown;
+  /** Keys known only after the primary wrote (database-assigned). */
+  entityIds?: string[];
+  /** Why (a failure); null clears it. */
+  lastError?: unknown;
+  observation?: OperationObservation;
+}
+
+/** A write planned again after a retry of an operation nobody was told succeeded. */
+export interface Reclaim {
+  opId: string;
+  payload: unknown;
+  entityIds: string[];
+  primaryStore: string;
+  secondaryStore: string | null;
+  mode?: string;
+  flagVersion: number;
+}
+
+/** Operations claimed under older flag versions whose stores may still differ, and dead ones (data missing). */
+export interface UnsettledOperations {
+  unsettled: number;
+  dead: number;
+  sample: { opId: string; status: OperationStatus; flagVersion: number }[];
+}
+
 /**
  * The operation ledger (table dual_write_ops): one row per logical write, keyed by its opId. It makes retries
  * and replays idempotent and keeps every secondary write that still has to happen, even while Redis is away.
+ * Every status change is an event of the state machine (operation-transitions.ts), applied by one conditional
+ * update: an event that meets another status changes nothing and raises LedgerTransitionError.
  */
 export class OperationLedger {
   constructor(private readonly pool: Pool) {}
 
-  /** Records the operation as pending. When the opId is known already, returns the existing record instead. */
+  /**
+   * Records the operation as pending, in the same statement that checks its flag version is current and not
+   * fenced (FlagsMovedError otherwise). When the opId is known already, returns the existing record instead.
+   */
   async claim(operation: NewOperation): Promise<{ created: boolean; record: OperationRecord }> {
     const inserted = await this.pool.query<OperationRow>(
-      `insert into dual_write_ops (op_id, entity, operation, entity_ids, payload, primary_store, secondary_store, status, mode)
-       values ($1, $2, $3, $4, $5, $6, $7, 'pending', $8)
+      `insert into dual_write_ops (op_id, entity, operation, entity_ids, payload, primary_store, secondary_store, status, mode, flag_version)
+       select $1, $2, $3, $4, $5, $6, $7, 'pending', $8, $9
+         from dual_write_flags where id = 1 and version = $9 and not fenced
        on conflict (op_id) do nothing
        returning ${COLUMNS}`,
       [
@@ -115,12 +168,57 @@ export class OperationLedger {
         operation.primaryStore,
         operation.secondaryStore,
         operation.mode ?? null,
+        operation.flagVersion,
       ],
     );
     if (inserted.rows[0]) return { created: true, record: toRecord(inserted.rows[0]) };
     const existing = await this.get(operation.opId);
-    if (!existing) throw new Error(`operation ${operation.opId} vanished while being claimed`);
+    if (!existing) throw new FlagsMovedError(operation.flagVersion);
     return { created: false, record: existing };
+  }
+
+  /**
+   * Records a write the primary already holds and the secondary owes (e.g. found by a backfill), as if claimed
+   * under the current flag version and synced in vain: `secondary_pending`, ready for the replay queue.
+   */
+  async recordOwed(operation: Omit<NewOperation, 'flagVersion'>, result: unknown, reason: unknown): Promise<OperationRecord> {
+    const { rows } = await this.pool.query<OperationRow>(
+      `insert into dual_write_ops (op_id, entity, operation, entity_ids, payload, primary_store, secondary_store, status, mode, flag_version, result, last_error)
+       select $1, $2, $3, $4, $5, $6, $7, 'secondary_pending', $8, version, $9, $10 from dual_write_flags where id = 1
+       returning ${COLUMNS}`,
+      [
+        operation.opId,
+        operation.entity,
+        operation.operation,
+        operation.entityIds,
+        JSON.stringify(operation.payload ?? null),
+        operation.primaryStore,
+        operation.secondaryStore,
+        operation.mode ?? null,
+        JSON.stringify(result ?? null),
+        errorText(reason),
+      ],
+    );
+    if (!rows[0]) throw new Error('dual_write_flags has no row: run `npm run setup` to apply the control-table migrations.');
+    return toRecord(rows[0]);
+  }
+
+  /** A retried operation nobody was told succeeded runs again: pending under the current flags (fenced like a claim). */
+  async reclaim(retry: Reclaim): Promise<OperationRecord> {
+    const accepting = statusesAccepting('retried');
+    const { rows } = await this.pool.query<OperationRow>(
+      `update dual_write_ops
+          set status = 'pending', payload = $2, entity_ids = $3, primary_store = $4, secondary_store = $5, mode = $6,
+              flag_version = $7, result = null, last_error = null, attempts = 0, updated_at = now()
+        where op_id = $1 and status = any($8)
+          and exists (select 1 from dual_write_flags where id = 1 and version = $7 and not fenced)
+        returning ${COLUMNS}`,
+      [retry.opId, JSON.stringify(retry.payload ?? null), retry.entityIds, retry.primaryStore, retry.secondaryStore, retry.mode ?? null, retry.flagVersion, accepting],
+    );
+    if (rows[0]) return toRecord(rows[0]);
+    const current = await this.get(retry.opId);
+    if (current && accepting.includes(current.status)) throw new FlagsMovedError(retry.flagVersion);
+    throw new LedgerTransitionError(retry.opId, current?.status ?? 'missing', 'retried');
   }
 
   async get(opId: string): Promise<OperationRecord | null> {
@@ -128,45 +226,85 @@ export class OperationLedger {
     return rows[0] ? toRecord(rows[0]) : null;
   }
 
-  async markApplied(opId: string, result?: unknown, observation?: OperationObservation): Promise<void> {
-    await this.update(opId, `status = 'applied', result = coalesce($2, result), last_error = null`, [
-      result === undefined ? null : JSON.stringify(result),
-    ], observation);
-  }
-
-  /** Keys known only after the primary wrote (database-assigned). */
-  async setEntityIds(opId: string, entityIds: string[]): Promise<void> {
-    await this.update(opId, 'entity_ids = $2', [entityIds]);
-  }
-
-  async markPrimaryFailed(opId: string, error: unknown, observation?: OperationObservation): Promise<void> {
-    await this.update(opId, `status = 'primary_failed', last_error = $2`, [errorText(error)], observation);
-  }
-
-  /** The primary holds the write; the secondary has yet to (failed, timed out, or skipped by its breaker). */
-  async markSecondaryPending(opId: string, result: unknown, reason: unknown, observation?: OperationObservation): Promise<void> {
-    await this.update(opId, `status = 'secondary_pending', result = $2, last_error = $3`, [
-      JSON.stringify(result ?? null),
-      errorText(reason),
-    ], observation);
+  /** Applies one event of the state machine; returns the new status. */
+  async transition(opId: string, event: OperationEvent, fields: TransitionFields = {}): Promise<OperationStatus> {
+    const accepting = statusesAccepting(event);
+    const cases = accepting.map((status) => `when '${status}' then '${nextStatus(status, event)}'`).join(' ');
+    const values: unknown[] = [opId, accepting];
+    const assignments = [`status = case status ${cases} end`];
+    const set = (column: string, value: unknown) => {
+      values.push(value);
+      assignments.push(`${column} = $${values.length}`);
+    };
+    if (fields.result !== undefined) set('result', JSON.stringify(fields.result ?? null));
+    if (fields.entityIds !== undefined) set('entity_ids', fields.entityIds);
+    if (fields.lastError !== undefined) set('last_error', fields.lastError === null ? null : errorText(fields.lastError));
+    const observed = fields.observation ? withObservation(values.length + 1, fields.observation) : { sql: '', values: [] };
+    const { rows } = await this.pool.query<{ status: OperationStatus }>(
+      `update dual_write_ops set ${assignments.join(', ')}${observed.sql}, updated_at = now()
+        where op_id = $1 and status = any($2)
+        returning status`,
+      [...values, ...observed.values],
+    );
+    if (rows[0]) return rows[0].status;
+    const current = await this.get(opId);
+    throw new LedgerTransitionError(opId, current?.status ?? 'missing', event);
   }
 
   /**
-   * Operations left `pending` for longer than `olderThan` while a secondary should hold them: the process writing
-   * them stopped before it recorded how the write ended. They become owed, so a replay (which copies the primary's
-   * rows by key) settles the secondary either way. Returns their opIds.
+   * The sweep: operations whose writing process stopped before it recorded the primary's outcome (`pending` past
+   * `olderThan`: outcome unknown) or before the sync ended (`primary_done`: the secondary owes it). Both are moved
+   * on (primary_unavailable, secondary_pending) so a replay syncs their keys. Returns their opIds.
    */
-  async markStalePendingOwed(olderThan: Date, limit = 500): Promise<string[]> {
+  async moveStale(olderThan: Date, limit = 500): Promise<string[]> {
     const { rows } = await this.pool.query<{ op_id: string }>(
-      `update dual_write_ops set status = 'secondary_pending', updated_at = now(),
-              last_error = 'left pending by the process that wrote it; the replay copies the primary''s rows'
+      `update dual_write_ops
+          set status = case status when 'pending' then 'primary_unavailable' else 'secondary_pending' end,
+              updated_at = now(),
+              last_error = 'left ' || status || ' by the process that wrote it; the replay syncs its keys from the primary'
         where op_id in (select op_id from dual_write_ops
-                         where status = 'pending' and secondary_store is not null and updated_at < $1
+                         where status in ('pending', 'primary_done') and updated_at < $1
                          order by created_at limit $2 for update skip locked)
         returning op_id`,
       [olderThan, limit],
     );
     return rows.map((row) => row.op_id);
+  }
+
+  /**
+   * The newest operation on a key whose write the primary holds: a delete there proves that a row missing on the
+   * primary was deleted (and may be deleted on the secondary); anything else proves nothing.
+   */
+  async latestHeldOperation(entity: string, key: string): Promise<{ opId: string; operation: WriteOperation } | null> {
+    const { rows } = await this.pool.query<{ op_id: string; operation: WriteOperation }>(
+      `select op_id, operation from dual_write_ops
+        where entity = $1 and entity_ids @> array[$2]::text[] and status = any($3)
+        order by seq desc limit 1`,
+      [entity, key, PRIMARY_HOLDS_STATUSES],
+    );
+    return rows[0] ? { opId: rows[0].op_id, operation: rows[0].operation } : null;
+  }
+
+  /**
+   * Operations claimed under a flag version older than `version` that a flip of the primary must wait for: in
+   * flight or acknowledged but not yet on the secondary. Dead ones refuse the flip. Ones of unknown outcome
+   * (`primary_unavailable`, never acknowledged) do not block it: their replay syncs from the current primary.
+   */
+  async unsettledBefore(version: number, sampleSize = 5): Promise<UnsettledOperations> {
+    const { rows } = await this.pool.query<{ op_id: string; status: OperationStatus; flag_version: number; unsettled: string; dead: string }>(
+      `select op_id, status, flag_version,
+              count(*) filter (where status <> 'dead') over () as unsettled,
+              count(*) filter (where status = 'dead') over () as dead
+         from dual_write_ops
+        where flag_version < $1 and status = any($2)
+        order by seq limit $3`,
+      [version, [...BARRIER_STATUSES, 'dead'], sampleSize],
+    );
+    return {
+      unsettled: Number(rows[0]?.unsettled ?? 0),
+      dead: Number(rows[0]?.dead ?? 0),
+      sample: rows.map((row) => ({ opId: row.op_id, status: row.status, flagVersion: row.flag_version })),
+    };
   }
 
   /** One more failed replay attempt; returns the attempts so far. */
@@ -175,12 +313,8 @@ export class OperationLedger {
       `update dual_write_ops set attempts = attempts + 1, last_error = $2, updated_at = now() where op_id = $1 returning attempts`,
       [opId, errorText(error)],
     );
-    if (!rows[0]) throw new Error(`operation ${opId} is not in the ledger`);
+    if (!rows[0]) throw new LedgerTransitionError(opId, 'missing', 'replay_gave_up');
     return rows[0].attempts;
-  }
-
-  async markDead(opId: string, error: unknown): Promise<void> {
-    await this.update(opId, `status = 'dead', last_error = $2`, [errorText(error)]);
   }
 
   /** Operations in a status, oldest first (e.g. secondary_pending ones to re-queue after Redis was away). */
@@ -195,11 +329,9 @@ export class OperationLedger {
   }
 
   async countByStatus(): Promise<Record<OperationStatus, number>> {
-    const counts: Record<OperationStatus, number> = { pending: 0, applied: 0, primary_failed: 0, secondary_pending: 0, dead: 0 };
-    const { rows } = await this.pool.query<{ status: OperationStatus; n: string }>(
-      'select status, count(*) as n from dual_write_ops group by status',
-    );
-    for (const row of rows) counts[row.status] = Number(row.n);
+    const counts = Object.fromEntries(OPERATION_STATUSES.map((status) => [status, 0])) as Record<OperationStatus, number>;
+    const { rows } = await this.pool.query<{ status: string; n: string }>('select status, count(*) as n from dual_write_ops group by status');
+    for (const row of rows) if (isOperationStatus(row.status)) counts[row.status] = Number(row.n);
     return counts;
   }
 
@@ -209,15 +341,6 @@ export class OperationLedger {
       `select min(created_at) as oldest from dual_write_ops where status = 'secondary_pending'`,
     );
     return rows[0]?.oldest ?? null;
-  }
-
-  private async update(opId: string, assignments: string, values: unknown[], observation?: OperationObservation): Promise<void> {
-    const observed = observation ? withObservation(values.length + 2, observation) : { sql: '', values: [] };
-    const { rowCount } = await this.pool.query(
-      `update dual_write_ops set ${assignments}${observed.sql}, updated_at = now() where op_id = $1`,
-      [opId, ...values, ...observed.values],
-    );
-    if (rowCount === 0) throw new Error(`operation ${opId} is not in the ledger`);
   }
 }
 

@@ -113,8 +113,7 @@ describe('gauges read on each scrape', () => {
     await breakers.execute('supabase', () => Promise.reject(new StoreUnavailableError('supabase', 'down'))).catch(() => undefined);
     breakers.isolate('third');
     const owed = uuidv7();
-    await ledger.claim({ opId: owed, entity: 'budgets', operation: 'create', entityIds: [], payload: {}, primaryStore: 'prisma', secondaryStore: 'supabase' });
-    await ledger.markSecondaryPending(owed, null, new Error('supabase down'));
+    await ledger.recordOwed({ opId: owed, entity: 'budgets', operation: 'create', entityIds: [], payload: {}, primaryStore: 'prisma', secondaryStore: 'supabase' }, null, new Error('supabase down'));
     await pool.query(`update dual_write_ops set created_at = now() - interval '90 seconds' where op_id = $1`, [owed]);
     await kit.replayQueue.enqueue(owed);
     await kit.replayQueue.enqueue(uuidv7());

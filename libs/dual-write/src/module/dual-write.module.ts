@@ -17,6 +17,7 @@ import { OperationLedger } from '../ledger/operation-ledger';
 import { PrometheusDualWriteMetrics } from '../metrics/prometheus-dual-write-metrics';
 import { platformRedisKeys } from '../queues/redis-keys';
 import { ReplayQueue } from '../replay/replay-queue';
+import { KeySync } from '../sync/key-sync';
 import { DualWriteInterceptor } from './dual-write.interceptor';
 import type { DualWriteModuleAsyncOptions, DualWriteModuleOptions } from './dual-write.options';
 import { DualWriteService } from './dual-write.service';
@@ -62,12 +63,13 @@ const engineProviders = [
   },
   {
     provide: DualWriteEngine,
-    inject: [DUAL_WRITE_OPTIONS, EntityRegistry, FlagService, OperationLedger, ReplayQueue, StoreBreakers, DiffQueue, PrometheusDualWriteMetrics],
+    inject: [DUAL_WRITE_OPTIONS, EntityRegistry, FlagService, OperationLedger, KeySync, ReplayQueue, StoreBreakers, DiffQueue, PrometheusDualWriteMetrics],
     useFactory: (
       options: DualWriteModuleOptions,
       entities: EntityRegistry,
       flags: FlagService,
       ledger: OperationLedger,
+      keySync: KeySync,
       replayQueue: ReplayQueue,
       breakers: StoreBreakers,
       diffs: DiffQueue,
@@ -78,6 +80,7 @@ const engineProviders = [
         entities,
         flags,
         ledger,
+        keySync,
         replayQueue,
         breakers,
         diffs,

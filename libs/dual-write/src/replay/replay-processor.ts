@@ -1,9 +1,7 @@
+import type { EntityDefinition, EntityRegistry, RowKey, StorePlugin } from '@dualwrite/stores';
 import { isBreakerOpenError } from '../breakers/breaker-open-error';
-import type { EntityRegistry } from '@dualwrite/stores';
-import type { EntityDefinition, RowKey } from '@dualwrite/stores';
 import type { OperationLedger, OperationRecord } from '../ledger/operation-ledger';
-import type { StorePlugin } from '@dualwrite/stores';
-import { copyRowsByKey } from './secondary-sync';
+import type { KeySync, LeftKey } from '../sync/key-sync';
 
 export type ReplayOutcome = 'applied' | 'not-owed' | 'retry' | 'dead';
 
@@ -12,10 +10,15 @@ export interface ReplayProcessorOptions {
   entities: EntityRegistry;
   /** Stores by name, as recorded in the ledger (primary_store, secondary_store). */
   stores: Map<string, StorePlugin>;
+  /** The sync primitive (its guard runs each store call through the store's breaker). */
+  keySync: KeySync;
+  /**
+   * The roles the flags give the stores now (store names; secondary null in single-store modes). An operation of
+   * unknown outcome was never acknowledged, so its keys are synced from whichever store is the primary now.
+   */
+  currentRoles: () => Promise<{ primary: string; secondary: string | null }>;
   /** Failed attempts after which the operation is dead-lettered. */
   maxAttempts: number;
-  /** Runs a call to a store through its breaker (so an open breaker fails fast). Default: call it directly. */
-  guard?: <T>(store: string, call: () => Promise<T>) => Promise<T>;
 }
 
 /** Keys are kept as text in the ledger; a serial key goes back to a number. */
@@ -24,40 +27,47 @@ export function keyFromText(entity: EntityDefinition, text: string): RowKey {
 }
 
 /**
- * Applies an operation the secondary still owes: the secondary is made to hold exactly what the primary holds
- * now for the operation's keys. Idempotent, so a job run twice or an operation already applied is harmless.
+ * Settles an operation whose secondary may differ from its primary: owed (`secondary_pending`) or of unknown
+ * outcome (`primary_unavailable`). The keys are synced from the primary (KeySync: the primary's current rows,
+ * under the per-key lock), with the stores the operation recorded; the flip barrier makes sure those are still
+ * the current roles. Idempotent, so a job run twice or an operation already settled is harmless.
  */
 export class ReplayProcessor {
   constructor(private readonly options: ReplayProcessorOptions) {}
 
-  async replay(opId: string): Promise<{ outcome: ReplayOutcome; error?: unknown }> {
+  async replay(opId: string): Promise<{ outcome: ReplayOutcome; error?: unknown; left?: LeftKey[] }> {
     const { ledger } = this.options;
     const operation = await ledger.get(opId);
-    if (!operation || operation.status !== 'secondary_pending') return { outcome: 'not-owed' };
+    if (!operation || (operation.status !== 'secondary_pending' && operation.status !== 'primary_unavailable')) return { outcome: 'not-owed' };
     try {
-      await this.apply(operation);
-      await ledger.markApplied(opId);
-      return { outcome: 'applied' };
+      const left = await this.apply(operation);
+      await ledger.transition(opId, 'secondary_synced', { lastError: null });
+      return { outcome: 'applied', left };
     } catch (error) {
       // An open breaker turned the call away without trying: not an attempt, or a long outage would
       // exhaust every attempt while nothing could succeed. The job backs off and comes again.
       if (isBreakerOpenError(error)) return { outcome: 'retry', error };
       const attempts = await ledger.recordFailedAttempt(opId, error);
       if (attempts >= this.options.maxAttempts) {
-        await ledger.markDead(opId, error);
+        await ledger.transition(opId, 'replay_gave_up', { lastError: error });
         return { outcome: 'dead', error };
       }
       return { outcome: 'retry', error };
     }
   }
 
-  private async apply(operation: OperationRecord): Promise<void> {
+  private async apply(operation: OperationRecord): Promise<LeftKey[]> {
+    // An owed write is on the primary it recorded (the flip barrier keeps those roles until it is settled).
+    const roles = operation.status === 'secondary_pending'
+      ? { primary: operation.primaryStore, secondary: operation.secondaryStore }
+      : await this.options.currentRoles();
+    if (!roles.secondary) return [];
     const entity = this.options.entities.get(operation.entity);
-    const source = this.store(operation.primaryStore);
-    const target = this.store(operation.secondaryStore ?? '');
-    const guard = this.options.guard ?? ((_store, call) => call());
+    const source = this.store(roles.primary);
+    const target = this.store(roles.secondary);
     const keys = operation.entityIds.map((text) => keyFromText(entity, text));
-    await guard(target.name, () => copyRowsByKey(entity, keys, source, target));
+    const report = await this.options.keySync.sync(entity, keys, source, target);
+    return report.left;
   }
 
   private store(name: string): StorePlugin {

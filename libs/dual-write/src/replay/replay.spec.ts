@@ -3,7 +3,9 @@ import { v7 as uuidv7 } from 'uuid';
 import { budgetsEntity, createPrismaClient, exampleEntities, usersEntity } from '@dualwrite/example-domain';
 import { EntityRegistry } from '@dualwrite/stores';
 import type { Row } from '@dualwrite/stores';
+import { FlagRepository } from '../flags/flag-repository';
 import { OperationLedger } from '../ledger/operation-ledger';
+import { KeySync } from '../sync/key-sync';
 import { PrismaStore } from '@dualwrite/stores';
 import { SupabaseStore } from '@dualwrite/stores';
 import { supabaseTestSettings, unreachableSupabase } from '@dualwrite/stores/testing';
@@ -27,11 +29,12 @@ describe('replay of writes the secondary owes', () => {
     ['supabase', supabase],
   ]);
   let processor: ReplayProcessor;
+  const currentRoles = async () => ({ primary: 'prisma', secondary: 'supabase' });
 
   beforeAll(async () => {
-    pool = new Pool({ connectionString: await prepareControlDatabase('dw_control_replay_spec'), max: 2 });
+    pool = new Pool({ connectionString: await prepareControlDatabase('dw_control_replay_spec'), max: 4 });
     ledger = new OperationLedger(pool);
-    processor = new ReplayProcessor({ ledger, entities, stores, maxAttempts: 2 });
+    processor = new ReplayProcessor({ ledger, entities, stores, maxAttempts: 2, keySync: new KeySync({ pool, ledger }), currentRoles });
   });
   const userIds: string[] = [];
   const opIds: string[] = [];
@@ -55,8 +58,10 @@ describe('replay of writes the secondary owes', () => {
   async function owe(entityIds: string[], operation: 'create' | 'delete' = 'create'): Promise<string> {
     const opId = uuidv7();
     opIds.push(opId);
-    await ledger.claim({ opId, entity: 'budgets', operation, entityIds, payload: {}, primaryStore: 'prisma', secondaryStore: 'supabase' });
-    await ledger.markSecondaryPending(opId, null, new Error('supabase unavailable'));
+    const flagVersion = (await new FlagRepository(pool).read()).version;
+    await ledger.claim({ opId, entity: 'budgets', operation, entityIds, payload: {}, primaryStore: 'prisma', secondaryStore: 'supabase', flagVersion });
+    await ledger.transition(opId, 'primary_wrote', {});
+    await ledger.transition(opId, 'secondary_failed', { lastError: new Error('supabase unavailable') });
     return opId;
   }
 
@@ -96,9 +101,29 @@ describe('replay of writes the secondary owes', () => {
     await expect(supabase.get(budgetsEntity, String(row['id']))).resolves.toBeNull();
   });
 
+  it('a row missing on the primary with no delete to prove it is left on the secondary and reported', async () => {
+    const ownerId = await userOnBoth();
+    const row = await supabase.insert(budgetsEntity, budget(ownerId));
+    const opId = await owe([String(row['id'])], 'create');
+
+    const result = await processor.replay(opId);
+
+    expect(result.outcome).toBe('applied');
+    expect(result.left?.map((left) => left.key)).toEqual([row['id']]);
+    expect(result.left?.[0]?.reason).toContain('no delete');
+    await expect(supabase.get(budgetsEntity, String(row['id']))).resolves.toEqual(row);
+  });
+
   it('while the secondary is down the operation is retried, then dead-lettered after its attempts', async () => {
     const down = new SupabaseStore({ ...supabaseTestSettings(), ...unreachableSupabase, requestTimeoutMs: 1_000 });
-    const failing = new ReplayProcessor({ ledger, entities, stores: new Map<string, StorePlugin>([['prisma', prisma], ['supabase', down]]), maxAttempts: 2 });
+    const failing = new ReplayProcessor({
+      ledger,
+      entities,
+      stores: new Map<string, StorePlugin>([['prisma', prisma], ['supabase', down]]),
+      maxAttempts: 2,
+      keySync: new KeySync({ pool, ledger }),
+      currentRoles,
+    });
     const row = await prisma.insert(budgetsEntity, budget(await userOnBoth()));
     const opId = await owe([String(row['id'])]);
 

@@ -12,7 +12,9 @@ import type { DualWriteFlags } from '../flags/dual-write-mode';
 import { FlagRepository } from '../flags/flag-repository';
 import { FlagService } from '../flags/flag-service';
 import { OperationLedger } from '../ledger/operation-ledger';
+import { ReplayProcessor } from '../replay/replay-processor';
 import { ReplayQueue } from '../replay/replay-queue';
+import { KeySync } from '../sync/key-sync';
 import { bullConnection } from '../queues/redis-connection';
 import { PrismaStore } from '@dualwrite/stores';
 import { SupabaseStore } from '@dualwrite/stores';
@@ -32,6 +34,7 @@ const redisUrl = process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379';
 export class EngineTestKit {
   pool!: Pool;
   ledger!: OperationLedger;
+  keySync!: KeySync;
   flagRepository!: FlagRepository;
   flags!: FlagService;
   readonly entities = new EntityRegistry(exampleEntities);
@@ -47,8 +50,9 @@ export class EngineTestKit {
 
   /** The control tables live in a database of this suite's own (see prepareControlDatabase). */
   async start(controlDatabase = 'dw_control_engine_spec'): Promise<void> {
-    this.pool = new Pool({ connectionString: await prepareControlDatabase(controlDatabase), max: 4 });
+    this.pool = new Pool({ connectionString: await prepareControlDatabase(controlDatabase), max: 10 });
     this.ledger = new OperationLedger(this.pool);
+    this.keySync = new KeySync({ pool: this.pool, ledger: this.ledger });
     this.flagRepository = new FlagRepository(this.pool);
     this.flags = new FlagService(this.flagRepository, { redisUrl, cacheTtlMs: 0 });
     await this.flags.start();
@@ -64,6 +68,31 @@ export class EngineTestKit {
       await closable.close();
     }
     await this.pool.end();
+  }
+
+  /** A replay processor on the kit's stores, syncing from whichever store the flags make primary. */
+  replayProcessor(maxAttempts = 3): ReplayProcessor {
+    const stores = new Map<string, StorePlugin>([
+      [this.prisma.name, this.prisma],
+      [this.supabase.name, this.supabase],
+    ]);
+    return new ReplayProcessor({
+      ledger: this.ledger,
+      entities: this.entities,
+      stores,
+      maxAttempts,
+      keySync: this.keySync,
+      currentRoles: async () => {
+        const { mode } = await this.flags.current();
+        const [primary, secondary] = mode.primary === 'a' ? [this.prisma, this.supabase] : [this.supabase, this.prisma];
+        return { primary: primary.name, secondary: mode.dual ? secondary.name : null };
+      },
+    });
+  }
+
+  /** The flag version now in the control database (what a claim must carry). */
+  async flagVersion(): Promise<number> {
+    return (await this.flagRepository.read()).version;
   }
 
   async setFlags(flags: DualWriteFlags): Promise<void> {
@@ -89,6 +118,7 @@ export class EngineTestKit {
       entities: this.entities,
       flags: this.flags,
       ledger: this.ledger,
+      keySync: this.keySync,
       replayQueue: this.replayQueue,
       breakers: new StoreBreakers({ stores: ['prisma', 'supabase'] }),
       diffs: this.diffQueue,
@@ -99,13 +129,13 @@ export class EngineTestKit {
     });
   }
 
-  /** The same store with each insert held back `delayMs` first (a slow network or database). */
-  withSlowInserts(store: StorePlugin, delayMs: number): StorePlugin {
+  /** The same store with each write held back `delayMs` first (a slow network or database). */
+  withSlowWrites(store: StorePlugin, delayMs: number): StorePlugin {
     const slow = Object.create(store) as StorePlugin;
-    slow.insert = async (entity, row) => {
-      await new Promise((resolve) => setTimeout(resolve, delayMs));
-      return store.insert(entity, row);
-    };
+    const later = () => new Promise((resolve) => setTimeout(resolve, delayMs));
+    slow.insert = async (entity, row) => (await later(), store.insert(entity, row));
+    slow.upsert = async (entity, row) => (await later(), store.upsert(entity, row));
+    slow.batchUpsert = async (entity, rows) => (await later(), store.batchUpsert(entity, rows));
     return slow;
   }
 

@@ -1,0 +1,104 @@
+import type { OperationLedger } from '../ledger/operation-ledger';
+import { modeOf, type DualWriteFlags } from './dual-write-mode';
+import type { FlagChange } from './flag-repository';
+import type { CurrentFlags, FlagService } from './flag-service';
+import type { ProcessRegistry } from './process-registry';
+
+export interface FlagSwitcherOptions {
+  flags: FlagService;
+  ledger: OperationLedger;
+  registry: ProcessRegistry;
+  /** Longest a flip of the primary waits for old writes to settle and every process to confirm. Default 10 s. */
+  settleTimeoutMs?: number;
+  pollMs?: number;
+}
+
+/** A flip of the primary the barrier refused; the flags went back to what they were. Maps to HTTP 409. */
+export class FlipRefusedError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'FlipRefusedError';
+  }
+}
+
+export interface FlipResult {
+  before: CurrentFlags;
+  after: CurrentFlags;
+  /** The flip changed the primary, so it went through the fenced barrier. */
+  fenced: boolean;
+}
+
+/**
+ * The one way the flags change (PROTOCOL.md, mechanism 3). A change that keeps the primary is applied at once.
+ * A change of the primary is fenced: the new flags are written as a fenced version (no write is claimed under
+ * any version meanwhile), then the barrier waits until every live process acts on that version and every write
+ * claimed under an older one has settled, then lifts the fence. If that does not happen in time, or an old write
+ * is dead (the new primary would lack it), the flags go back to the old ones and the refusal says why.
+ */
+export class FlagSwitcher {
+  private readonly settleTimeoutMs: number;
+  private readonly pollMs: number;
+
+  constructor(private readonly options: FlagSwitcherOptions) {
+    this.settleTimeoutMs = options.settleTimeoutMs ?? 10_000;
+    this.pollMs = options.pollMs ?? 50;
+  }
+
+  async change(change: FlagChange): Promise<FlipResult> {
+    const { flags } = this.options;
+    const current = await flags.current();
+    const next: DualWriteFlags = { ...flagsOf(current), ...change.next };
+    if (modeOf(next).primary === current.mode.primary) {
+      const { before, after } = await flags.change(change);
+      return { before, after, fenced: false };
+    }
+    const fencedChange = await flags.change({ ...change, fenced: true });
+    const version = fencedChange.after.version;
+    const blocker = await this.waitForBarrier(version);
+    if (blocker) {
+      await flags.change({
+        next: flagsOf(fencedChange.before),
+        changedBy: change.changedBy,
+        source: change.source,
+        reason: `flip refused, flags back to version ${fencedChange.before.version}'s: ${blocker}`,
+      });
+      throw new FlipRefusedError(`flip to ${fencedChange.after.mode.name} refused: ${blocker}; the flags are back to ${fencedChange.before.mode.name}`);
+    }
+    const lifted = await flags.change({
+      next,
+      changedBy: change.changedBy,
+      source: change.source,
+      reason: `${change.reason} (fence lifted: every process on version ${version}, older writes settled)`,
+      expectedVersion: version,
+    });
+    return { before: fencedChange.before, after: lifted.after, fenced: true };
+  }
+
+  /** Null once the barrier holds; else what still blocks it when the time is up (or at once for a dead write). */
+  private async waitForBarrier(version: number): Promise<string | null> {
+    const deadline = Date.now() + this.settleTimeoutMs;
+    for (;;) {
+      const [behind, old] = await Promise.all([this.options.registry.behind(version), this.options.ledger.unsettledBefore(version)]);
+      if (old.dead > 0) {
+        const dead = old.sample.filter((operation) => operation.status === 'dead').map((operation) => operation.opId);
+        return `${old.dead} write(s) claimed under an older version are dead (${dead.join(', ')}): the new primary would lack them`;
+      }
+      if (behind.length === 0 && old.unsettled === 0) return null;
+      if (Date.now() >= deadline) {
+        const reasons: string[] = [];
+        if (behind.length > 0) {
+          reasons.push(`process(es) ${behind.map((process) => `${process.processId} (${process.kind}, on version ${process.flagVersion})`).join(', ')} did not confirm version ${version}`);
+        }
+        if (old.unsettled > 0) {
+          reasons.push(`${old.unsettled} write(s) claimed under an older version did not settle (${old.sample.map((operation) => `${operation.opId} ${operation.status}`).join(', ')})`);
+        }
+        return `${reasons.join('; ')} within ${this.settleTimeoutMs} ms`;
+      }
+      await new Promise((resolve) => setTimeout(resolve, this.pollMs));
+    }
+  }
+}
+
+function flagsOf(flags: DualWriteFlags): DualWriteFlags {
+  return { enableDualWrite: flags.enableDualWrite, enableSupabasePrimary: flags.enableSupabasePrimary };
+}

@@ -1,0 +1,129 @@
+import { LedgerTransitionError, OPERATION_EVENTS, OPERATION_STATUSES, nextStatus, statusesAccepting, type OperationEvent, type OperationStatus } from './operation-transitions';
+
+/** The whole table, written out: every status × event pair and where it leads (null: refused). */
+const EXPECTED: Record<OperationStatus, Record<OperationEvent, OperationStatus | null>> = {
+  pending: {
+    primary_wrote: 'primary_done',
+    primary_wrote_alone: 'applied',
+    primary_rejected: 'rejected',
+    primary_unavailable: 'primary_unavailable',
+    secondary_synced: null,
+    secondary_failed: null,
+    replay_gave_up: null,
+    left_pending: 'primary_unavailable',
+    left_primary_done: null,
+    retried: null,
+  },
+  primary_done: {
+    primary_wrote: null,
+    primary_wrote_alone: null,
+    primary_rejected: null,
+    primary_unavailable: null,
+    secondary_synced: 'applied',
+    secondary_failed: 'secondary_pending',
+    replay_gave_up: null,
+    left_pending: null,
+    left_primary_done: 'secondary_pending',
+    retried: null,
+  },
+  applied: {
+    primary_wrote: null,
+    primary_wrote_alone: null,
+    primary_rejected: null,
+    primary_unavailable: null,
+    secondary_synced: null,
+    secondary_failed: null,
+    replay_gave_up: null,
+    left_pending: null,
+    left_primary_done: null,
+    retried: null,
+  },
+  secondary_pending: {
+    primary_wrote: null,
+    primary_wrote_alone: null,
+    primary_rejected: null,
+    primary_unavailable: null,
+    secondary_synced: 'applied',
+    secondary_failed: null,
+    replay_gave_up: 'dead',
+    left_pending: null,
+    left_primary_done: null,
+    retried: null,
+  },
+  dead: {
+    primary_wrote: null,
+    primary_wrote_alone: null,
+    primary_rejected: null,
+    primary_unavailable: null,
+    secondary_synced: null,
+    secondary_failed: null,
+    replay_gave_up: null,
+    left_pending: null,
+    left_primary_done: null,
+    retried: null,
+  },
+  rejected: {
+    primary_wrote: null,
+    primary_wrote_alone: null,
+    primary_rejected: null,
+    primary_unavailable: null,
+    secondary_synced: null,
+    secondary_failed: null,
+    replay_gave_up: null,
+    left_pending: null,
+    left_primary_done: null,
+    retried: null,
+  },
+  primary_unavailable: {
+    primary_wrote: null,
+    primary_wrote_alone: null,
+    primary_rejected: null,
+    primary_unavailable: null,
+    secondary_synced: 'abandoned',
+    secondary_failed: null,
+    replay_gave_up: 'dead',
+    left_pending: null,
+    left_primary_done: null,
+    retried: 'pending',
+  },
+  abandoned: {
+    primary_wrote: null,
+    primary_wrote_alone: null,
+    primary_rejected: null,
+    primary_unavailable: null,
+    secondary_synced: null,
+    secondary_failed: null,
+    replay_gave_up: null,
+    left_pending: null,
+    left_primary_done: null,
+    retried: 'pending',
+  },
+};
+
+describe('operation state machine', () => {
+  for (const status of OPERATION_STATUSES) {
+    for (const event of OPERATION_EVENTS) {
+      const expected = EXPECTED[status][event];
+      it(`${status} + ${event} → ${expected ?? 'refused'}`, () => {
+        expect(nextStatus(status, event)).toBe(expected);
+        expect(statusesAccepting(event).includes(status)).toBe(expected !== null);
+      });
+    }
+  }
+
+  it('never leaves applied, rejected or dead: they are final', () => {
+    for (const status of ['applied', 'rejected', 'dead'] as const) {
+      expect(OPERATION_EVENTS.map((event) => nextStatus(status, event)).filter((next) => next !== null)).toEqual([]);
+    }
+  });
+
+  it('never reports an owed or unknown-outcome operation as applied without a sync', () => {
+    const toApplied = OPERATION_EVENTS.flatMap((event) => OPERATION_STATUSES.filter((status) => nextStatus(status, event) === 'applied').map((status) => `${status} + ${event}`));
+    expect(toApplied.sort()).toEqual(['pending + primary_wrote_alone', 'primary_done + secondary_synced', 'secondary_pending + secondary_synced']);
+  });
+
+  it('names the operation, its status and the statuses the event needs when it refuses', () => {
+    expect(new LedgerTransitionError('op-1', 'applied', 'secondary_failed').message).toBe('operation op-1 is applied; secondary_failed applies only to primary_done');
+    expect(new LedgerTransitionError('op-2', 'missing', 'retried').message).toBe('operation op-2 is not in the ledger (event retried)');
+  });
+});

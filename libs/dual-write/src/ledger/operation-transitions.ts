@@ -1,0 +1,93 @@
+/**
+ * The ledger's state machine (PROTOCOL.md): every status an operation can be in, every event that moves it, and
+ * which moves are allowed. The ledger applies an event only from a status listed here, in one conditional update.
+ *
+ * pending              claimed, the primary is being written (or the writing process stopped: outcome unknown)
+ * primary_done         the primary holds the write; the secondary is being synced
+ * applied              every store that should hold the write does (a later version may be there)
+ * secondary_pending    the primary holds the write; the secondary owes it (replay queue)
+ * dead                 replay gave up after its attempts; an operator decides
+ * rejected             the primary refused the write (not found, conflict, invalid): nothing holds it
+ * primary_unavailable  the primary could not be reached or did not answer in time: it may hold the write or not
+ * abandoned            not acknowledged to anyone; its keys were synced, so both stores agree whatever happened
+ */
+export const OPERATION_STATUSES = [
+  'pending',
+  'primary_done',
+  'applied',
+  'secondary_pending',
+  'dead',
+  'rejected',
+  'primary_unavailable',
+  'abandoned',
+] as const;
+export type OperationStatus = (typeof OPERATION_STATUSES)[number];
+
+export const OPERATION_EVENTS = [
+  'primary_wrote',
+  'primary_wrote_alone',
+  'primary_rejected',
+  'primary_unavailable',
+  'secondary_synced',
+  'secondary_failed',
+  'replay_gave_up',
+  'left_pending',
+  'left_primary_done',
+  'retried',
+] as const;
+export type OperationEvent = (typeof OPERATION_EVENTS)[number];
+
+const TRANSITIONS: Record<OperationEvent, Partial<Record<OperationStatus, OperationStatus>>> = {
+  // The primary wrote it in a dual mode: now the secondary is synced.
+  primary_wrote: { pending: 'primary_done' },
+  // The primary wrote it in a single-store mode: nothing else to do.
+  primary_wrote_alone: { pending: 'applied' },
+  primary_rejected: { pending: 'rejected' },
+  primary_unavailable: { pending: 'primary_unavailable' },
+  // The sync made the secondary hold the primary's current rows: an owed op is settled, an op whose primary
+  // outcome was unknown is settled without having been acknowledged.
+  secondary_synced: { primary_done: 'applied', secondary_pending: 'applied', primary_unavailable: 'abandoned' },
+  secondary_failed: { primary_done: 'secondary_pending' },
+  replay_gave_up: { secondary_pending: 'dead', primary_unavailable: 'dead' },
+  // The sweep: the writing process stopped before it recorded the primary's outcome, or before the sync ended.
+  left_pending: { pending: 'primary_unavailable' },
+  left_primary_done: { primary_done: 'secondary_pending' },
+  // A retry of a write nobody was told succeeded runs it again.
+  retried: { primary_unavailable: 'pending', abandoned: 'pending' },
+};
+
+/** The status `event` moves an operation in `status` to, or null when the event is not allowed there. */
+export function nextStatus(status: OperationStatus, event: OperationEvent): OperationStatus | null {
+  return TRANSITIONS[event][status] ?? null;
+}
+
+/** The statuses `event` may be applied in. */
+export function statusesAccepting(event: OperationEvent): OperationStatus[] {
+  return Object.keys(TRANSITIONS[event]) as OperationStatus[];
+}
+
+/** Statuses a flip of the primary waits out for operations claimed under an older version (acknowledged or in flight). */
+export const BARRIER_STATUSES: readonly OperationStatus[] = ['pending', 'primary_done', 'secondary_pending'];
+
+/** The primary holds the write: a retry gets the first answer. */
+export const PRIMARY_HOLDS_STATUSES: readonly OperationStatus[] = ['primary_done', 'applied', 'secondary_pending', 'dead'];
+
+export function isOperationStatus(value: string): value is OperationStatus {
+  return (OPERATION_STATUSES as readonly string[]).includes(value);
+}
+
+/** An event refused because the operation is in a status that does not accept it (e.g. settled meanwhile). */
+export class LedgerTransitionError extends Error {
+  constructor(
+    readonly opId: string,
+    readonly status: OperationStatus | 'missing',
+    readonly event: OperationEvent,
+  ) {
+    super(
+      status === 'missing'
+        ? `operation ${opId} is not in the ledger (event ${event})`
+        : `operation ${opId} is ${status}; ${event} applies only to ${statusesAccepting(event).join(', ')}`,
+    );
+    this.name = 'LedgerTransitionError';
+  }
+}

@@ -1,0 +1,134 @@
+import { StoreNotFoundError, primaryKeyOf, type EntityDefinition, type Row, type RowKey, type StorePlugin } from '@dualwrite/stores';
+import type { Pool, PoolClient } from 'pg';
+import type { OperationLedger } from '../ledger/operation-ledger';
+
+/** Runs a call to a store through its breaker and timeout. */
+export type StoreGuard = <T>(store: StorePlugin, call: () => Promise<T>) => Promise<T>;
+
+export interface KeySyncOptions {
+  /** The control database: the per-key locks are advisory locks there, so every process shares them. */
+  pool: Pool;
+  /** Proves deletes: a row missing on the source is deleted on the target only after a delete the source holds. */
+  ledger: OperationLedger;
+  guard?: StoreGuard;
+}
+
+/** A key the sync left as it was, and why (the caller records it as an error diff). */
+export interface LeftKey {
+  key: RowKey;
+  reason: string;
+  /** The target's row, still there although the source has none. */
+  targetRow: Row;
+}
+
+export interface SyncReport {
+  /** The rows now on the target, as the target returned them (for comparison with the source). */
+  copied: { key: RowKey; source: Row; target: Row | null }[];
+  deleted: RowKey[];
+  left: LeftKey[];
+}
+
+const directly: StoreGuard = (_store, call) => call();
+
+/**
+ * The one way the secondary is made to match the primary (PROTOCOL.md, mechanism 1): under a per-key lock, read
+ * the keys on the source and make the target hold the same rows. Never the request's payload, always the
+ * source's current row, so whichever sync of a key runs last leaves the target equal to the source, whatever
+ * order the syncs were started in. A row missing on the source is deleted on the target only when the ledger
+ * proves a delete (mechanism 2); otherwise both rows are left and the key is reported.
+ *
+ * The lock is a transaction-scoped advisory lock in the control database, held until every call to the stores
+ * has settled (even one its caller stopped waiting for), so a late call can never land after a newer sync.
+ */
+export class KeySync {
+  private readonly guard: StoreGuard;
+
+  constructor(private readonly options: KeySyncOptions) {
+    this.guard = options.guard ?? directly;
+  }
+
+  async sync(entity: EntityDefinition, keys: RowKey[], source: StorePlugin, target: StorePlugin): Promise<SyncReport> {
+    const report: SyncReport = { copied: [], deleted: [], left: [] };
+    if (keys.length === 0) return report;
+    const client = await this.options.pool.connect();
+    let failed = true;
+    try {
+      await client.query('begin');
+      await lockKeys(client, entity, keys);
+      await this.copy(entity, keys, source, target, report);
+      await client.query('commit');
+      failed = false;
+      return report;
+    } finally {
+      if (failed) await client.query('rollback').catch(() => undefined);
+      client.release();
+    }
+  }
+
+  private async copy(entity: EntityDefinition, keys: RowKey[], source: StorePlugin, target: StorePlugin, report: SyncReport): Promise<void> {
+    const sourceRows = await this.settled(source, () => source.findManyByIds(entity, keys));
+    const byKey = new Map(sourceRows.map((row) => [String(primaryKeyOf(entity, row)), row]));
+    const present = keys.filter((key) => byKey.has(String(key)));
+    const missing = keys.filter((key) => !byKey.has(String(key)));
+
+    if (present.length === 1) {
+      const row = byKey.get(String(present[0])) as Row;
+      const written = await this.settled(target, () => target.upsert(entity, row));
+      report.copied.push({ key: present[0] as RowKey, source: row, target: written });
+    } else if (present.length > 1) {
+      const rows = present.map((key) => byKey.get(String(key)) as Row);
+      await this.settled(target, () => target.batchUpsert(entity, rows));
+      report.copied.push(...present.map((key) => ({ key, source: byKey.get(String(key)) as Row, target: null })));
+    }
+    if (entity.keyStrategy === 'serial' && present.length > 0) {
+      // The target must never hand out a key the source already gave (it may become the primary).
+      const highest = Math.max(...present.map(Number));
+      await this.settled(target, () => target.keepSequenceAbove(entity, highest));
+    }
+
+    for (const key of missing) await this.syncMissing(entity, key, target, report);
+  }
+
+  private async syncMissing(entity: EntityDefinition, key: RowKey, target: StorePlugin, report: SyncReport): Promise<void> {
+    const targetRow = await this.settled(target, () => target.get(entity, key));
+    if (!targetRow) return;
+    const latest = await this.options.ledger.latestHeldOperation(entity.name, String(key));
+    if (latest?.operation !== 'delete') {
+      report.left.push({
+        key,
+        targetRow,
+        reason: latest
+          ? `the primary has no ${entity.name} ${String(key)} but its latest write there (${latest.operation}, op ${latest.opId}) is no delete: both rows left`
+          : `the primary has no ${entity.name} ${String(key)} and the ledger records no delete of it: both rows left`,
+      });
+      return;
+    }
+    await this.settled(target, () => target.delete(entity, key)).catch((error: unknown) => {
+      if (!(error instanceof StoreNotFoundError)) throw error;
+    });
+    report.deleted.push(key);
+  }
+
+  /** Through the guard, but returns only once the store call itself has settled, whatever the guard did. */
+  private async settled<T>(store: StorePlugin, call: () => Promise<T>): Promise<T> {
+    let started: Promise<T> | undefined;
+    try {
+      return await this.guard(store, () => {
+        started = call();
+        return started;
+      });
+    } finally {
+      await started?.catch(() => undefined);
+    }
+  }
+}
+
+/** Takes the keys' locks in one statement, in a fixed order so two syncs of overlapping keys cannot deadlock. */
+async function lockKeys(client: PoolClient, entity: EntityDefinition, keys: RowKey[]): Promise<void> {
+  await client.query(
+    `select pg_advisory_xact_lock(lock_id)
+       from (select distinct hashtextextended($1 || ':' || key, 0) as lock_id from unnest($2::text[]) as key) locks
+      order by lock_id`,
+    [entity.name, keys.map(String)],
+  );
+}
