@@ -41,6 +41,7 @@ export class ApiModule {
             controlDatabaseUrl: config.controlDatabaseUrl,
             redisUrl: config.redisUrl,
             redisKeyPrefix: config.redisKeyPrefix,
+            processKind: 'api',
             queues: config.queues,
             flagCacheTtlMs: config.flagCacheTtlMs,
             secondaryTimeoutMs: config.secondaryTimeoutMs,

@@ -45,6 +45,7 @@ export class WorkerModule {
             controlPoolSize: 6,
             redisUrl: config.redisUrl,
             redisKeyPrefix: config.redisKeyPrefix,
+            processKind: 'worker',
             queues: config.queues,
             flagCacheTtlMs: config.flagCacheTtlMs,
             breakers: { settings: config.breaker },

@@ -312,7 +312,12 @@ export class DualWriteEngine {
       return;
     }
     await this.options.ledger.transition(plan.opId, 'primary_unavailable', { lastError: error, observation });
-    if (plan.secondary && keys.length > 0 && !isBreakerOpenError(error)) await this.enqueueReplay(plan.opId);
+    if (isBreakerOpenError(error) || !plan.secondary) {
+      // Never sent (breaker open), or no secondary to converge: nothing can differ because of it.
+      await this.options.ledger.transition(plan.opId, 'secondary_synced', {});
+      return;
+    }
+    await this.enqueueReplay(plan.opId);
   }
 
   /**

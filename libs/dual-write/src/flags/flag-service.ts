@@ -148,6 +148,7 @@ export class FlagService {
     const current = withMode(after);
     this.newestVersionSeen = Math.max(this.newestVersionSeen, after.version);
     this.cached = { state: current, readAt: Date.now() };
+    void this.report();
     try {
       await this.publisher.publish(this.channel, JSON.stringify({ version: after.version }));
     } catch (error) {
@@ -194,6 +195,8 @@ export class FlagService {
       if (this.cached && this.cached.state.version >= version) return;
     }
     this.cached = null;
+    // Confirm the new version at once: a flip of the primary waits for every process to.
+    void this.report();
   }
 }
 

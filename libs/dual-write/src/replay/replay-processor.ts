@@ -39,6 +39,12 @@ export class ReplayProcessor {
     const { ledger } = this.options;
     const operation = await ledger.get(opId);
     if (!operation || (operation.status !== 'secondary_pending' && operation.status !== 'primary_unavailable')) return { outcome: 'not-owed' };
+    if (operation.status === 'primary_unavailable' && operation.entityIds.length === 0) {
+      // A database-assigned key the primary may have handed out, but nobody learnt: no sync can find the row.
+      const reason = `a ${operation.operation} of ${operation.entity} whose outcome on ${operation.primaryStore} is unknown and whose key was never learnt: reconcile ${operation.entity} to find the row if it landed`;
+      await ledger.transition(opId, 'replay_gave_up', { lastError: reason });
+      return { outcome: 'dead', error: new Error(reason) };
+    }
     try {
       const left = await this.apply(operation);
       await ledger.transition(opId, 'secondary_synced', { lastError: null });

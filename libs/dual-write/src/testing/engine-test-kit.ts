@@ -11,6 +11,8 @@ import type { Row } from '@dualwrite/stores';
 import type { DualWriteFlags } from '../flags/dual-write-mode';
 import { FlagRepository } from '../flags/flag-repository';
 import { FlagService } from '../flags/flag-service';
+import { FlagSwitcher } from '../flags/flag-switcher';
+import { ProcessRegistry } from '../flags/process-registry';
 import { OperationLedger } from '../ledger/operation-ledger';
 import { ReplayProcessor } from '../replay/replay-processor';
 import { ReplayQueue } from '../replay/replay-queue';
@@ -102,6 +104,18 @@ export class EngineTestKit {
       source: 'cli',
       reason: 'scenario test',
     });
+  }
+
+  /** A Prisma store (named like store A) whose database port is closed. */
+  unreachablePrisma(): PrismaStore {
+    const store = new PrismaStore(createPrismaClient('postgresql://postgres@127.0.0.1:1/dw_primary'), { ownsClient: true });
+    this.closables.push(store);
+    return store;
+  }
+
+  /** The flip barrier over the kit's flags and ledger (no process of the suite registers, so none is waited for). */
+  switcher(settleTimeoutMs = 2_000): FlagSwitcher {
+    return new FlagSwitcher({ flags: this.flags, ledger: this.ledger, registry: new ProcessRegistry(this.pool), settleTimeoutMs });
   }
 
   /** A Supabase store whose API and database ports are closed. */
