@@ -1,0 +1,125 @@
+import { prepareControlDatabase } from '@dualwrite/testing';
+import { Pool } from 'pg';
+import { v7 as uuidv7 } from 'uuid';
+import { OperationLedger } from '../ledger/operation-ledger';
+import { FlagRepository } from './flag-repository';
+import { FlagService } from './flag-service';
+import { FlagSwitcher, FlipRefusedError } from './flag-switcher';
+import { ProcessRegistry } from './process-registry';
+
+const redisUrl = process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379';
+const PHASE_2 = { enableDualWrite: true, enableSupabasePrimary: false };
+const PHASE_3 = { enableDualWrite: true, enableSupabasePrimary: true };
+const PHASE_1 = { enableDualWrite: false, enableSupabasePrimary: false };
+
+describe('FlagSwitcher: fenced flips of the primary', () => {
+  let pool: Pool;
+  let repository: FlagRepository;
+  let ledger: OperationLedger;
+  let registry: ProcessRegistry;
+  let flags: FlagService;
+  const prefix = `dw-test-switcher-${uuidv7()}`;
+
+  beforeAll(async () => {
+    pool = new Pool({ connectionString: await prepareControlDatabase('dw_control_switcher_spec'), max: 6 });
+    repository = new FlagRepository(pool);
+    ledger = new OperationLedger(pool);
+    registry = new ProcessRegistry(pool);
+    flags = new FlagService(repository, { redisUrl, redisKeyPrefix: prefix, cacheTtlMs: 0 });
+    await flags.start();
+  });
+
+  beforeEach(async () => {
+    await pool.query('truncate dual_write_ops, dual_write_processes');
+    await repository.change({ next: PHASE_2, changedBy: 'spec', source: 'cli', reason: 'each scenario starts in phase 2' });
+  });
+
+  afterAll(async () => {
+    await flags.close();
+    await pool.end();
+  });
+
+  function switcher(settleTimeoutMs = 500): FlagSwitcher {
+    return new FlagSwitcher({ flags, ledger, registry, settleTimeoutMs, pollMs: 20 });
+  }
+
+  async function claimUnderCurrentVersion(): Promise<string> {
+    const opId = uuidv7();
+    const { version } = await repository.read();
+    await ledger.claim({ opId, entity: 'budgets', operation: 'update', entityIds: [uuidv7()], payload: {}, primaryStore: 'prisma', secondaryStore: 'supabase', flagVersion: version });
+    return opId;
+  }
+
+  it('a change that keeps the primary is applied at once, without a fence', async () => {
+    const result = await switcher().change({ next: PHASE_1, changedBy: 'spec', source: 'cli', reason: 'dual writes off' });
+
+    expect(result.fenced).toBe(false);
+    expect(result.after.mode.phase).toBe(1);
+    expect((await repository.read()).fenced).toBe(false);
+  });
+
+  it('a flip of the primary fences, waits for nothing outstanding, then lifts the fence on the new flags', async () => {
+    const result = await switcher().change({ next: PHASE_3, changedBy: 'spec', source: 'cli', reason: 'switch the primary' });
+
+    expect(result).toMatchObject({ fenced: true, before: { mode: { phase: 2 } }, after: { mode: { phase: 3 }, fenced: false } });
+    const history = await repository.history(2);
+    expect(history.map((entry) => entry.reason)).toEqual([expect.stringContaining('fence lifted'), 'switch the primary']);
+  });
+
+  it('refuses the flip naming a live process that still acts on the old version, and puts the flags back', async () => {
+    const { version } = await repository.read();
+    await registry.report('api:host-7:4242:stale', 'api', version);
+
+    const flip = switcher().change({ next: PHASE_3, changedBy: 'spec', source: 'cli', reason: 'switch the primary' });
+
+    await expect(flip).rejects.toThrow(FlipRefusedError);
+    await expect(flip).rejects.toThrow(/api:host-7:4242:stale \(api, on version \d+\) did not confirm version/);
+    const after = await repository.read();
+    expect(after).toMatchObject({ enableSupabasePrimary: false, enableDualWrite: true, fenced: false });
+  });
+
+  it('waits for a write claimed under the old version to settle before it lifts the fence', async () => {
+    const opId = await claimUnderCurrentVersion();
+
+    const flip = switcher(5_000).change({ next: PHASE_3, changedBy: 'spec', source: 'cli', reason: 'switch the primary' });
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect((await repository.read()).fenced).toBe(true);
+    await ledger.transition(opId, 'primary_wrote', {});
+    await ledger.transition(opId, 'secondary_synced', {});
+
+    await expect(flip).resolves.toMatchObject({ after: { mode: { phase: 3 }, fenced: false } });
+  });
+
+  it('refuses at once when a write claimed under the old version is dead: the new primary would lack it', async () => {
+    const opId = await claimUnderCurrentVersion();
+    await ledger.transition(opId, 'primary_wrote', {});
+    await ledger.transition(opId, 'secondary_failed', {});
+    await ledger.transition(opId, 'replay_gave_up', { lastError: 'supabase down for good' });
+
+    const flip = switcher(5_000).change({ next: PHASE_3, changedBy: 'spec', source: 'cli', reason: 'switch the primary' });
+
+    await expect(flip).rejects.toThrow(new RegExp(`dead \\(${opId}\\)`));
+    expect((await repository.read()).enableSupabasePrimary).toBe(false);
+  });
+
+  it('holds writes while fenced and lets them through once the fence lifts', async () => {
+    const opId = await claimUnderCurrentVersion();
+    const flip = switcher(5_000).change({ next: PHASE_3, changedBy: 'spec', source: 'cli', reason: 'switch the primary' });
+    await new Promise((resolve) => setTimeout(resolve, 100));
+
+    const held = flags.unfenced(5_000);
+    await ledger.transition(opId, 'primary_wrote_alone', {});
+
+    await expect(held).resolves.toMatchObject({ fenced: false, mode: { phase: 3 } });
+    await flip;
+  });
+
+  it('a write held longer than its limit is refused as unavailable (503, retry shortly)', async () => {
+    await claimUnderCurrentVersion();
+    const flip = switcher(1_000).change({ next: PHASE_3, changedBy: 'spec', source: 'cli', reason: 'switch the primary' }).catch((error: unknown) => error);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+
+    await expect(flags.unfenced(200)).rejects.toMatchObject({ kind: 'unavailable', message: expect.stringContaining('phase flip is fencing writes') });
+    await expect(flip).resolves.toBeInstanceOf(FlipRefusedError);
+  });
+});
