@@ -124,12 +124,12 @@ async function run(): Promise<void> {
     }
     const outage = await sendTraffic(operator, 'outage', 4);
     say(`  ${describeTraffic(outage)}: users were served by store A throughout`);
-    // The caller is answered with store A's row; each store-B write settles in the ledger just after.
+    // The caller is answered with store A's row; each store-B sync settles in the ledger just after.
     const settled = await waitFor(
       'the outage writes settled in the ledger',
       async () => {
         const statuses = await Promise.all(outage.opIds.map(async (opId) => (await ledger.get(opId))?.status));
-        return statuses.includes('pending') ? undefined : statuses;
+        return statuses.some((status) => status === 'pending' || status === 'primary_done') ? undefined : statuses;
       },
       30_000,
     );
