@@ -3,14 +3,16 @@ import path from 'node:path';
 import { Pool } from 'pg';
 import { FlagRepository, FlagService, FlagSwitcher, FlipRefusedError, InvalidFlagChangeError, OperationLedger, ProcessRegistry, StaleFlagsError } from '@dualwrite/dual-write';
 import { loadEnvFiles, loadPlatformConfigOrExit } from '@dualwrite/config';
+import { createPrismaClient, exampleEntities } from '@dualwrite/example-domain';
+import { PrismaStore, SupabaseStore } from '@dualwrite/stores';
 import { changeReport, currentReport } from './flags-report';
 import { readCommandLine } from './args';
 import { TOGGLE_USAGE, parseToggleArgs, type ToggleRequest } from './toggle-args';
 
 /**
  * `npm run toggle-feature-flags -- --dual-write=on|off --primary=prisma|supabase --reason "..."`: moves the
- * platform between the four phases. The change goes through FlagService, which records it with a history row
- * and tells every api and worker process over Redis, so they switch within a second. Without flags it prints
+ * platform between the four phases. The change goes through FlagSwitcher, which records it with a history row,
+ * tells every api and worker process over Redis, and fences a change of the primary (PROTOCOL.md). Without flags it prints
  * the current flags and mode. Exit codes: 0 done, 1 refused or failed, 2 bad command line, 78 bad config.
  */
 const root = path.resolve(__dirname, '..', '..', '..');
@@ -36,16 +38,30 @@ async function run(request: Exclude<ToggleRequest, { kind: 'help' }>): Promise<v
     });
     try {
       await flags.start();
-      // The same barrier as the admin API: a change of the primary waits for old writes and every process.
-      const switcher = new FlagSwitcher({ flags, ledger: new OperationLedger(pool), registry: new ProcessRegistry(pool) });
-      const { before, after } = await switcher.change({
-        next: request.next,
-        reason: request.reason,
-        expectedVersion: request.expectedVersion,
-        changedBy: `cli:${os.userInfo().username}`,
-        source: 'cli',
+      // The same barrier as the admin API: a change of the primary waits for old writes and every process,
+      // and raises the new primary's sequences above the old one's highest keys before writes resume.
+      const stores = {
+        a: new PrismaStore(createPrismaClient(config.primaryDatabaseUrl), { ownsClient: true }),
+        b: config.supabase ? new SupabaseStore({ url: config.supabase.url, serviceRoleKey: config.supabase.serviceRoleKey, databaseUrl: config.supabase.dbUrl }) : null,
+      };
+      const switcher = new FlagSwitcher({
+        flags,
+        ledger: new OperationLedger(pool),
+        registry: new ProcessRegistry(pool),
+        sequences: { stores, entities: exampleEntities },
       });
-      out(changeReport(before, after));
+      try {
+        const { before, after } = await switcher.change({
+          next: request.next,
+          reason: request.reason,
+          expectedVersion: request.expectedVersion,
+          changedBy: `cli:${os.userInfo().username}`,
+          source: 'cli',
+        });
+        out(changeReport(before, after));
+      } finally {
+        await Promise.allSettled([stores.a.close(), stores.b?.close()]);
+      }
     } finally {
       await flags.close();
     }

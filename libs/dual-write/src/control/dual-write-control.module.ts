@@ -97,7 +97,13 @@ class DualWriteControlLifecycle implements OnModuleInit, OnApplicationShutdown {
       provide: FlagSwitcher,
       inject: [FlagService, OperationLedger, ProcessRegistry, DUAL_WRITE_CONTROL_OPTIONS],
       useFactory: (flags: FlagService, ledger: OperationLedger, registry: ProcessRegistry, options: DualWriteControlOptions) =>
-        new FlagSwitcher({ flags, ledger, registry, settleTimeoutMs: options.flipSettleTimeoutMs }),
+        new FlagSwitcher({
+          flags,
+          ledger,
+          registry,
+          settleTimeoutMs: options.flipSettleTimeoutMs,
+          sequences: { stores: options.stores, entities: options.entities },
+        }),
     },
     {
       provide: KeySync,

@@ -39,6 +39,8 @@ describe('write protocol scenarios (real stores)', () => {
 
   beforeAll(() => kit.start('dw_control_protocol_spec'));
   afterAll(() => kit.stop());
+  // One scenario's dead or owed writes must not block the next one's flips.
+  beforeEach(() => kit.pool.query('truncate dual_write_ops'));
 
   async function bothHold(entity: typeof budgetsEntity, key: string | number): Promise<[Row | null, Row | null]> {
     return [await kit.prisma.get(entity, key), await kit.supabase.get(entity, key)];
@@ -164,6 +166,24 @@ describe('write protocol scenarios (real stores)', () => {
       expect(plain(onA)).toEqual(plain(comment));
       expect(onB).toEqual(onA);
     }
+  });
+
+  it('5b. leaving phase 4, store A hands out no key store B gave alone (the flip raises A sequence first)', async () => {
+    await kit.setFlags(PHASE_2);
+    const ownerId = await kit.owner();
+    const engine = kit.engine({ secondaryTimeoutMs: 3_000 });
+    const post = await engine.create({ entity: 'posts' }, { authorId: ownerId, title: 'phase 4 keys', body: 'on B only' });
+    await kit.setFlags({ enableDualWrite: false, enableSupabasePrimary: true });
+    const onlyOnB = await engine.create({ entity: 'comments' }, { postId: post.data['id'], authorId: ownerId, body: 'phase 4, store B only' });
+    await kit.setFlags(PHASE_3);
+    await kit.switcher().change({ next: PHASE_2, changedBy: 'spec', source: 'cli', reason: 'back to store A primary' });
+
+    const fromA = await engine.create({ entity: 'comments' }, { postId: post.data['id'], authorId: ownerId, body: 'phase 2, store A assigns' });
+
+    expect(Number(fromA.data['id'])).toBeGreaterThan(Number(onlyOnB.data['id']));
+    await expect(kit.supabase.get(commentsEntity, Number(onlyOnB.data['id']))).resolves.toMatchObject({ body: 'phase 4, store B only' });
+    const [onA, onB] = await bothHold(commentsEntity, Number(fromA.data['id']));
+    expect(onB).toEqual(onA);
   });
 
   it('6. a retry never reports success for a write on no store, and runs it again once the store is back', async () => {

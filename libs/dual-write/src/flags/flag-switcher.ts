@@ -1,3 +1,4 @@
+import type { EntityDefinition, StorePlugin } from '@dualwrite/stores';
 import type { OperationLedger } from '../ledger/operation-ledger';
 import { modeOf, type DualWriteFlags } from './dual-write-mode';
 import type { FlagChange } from './flag-repository';
@@ -11,6 +12,11 @@ export interface FlagSwitcherOptions {
   /** Longest a flip of the primary waits for old writes to settle and every process to confirm. Default 10 s. */
   settleTimeoutMs?: number;
   pollMs?: number;
+  /**
+   * The stores and entities, to move the new primary's sequences above the old primary's highest keys while the
+   * fence holds. Absent (a tool without stores): only the syncs' own sequence moves protect serial keys.
+   */
+  sequences?: { stores: { a: StorePlugin; b: StorePlugin | null }; entities: EntityDefinition[] };
 }
 
 /** A flip of the primary the barrier refused; the flags went back to what they were. Maps to HTTP 409. */
@@ -64,14 +70,39 @@ export class FlagSwitcher {
       });
       throw new FlipRefusedError(`flip to ${fencedChange.after.mode.name} refused: ${blocker}; the flags are back to ${fencedChange.before.mode.name}`);
     }
+    const sequences = await this.raiseSequences(current.mode.primary, modeOf(next).primary);
     const lifted = await flags.change({
       next,
       changedBy: change.changedBy,
       source: change.source,
-      reason: `${change.reason} (fence lifted: every process on version ${version}, older writes settled)`,
+      reason: `${change.reason} (fence lifted: every process on version ${version}, older writes settled${sequences})`,
       expectedVersion: version,
     });
     return { before: fencedChange.before, after: lifted.after, fenced: true };
+  }
+
+  /**
+   * While no write is allowed: every serial sequence of the new primary moves above the old primary's highest key,
+   * so the new primary never hands out a key the old one gave (rows it never synced included). Says what it did.
+   */
+  private async raiseSequences(from: 'a' | 'b', to: 'a' | 'b'): Promise<string> {
+    const sequences = this.options.sequences;
+    if (!sequences) return '';
+    const oldPrimary = sequences.stores[from];
+    const newPrimary = sequences.stores[to];
+    if (!oldPrimary || !newPrimary) return '';
+    const serial = sequences.entities.filter((entity) => entity.keyStrategy === 'serial');
+    try {
+      for (const entity of serial) {
+        const highest = await oldPrimary.highestKey(entity);
+        if (highest !== null) await newPrimary.keepSequenceAbove(entity, highest);
+      }
+      return serial.length ? `; ${newPrimary.name} sequences above ${oldPrimary.name}'s highest keys` : '';
+    } catch (error) {
+      // Every key the old primary handed out under dual writes was synced (the barrier saw to it), and each sync
+      // moved the new primary's sequence; only rows from a single-store phase are not covered, and those need a copy.
+      return `; sequence check skipped, ${oldPrimary.name} did not answer: ${error instanceof Error ? error.message : String(error)}`;
+    }
   }
 
   /** Null once the barrier holds; else what still blocks it when the time is up (or at once for a dead write). */

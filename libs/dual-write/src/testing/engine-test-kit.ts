@@ -115,7 +115,13 @@ export class EngineTestKit {
 
   /** The flip barrier over the kit's flags and ledger (no process of the suite registers, so none is waited for). */
   switcher(settleTimeoutMs = 2_000): FlagSwitcher {
-    return new FlagSwitcher({ flags: this.flags, ledger: this.ledger, registry: new ProcessRegistry(this.pool), settleTimeoutMs });
+    return new FlagSwitcher({
+      flags: this.flags,
+      ledger: this.ledger,
+      registry: new ProcessRegistry(this.pool),
+      settleTimeoutMs,
+      sequences: { stores: { a: this.prisma, b: this.supabase }, entities: exampleEntities },
+    });
   }
 
   /** A Supabase store whose API and database ports are closed. */

@@ -1,7 +1,7 @@
 import type { EntityDefinition, Row, RowKey } from '../entity/entity.types';
 import { patchWithoutKey, primaryKeyOf, toCanonicalRow } from '../store/canonical-row';
 import { toStoreErrorFromPrisma } from './prisma-errors';
-import { buildKeepSequenceAboveSql, buildRangeChecksumSql, buildRangeCountSql, readCount, readRangeChecksumRow } from '../store/sql-checksum';
+import { buildHighestKeySql, buildKeepSequenceAboveSql, buildRangeChecksumSql, buildRangeCountSql, readCount, readHighestKey, readRangeChecksumRow } from '../store/sql-checksum';
 import { StoreInvalidError } from '../store/store-errors';
 import type { KeyRange, Page, PageRequest, RangeChecksum, StoreHealth, StorePlugin } from '../store/store.types';
 
@@ -173,6 +173,14 @@ export class PrismaStore implements StorePlugin {
       const mapped = toStoreErrorFromPrisma(this.name, error);
       return { store: this.name, ok: false, latencyMs: Math.round(performance.now() - started), detail: mapped.message };
     }
+  }
+
+  async highestKey(entity: EntityDefinition): Promise<number | null> {
+    return this.run(async () => {
+      const query = buildHighestKeySql(entity);
+      const [row] = await this.queryRows(query.text, query.values);
+      return readHighestKey(isRow(row) ? row['highest'] : undefined);
+    });
   }
 
   async keepSequenceAbove(entity: EntityDefinition, key: number): Promise<void> {

@@ -159,3 +159,17 @@ export function buildKeepSequenceAboveSql(entity: EntityDefinition, key: number,
     values: [key, qualifiedTable(entity, target), field.column],
   };
 }
+
+/** The largest key of an int-keyed entity: `highest` is null when the table is empty. */
+export function buildHighestKeySql(entity: EntityDefinition, target: SqlTarget = {}): SqlQuery {
+  const column = entity.fields[entity.primaryKey]?.column ?? entity.primaryKey;
+  return { text: `select max(${quoteIdentifier(column)})::text as highest from ${qualifiedTable(entity, target)}`, values: [] };
+}
+
+/** The `highest` column of buildHighestKeySql's row as a number, or null. */
+export function readHighestKey(value: unknown): number | null {
+  if (value === null || value === undefined) return null;
+  const highest = Number(value);
+  if (!Number.isSafeInteger(highest)) throw new Error(`highest key ${String(value)} is not a safe integer`);
+  return highest;
+}

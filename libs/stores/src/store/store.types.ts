@@ -63,6 +63,11 @@ export interface StorePlugin {
   ping(): Promise<StoreHealth>;
   close(): Promise<void>;
   /**
+   * The largest key of an entity whose key the database assigns (an int key); null when it has no row. A flip
+   * of the primary moves the new primary's sequence above the old primary's highest key.
+   */
+  highestKey(entity: EntityDefinition): Promise<number | null>;
+  /**
    * For database-assigned keys: after a row was written with an explicit key copied from the other store,
    * keep this store's key sequence at or above it. Never moves the sequence back.
    */

@@ -3,7 +3,7 @@ import { Pool } from 'pg';
 import WebSocket from 'ws';
 import type { EntityDefinition, Row, RowKey } from '../entity/entity.types';
 import { RangeChecksumAccumulator, patchWithoutKey, primaryKeyOf, toCanonicalRowFromColumns, toColumnRow } from '../store/canonical-row';
-import { buildKeysetPageSql, buildRangeChecksumSql, buildRangeCountSql, readCount, readRangeChecksumRow } from '../store/sql-checksum';
+import { buildHighestKeySql, buildKeysetPageSql, buildRangeChecksumSql, buildRangeCountSql, readCount, readHighestKey, readRangeChecksumRow } from '../store/sql-checksum';
 import { StoreInvalidError, StoreNotFoundError } from '../store/store-errors';
 import type { KeyRange, Page, PageRequest, RangeChecksum, StoreHealth, StorePlugin } from '../store/store.types';
 import { toStoreErrorFromPg, toStoreErrorFromPostgrest, type PostgrestErrorLike } from './supabase-errors';
@@ -246,6 +246,18 @@ export class SupabaseStore implements StorePlugin {
   }
 
   /** Through the API: `rpc/dw_keep_sequence_above` (supabase/migrations), callable by service_role only. */
+  async highestKey(entity: EntityDefinition): Promise<number | null> {
+    if (this.pool) {
+      const query = buildHighestKeySql(entity, { schema: this.schema });
+      const [row] = await this.sql(query.text, query.values);
+      return readHighestKey(row?.['highest']);
+    }
+    const column = this.keyColumn(entity);
+    const result: PostgrestResult = await this.table(entity).select(column).order(column, { ascending: false }).limit(1).retry(this.retryReads);
+    const rows = this.dataOf(result) as Row[] | null;
+    return readHighestKey(rows?.[0]?.[column]);
+  }
+
   async keepSequenceAbove(entity: EntityDefinition, key: number): Promise<void> {
     const result = await this.client.rpc('dw_keep_sequence_above', {
       table_name: entity.table,

@@ -318,6 +318,13 @@ export class InMemoryStore implements StorePlugin {
     }
   }
 
+  async highestKey(entity: EntityDefinition): Promise<number | null> {
+    return this.call('highestKey', entity, () => {
+      const keys = this.ordered(entity, {}).map((row) => Number(row[entity.primaryKey]));
+      return keys.length === 0 ? null : Math.max(...keys);
+    });
+  }
+
   async keepSequenceAbove(entity: EntityDefinition, key: number): Promise<void> {
     const input = this.prepare(entity, () => {
       if (entity.fields[entity.primaryKey]?.type !== 'int') {

@@ -317,6 +317,20 @@ export function describeStoreContract(label: string, factory: () => Promise<Stor
       expect(Number(next['id'])).toBeGreaterThan(copiedKey);
     });
 
+    it('the highest key of a serial entity is at least every key it holds, and a copied higher key raises it', async () => {
+      const author = await newOwner();
+      const post = await store.insert(contractPosts, { id: keys.id(), authorId: author['id'], title: 'Highest', body: 'Keys' });
+      const assigned = await store.insert(contractNotes, { postId: post['id'], authorId: author['id'], body: 'assigned' });
+      const before = await store.highestKey(contractNotes);
+      const copiedKey = Number(before) + 500;
+      await store.upsert(contractNotes, { id: copiedKey, postId: post['id'], authorId: author['id'], body: 'copied from the other store' });
+
+      const after = await store.highestKey(contractNotes);
+
+      expect(before).toBeGreaterThanOrEqual(Number(assigned['id']));
+      expect(after).toBeGreaterThanOrEqual(copiedKey);
+    });
+
     it('a store that cannot be reached fails with unavailable and reports unhealthy', async () => {
       const unreachable = await subject.createUnavailableStore();
       try {
