@@ -1,4 +1,4 @@
-import type { Pool } from 'pg';
+import type { Pool, PoolClient } from 'pg';
 import {
   LedgerTransitionError,
   OPERATION_STATUSES,
@@ -12,6 +12,9 @@ import {
 } from './operation-transitions';
 
 export type { OperationStatus };
+
+/** Where a read runs: the pool, or a client already holding a transaction (and its locks). */
+export type Queryable = Pick<Pool | PoolClient, 'query'>;
 export type WriteOperation = 'create' | 'update' | 'upsert' | 'delete' | 'batch';
 
 export interface NewOperation {
@@ -275,8 +278,8 @@ export class OperationLedger {
    * The newest operation on a key whose write the primary holds: a delete there proves that a row missing on the
    * primary was deleted (and may be deleted on the secondary); anything else proves nothing.
    */
-  async latestHeldOperation(entity: string, key: string): Promise<{ opId: string; operation: WriteOperation } | null> {
-    const { rows } = await this.pool.query<{ op_id: string; operation: WriteOperation }>(
+  async latestHeldOperation(entity: string, key: string, via: Queryable = this.pool): Promise<{ opId: string; operation: WriteOperation } | null> {
+    const { rows } = await via.query<{ op_id: string; operation: WriteOperation }>(
       `select op_id, operation from dual_write_ops
         where entity = $1 and entity_ids @> array[$2]::text[] and status = any($3)
         order by seq desc limit 1`,

@@ -55,7 +55,7 @@ export class KeySync {
     try {
       await client.query('begin');
       await lockKeys(client, entity, keys);
-      await this.copy(entity, keys, source, target, report);
+      await this.copy(entity, keys, source, target, report, client);
       await client.query('commit');
       failed = false;
       return report;
@@ -65,7 +65,7 @@ export class KeySync {
     }
   }
 
-  private async copy(entity: EntityDefinition, keys: RowKey[], source: StorePlugin, target: StorePlugin, report: SyncReport): Promise<void> {
+  private async copy(entity: EntityDefinition, keys: RowKey[], source: StorePlugin, target: StorePlugin, report: SyncReport, client: PoolClient): Promise<void> {
     const sourceRows = await this.settled(source, () => source.findManyByIds(entity, keys));
     const byKey = new Map(sourceRows.map((row) => [String(primaryKeyOf(entity, row)), row]));
     const present = keys.filter((key) => byKey.has(String(key)));
@@ -86,13 +86,14 @@ export class KeySync {
       await this.settled(target, () => target.keepSequenceAbove(entity, highest));
     }
 
-    for (const key of missing) await this.syncMissing(entity, key, target, report);
+    for (const key of missing) await this.syncMissing(entity, key, target, report, client);
   }
 
-  private async syncMissing(entity: EntityDefinition, key: RowKey, target: StorePlugin, report: SyncReport): Promise<void> {
+  private async syncMissing(entity: EntityDefinition, key: RowKey, target: StorePlugin, report: SyncReport, client: PoolClient): Promise<void> {
     const targetRow = await this.settled(target, () => target.get(entity, key));
     if (!targetRow) return;
-    const latest = await this.options.ledger.latestHeldOperation(entity.name, String(key));
+    // On the client that holds the locks: a second pool connection per sync could exhaust the pool.
+    const latest = await this.options.ledger.latestHeldOperation(entity.name, String(key), client);
     if (latest?.operation !== 'delete') {
       report.left.push({
         key,

@@ -1,0 +1,136 @@
+import { Pool } from 'pg';
+import { v7 as uuidv7 } from 'uuid';
+import { budgetsEntity } from '@dualwrite/example-domain';
+import type { Row, StorePlugin } from '@dualwrite/stores';
+import { EngineTestKit } from '../testing/engine-test-kit';
+import { KeySync } from './key-sync';
+
+describe('KeySync: the secondary made to hold the primary rows (real stores)', () => {
+  const kit = new EngineTestKit();
+  let sync: KeySync;
+
+  beforeAll(async () => {
+    await kit.start('dw_control_key_sync_spec');
+    sync = new KeySync({ pool: kit.pool, ledger: kit.ledger });
+  });
+  afterAll(() => kit.stop());
+
+  async function onlyOnA(overrides: Row = {}): Promise<Row> {
+    return kit.prisma.insert(budgetsEntity, kit.budget(await kit.owner(), { id: uuidv7(), ...overrides }));
+  }
+
+  async function deleteProven(key: string): Promise<void> {
+    const opId = uuidv7();
+    const flagVersion = await kit.flagVersion();
+    await kit.ledger.claim({ opId, entity: 'budgets', operation: 'delete', entityIds: [key], payload: {}, primaryStore: 'prisma', secondaryStore: 'supabase', flagVersion });
+    await kit.ledger.transition(opId, 'primary_wrote', {});
+  }
+
+  it('copies the primary row to the secondary, and the secondary row says what it now holds', async () => {
+    const row = await onlyOnA();
+
+    const report = await sync.sync(budgetsEntity, [String(row['id'])], kit.prisma, kit.supabase);
+
+    expect(report.copied).toEqual([{ key: row['id'], source: row, target: row }]);
+    await expect(kit.supabase.get(budgetsEntity, String(row['id']))).resolves.toEqual(row);
+  });
+
+  it('copies several keys in one batch, all or none', async () => {
+    const rows = [await onlyOnA(), await onlyOnA()];
+
+    const report = await sync.sync(budgetsEntity, rows.map((row) => String(row['id'])), kit.prisma, kit.supabase);
+
+    expect(report.copied.map((copied) => copied.key).sort()).toEqual(rows.map((row) => row['id']).sort());
+    await expect(kit.supabase.findManyByIds(budgetsEntity, rows.map((row) => String(row['id'])))).resolves.toHaveLength(2);
+  });
+
+  it('a sync started first but slower cannot leave an older row than a sync started after a newer write', async () => {
+    const row = await onlyOnA({ name: 'v1' });
+    const id = String(row['id']);
+    const slowTarget = kit.withSlowWrites(kit.supabase, 300);
+
+    const first = sync.sync(budgetsEntity, [id], kit.prisma, slowTarget);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    await kit.prisma.update(budgetsEntity, id, { name: 'v2' });
+    const second = sync.sync(budgetsEntity, [id], kit.prisma, kit.supabase);
+    await Promise.all([first, second]);
+
+    await expect(kit.supabase.get(budgetsEntity, id)).resolves.toMatchObject({ name: 'v2' });
+  });
+
+  it('holds the key until a call its guard stopped waiting for has settled, so that call cannot land last', async () => {
+    const row = await onlyOnA({ name: 'v1' });
+    const id = String(row['id']);
+    const landed: string[] = [];
+    const recording = (store: StorePlugin, delayMs: number): StorePlugin => {
+      const wrapped = Object.create(store) as StorePlugin;
+      wrapped.upsert = async (entity, written) => {
+        await new Promise((resolve) => setTimeout(resolve, delayMs));
+        const result = await store.upsert(entity, written);
+        landed.push(String(written['name']));
+        return result;
+      };
+      return wrapped;
+    };
+    const impatient = new KeySync({
+      pool: kit.pool,
+      ledger: kit.ledger,
+      guard: (_store, call) => Promise.race([call(), new Promise<never>((_resolve, reject) => setTimeout(() => reject(new Error('timed out')), 50))]),
+    });
+
+    const timedOut = impatient.sync(budgetsEntity, [id], kit.prisma, recording(kit.supabase, 300)).catch((error: Error) => error.message);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    await kit.prisma.update(budgetsEntity, id, { name: 'v2' });
+    const newer = sync.sync(budgetsEntity, [id], kit.prisma, recording(kit.supabase, 0));
+
+    await expect(timedOut).resolves.toBe('timed out');
+    await newer;
+    expect(landed).toEqual(['v1', 'v2']);
+    await expect(kit.supabase.get(budgetsEntity, id)).resolves.toMatchObject({ name: 'v2' });
+  });
+
+  it('deletes a row the primary lacks only when the ledger proves a delete', async () => {
+    const row = await onlyOnA();
+    const id = String(row['id']);
+    await kit.supabase.upsert(budgetsEntity, row);
+    await kit.prisma.delete(budgetsEntity, id);
+    await deleteProven(id);
+
+    const report = await sync.sync(budgetsEntity, [id], kit.prisma, kit.supabase);
+
+    expect(report.deleted).toEqual([id]);
+    await expect(kit.supabase.get(budgetsEntity, id)).resolves.toBeNull();
+  });
+
+  it('leaves a row the primary lacks without a proven delete, and reports it (no delete, no cascade)', async () => {
+    const row = await kit.supabase.insert(budgetsEntity, kit.budget(await kit.owner(), { id: uuidv7() }));
+    const id = String(row['id']);
+
+    const report = await sync.sync(budgetsEntity, [id], kit.prisma, kit.supabase);
+
+    expect(report.left).toEqual([{ key: id, targetRow: row, reason: expect.stringContaining('the ledger records no delete of it') }]);
+    await expect(kit.supabase.get(budgetsEntity, id)).resolves.toEqual(row);
+  });
+
+  it('with a control pool of two connections, a dozen concurrent syncs of deleted keys all finish', async () => {
+    const small = new Pool({ connectionString: kit.pool.options.connectionString, max: 2 });
+    const narrow = new KeySync({ pool: small, ledger: kit.ledger });
+    try {
+      const ids: string[] = [];
+      for (let index = 0; index < 12; index += 1) {
+        const row = await onlyOnA();
+        const id = String(row['id']);
+        await kit.supabase.upsert(budgetsEntity, row);
+        await kit.prisma.delete(budgetsEntity, id);
+        await deleteProven(id);
+        ids.push(id);
+      }
+
+      await Promise.all(ids.map((id) => narrow.sync(budgetsEntity, [id], kit.prisma, kit.supabase)));
+
+      await expect(kit.supabase.findManyByIds(budgetsEntity, ids)).resolves.toEqual([]);
+    } finally {
+      await small.end();
+    }
+  });
+});
