@@ -1,12 +1,14 @@
 import { Injectable, Logger, type BeforeApplicationShutdown } from '@nestjs/common';
 import { Interval } from '@nestjs/schedule';
-import { OperationLedger, ReplayQueue, requeueOwedOperations } from '@dualwrite/dual-write';
+import { FlagRepository, OperationLedger, ReplayQueue, requeueOwedOperations } from '@dualwrite/dual-write';
 
 const SWEEP_EVERY_MS = 30_000;
 /** Younger operations are still on their way to the queue (or being written); leave them be. */
 const OWED_FOR_AT_LEAST_MS = 60_000;
 /** A write's own calls end long before this (store timeouts); still pending then, its process stopped mid-write. */
 const PENDING_FOR_AT_LEAST_MS = 10 * 60_000;
+/** A flip's barrier gives up long before this; a fence still up then was left by a process that stopped. */
+const FENCED_FOR_AT_LEAST_MS = 2 * 60_000;
 
 /**
  * Every 30 s, queues the operations the secondary has owed for over a minute without progress: their replay
@@ -22,6 +24,7 @@ export class LedgerSweepService implements BeforeApplicationShutdown {
   constructor(
     private readonly ledger: OperationLedger,
     private readonly queue: ReplayQueue,
+    private readonly flags: FlagRepository,
   ) {}
 
   @Interval('ledger-sweep', SWEEP_EVERY_MS)
@@ -44,6 +47,8 @@ export class LedgerSweepService implements BeforeApplicationShutdown {
   }
 
   private async requeue(): Promise<number> {
+    const restored = await this.flags.liftAbandonedFence(FENCED_FOR_AT_LEAST_MS, 'worker:ledger-sweep');
+    if (restored) this.logger.warn(`lifted a fence a stopped flip left behind: ${restored.reason}`);
     const queued = await requeueOwedOperations(this.ledger, this.queue, { olderThanMs: OWED_FOR_AT_LEAST_MS, pendingOlderThanMs: PENDING_FOR_AT_LEAST_MS });
     if (queued > 0) this.logger.log(`ledger sweep queued ${queued} owed operation(s)`);
     return queued;

@@ -124,6 +124,46 @@ export class FlagRepository {
     }
   }
 
+  /**
+   * A fence left by a flip whose process stopped mid-barrier (older than `olderThanMs`) would hold every write
+   * forever: the flags go back to what they were before that flip (its history row), unfenced, as a new
+   * version. Returns the restored state, or null when no such fence exists.
+   */
+  async liftAbandonedFence(olderThanMs: number, changedBy: string): Promise<FlagState | null> {
+    const client = await this.pool.connect();
+    try {
+      await client.query('begin');
+      const current = await this.lockedState(client);
+      const age = Date.now() - current.updatedAt.getTime();
+      if (!current.fenced || age < olderThanMs) {
+        await client.query('rollback');
+        return null;
+      }
+      const { rows: history } = await client.query<{ before: DualWriteFlags }>('select before from dual_write_flag_history order by id desc limit 1');
+      const before = history[0]?.before ?? flagsOf(current);
+      const reason = `a flip fenced writes for ${Math.round(age / 1000)} s and its process never finished it: flags back to what they were before it`;
+      const { rows } = await client.query<FlagRow>(
+        `update dual_write_flags
+            set enable_dual_write = $1, enable_supabase_primary = $2, version = version + 1,
+                updated_at = now(), updated_by = $3, reason = $4, fenced = false
+          where id = 1
+          returning ${FLAG_COLUMNS}`,
+        [before.enableDualWrite, before.enableSupabasePrimary, changedBy, reason],
+      );
+      await client.query(
+        `insert into dual_write_flag_history (changed_by, source, reason, before, after) values ($1, 'auto-rollback', $2, $3, $4)`,
+        [changedBy, reason, JSON.stringify(flagsOf(current)), JSON.stringify(before)],
+      );
+      await client.query('commit');
+      return toState(rows[0] as FlagRow);
+    } catch (error) {
+      await client.query('rollback');
+      throw error;
+    } finally {
+      client.release();
+    }
+  }
+
   async history(limit = 50): Promise<FlagHistoryEntry[]> {
     const { rows } = await this.pool.query<{
       id: string;

@@ -122,4 +122,14 @@ describe('FlagSwitcher: fenced flips of the primary', () => {
     await expect(flags.unfenced(200)).rejects.toMatchObject({ kind: 'unavailable', message: expect.stringContaining('phase flip is fencing writes') });
     await expect(flip).resolves.toBeInstanceOf(FlipRefusedError);
   });
+
+  it('a fence left by a flip whose process stopped is lifted back to the old flags after two minutes, not before', async () => {
+    await repository.change({ next: PHASE_3, changedBy: 'a flipper that then stopped', source: 'api', reason: 'switch the primary', fenced: true });
+    await expect(repository.liftAbandonedFence(120_000, 'spec')).resolves.toBeNull();
+    await pool.query(`update dual_write_flags set updated_at = now() - interval '3 minutes'`);
+
+    const restored = await repository.liftAbandonedFence(120_000, 'spec');
+
+    expect(restored).toMatchObject({ enableDualWrite: true, enableSupabasePrimary: false, fenced: false, reason: expect.stringContaining('never finished') });
+  });
 });

@@ -52,13 +52,16 @@ export class FlagSwitcher {
 
   async change(change: FlagChange): Promise<FlipResult> {
     const { flags } = this.options;
+    flags.invalidate();
     const current = await flags.current();
     const next: DualWriteFlags = { ...flagsOf(current), ...change.next };
+    // Decided on the version just read: if another change lands first, this one is refused as stale.
+    const decided: FlagChange = { ...change, expectedVersion: change.expectedVersion ?? current.version };
     if (modeOf(next).primary === current.mode.primary) {
-      const { before, after } = await flags.change(change);
+      const { before, after } = await flags.change(decided);
       return { before, after, fenced: false };
     }
-    const fencedChange = await flags.change({ ...change, fenced: true });
+    const fencedChange = await flags.change({ ...decided, fenced: true });
     const version = fencedChange.after.version;
     const blocker = await this.waitForBarrier(version);
     if (blocker) {
