@@ -97,6 +97,20 @@ function toRecord(row: OperationRow): OperationRecord {
   };
 }
 
+/** The values of an operation's describing columns, $1 to $8 of an insert (op_id … mode). */
+function describedBy(operation: Omit<NewOperation, 'flagVersion'>): unknown[] {
+  return [
+    operation.opId,
+    operation.entity,
+    operation.operation,
+    operation.entityIds,
+    JSON.stringify(operation.payload ?? null),
+    operation.primaryStore,
+    operation.secondaryStore,
+    operation.mode ?? null,
+  ];
+}
+
 /** Longest error text kept per operation; the rest is noise in a ledger row. */
 const MAX_ERROR_LENGTH = 2_000;
 
@@ -162,17 +176,7 @@ export class OperationLedger {
          from dual_write_flags where id = 1 and version = $9 and not fenced
        on conflict (op_id) do nothing
        returning ${COLUMNS}`,
-      [
-        operation.opId,
-        operation.entity,
-        operation.operation,
-        operation.entityIds,
-        JSON.stringify(operation.payload ?? null),
-        operation.primaryStore,
-        operation.secondaryStore,
-        operation.mode ?? null,
-        operation.flagVersion,
-      ],
+      [...describedBy(operation), operation.flagVersion],
     );
     if (inserted.rows[0]) return { created: true, record: toRecord(inserted.rows[0]) };
     const existing = await this.get(operation.opId);
@@ -189,18 +193,7 @@ export class OperationLedger {
       `insert into dual_write_ops (op_id, entity, operation, entity_ids, payload, primary_store, secondary_store, status, mode, flag_version, result, last_error)
        select $1, $2, $3, $4, $5, $6, $7, 'secondary_pending', $8, version, $9, $10 from dual_write_flags where id = 1
        returning ${COLUMNS}`,
-      [
-        operation.opId,
-        operation.entity,
-        operation.operation,
-        operation.entityIds,
-        JSON.stringify(operation.payload ?? null),
-        operation.primaryStore,
-        operation.secondaryStore,
-        operation.mode ?? null,
-        JSON.stringify(result ?? null),
-        errorText(reason),
-      ],
+      [...describedBy(operation), JSON.stringify(result ?? null), errorText(reason)],
     );
     if (!rows[0]) throw new Error('dual_write_flags has no row: run `npm run setup` to apply the control-table migrations.');
     return toRecord(rows[0]);
