@@ -1,7 +1,7 @@
 import { UsageError } from '../cli/args';
 import { parseBenchArgs } from './bench-args';
 
-const defaults = { kind: 'run', seconds: 15, concurrency: 16, burstRate: 1000, burstSeconds: 30, connections: 64, modes: ['1', '4', '2'], latencyRate: 200, rounds: 3 };
+const defaults = { kind: 'run', seconds: 15, concurrency: 16, burstRate: 1000, burstSeconds: 30, connections: 64, modes: ['1', '4', '2'], latencyRate: 200, rounds: 3, flip: { rate: 300, seconds: 12 } };
 
 describe('parseBenchArgs', () => {
   it('without flags gives the documented defaults and the configured secondary timeout', () => {
@@ -22,8 +22,28 @@ describe('parseBenchArgs', () => {
         '--latency-rate=100',
         '--rounds=5',
         '--secondary-timeout-ms=0',
+        '--flip-rate=100',
+        '--flip-seconds=6',
       ]),
-    ).toEqual({ kind: 'run', seconds: 30, concurrency: 8, burstRate: 500, burstSeconds: 10, connections: 32, modes: ['2', '1'], latencyRate: 100, rounds: 5, secondaryTimeoutMs: 0 });
+    ).toEqual({
+      kind: 'run',
+      seconds: 30,
+      concurrency: 8,
+      burstRate: 500,
+      burstSeconds: 10,
+      connections: 32,
+      modes: ['2', '1'],
+      latencyRate: 100,
+      rounds: 5,
+      secondaryTimeoutMs: 0,
+      flip: { rate: 100, seconds: 6 },
+    });
+  });
+
+  it('runs the flip phase by default, with either flag alone, and skips it with --no-flip', () => {
+    expect(parseBenchArgs(['--flip-rate=50'])).toEqual({ ...defaults, flip: { rate: 50, seconds: 12 } });
+    expect(parseBenchArgs(['--flip-seconds', '20'])).toEqual({ ...defaults, flip: { rate: 300, seconds: 20 } });
+    expect(parseBenchArgs(['--no-flip'])).toEqual({ ...defaults, flip: null });
   });
 
   it('takes a value after a space as well as after =', () => {
@@ -46,6 +66,11 @@ describe('parseBenchArgs', () => {
     [['--latency-rate=1e3'], '--latency-rate must be a positive integer, got "1e3"'],
     [['--rounds=0'], '--rounds must be a positive integer, got "0"'],
     [['--secondary-timeout-ms=-5'], '--secondary-timeout-ms must be a non-negative integer, got "-5"'],
+    [['--flip-rate=0'], '--flip-rate must be a positive integer, got "0"'],
+    [['--flip-seconds=1.5'], '--flip-seconds must be a positive integer, got "1.5"'],
+    [['--no-flip', '--flip-rate=300'], '--no-flip skips the flip phase: drop --flip-rate and --flip-seconds, or --no-flip'],
+    [['--flip-seconds=6', '--no-flip'], '--no-flip skips the flip phase: drop --flip-rate and --flip-seconds, or --no-flip'],
+    [['--no-flip=yes'], "Option '--no-flip' does not take an argument"],
     [['--modes=1,3'], '--modes takes 1, 4 and 2 separated by commas, got "1,3"'],
     [['--modes='], '--modes takes 1, 4 and 2 separated by commas, got ""'],
     [['--seconds'], "Option '--seconds <value>' argument missing"],

@@ -20,12 +20,23 @@ export interface BenchOptions {
   rounds: number;
   /** The api's SECONDARY_TIMEOUT_MS for the run; undefined: the configured one. */
   secondaryTimeoutMs?: number;
+  /** The flip of the primary (phase 2 → 3) under an open-loop write load, and back; null with --no-flip. */
+  flip: FlipOptions | null;
 }
+
+export interface FlipOptions {
+  /** Writes per second of the load that runs through the flip. */
+  rate: number;
+  /** How long the load lasts; the flip starts a few seconds in. */
+  seconds: number;
+}
+
+const FLIP_DEFAULTS = { rate: '300', seconds: '12' };
 
 export type BenchRequest = { kind: 'help' } | ({ kind: 'run' } & BenchOptions);
 
 export const BENCH_USAGE = [
-  'usage: npm run bench:dual-write -- [--seconds=15] [--concurrency=16] [--burst-rate=1000] [--burst-seconds=30] [--connections=64] [--modes=1,4,2] [--latency-rate=200] [--rounds=3] [--secondary-timeout-ms=N]',
+  'usage: npm run bench:dual-write -- [--seconds=15] [--concurrency=16] [--burst-rate=1000] [--burst-seconds=30] [--connections=64] [--modes=1,4,2] [--latency-rate=200] [--rounds=3] [--secondary-timeout-ms=N] [--flip-rate=300] [--flip-seconds=12] [--no-flip]',
   '  --seconds=15               seconds of full load per mode (and as long again at the steady rate), split over the rounds',
   '  --concurrency=16           callers of the closed loop at full load',
   '  --burst-rate=1000          requests per second of the open-loop burst in mode 2',
@@ -35,6 +46,10 @@ export const BENCH_USAGE = [
   '  --latency-rate=200         writes per second of the steady latency measurement',
   '  --rounds=3                 rounds the modes take turns in',
   '  --secondary-timeout-ms=N   the api\'s SECONDARY_TIMEOUT_MS for the run, 0 or more (default: the configured one)',
+  '  --flip-rate=300            writes per second of the open-loop load in mode 2 during which the primary flips to store B',
+  '                             (phase 3, PUT /admin/flags through the fenced barrier) and, once the load stopped, back to phase 2',
+  '  --flip-seconds=12          how long that load lasts; the flip starts 3 s in (a quarter in when shorter)',
+  '  --no-flip                  skip the flip phase (then --flip-rate and --flip-seconds are refused)',
   '  every number is a whole number above zero, except --secondary-timeout-ms, which may be 0',
 ].join('\n');
 
@@ -54,6 +69,10 @@ export function parseBenchArgs(argv: string[]): BenchRequest {
     'latency-rate': { type: 'string', default: '200' },
     rounds: { type: 'string', default: '3' },
     'secondary-timeout-ms': { type: 'string' },
+    // No defaults here: a rate or a length given with --no-flip is refused rather than ignored.
+    'flip-rate': { type: 'string' },
+    'flip-seconds': { type: 'string' },
+    'no-flip': { type: 'boolean', default: false },
     help: { type: 'boolean', short: 'h', default: false },
   });
   if (values.help) return { kind: 'help' };
@@ -61,6 +80,11 @@ export function parseBenchArgs(argv: string[]): BenchRequest {
   const modes = values.modes.split(',');
   if (!modes.every(isBenchMode)) throw new UsageError(`--modes takes 1, 4 and 2 separated by commas, got "${values.modes}"`);
   const secondaryTimeoutMs = values['secondary-timeout-ms'];
+  const flipRate = values['flip-rate'];
+  const flipSeconds = values['flip-seconds'];
+  if (values['no-flip'] && (flipRate !== undefined || flipSeconds !== undefined)) {
+    throw new UsageError('--no-flip skips the flip phase: drop --flip-rate and --flip-seconds, or --no-flip');
+  }
   return {
     kind: 'run',
     seconds: integerFlag('--seconds', values.seconds),
@@ -72,5 +96,8 @@ export function parseBenchArgs(argv: string[]): BenchRequest {
     latencyRate: integerFlag('--latency-rate', values['latency-rate']),
     rounds: integerFlag('--rounds', values.rounds),
     ...(secondaryTimeoutMs === undefined ? {} : { secondaryTimeoutMs: integerFlag('--secondary-timeout-ms', secondaryTimeoutMs, { allowZero: true }) }),
+    flip: values['no-flip']
+      ? null
+      : { rate: integerFlag('--flip-rate', flipRate ?? FLIP_DEFAULTS.rate), seconds: integerFlag('--flip-seconds', flipSeconds ?? FLIP_DEFAULTS.seconds) },
   };
 }

@@ -2,23 +2,29 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Pool } from 'pg';
 import { Agent, setGlobalDispatcher } from 'undici';
+import { v7 as uuidv7 } from 'uuid';
 import { DiffQueue, ReplayQueue } from '@dualwrite/dual-write';
 import { PrismaStore, SupabaseStore } from '@dualwrite/stores';
 import { loadEnvFiles, loadPlatformConfigOrExit, type PlatformConfig } from '@dualwrite/config';
 import { budgetsEntity, createPrismaClient } from '@dualwrite/example-domain';
 import { AppProcesses, isPortInUse, waitFor } from '../demo/app-processes';
-import { DemoApi } from '../demo/api-client';
 import { readCommandLine } from '../cli/args';
+import { BenchApi, FailureTally } from './bench-api';
 import { BENCH_USAGE, parseBenchArgs, type BenchMode, type BenchOptions } from './bench-args';
+import { budgetPayload, printFlipReport, runFlipPhase } from './flip-phase';
+import { describeLedger, waitUntilSettled } from './ledger-statuses';
 import { closedLoop, openLoop, summarise, type LoadResult } from './load';
 import { cpuSnapshot, cpuSpent, type CpuSnapshot, type ProcessGroup } from './process-cpu';
+import { compareStores } from './store-rows';
 
 /**
- * `npm run bench:dual-write -- [--seconds=15] [--concurrency=16] [--burst-rate=1000] [--burst-seconds=30] [--connections=64] [--modes=1,4,2] [--latency-rate=200] [--rounds=3] [--secondary-timeout-ms=N]`
+ * `npm run bench:dual-write -- [--seconds=15] [--concurrency=16] [--burst-rate=1000] [--burst-seconds=30] [--connections=64] [--modes=1,4,2] [--latency-rate=200] [--rounds=3] [--secondary-timeout-ms=N] [--flip-rate=300] [--flip-seconds=12] [--no-flip]`
  * (flags: BENCH_USAGE in bench-args.ts, `--help`; a bad command line exits 2 before anything starts)
  * HTTP write latency and throughput of the example API in mode 1 (store A only), mode 4 (store B only) and
  * mode 2 (dual write, shadow reads on), same run, same payloads; then an open-loop burst in mode 2 and a check that every
- * operation reached both stores (ledger, rows, queues). Prints a Markdown table for BENCHMARKS.md.
+ * operation reached both stores (ledger: every one `applied`; rows; queues); then a flip of the primary (phase 2 → 3)
+ * under an open-loop load, timed, and back (flip-phase.ts). Prints Markdown tables for BENCHMARKS.md; exits 1 when
+ * a check of the stores or the ledger did not hold (after printing every figure).
  */
 const root = path.resolve(__dirname, '..', '..', '..');
 
@@ -79,7 +85,11 @@ async function run(options: BenchOptions): Promise<void> {
   if (await isPortInUse(config.apiPort)) throw new Error(`port ${config.apiPort} (API_PORT) is taken`);
 
   const apps = new AppProcesses();
-  const api = new DemoApi(`http://127.0.0.1:${config.apiPort}`, token(config, 'operator'));
+  const apiUrl = `http://127.0.0.1:${config.apiPort}`;
+  const api = new BenchApi(apiUrl, token(config, 'operator'));
+  // The flips' PUT /admin/flags on connections of their own: writes held by a fence fill the shared pool.
+  const adminAgent = new Agent({ connections: 2 });
+  const admin = new BenchApi(apiUrl, token(config, 'operator'), adminAgent);
   const control = new Pool({ connectionString: config.controlDatabaseUrl, max: 2 });
   const replayQueue = new ReplayQueue({ redisUrl: config.redisUrl });
   const diffQueue = new DiffQueue({ redisUrl: config.redisUrl });
@@ -104,20 +114,17 @@ async function run(options: BenchOptions): Promise<void> {
     const ownerId = String(owner.body['id']);
     const ids: string[] = [];
     // Why requests failed, counted by status (or the client's error) and message, for the report.
-    const failures = new Map<string, number>();
-    const tally = (reason: string) => failures.set(reason, (failures.get(reason) ?? 0) + 1);
-    const send = async (method: string, route: string, expected: number, body?: unknown) => {
-      try {
-        const response = await api.request(method, route, body);
-        if (response.status !== expected) tally(`${response.status} ${JSON.stringify(response.body).slice(0, 160)}`);
-        return response;
-      } catch (error) {
-        tally(`no answer: ${error instanceof Error ? `${error.message} ${String((error as { cause?: unknown }).cause ?? '')}` : String(error)}`);
-        throw error;
+    const failures = new FailureTally();
+    // With `opIds`, the write carries an Idempotency-Key of its own, noted there: the ledger is then read for
+    // exactly the writes sent. Without, the request is the one earlier runs measured.
+    const write = async (index: number, opIds?: string[]) => {
+      let headers: Record<string, string> | undefined;
+      if (opIds) {
+        const opId = uuidv7();
+        opIds.push(opId);
+        headers = { 'idempotency-key': opId };
       }
-    };
-    const write = async (index: number) => {
-      const response = await send('POST', '/api/budgets', 201, { ownerId, name: `bench ${index}`, amount: `${index % 1000}.25`, currency: 'EUR', metadata: { i: index } });
+      const response = await api.send(failures, 'POST', '/api/budgets', 201, budgetPayload(ownerId, 'bench', index), headers);
       if (response.status === 201) ids.push(String((response.body as { id: string }).id));
       return response.status === 201;
     };
@@ -196,25 +203,36 @@ async function run(options: BenchOptions): Promise<void> {
     // Rows that differ on store B on purpose: the burst reads them now and then, so its shadow reads queue
     // diffs, and the check below can tell whether every queued diff was stored.
     const drifted: string[] = [];
+    const driftOpIds: string[] = [];
     for (let index = 0; index < 20; index += 1) {
       const created = await api.expect('POST', '/api/budgets', 201, { ownerId, name: `drift ${index}`, amount: '1.00', currency: 'EUR', metadata: {} });
       drifted.push(String(created.body['id']));
+      driftOpIds.push(String(created.headers.get('x-dualwrite-op-id')));
     }
+    // Store B gets these rows from the sync after the answer: change them there only once it has them.
+    const driftLedger = await waitUntilSettled(control, driftOpIds, 30_000);
+    if (driftLedger.byStatus.get('applied') !== drifted.length) throw new Error(`the drifted rows did not reach store B: ${describeLedger(driftLedger)}`);
     for (const id of drifted) await storeB.update(budgetsEntity, id, { name: 'changed on store B only' });
     let burstReads = 0;
+    const burstOpIds: string[] = [];
     const writeOrRead = async (index: number) => {
-      if (index % READ_EVERY !== 0) return write(index);
+      if (index % READ_EVERY !== 0) return write(index, burstOpIds);
       burstReads += 1;
-      return (await send('GET', `/api/budgets/${drifted[(index / READ_EVERY) % drifted.length]}`, 200)).status === 200;
+      return (await api.send(failures, 'GET', `/api/budgets/${drifted[(index / READ_EVERY) % drifted.length]}`, 200)).status === 200;
     };
 
     const burstIds = ids.length;
     const burstStarted = new Date();
+    // Checks that did not hold; the bench prints every figure, then exits 1 naming them.
+    const problems: string[] = [];
     const diffsBefore = await queuedDiffCount(config.apiPort);
     const burst = await openLoop(writeOrRead, burstRate, burstSeconds * 1000);
     const burstSummary = summarise(burst);
     log(`| burst ${burstRate}/s for ${burstSeconds} s, mode 2 (1 in ${READ_EVERY} a read) | ${burst.sent} | ${burst.ok} | ${burstSummary.p50.toFixed(1)} | ${burstSummary.p95.toFixed(1)} | ${burstSummary.throughput.toFixed(0)} |`);
 
+    // Every write of the burst reached both stores once its operation is `applied`, and only then: wait until none
+    // is unsettled (the secondary's sync runs after the answer, and a replay after that).
+    const burstLedger = await waitUntilSettled(control, burstOpIds, 600_000);
     // Shadow reads finish after their answers: wait until the api's diff count stops moving and both queues are empty.
     let diffsQueued = -1;
     await waitFor(
@@ -227,33 +245,40 @@ async function run(options: BenchOptions): Promise<void> {
       },
       600_000,
     );
-    const { rows: counts } = await control.query<{ status: string; n: string }>(
-      'select status, count(*) as n from dual_write_ops where created_at >= $1 group by status order by status',
-      [burstStarted],
-    );
     const { rows: replayed } = await control.query<{ n: string }>(
-      `select count(*) as n from dual_write_ops where created_at >= $1 and secondary_outcome in ('failed', 'timeout', 'skipped')`,
-      [burstStarted],
+      `select count(*) as n from dual_write_ops where op_id = any($1::uuid[]) and secondary_outcome in ('failed', 'timeout', 'skipped')`,
+      [burstOpIds],
     );
     const { rows: storedDiffs } = await control.query<{ n: string }>('select count(*) as n from dual_write_diffs where created_at >= $1', [burstStarted]);
     const burstRowIds = ids.slice(burstIds);
-    let onA = 0;
-    let onB = 0;
-    for (let start = 0; start < burstRowIds.length; start += 500) {
-      const chunk = burstRowIds.slice(start, start + 500);
-      onA += (await storeA.findManyByIds(budgetsEntity, chunk)).length;
-      onB += (await storeB.findManyByIds(budgetsEntity, chunk)).length;
-    }
+    const burstRows = await compareStores(storeA, storeB, budgetsEntity, burstRowIds);
+    const everyApplied = burstLedger.byStatus.get('applied') === burstOpIds.length;
     log('');
-    log(`burst: ${burst.sent - burstReads} writes sent, ${burstRowIds.length} answered 201; ${burstReads} reads; ${burst.failed} requests failed`);
-    for (const [reason, count] of [...failures].sort((left, right) => right[1] - left[1]).slice(0, 5)) log(`  failed ${count}×: ${reason}`);
-    log(`rows of the burst's writes on store A ${onA}, on store B ${onB}`);
-    log(`ledger for the burst after the queues drained: ${counts.map((row) => `${row.status} ${row.n}`).join(', ')}; writes that went through replay: ${replayed[0]?.n ?? 0}`);
+    log(`burst: ${burstOpIds.length} writes sent, ${burstRowIds.length} answered 201; ${burstReads} reads; ${burst.failed} requests failed`);
+    for (const [reason, count] of failures.top()) log(`  failed ${count}×: ${reason}`);
+    log(`rows of the burst's writes answered 201: on store A ${burstRows.a.count}, on store B ${burstRows.b.count}, checksums ${burstRows.equal ? 'equal' : 'DIFFERENT'}`);
+    log(`ledger for the burst's writes once settled: ${describeLedger(burstLedger)}; writes that went through replay: ${replayed[0]?.n ?? 0}`);
+    log(`every operation reached both stores (every write of the burst applied): ${everyApplied ? 'yes' : 'NO'}`);
     log(`diffs queued by the api during the burst ${diffsQueued}, stored by the worker ${storedDiffs[0]?.n ?? 0}`);
+    if (!everyApplied) problems.push(`burst: not every write is applied (${describeLedger(burstLedger)})`);
+    if (!burstRows.equal || burstRows.a.count !== burstRowIds.length) {
+      problems.push(`burst: of ${burstRowIds.length} rows answered 201, store A holds ${burstRows.a.count} and store B ${burstRows.b.count} (checksums ${burstRows.equal ? 'equal' : 'differ'})`);
+    }
+
+    if (options.flip) {
+      await setMode(true, 'bench: phase 2 before the flip');
+      const report = await runFlipPhase({ api, admin, control, storeA, storeB, ownerId }, options.flip);
+      problems.push(...printFlipReport(report, log));
+    }
     await setMode(false, 'bench: back to phase 1');
+    if (problems.length > 0) {
+      log('');
+      for (const problem of problems) log(`check failed: ${problem}`);
+      process.exitCode = 1;
+    }
   } finally {
     await apps.stopAll();
-    await Promise.allSettled([replayQueue.close(), diffQueue.close(), storeA.close(), storeB.close(), control.end()]);
+    await Promise.allSettled([replayQueue.close(), diffQueue.close(), storeA.close(), storeB.close(), control.end(), adminAgent.close()]);
   }
 }
 

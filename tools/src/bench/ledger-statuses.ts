@@ -1,0 +1,52 @@
+import type { Pool } from 'pg';
+import type { OperationStatus } from '@dualwrite/dual-write';
+
+/**
+ * Statuses an operation is still moving out of (operation-transitions.ts): the primary's outcome not yet recorded
+ * (`pending`), the secondary being synced (`primary_done`) or owed (`secondary_pending`, replay), or an unknown
+ * primary outcome whose keys are still to be synced (`primary_unavailable`). Everything else is final.
+ */
+export const UNSETTLED_STATUSES: readonly OperationStatus[] = ['pending', 'primary_done', 'secondary_pending', 'primary_unavailable'];
+
+/** What the ledger says about a set of operations the bench sent (by opId), counted by status. */
+export interface LedgerCounts {
+  /** Operations the bench sent. */
+  sent: number;
+  byStatus: Map<string, number>;
+  /** Sent but not in the ledger: refused before the claim (invalid, or held past a fenced flip), or never answered. */
+  missing: number;
+}
+
+export function unsettledIn(counts: LedgerCounts): number {
+  return UNSETTLED_STATUSES.reduce((total, status) => total + (counts.byStatus.get(status) ?? 0), 0);
+}
+
+/** "applied 3598, abandoned 2; 1 not in the ledger" */
+export function describeLedger(counts: LedgerCounts): string {
+  const statuses = [...counts.byStatus].map(([status, n]) => `${status} ${n}`).join(', ') || 'nothing';
+  return counts.missing > 0 ? `${statuses}; ${counts.missing} not in the ledger` : statuses;
+}
+
+/** Counts the operations `opIds` by their status in `dual_write_ops` (control database). */
+export async function ledgerCounts(control: Pool, opIds: string[]): Promise<LedgerCounts> {
+  const { rows } = await control.query<{ status: string; n: string }>(
+    'select status, count(*) as n from dual_write_ops where op_id = any($1::uuid[]) group by status order by status',
+    [opIds],
+  );
+  const byStatus = new Map(rows.map((row) => [row.status, Number(row.n)]));
+  const found = [...byStatus.values()].reduce((total, n) => total + n, 0);
+  return { sent: opIds.length, byStatus, missing: opIds.length - found };
+}
+
+/**
+ * Waits until none of `opIds` is in an unsettled status, or `timeoutMs` passed; gives the counts either way, so
+ * the caller reports what is left instead of failing without figures.
+ */
+export async function waitUntilSettled(control: Pool, opIds: string[], timeoutMs: number, pollMs = 500): Promise<LedgerCounts> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const counts = await ledgerCounts(control, opIds);
+    if (unsettledIn(counts) === 0 || Date.now() >= deadline) return counts;
+    await new Promise((resolve) => setTimeout(resolve, pollMs));
+  }
+}
