@@ -20,6 +20,7 @@ import { LedgerTransitionError, PRIMARY_HOLDS_STATUSES } from '../ledger/operati
 import type { DualWriteMetrics } from '../metrics/dual-write-metrics';
 import type { ReplayQueue } from '../replay/replay-queue';
 import type { KeySync, SyncReport } from '../sync/key-sync';
+import type { SyncBatcher } from '../sync/sync-batcher';
 import { BackgroundWork } from './background-work';
 import { DiffRecorder } from './diff-recorder';
 import { DualReader } from './dual-reader';
@@ -40,6 +41,8 @@ export interface DualWriteEngineOptions {
   ledger: OperationLedger;
   /** Makes the secondary hold the primary's rows for a write's keys (PROTOCOL.md, mechanism 1). */
   keySync: KeySync;
+  /** Syncs of concurrent writes of one entity leave together (group commit); absent = one sync per write. */
+  syncBatcher?: SyncBatcher;
   replayQueue: ReplayQueue;
   breakers: StoreBreakers;
   diffs: DiffSink;
@@ -267,7 +270,8 @@ export class DualWriteEngine {
     primaryOutcome: StoreOutcome,
   ): Promise<Timed<SyncReport> & { warnings: string[] }> {
     const secondaryStore = plan.secondary as StorePlugin;
-    const synced = await timed(() => this.options.keySync.sync(plan.entity, keys, plan.primary, secondaryStore));
+    const syncer = this.options.syncBatcher ?? this.options.keySync;
+    const synced = await timed(() => syncer.sync(plan.entity, keys, plan.primary, secondaryStore));
     const warnings: string[] = [];
     const observation = this.observer.observe(plan, 'write', operation, [primaryOutcome, storeOutcome(secondaryStore, 'secondary', synced)]);
     try {

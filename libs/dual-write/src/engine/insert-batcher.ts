@@ -4,6 +4,7 @@ import { primaryKeyOf } from '@dualwrite/stores';
 import { isStoreError } from '@dualwrite/stores';
 import type { StorePlugin } from '@dualwrite/stores';
 import { BackpressureError } from './backpressure-error';
+import { DispatchGate } from './dispatch-gate';
 
 export interface InsertBatcherOptions {
   /** Most rows in one multi-row insert. Default 100. */
@@ -134,34 +135,4 @@ async function insertRows(store: StorePlugin, entity: EntityDefinition, rows: re
 
 function asError(error: unknown): Error {
   return error instanceof Error ? error : new Error(String(error));
-}
-
-/**
- * Lets at most `limit` batches be on their way; a batch created meanwhile waits (and keeps gathering rows)
- * until one is back. DataLoader adds the first row to a batch right after scheduling it, so dispatch is deferred.
- */
-class DispatchGate {
-  private inFlight = 0;
-  private readonly waiting: (() => void)[] = [];
-
-  constructor(private readonly limit: number) {}
-
-  schedule(dispatch: () => void): void {
-    if (this.inFlight < this.limit) {
-      this.inFlight += 1;
-      process.nextTick(dispatch);
-    } else {
-      this.waiting.push(dispatch);
-    }
-  }
-
-  async release<T>(work: Promise<T>): Promise<T> {
-    try {
-      return await work;
-    } finally {
-      const next = this.waiting.shift();
-      if (next) process.nextTick(next);
-      else this.inFlight -= 1;
-    }
-  }
 }

@@ -18,6 +18,7 @@ import { PrometheusDualWriteMetrics } from '../metrics/prometheus-dual-write-met
 import { platformRedisKeys } from '../queues/redis-keys';
 import { ReplayQueue } from '../replay/replay-queue';
 import { KeySync } from '../sync/key-sync';
+import { SyncBatcher } from '../sync/sync-batcher';
 import { DualWriteInterceptor } from './dual-write.interceptor';
 import type { DualWriteModuleAsyncOptions, DualWriteModuleOptions } from './dual-write.options';
 import { DualWriteService } from './dual-write.service';
@@ -90,6 +91,7 @@ const engineProviders = [
         shadowReadRate: options.shadowReadRate,
         readFallbackToSecondary: options.readFallbackToSecondary,
         insertBatcher: options.batchInserts === false ? undefined : new InsertBatcher(),
+        syncBatcher: options.batchInserts === false ? undefined : new SyncBatcher(keySync),
         onWarning: options.onWarning,
         metrics,
       }),

@@ -16,7 +16,10 @@ export interface DualWriteModuleOptions extends DualWriteControlOptions {
   /** Share of reads shadowed on the secondary in dual modes; default 1. */
   shadowReadRate?: number;
   readFallbackToSecondary?: boolean;
-  /** Concurrent creates of one entity go to each store as one multi-row insert (group commit); default true. */
+  /**
+   * Group commit (default true): concurrent creates of one entity go to the primary as one multi-row insert, and
+   * the syncs of concurrent writes of one entity leave together.
+   */
   batchInserts?: boolean;
   diffPolicy?: DiffPolicyOptions;
   severityRules?: DiffSeverityRules;

@@ -17,6 +17,7 @@ import { OperationLedger } from '../ledger/operation-ledger';
 import { ReplayProcessor } from '../replay/replay-processor';
 import { ReplayQueue } from '../replay/replay-queue';
 import { KeySync } from '../sync/key-sync';
+import { SyncBatcher } from '../sync/sync-batcher';
 import { bullConnection } from '../queues/redis-connection';
 import { PrismaStore } from '@dualwrite/stores';
 import { SupabaseStore } from '@dualwrite/stores';
@@ -145,6 +146,7 @@ export class EngineTestKit {
       diffPolicy: new DiffPolicy(),
       secondaryTimeoutMs: 3_000,
       insertBatcher: new InsertBatcher(),
+      syncBatcher: new SyncBatcher(this.keySync),
       ...rest,
     });
   }

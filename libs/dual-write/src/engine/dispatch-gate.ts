@@ -1,0 +1,29 @@
+/**
+ * Lets at most `limit` batches be on their way; a batch created meanwhile waits (and keeps gathering rows)
+ * until one is back. DataLoader adds the first row to a batch right after scheduling it, so dispatch is deferred.
+ */
+export class DispatchGate {
+  private inFlight = 0;
+  private readonly waiting: (() => void)[] = [];
+
+  constructor(private readonly limit: number) {}
+
+  schedule(dispatch: () => void): void {
+    if (this.inFlight < this.limit) {
+      this.inFlight += 1;
+      process.nextTick(dispatch);
+    } else {
+      this.waiting.push(dispatch);
+    }
+  }
+
+  async release<T>(work: Promise<T>): Promise<T> {
+    try {
+      return await work;
+    } finally {
+      const next = this.waiting.shift();
+      if (next) process.nextTick(next);
+      else this.inFlight -= 1;
+    }
+  }
+}
