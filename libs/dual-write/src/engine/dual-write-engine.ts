@@ -2,16 +2,7 @@ import type { StoreBreakers } from '../breakers/store-breakers';
 import type { DiffSeverityRules } from '../compare/diff-severity';
 import type { DiffPolicy } from '../compare/diff-policy';
 import type { DiffSink } from '../diffs/diff-record';
-import {
-  ContractViolationError,
-  StoreConflictError,
-  StoreError,
-  StoreNotFoundError,
-  StoreUnavailableError,
-  compareResults,
-  primaryKeyOf,
-  validateRow,
-} from '@dualwrite/stores';
+import { StoreConflictError, StoreUnavailableError, compareResults, primaryKeyOf, validateRow } from '@dualwrite/stores';
 import type { EntityRegistry, Page, PageRequest, Row, RowKey, StorePlugin } from '@dualwrite/stores';
 import { isBreakerOpenError } from '../breakers/breaker-open-error';
 import type { FlagService } from '../flags/flag-service';
@@ -31,6 +22,7 @@ import { StoreCallObserver, storeOutcome } from './store-call-observer';
 import { StoreCaller, type StoreCall } from './store-caller';
 import { describeError, settledWithin, timed, type Timed } from './timed';
 import { PrimaryKeyRequiredError, validBatchRows, validCreateRow } from './write-payloads';
+import { isRefusal, pickFields, rejectionOf } from './write-refusals';
 import { stampTimestamps } from './write-timestamps';
 
 export interface DualWriteEngineOptions {
@@ -391,23 +383,5 @@ export class DualWriteEngine {
   }
 }
 
-/** The store answered and said no (not found, conflict, invalid payload): nothing was written anywhere. */
-function isRefusal(error: unknown): boolean {
-  return error instanceof ContractViolationError || (error instanceof StoreError && error.kind !== 'unavailable');
-}
-
 /** Claims refused because the flags moved meanwhile are planned again this often before the caller is told. */
 const MAX_CLAIM_ATTEMPTS = 3;
-
-/** The fields of `row` that `like` names, so a stored row (with timestamps) compares with a payload. */
-function pickFields(row: Row, like: Row): Row {
-  return Object.fromEntries(Object.keys(like).filter((field) => field in row).map((field) => [field, row[field]]));
-}
-
-/** The refusal a retry of a rejected operation gets: the same kind of error as the first attempt. */
-function rejectionOf(plan: OperationPlan, lastError: string | null): Error {
-  const message = `operation ${plan.opId} was rejected before: ${lastError ?? 'unknown error'}`;
-  if (lastError?.startsWith('StoreNotFoundError')) return new StoreNotFoundError(plan.primary.name, message);
-  if (lastError?.startsWith('StoreConflictError')) return new StoreConflictError(plan.primary.name, message);
-  return new ContractViolationError(plan.entity.name, [{ path: 'opId', message }]);
-}
