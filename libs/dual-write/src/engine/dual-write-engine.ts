@@ -14,6 +14,7 @@ import type { KeySync, SyncReport } from '../sync/key-sync';
 import type { SyncBatcher } from '../sync/sync-batcher';
 import { BackgroundWork } from './background-work';
 import { DiffRecorder } from './diff-recorder';
+import { BackpressureError } from './backpressure-error';
 import { DualReader } from './dual-reader';
 import type { DualWriteResult, StoreOutcome } from './dual-write-result';
 import type { InsertBatcher } from './insert-batcher';
@@ -218,11 +219,12 @@ export class DualWriteEngine {
     call: StoreCall,
     options: { serialCreate?: boolean; rerun?: boolean },
   ): Promise<DualWriteResult<Row>> {
-    let primary = await this.storeCaller.call(plan.primary, call);
+    const primaryCall = this.storeCaller.tracked(plan.primary, call);
+    let primary = await primaryCall.outcome;
     if (!primary.ok && options.rerun && operation === 'create') primary = await this.ownEarlierCreate(plan, primary, payload);
     const primaryOutcome = storeOutcome(plan.primary, 'primary', primary);
     if (!primary.ok) {
-      await this.primaryFailed(plan, operation, keys, primary.error, primaryOutcome);
+      await this.primaryFailed(plan, operation, keys, primary.error, primaryOutcome, primaryCall.settled);
       throw primary.error;
     }
     const row = primary.value as Row;
@@ -301,19 +303,27 @@ export class DualWriteEngine {
    * (unreachable, timed out, breaker open) → it may still have written: the keys are queued for a sync so the
    * stores agree either way, and a retry runs the write again.
    */
-  private async primaryFailed(plan: OperationPlan, operation: WriteOperation, keys: RowKey[], error: unknown, outcome: StoreOutcome): Promise<void> {
+  private async primaryFailed(
+    plan: OperationPlan,
+    operation: WriteOperation,
+    keys: RowKey[],
+    error: unknown,
+    outcome: StoreOutcome,
+    callSettled: Promise<void>,
+  ): Promise<void> {
     const observation = this.observer.observe(plan, 'write', operation, [outcome]);
     if (isRefusal(error)) {
       await this.options.ledger.transition(plan.opId, 'primary_rejected', { lastError: error, observation });
       return;
     }
     await this.options.ledger.transition(plan.opId, 'primary_unavailable', { lastError: error, observation });
-    if (isBreakerOpenError(error) || !plan.secondary) {
-      // Never sent (breaker open), or no secondary to converge: nothing can differ because of it.
+    if (isBreakerOpenError(error) || error instanceof BackpressureError || !plan.secondary) {
+      // Never sent (breaker open, queue full), or no secondary to converge: nothing can differ because of it.
       await this.options.ledger.transition(plan.opId, 'secondary_synced', {});
       return;
     }
-    await this.enqueueReplay(plan.opId);
+    // The sync must not run before a call given up on has landed or failed for good (the store's own bound).
+    this.background.track(callSettled.then(async () => void (await this.enqueueReplay(plan.opId))));
   }
 
   /**

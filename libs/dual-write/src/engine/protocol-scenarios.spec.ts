@@ -1,6 +1,7 @@
 import { v7 as uuidv7 } from 'uuid';
 import { budgetsEntity, commentsEntity, postsEntity } from '@dualwrite/example-domain';
 import { StoreNotFoundError, StoreUnavailableError, type Row, type StorePlugin } from '@dualwrite/stores';
+import { StoreBreakers } from '../breakers/store-breakers';
 import { FlagRepository } from '../flags/flag-repository';
 import { FlagService } from '../flags/flag-service';
 import { FlipRefusedError } from '../flags/flag-switcher';
@@ -203,6 +204,28 @@ describe('write protocol scenarios (real stores)', () => {
     expect(plain(onB)).toEqual(plain(retried.data));
     expect(onA).toEqual(onB);
     await expect(kit.ledger.get(opId)).resolves.toMatchObject({ status: 'applied' });
+  });
+
+  it('6b. a primary call its timeout gave up on, landing later, is synced once it has landed (stores agree)', async () => {
+    await kit.setFlags(PHASE_2);
+    const breakers = new StoreBreakers({ stores: ['prisma', 'supabase'], settings: { callTimeoutMs: 100 } });
+    const engine = kit.engine({ a: kit.withSlowWrites(kit.prisma, 400), breakers, insertBatcher: undefined });
+    const row = kit.budget(await kit.owner(), { id: uuidv7() });
+    const depthBefore = await kit.replayQueue.depth();
+
+    const attempt = await engine.create({ entity: 'budgets' }, row).catch((error: unknown) => error);
+
+    expect(attempt).toBeInstanceOf(StoreUnavailableError);
+    // Answered at the timeout; the sync is not queued while the call may still land.
+    expect(await kit.replayQueue.depth()).toBe(depthBefore);
+    await engine.drain();
+    expect(await kit.prisma.get(budgetsEntity, String(row['id']))).toMatchObject({ id: row['id'] });
+    expect(await kit.replayQueue.depth()).toBe(depthBefore + 1);
+    const [operation] = (await kit.pool.query(`select op_id from dual_write_ops where entity_ids @> array[$1]::text[]`, [row['id']])).rows;
+    await kit.replayProcessor().replay(operation.op_id);
+    const [onA, onB] = await bothHold(budgetsEntity, String(row['id']));
+    expect(onB).toEqual(onA);
+    await expect(kit.ledger.get(operation.op_id)).resolves.toMatchObject({ status: 'abandoned' });
   });
 
   it('7. a serial create left pending by a stopped process is never marked applied without its key', async () => {

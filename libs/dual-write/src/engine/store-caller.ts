@@ -21,4 +21,23 @@ export class StoreCaller {
   call<T>(store: StorePlugin, call: StoreCall<T>): Promise<Timed<T>> {
     return timed(() => this.guarded(store, () => call(store)));
   }
+
+  /**
+   * Like `call`, and also says when the store call itself has settled: a call the breaker's timeout gave up
+   * on may still land later (or wait in a group commit), and nothing may be concluded from the store before.
+   */
+  tracked<T>(store: StorePlugin, call: StoreCall<T>): { outcome: Promise<Timed<T>>; settled: Promise<void> } {
+    let started: Promise<T> | undefined;
+    const outcome = timed(() =>
+      this.guarded(store, () => {
+        started = call(store);
+        return started;
+      }),
+    );
+    const settled = outcome.then(() => started?.then(
+      () => undefined,
+      () => undefined,
+    ));
+    return { outcome, settled };
+  }
 }
