@@ -31,6 +31,17 @@ function withUpsertDelays(store: StorePlugin, delaysMs: number[]): StorePlugin {
   return delayed;
 }
 
+/** The same store whose inserts and deletes land but whose answer is lost (the connection drops after the commit). */
+function withLostAnswers(store: StorePlugin): StorePlugin {
+  const lossy = Object.create(store) as StorePlugin;
+  const lost = (): never => {
+    throw new StoreUnavailableError(store.name, 'the connection dropped after the statement was sent');
+  };
+  lossy.insert = async (entity, row) => (await store.insert(entity, row), lost());
+  lossy.delete = async (entity, key) => (await store.delete(entity, key), lost());
+  return lossy;
+}
+
 function plain(row: Row | null): unknown {
   return JSON.parse(JSON.stringify(row));
 }
@@ -226,6 +237,35 @@ describe('write protocol scenarios (real stores)', () => {
     const [onA, onB] = await bothHold(budgetsEntity, String(row['id']));
     expect(onB).toEqual(onA);
     await expect(kit.ledger.get(operation.op_id)).resolves.toMatchObject({ status: 'abandoned' });
+  });
+
+  it('6c. a retried delete whose first attempt landed but lost its answer succeeds: the row is gone on both', async () => {
+    await kit.setFlags(PHASE_2);
+    const created = await kit.engine({ secondaryTimeoutMs: 3_000 }).create({ entity: 'budgets' }, kit.budget(await kit.owner()));
+    const id = String(created.data['id']);
+    const opId = uuidv7();
+
+    const lostAnswer = kit.engine({ a: withLostAnswers(kit.prisma), secondaryTimeoutMs: 3_000 });
+    await expect(lostAnswer.delete({ entity: 'budgets', opId }, id)).rejects.toBeInstanceOf(StoreUnavailableError);
+    const retried = await kit.engine({ secondaryTimeoutMs: 3_000 }).delete({ entity: 'budgets', opId }, id);
+
+    expect(retried.data).toEqual({ id });
+    await expect(bothHold(budgetsEntity, id)).resolves.toEqual([null, null]);
+  });
+
+  it('6d. a retried create whose first attempt landed but lost its answer succeeds with its row', async () => {
+    await kit.setFlags(PHASE_2);
+    const row = kit.budget(await kit.owner(), { id: uuidv7() });
+    const opId = uuidv7();
+
+    const lostAnswer = kit.engine({ a: withLostAnswers(kit.prisma), secondaryTimeoutMs: 3_000, insertBatcher: undefined });
+    await expect(lostAnswer.create({ entity: 'budgets', opId }, row)).rejects.toBeInstanceOf(StoreUnavailableError);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    const retried = await kit.engine({ secondaryTimeoutMs: 3_000 }).create({ entity: 'budgets', opId }, row);
+
+    expect(retried.data).toMatchObject({ id: row['id'], name: row['name'] });
+    const [onA, onB] = await bothHold(budgetsEntity, String(row['id']));
+    expect(onB).toEqual(onA);
   });
 
   it('7. a serial create left pending by a stopped process is never marked applied without its key', async () => {

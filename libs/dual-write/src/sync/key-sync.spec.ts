@@ -112,6 +112,21 @@ describe('KeySync: the secondary made to hold the primary rows (real stores)', (
     await expect(kit.supabase.get(budgetsEntity, id)).resolves.toEqual(row);
   });
 
+  it('copies a row that landed on the source after its first read, instead of leaving the old one on the target', async () => {
+    const old = await onlyOnA({ name: 'before the delete' });
+    const id = String(old['id']);
+    await kit.supabase.upsert(budgetsEntity, old);
+    const recreated = await kit.prisma.update(budgetsEntity, id, { name: 'created again' });
+    // The first read saw the key missing (a delete), the create landed before the ledger was asked.
+    const readBeforeTheCreate = Object.create(kit.prisma) as StorePlugin;
+    readBeforeTheCreate.findManyByIds = async () => [];
+
+    const report = await sync.sync(budgetsEntity, [id], readBeforeTheCreate, kit.supabase);
+
+    expect(report.left).toEqual([]);
+    await expect(kit.supabase.get(budgetsEntity, id)).resolves.toEqual(recreated);
+  });
+
   it('with a control pool of two connections, a dozen concurrent syncs of deleted keys all finish', async () => {
     const small = new Pool({ connectionString: kit.pool.options.connectionString, max: 2 });
     const narrow = new KeySync({ pool: small, ledger: kit.ledger });

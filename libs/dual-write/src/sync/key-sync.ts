@@ -86,15 +86,23 @@ export class KeySync {
       await this.settled(target, () => target.keepSequenceAbove(entity, highest));
     }
 
-    for (const key of missing) await this.syncMissing(entity, key, target, report, client);
+    for (const key of missing) await this.syncMissing(entity, key, source, target, report, client);
   }
 
-  private async syncMissing(entity: EntityDefinition, key: RowKey, target: StorePlugin, report: SyncReport, client: PoolClient): Promise<void> {
+  private async syncMissing(entity: EntityDefinition, key: RowKey, source: StorePlugin, target: StorePlugin, report: SyncReport, client: PoolClient): Promise<void> {
     const targetRow = await this.settled(target, () => target.get(entity, key));
     if (!targetRow) return;
     // On the client that holds the locks: a second pool connection per sync could exhaust the pool.
     const latest = await this.options.ledger.latestHeldOperation(entity.name, String(key), client);
     if (latest?.operation !== 'delete') {
+      // A write may have landed on the source since it was read: its newest held op is then no delete, and the
+      // row is there now. Copy it (its own sync will copy it again, harmlessly).
+      const landed = await this.settled(source, () => source.get(entity, key));
+      if (landed) {
+        const written = await this.settled(target, () => target.upsert(entity, landed));
+        report.copied.push({ key, source: landed, target: written });
+        return;
+      }
       report.left.push({
         key,
         targetRow,
