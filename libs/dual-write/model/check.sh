@@ -29,10 +29,13 @@ uncond-ledger|-DUNCOND_LEDGER|cex|(d) ledger: updates are unconditional
 gap-copy-gate|-DNO_COPY_GATE|cex|gap: B becomes primary before the initial copy has finished
 gap-crash-frees-lock|-DCRASH_FREES_LOCK|cex|gap: a crash frees the advisory lock while its call is in flight
 gap-late-landing|-DLATE_LANDING|cex|gap: the sync of a timed-out op does not wait for its primary call
-gap-sweep-pending-only|-DSWEEP_PENDING_ONLY|cex|gap: the sweep takes `pending` ops only
 gap-tomb-literal|-DTOMB_LITERAL|cex|gap: delete proof = newest op whose primary write is known to have succeeded
 gap-delete-retry-404|-DDELETE_RETRY_404|cex|gap: a re-run delete that finds no row answers 404
 gap-replay-unclaimed|-DREPLAY_UNCLAIMED|cex|gap: the replay job syncs without claiming the op
+gap-replay-not-awaited|-DREPLAY_NOT_AWAITED|cex|gap: the flip does not wait for a primary_unavailable op being replayed
+gap-replay-during-fence|-DREPLAY_DURING_FENCE|cex|gap: a primary_unavailable op is replayed while the flags are fenced
+gap-retry-in-flight|-DRETRY_WHILE_IN_FLIGHT -DMAXF=2 -DFLIPS=1 -DCRASHES=0|cex|gap: a retry re-runs an op whose earlier primary call may still land
+gap-orphan-no-proof|-DORPHAN_NO_PROOF|cex|gap: the row an unknown-outcome op left on the old primary is never deleted
 EOF
 }
 

@@ -20,10 +20,15 @@
  *                      crashed process's secondary call may still land
  *   LATE_LANDING       the sweep / the sync of a primary_unavailable op do not wait for the op's timed-out
  *                      primary call to settle
- *   SWEEP_PENDING_ONLY the sweep handles `pending` ops only (an op left `primary_done` by a crash stays)
  *   TOMB_LITERAL       delete proof = "the newest op on the key (claim order) whose primary write succeeded
  *                      is a delete"
  *   DELETE_RETRY_404   a re-run delete that finds no row is refused (404) like a first attempt
+ *   REPLAY_UNCLAIMED   the replay job runs the sync without claiming the op in the ledger first
+ *   REPLAY_NOT_AWAITED the flip does not wait for a primary_unavailable op whose replay is under way
+ *   REPLAY_DURING_FENCE a primary_unavailable op is replayed while the flags are fenced
+ *   RETRY_WHILE_IN_FLIGHT a retry re-runs a primary_unavailable op while its earlier call may still land
+ *   ORPHAN_NO_PROOF    only a delete proves a deletion: the row an op of unknown outcome left on the old
+ *                      primary after a flip is never deleted
  */
 
 /* ---------------------------------------------------------------- bounds and scenario */
@@ -87,16 +92,18 @@ byte seq[NK];           /* last stamp handed out per key */
 #define NONE 0
 #define PENDING 1
 #define PDONE 2         /* primary_done */
-#define OWED 3          /* secondary_owed */
+#define OWED 3          /* secondary_pending (the first text called it secondary_owed) */
 #define UNAVAIL 4       /* primary_unavailable */
 #define APPLIED 5
 #define ABANDONED 6
 #define REJECTED 7
-#define SYNCING 8       /* the worker replays / sweeps it (see README, gap R) */
+#define SYNCO 8         /* the worker replays a secondary_pending op (README, gap "replay claim") */
+#define SYNCU 9         /* the worker replays a primary_unavailable op */
 byte st[NO];
 byte over[NO];          /* flag version the op was claimed under */
 byte oprim[NO];         /* roles: the primary store (the secondary is the other one) */
 byte owner[NO];         /* process that claimed it (heartbeat) */
+byte claimedOn[NO];     /* the primaries its attempts were claimed with (bit 0: A, bit 1: B) */
 #ifdef TOMB_LITERAL
 byte cord[NO];          /* claim order (ledger created_at) */
 byte claims;
@@ -143,12 +150,21 @@ bool landed[NO];        /* the op's write landed on a primary at least once */
 #else
 #define PROOF(k) (DELOK(0, k) || DELOK(1, k) || DELOK(2, k))
 #endif
-#if defined(NO_TOMB_PROOF)
-#define MAY_DELETE(k) true
-#elif defined(NO_TOMB_DELETE)
-#define MAY_DELETE(k) false
+/* An op of unknown outcome (primary_unavailable, being replayed) planned with the other store as primary may
+ * have left its row there after the flip: that row is its orphan, and the replay (which syncs from the primary
+ * of the moment) may delete it. PROTOCOL.md has no such proof (gap "orphan proof", ORPHAN_NO_PROOF). */
+#ifdef ORPHAN_NO_PROOF
+#define ORPHAN(k, p) false
 #else
-#define MAY_DELETE(k) PROOF(k)
+#define ORPHANOP(o, k, p) (KEY(o) == (k) && (st[o] == UNAVAIL || st[o] == SYNCU) && (claimedOn[o] & (1 << (1 - (p)))))
+#define ORPHAN(k, p) (ORPHANOP(0, k, p) || ORPHANOP(1, k, p) || ORPHANOP(2, k, p))
+#endif
+#if defined(NO_TOMB_PROOF)
+#define MAY_DELETE(k, p) true
+#elif defined(NO_TOMB_DELETE)
+#define MAY_DELETE(k, p) false
+#else
+#define MAY_DELETE(k, p) (PROOF(k) || ORPHAN(k, p))
 #endif
 
 /* ---------------------------------------------------------------- flags */
@@ -216,7 +232,8 @@ hidden byte ht, hk, hs;
 
 /* I3: `applied` => both stores hold that op's version of its key, or a later one (higher stamp). It can only
  * turn false when a store is written or an op becomes applied: checked right there, in the same step. */
-#define I3OP(o) (st[o] != APPLIED || (S(SA, KEY(o)) >= ackS[o] && S(SB, KEY(o)) >= ackS[o]))
+#define HOLDS(s, o) (S(s, KEY(o)) >= ackS[o] || C(s, KEY(o)) == (o) + 1)   /* that op's version or a later one */
+#define I3OP(o) (st[o] != APPLIED || (HOLDS(SA, o) && HOLDS(SB, o)))
 #define I3COND (I3OP(0) && I3OP(1) && I3OP(2))
 #define I3CHECK I3_applied_op_on_both_stores = I3COND; assert(I3_applied_op_on_both_stores)
 
@@ -231,11 +248,11 @@ hidden byte ht, hk, hs;
 #ifdef PAYLOAD_SYNC
 #define SRC_C(p, k, o) ((o) < NO -> (o) + 1 : C(p, k))
 #define SRC_S(p, k, o) ((o) < NO -> ackS[o] : S(p, k))
-#define HAS_SRC(p, k, o) ((o) < NO || PRES(p, k) || MAY_DELETE(k))
+#define HAS_SRC(p, k, o) ((o) < NO || PRES(p, k) || MAY_DELETE(k, p))
 #else
 #define SRC_C(p, k, o) C(p, k)
 #define SRC_S(p, k, o) S(p, k)
-#define HAS_SRC(p, k, o) (PRES(p, k) || MAY_DELETE(k))
+#define HAS_SRC(p, k, o) (PRES(p, k) || MAY_DELETE(k, p))
 #endif
 
 #define SYNC_SEND(who, k, p, o, DIFF_ACT) \
@@ -313,11 +330,26 @@ end:
   od
 }
 
+/* every primary call of the op (any attempt, any process) has landed or is lost; a live process knows when
+ * its own call settles; for a stopped one, a grace period longer than any call (gap "late landing") */
+#ifdef LATE_LANDING
+#define PSETTLED(o) true
+#else
+/* every primary call of the op (any attempt, any process) has landed or is lost */
+#define PSETTLED(o) (!(pst[0] == INFL && pop[0] == (o)) && !(pst[1] == INFL && pop[1] == (o)))
+#endif
+
 /* ---------------------------------------------------------------- api processes */
 #ifdef NO_FENCE_CLAIM
 #define FENCE_OK(v) true
 #else
 #define FENCE_OK(v) ((v) == fver && !ffen)
+#endif
+/* a re-run waits until the op's earlier primary calls have settled (gap "retry while in flight") */
+#ifdef RETRY_WHILE_IN_FLIGHT
+#define RERUN_OK(o) true
+#else
+#define RERUN_OK(o) PSETTLED(o)
 #endif
 #define KINDC(o) (KIND(o) == CRE -> 'c' : (KIND(o) == UPD -> 'u' : 'd'))
 
@@ -338,11 +370,12 @@ DECIDE:   /* step 3 / Retries: what the op's record says */
     seen = st[o];
     if
     :: seen == NONE -> rerun = false
-    :: seen == UNAVAIL || seen == ABANDONED -> rerun = true   /* the write runs again */
+    :: (seen == UNAVAIL || seen == ABANDONED) && RERUN_OK(o) -> rerun = true   /* the write runs again */
+    :: (seen == UNAVAIL || seen == ABANDONED) && !RERUN_OK(o) -> goto PICK   /* 409: an attempt may still land */
     :: seen == APPLIED || seen == PDONE || seen == OWED ->   /* the first answer: success */
        printf("api%d op%d answered from the record: success\n", me, o);
        I4_retry_success_only_if_written = landed[o]; assert(I4_retry_success_only_if_written); goto PICK
-    :: seen == PENDING || seen == SYNCING || seen == REJECTED -> goto PICK   /* 409 / the same 4xx */
+    :: seen == PENDING || seen == SYNCO || seen == SYNCU || seen == REJECTED -> goto PICK   /* 409 / the 4xx */
     fi
   };
   /* steps 2-4 in one step: the cached flags (hold while they say fenced; the cache may be stale: a lost
@@ -356,7 +389,7 @@ DECIDE:   /* step 3 / Retries: what the op's record says */
     prim = hprim[cver[me]];
     if
     :: ST_IS(o, seen) && FENCE_OK(cver[me]) ->
-       st[o] = PENDING; over[o] = cver[me]; oprim[o] = prim; owner[o] = me;
+       st[o] = PENDING; over[o] = cver[me]; oprim[o] = prim; owner[o] = me; claimedOn[o] = claimedOn[o] | (1 << prim);
 #ifdef TOMB_LITERAL
        if :: seen == NONE -> claims++; cord[o] = claims :: else -> skip fi;
 #endif
@@ -392,7 +425,7 @@ DECIDE:   /* step 3 / Retries: what the op's record says */
   };
   SYNC_WAIT(me,
        UPD_ST(o, PDONE, APPLIED); printf("api%d op%d applied\n", me, o); I3CHECK,
-       UPD_ST(o, PDONE, OWED); printf("api%d op%d secondary_owed\n", me, o));
+       UPD_ST(o, PDONE, OWED); printf("api%d op%d secondary_pending\n", me, o));
   goto PICK;
 FIN:
   skip
@@ -400,34 +433,36 @@ FIN:
 }
 
 /* ---------------------------------------------------------------- worker: initial copy, replay, sweep */
-#ifdef LATE_LANDING
-#define PSETTLED(o) true
+/* The replay of a primary_unavailable op syncs from the primary of the moment (PROTOCOL.md step 8 and the
+ * barrier); it waits while the flags are fenced (gap "replay during fence": PROTOCOL.md does not say so). */
+#ifdef REPLAY_DURING_FENCE
+#define UNAV_READY true
 #else
-/* every primary call of the op (any attempt, any process) has landed or is lost */
-#define PSETTLED(o) (!(pst[0] == INFL && pop[0] == (o)) && !(pst[1] == INFL && pop[1] == (o)))
+#define UNAV_READY (!ffen)
 #endif
-#ifdef SWEEP_PENDING_ONLY
-#define SWEEP_PDONE(o) false
-#else
-#define SWEEP_PDONE(o) (st[o] == PDONE && crashed[owner[o]])
-#endif
-#define JOB(o) (st[o] == OWED || (st[o] == UNAVAIL && PSETTLED(o)) || \
-                (st[o] == PENDING && crashed[owner[o]] && PSETTLED(o)) || SWEEP_PDONE(o))
-#define DONE_ST(s) ((s) == OWED || (s) == PDONE -> APPLIED : ABANDONED)
-/* The job claims the op (conditional update to `syncing`): a retry then gets 409 and the barrier waits for it.
- * REPLAY_UNCLAIMED: as PROTOCOL.md reads, the job just runs the sync for the status it saw. */
+#define JOB(o) (st[o] == OWED || (st[o] == UNAVAIL && PSETTLED(o) && UNAV_READY))
+#define DONE_ST(s) ((s) == OWED -> APPLIED : ABANDONED)
+#define ROLE(o, s) ((s) == OWED -> oprim[o] : fprim)
+/* The job claims the op (conditional update to a replaying status): a retry then gets 409 and the barrier
+ * waits for it. REPLAY_UNCLAIMED: as PROTOCOL.md reads, the job just runs the sync for the status it saw. */
 #ifdef REPLAY_UNCLAIMED
 #define TAKE_JOB(o, s) ok = true
 #define JOB_ST(s) (s)
 #else
-#define TAKE_JOB(o, s) atomic { if :: ST_IS(o, s) -> st[o] = SYNCING; ok = true :: else -> ok = false fi }
-#define JOB_ST(s) SYNCING
+#define TAKE_JOB(o, s) atomic { if :: ST_IS(o, s) -> st[o] = ((s) == OWED -> SYNCO : SYNCU); ok = true :: else -> ok = false fi }
+#define JOB_ST(s) ((s) == OWED -> SYNCO : SYNCU)
 #endif
 #define NOOP 255
-#define W_DONE UPD_ST(o, JOB_ST(seen), DONE_ST(seen)); printf("worker op%d -> status %d\n", o, st[o]); I3CHECK; o = 0; seen = 0
+#define W_DONE UPD_ST(o, JOB_ST(seen), DONE_ST(seen)); printf("worker op%d -> status %d\n", o, st[o]); I3CHECK; o = 0; seen = 0; jp = 0
+
+/* The sweep (PROTOCOL.md step 8): an op left `pending` by a stopped process becomes primary_unavailable (once
+ * its primary call cannot land any more: gap "late landing"), one left `primary_done` becomes secondary_pending */
+#define SWEEP(o) \
+  :: atomic { st[o] == PENDING && crashed[owner[o]] && PSETTLED(o) -> st[o] = UNAVAIL; printf("sweep: op%d -> primary_unavailable\n", o) } \
+  :: atomic { st[o] == PDONE && crashed[owner[o]] -> st[o] = OWED; printf("sweep: op%d -> secondary_pending\n", o) }
 
 proctype worker() {
-  byte o, seen, k;
+  byte o, seen, k, jp;
   bool sent, ok;
   /* the initial copy of the rows phase 1 left (k0), same primitive, current roles; again until it answers */
   do
@@ -437,34 +472,50 @@ proctype worker() {
   atomic { copyDone = true; k = 0; printf("initial copy done\n") };
 end:
   do
+  SWEEP(0)
+  SWEEP(1)
+  SWEEP(2)
   :: BEGIN_JOB
      if
      :: atomic { JOB(0) -> o = 0; seen = st[0] }
      :: atomic { JOB(1) -> o = 1; seen = st[1] }
      :: atomic { JOB(2) -> o = 2; seen = st[2] }
      fi;
-     /* replay (owed, primary_unavailable) and sweep (left by a stopped process), with the op's roles:
-      * the job claims the op, then (when the key's lock is free, in the same step) the sync reads and calls */
+     /* the replay: the job claims the op, then (when the key's lock is free, in the same step) the sync reads
+      * and calls: with the op's recorded roles (secondary_pending) or the current ones (primary_unavailable) */
      atomic {
        TAKE_JOB(o, seen);
        if
-       :: ok -> printf("worker takes op%d (status %d) with roles primary %c\n", o, seen, 'A' + oprim[o]);
-          SYNC_SEND(WK, KEY(o), oprim[o], o, W_DONE)
+       :: ok -> jp = ROLE(o, seen);   /* the roles are read once, when the job starts */
+          printf("worker takes op%d (status %d) with roles primary %c\n", o, seen, 'A' + jp);
+          SYNC_SEND(WK, KEY(o), jp, o, W_DONE)
        :: else -> o = 0; seen = 0
        fi
      }
      END_JOB;
      if
-     :: ok -> SYNC_WAIT(WK, W_DONE, UPD_ST(o, JOB_ST(seen), seen); o = 0; seen = 0)   /* not synced: queued again */
-     :: else -> skip
-     fi;
-     ok = false
+     :: ok -> SYNC_WAIT(WK, W_DONE, skip);
+        if
+        :: o != 0 || seen != 0 ->   /* not synced: the job ends when its call has settled, and is queued again */
+           atomic { sst[WK] == IDLE -> UPD_ST(o, JOB_ST(seen), seen); o = 0; seen = 0; jp = 0; ok = false }
+        :: else -> ok = false
+        fi
+     :: else -> ok = false
+     fi
   od
 }
 
 /* ---------------------------------------------------------------- operator: fenced flips */
-#define UNSETTLED(o, vf) (over[o] < (vf) && st[o] != NONE && \
-                          (st[o] == PENDING || st[o] == PDONE || st[o] == OWED || st[o] == UNAVAIL || st[o] == SYNCING))
+/* (b): no op claimed under an older version is pending, primary_done or secondary_pending (nor being replayed);
+ * primary_unavailable ops do not hold the flip (PROTOCOL.md), but one whose replay is under way does (gap
+ * "replay awaited"; REPLAY_NOT_AWAITED reads the text literally) */
+#ifdef REPLAY_NOT_AWAITED
+#define REPLAYING(o) (st[o] == SYNCO)
+#else
+#define REPLAYING(o) (st[o] == SYNCO || st[o] == SYNCU)
+#endif
+#define UNSETTLED(o, vf) (over[o] < (vf) && \
+                          (st[o] == PENDING || st[o] == PDONE || st[o] == OWED || REPLAYING(o)))
 #define CONFIRMED(p, vf) (crashed[p] || done[p] || cver[p] >= (vf))
 #ifdef NO_FENCE_WAIT
 #define BARRIER(vf) true
@@ -521,7 +572,7 @@ end:
 
 /* ---------------------------------------------------------------- the invariants */
 /* I1: every acknowledged write (and the row phase 1 left) is on the store that ends as primary, or a later one */
-#define I1OP(o) (!acked[o] || S(fprim, KEY(o)) >= ackS[o])
+#define I1OP(o) (!acked[o] || HOLDS(fprim, o))
 #define I1COND (I1OP(0) && I1OP(1) && I1OP(2) && S(fprim, 0) >= 1)
 /* I2: no row that no primary ever held (its content never landed as a primary write) */
 #define ORIGIN(s, k) (!PRES(s, k) || C(s, k) == INITC || landed[C(s, k) - 1])
