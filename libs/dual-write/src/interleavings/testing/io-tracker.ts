@@ -1,0 +1,175 @@
+import type { Pool, PoolClient } from 'pg';
+
+/**
+ * Knows whether any real I/O of the simulated processes is still on its way (a PostgreSQL query, a Redis call,
+ * a caller about to be answered), so the driver releases the next scheduled store call only once the system is
+ * quiet: then the set of calls waiting for the scheduler depends on the calls released so far, not on how fast
+ * PostgreSQL answered, and a seed replays the same interleaving.
+ *
+ * A query waiting for an advisory lock (KeySync) that another session holds is not on its way: it waits for a
+ * store call to be released. The tracker keeps who holds which key lock to tell the two apart.
+ */
+export class IoTracker {
+  private spans = 0;
+  private readonly lockRequests = new Set<LockRequest>();
+  private readonly holders = new Map<string, PoolClient>();
+  private readonly heldBy = new Map<PoolClient, Set<string>>();
+  private waiters: (() => void)[] = [];
+
+  busy(): boolean {
+    if (this.spans > 0) return true;
+    for (const request of this.lockRequests) if (!this.blocked(request)) return true;
+    return false;
+  }
+
+  /** What is on its way, for a driver that waited too long. */
+  describe(): string {
+    const requests = [...this.lockRequests].map((request) => `${request.names.join(',')}${this.blocked(request) ? ' (blocked)' : ''}`);
+    return `${this.spans} call(s) in flight; lock requests: ${requests.join('; ') || 'none'}; held: ${[...this.holders.keys()].join(', ') || 'none'}`;
+  }
+
+  /** Counts `work` as on its way until it settles. */
+  async track<T>(work: () => Promise<T>): Promise<T> {
+    this.spans += 1;
+    try {
+      return await work();
+    } finally {
+      this.spans -= 1;
+      this.notify();
+    }
+  }
+
+  /** Something on its way that is no promise of ours (a caller about to be answered): the returned function ends it. */
+  hold(): () => void {
+    this.spans += 1;
+    let open = true;
+    return () => {
+      if (!open) return;
+      open = false;
+      this.spans -= 1;
+      this.notify();
+    };
+  }
+
+  /** Resolves at the next change of what is on its way. */
+  changed(): Promise<void> {
+    return new Promise((resolve) => this.waiters.push(resolve));
+  }
+
+  /** The session of `client` ended (a crashed process): PostgreSQL freed its locks. */
+  sessionEnded(client: PoolClient): void {
+    this.releaseLocks(client);
+  }
+
+  async clientQuery<T>(client: PoolClient, text: string, params: unknown[] | undefined, run: () => Promise<T>): Promise<T> {
+    if (text.includes('pg_advisory_xact_lock')) return this.lockQuery(client, params ?? [], run);
+    try {
+      return await this.track(run);
+    } finally {
+      if (/^\s*(commit|rollback)\s*$/i.test(text)) this.releaseLocks(client);
+    }
+  }
+
+  private async lockQuery<T>(client: PoolClient, params: unknown[], run: () => Promise<T>): Promise<T> {
+    const [entity, keys] = params as [string, string[]];
+    const request: LockRequest = { client, names: keys.map((key) => `${entity}:${key}`) };
+    this.lockRequests.add(request);
+    this.notify();
+    try {
+      const result = await run();
+      for (const name of request.names) this.holders.set(name, client);
+      const held = this.heldBy.get(client) ?? new Set<string>();
+      for (const name of request.names) held.add(name);
+      this.heldBy.set(client, held);
+      return result;
+    } finally {
+      this.lockRequests.delete(request);
+      this.notify();
+    }
+  }
+
+  private blocked(request: LockRequest): boolean {
+    return request.names.some((name) => {
+      const holder = this.holders.get(name);
+      return holder !== undefined && holder !== request.client;
+    });
+  }
+
+  private releaseLocks(client: PoolClient): void {
+    const held = this.heldBy.get(client);
+    if (!held) return;
+    for (const name of held) if (this.holders.get(name) === client) this.holders.delete(name);
+    this.heldBy.delete(client);
+    this.notify();
+  }
+
+  private notify(): void {
+    const waiters = this.waiters;
+    this.waiters = [];
+    for (const waiter of waiters) waiter();
+  }
+}
+
+interface LockRequest {
+  client: PoolClient;
+  names: string[];
+}
+
+/** What a simulated process's pool does once the process stopped: nothing reaches PostgreSQL any more. */
+export interface PoolOwner {
+  readonly name: string;
+  stoppedError(): Error | null;
+}
+
+/**
+ * The pool as a process sees it: every query and connection tracked, none sent once the process stopped. The
+ * clients it hands out are tracked too (transactions, advisory locks) and remembered, so a crash can end their
+ * sessions.
+ */
+export function trackedPool(pool: Pool, tracker: IoTracker, owner: PoolOwner, clients: Set<PoolClient>): Pool {
+  return new Proxy(pool, {
+    get(target, property, receiver) {
+      if (property === 'query') {
+        return (...args: Parameters<Pool['query']>) => {
+          const stopped = owner.stoppedError();
+          if (stopped) return Promise.reject(stopped);
+          return tracker.track(() => (target.query as (...query: unknown[]) => Promise<unknown>)(...args));
+        };
+      }
+      if (property === 'connect') {
+        return async () => {
+          const stopped = owner.stoppedError();
+          if (stopped) throw stopped;
+          // Every client of the pool is out (their holders may wait for the scheduler): the connect waits for a
+          // release, which is nothing on its way.
+          const exhausted = target.totalCount >= (target.options.max ?? 10) && target.idleCount === 0;
+          const client = exhausted ? await target.connect() : await tracker.track(() => target.connect());
+          clients.add(client);
+          if (!listening.has(client)) {
+            listening.add(client);
+            // A session ended by a crash must not take the test process with it.
+            client.on('error', () => undefined);
+          }
+          return trackedClient(client, tracker);
+        };
+      }
+      const value: unknown = Reflect.get(target, property, receiver);
+      return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+    },
+  });
+}
+
+/** Clients already given an error listener (pools outlive runs). */
+const listening = new WeakSet<PoolClient>();
+
+function trackedClient(client: PoolClient, tracker: IoTracker): PoolClient {
+  return new Proxy(client, {
+    get(target, property, receiver) {
+      if (property === 'query') {
+        return (text: string, params?: unknown[]) => tracker.clientQuery(target, text, params, () => target.query(text, params));
+      }
+      const value: unknown = Reflect.get(target, property, receiver);
+      return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+    },
+  });
+}
