@@ -52,13 +52,6 @@ export class ReplayConsumer implements OnApplicationBootstrap, BeforeApplication
       stores: storesByName(this.stores),
       maxAttempts: this.control.replayAttempts,
       keySync: this.keySync,
-      currentRoles: async () => {
-        const { mode } = await this.flags.current();
-        const primary = mode.primary === 'a' ? this.stores.a : this.stores.b;
-        const secondary = mode.dual ? (mode.primary === 'a' ? this.stores.b : this.stores.a) : null;
-        if (!primary) throw new Error(`the flags make store B primary (${mode.name}) but store B is not configured`);
-        return { primary: primary.name, secondary: secondary?.name ?? null };
-      },
     });
     this.worker = new Worker<ReplayJobData>(this.control.replayQueue, (job) => this.replay(processor, job), {
       connection: bullConnection(this.config.redisUrl),

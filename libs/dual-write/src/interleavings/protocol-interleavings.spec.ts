@@ -29,7 +29,7 @@ import { InterleavingWorld, type RunStats } from './testing/world';
  */
 
 const SEED = Number(process.env['FC_SEED'] ?? 20261207);
-const RUNS = Number(process.env['FC_RUNS'] ?? 300);
+const RUNS = Number(process.env['FC_RUNS'] ?? 600);
 const TIME_LIMIT_MS = Number(process.env['FC_TIME_LIMIT_MS'] ?? 80_000);
 const MAX_COMMANDS = 10;
 /** FC_PROGRAM='{"initial":…,"commands":[…]}' explores one program (e.g. a shrunk counterexample) under many interleavings. */

@@ -14,8 +14,8 @@ import { answerLost, holdFirst } from './testing/real-store-gates';
 /**
  * The counterexamples protocol-interleavings.spec.ts found, each replayed on the real stores (Prisma on
  * dw_primary, supabase-js on supabase-local), the ledger and locks on PostgreSQL and the queue on Redis. Each
- * forces its interleaving with held or lossy store calls and ends with the invariant it broke. Those still
- * failing are `it.failing` (they pass while the bug is there): turn one into `it` once its fix lands.
+ * forces its interleaving with held or lossy store calls and ends by checking the invariant it used to break;
+ * each passes since its fix landed (the title says what is now protected).
  */
 const CONTROL_DATABASE = 'dw_control_interleavings_regressions';
 const PHASE_2 = { enableDualWrite: true, enableSupabasePrimary: false };
@@ -123,7 +123,7 @@ describe('interleaving counterexamples on the real stores', () => {
     await expect(kit.engine({ secondaryTimeoutMs: 3_000, insertBatcher: undefined }).create({ entity: 'budgets', opId }, row)).resolves.toMatchObject({ data: { id: row['id'] } });
   });
 
-  it.failing('5. a delete that landed but lost its answer never reaches the secondary (I5)', async () => {
+  it('5. a delete that landed but lost its answer reaches the secondary: its unsettled delete proves the missing row (I5)', async () => {
     const { id } = await budgetOnBoth();
     const opId = uuidv7();
 
@@ -133,7 +133,7 @@ describe('interleaving counterexamples on the real stores', () => {
     await expect(bothHold(id)).resolves.toEqual([null, null]);
   });
 
-  it.failing('6. a write of unknown outcome does not hold a flip back; synced from the new primary, its row stays on the old one only (I5)', async () => {
+  it('6. a write of unknown outcome holds a flip back until synced, so its row is not left on the old primary only (I5)', async () => {
     const ownerId = await kit.owner();
     const row = kit.budget(ownerId, { id: uuidv7() });
     const opId = uuidv7();
@@ -151,11 +151,11 @@ describe('interleaving counterexamples on the real stores', () => {
     expect(plain(onB)).toEqual(plain(onA));
   });
 
-  it.failing('7. a replay of an unknown-outcome write in flight across a flip overwrites a write acknowledged on the new primary (I1)', async () => {
+  it('7. a flip waits for a replay of an unknown-outcome write in flight, so it cannot overwrite a write acknowledged on the new primary (I1)', async () => {
     const { id } = await budgetOnBoth();
     const opId = uuidv7();
     await expect(kit.engine({ a: answerLost(kit.prisma, 'update') }).update({ entity: 'budgets', opId }, id, { name: 'w1' })).rejects.toBeInstanceOf(StoreUnavailableError);
-    // The worker replays it: roles read (prisma primary), the key's lock taken, its read of prisma slow.
+    // The worker replays it: the key's lock taken, its read of prisma slow.
     const slowRead = holdFirst(kit.prisma, 'findManyByIds');
     const worker = new ReplayProcessor({
       ledger: kit.ledger,
@@ -166,25 +166,25 @@ describe('interleaving counterexamples on the real stores', () => {
         ['prisma', slowRead.store],
         ['supabase', kit.supabase],
       ]),
-      currentRoles: async () => ((await kit.flags.current()).mode.primary === 'a' ? { primary: 'prisma', secondary: 'supabase' } : { primary: 'supabase', secondary: 'prisma' }),
     });
     const replaying = worker.replay(opId);
     await slowRead.arrived;
 
+    await expect(kit.switcher(500).change({ next: PHASE_3, ...flip })).rejects.toThrow(new RegExp(`${opId} primary_unavailable`));
+    slowRead.release();
+    await replaying;
     await kit.switcher().change({ next: PHASE_3, ...flip });
     const engine = kit.engine({ secondaryTimeoutMs: 0 });
     const acknowledged = await engine.update({ entity: 'budgets' }, id, { name: 'w5' });
-    expect(acknowledged.data).toMatchObject({ name: 'w5' });
-    slowRead.release();
-    await replaying;
     await engine.drain(5_000);
 
+    expect(acknowledged.data).toMatchObject({ name: 'w5' });
     const [onA, onB] = await bothHold(id);
     expect(onB).toMatchObject({ name: 'w5' });
     expect(onA).toEqual(onB);
   });
 
-  it.failing('8. a delete claimed before an upsert but landing after it is never proven: the secondary keeps the row (I5)', async () => {
+  it('8. a delete claimed before an upsert but landing after it is proven by being unsettled: the secondary drops the row (I5)', async () => {
     const { id, ownerId } = await budgetOnBoth();
     const slowDelete = holdFirst(kit.prisma, 'delete');
     const deleting = kit.engine({ a: slowDelete.store, secondaryTimeoutMs: 3_000 }).delete({ entity: 'budgets' }, id);

@@ -169,7 +169,21 @@ describe('OperationLedger', () => {
     expect(await ledger.latestHeldOperation('budgets', uuidv7())).toBeNull();
   });
 
-  it('lists the writes a flip must wait for: claimed under older versions and not yet on both stores', async () => {
+  it('proves a delete also by a delete of the key still unsettled: claimed before an update, it may land after it', async () => {
+    const key = uuidv7();
+    const remove = newOperation({ entityIds: [key], operation: 'delete' });
+    const update = newOperation({ entityIds: [key], operation: 'update' });
+    await ledger.claim(remove);
+    await ledger.claim(update);
+    await ledger.transition(update.opId, 'primary_wrote', {});
+    await ledger.transition(update.opId, 'secondary_synced', {});
+
+    await expect(ledger.deleteProven('budgets', key)).resolves.toMatchObject({ proven: true, latest: { opId: update.opId, operation: 'update' } });
+    await ledger.transition(remove.opId, 'primary_rejected', { lastError: 'not found' });
+    await expect(ledger.deleteProven('budgets', key)).resolves.toMatchObject({ proven: false });
+  });
+
+  it('lists the writes a flip must wait for: claimed under older versions, not yet on both stores or of unknown outcome', async () => {
     const inFlight = newOperation();
     const owed = newOperation();
     const applied = newOperation();
@@ -182,8 +196,8 @@ describe('OperationLedger', () => {
 
     const old = await ledger.unsettledBefore(version + 1);
 
-    expect(old).toMatchObject({ unsettled: 2, dead: 0 });
-    expect(old.sample.map((operation) => operation.opId).sort()).toEqual([inFlight.opId, owed.opId].sort());
+    expect(old).toMatchObject({ unsettled: 3, dead: 0 });
+    expect(old.sample.map((operation) => operation.opId).sort()).toEqual([inFlight.opId, owed.opId, unknown.opId].sort());
     await expect(ledger.unsettledBefore(version)).resolves.toMatchObject({ unsettled: 0, dead: 0 });
   });
 });

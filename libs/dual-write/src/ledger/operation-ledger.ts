@@ -282,9 +282,25 @@ export class OperationLedger {
   }
 
   /**
-   * Operations claimed under a flag version older than `version` that a flip of the primary must wait for: in
-   * flight or acknowledged but not yet on the secondary. Dead ones refuse the flip. Ones of unknown outcome
-   * (`primary_unavailable`, never acknowledged) do not block it: their replay syncs from the current primary.
+   * Whether the ledger explains a row missing on the primary as deleted (PROTOCOL.md, mechanism 2): the newest
+   * operation on the key the primary holds is a delete, or a delete of the key is still unsettled (in flight, of
+   * unknown outcome, or owed). Claims are ordered, landings are not: a delete claimed before an update may land
+   * after it, and a delete whose answer was lost may have landed; either explains the missing row.
+   */
+  async deleteProven(entity: string, key: string, via: Queryable = this.pool): Promise<{ proven: boolean; latest: { opId: string; operation: WriteOperation } | null }> {
+    const latest = await this.latestHeldOperation(entity, key, via);
+    if (latest?.operation === 'delete') return { proven: true, latest };
+    const { rows } = await via.query<{ unsettled: boolean }>(
+      `select exists (select 1 from dual_write_ops
+                       where entity = $1 and entity_ids @> array[$2]::text[] and operation = 'delete' and status = any($3)) as unsettled`,
+      [entity, key, BARRIER_STATUSES],
+    );
+    return { proven: rows[0]?.unsettled === true, latest };
+  }
+
+  /**
+   * Operations claimed under a flag version older than `version` that a flip of the primary must wait for (in
+   * flight, acknowledged but not yet on the secondary, of unknown outcome), and dead ones (they refuse the flip).
    */
   async unsettledBefore(version: number, sampleSize = 5): Promise<UnsettledOperations> {
     const { rows } = await this.pool.query<{ op_id: string; status: OperationStatus; flag_version: number; unsettled: string; dead: string }>(

@@ -66,8 +66,11 @@ export function statusesAccepting(event: OperationEvent): OperationStatus[] {
   return Object.keys(TRANSITIONS[event]) as OperationStatus[];
 }
 
-/** Statuses a flip of the primary waits out for operations claimed under an older version (acknowledged or in flight). */
-export const BARRIER_STATUSES: readonly OperationStatus[] = ['pending', 'primary_done', 'secondary_pending'];
+/**
+ * Statuses a flip of the primary waits out for operations claimed under an older version: in flight, acknowledged
+ * but not yet on the secondary, or of unknown outcome (it may have landed on the old primary only).
+ */
+export const BARRIER_STATUSES: readonly OperationStatus[] = ['pending', 'primary_done', 'secondary_pending', 'primary_unavailable'];
 
 /** The primary holds the write: a retry gets the first answer. */
 export const PRIMARY_HOLDS_STATUSES: readonly OperationStatus[] = ['primary_done', 'applied', 'secondary_pending', 'dead'];

@@ -12,11 +12,7 @@ export interface ReplayProcessorOptions {
   stores: Map<string, StorePlugin>;
   /** The sync primitive (its guard runs each store call through the store's breaker). */
   keySync: KeySync;
-  /**
-   * The roles the flags give the stores now (store names; secondary null in single-store modes). An operation of
-   * unknown outcome was never acknowledged, so its keys are synced from whichever store is the primary now.
-   */
-  currentRoles: () => Promise<{ primary: string; secondary: string | null }>;
+
   /** Failed attempts after which the operation is dead-lettered. */
   maxAttempts: number;
 }
@@ -63,14 +59,11 @@ export class ReplayProcessor {
   }
 
   private async apply(operation: OperationRecord): Promise<LeftKey[]> {
-    // An owed write is on the primary it recorded (the flip barrier keeps those roles until it is settled).
-    const roles = operation.status === 'secondary_pending'
-      ? { primary: operation.primaryStore, secondary: operation.secondaryStore }
-      : await this.options.currentRoles();
-    if (!roles.secondary) return [];
+    // The roles the operation recorded: a flip of the primary waits until it is settled, so they are the current ones.
+    if (!operation.secondaryStore) return [];
     const entity = this.options.entities.get(operation.entity);
-    const source = this.store(roles.primary);
-    const target = this.store(roles.secondary);
+    const source = this.store(operation.primaryStore);
+    const target = this.store(operation.secondaryStore);
     const keys = operation.entityIds.map((text) => keyFromText(entity, text));
     const report = await this.options.keySync.sync(entity, keys, source, target);
     return report.left;

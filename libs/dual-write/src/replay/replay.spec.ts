@@ -29,12 +29,11 @@ describe('replay of writes the secondary owes', () => {
     ['supabase', supabase],
   ]);
   let processor: ReplayProcessor;
-  const currentRoles = async () => ({ primary: 'prisma', secondary: 'supabase' });
 
   beforeAll(async () => {
     pool = new Pool({ connectionString: await prepareControlDatabase('dw_control_replay_spec'), max: 4 });
     ledger = new OperationLedger(pool);
-    processor = new ReplayProcessor({ ledger, entities, stores, maxAttempts: 2, keySync: new KeySync({ pool, ledger }), currentRoles });
+    processor = new ReplayProcessor({ ledger, entities, stores, maxAttempts: 2, keySync: new KeySync({ pool, ledger }) });
   });
   const userIds: string[] = [];
   const opIds: string[] = [];
@@ -122,7 +121,6 @@ describe('replay of writes the secondary owes', () => {
       stores: new Map<string, StorePlugin>([['prisma', prisma], ['supabase', down]]),
       maxAttempts: 2,
       keySync: new KeySync({ pool, ledger }),
-      currentRoles,
     });
     const row = await prisma.insert(budgetsEntity, budget(await userOnBoth()));
     const opId = await owe([String(row['id'])]);

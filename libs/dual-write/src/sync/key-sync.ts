@@ -93,8 +93,8 @@ export class KeySync {
     const targetRow = await this.settled(target, () => target.get(entity, key));
     if (!targetRow) return;
     // On the client that holds the locks: a second pool connection per sync could exhaust the pool.
-    const latest = await this.options.ledger.latestHeldOperation(entity.name, String(key), client);
-    if (latest?.operation !== 'delete') {
+    const { proven, latest } = await this.options.ledger.deleteProven(entity.name, String(key), client);
+    if (!proven) {
       // A write may have landed on the source since it was read: its newest held op is then no delete, and the
       // row is there now. Copy it (its own sync will copy it again, harmlessly).
       const landed = await this.settled(source, () => source.get(entity, key));

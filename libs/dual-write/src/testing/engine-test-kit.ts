@@ -85,11 +85,6 @@ export class EngineTestKit {
       stores,
       maxAttempts,
       keySync: this.keySync,
-      currentRoles: async () => {
-        const { mode } = await this.flags.current();
-        const [primary, secondary] = mode.primary === 'a' ? [this.prisma, this.supabase] : [this.supabase, this.prisma];
-        return { primary: primary.name, secondary: mode.dual ? secondary.name : null };
-      },
     });
   }
 

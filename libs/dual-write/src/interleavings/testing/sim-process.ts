@@ -177,11 +177,6 @@ export class SimProcess implements PoolOwner {
       ]),
       keySync: this.keySync,
       maxAttempts: REPLAY_ATTEMPTS,
-      currentRoles: async () => {
-        const { mode } = await this.flags.current();
-        const [primary, secondary] = mode.primary === 'a' ? [this.storeA, this.storeB] : [this.storeB, this.storeA];
-        return { primary: primary.name, secondary: mode.dual ? secondary.name : null };
-      },
     });
   }
 

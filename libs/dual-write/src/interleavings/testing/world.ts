@@ -508,8 +508,9 @@ class Run {
   private async finalChecks(): Promise<void> {
     this.history.checkApplied([this.stores.a, this.stores.b], this.parts.byName);
     this.checkAlways();
-    // I2/I5: the same rows on both stores, except the documented limit (a serial create whose key nobody learnt).
-    const { rows } = await this.parts.control.query<{ entity_ids: string[] }>(`select entity_ids from dual_write_ops where entity = $1`, [contractNotes.name]);
+    // I2/I5: the same rows on both stores, except the documented limit (a serial create whose key nobody learnt:
+    // no create recorded it; an update or delete naming the same number says nothing about who created the row).
+    const { rows } = await this.parts.control.query<{ entity_ids: string[] }>(`select entity_ids from dual_write_ops where entity = $1 and operation = 'create'`, [contractNotes.name]);
     const learnt = new Set(rows.flatMap((row) => row.entity_ids));
     for (const entity of [contractOwners, contractPosts, ...WRITTEN_ENTITIES]) {
       const onA = new Map(this.stores.a.peek(entity).map((row) => [String(row[entity.primaryKey]), JSON.stringify(row)]));
