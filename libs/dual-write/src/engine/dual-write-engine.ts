@@ -316,14 +316,21 @@ export class DualWriteEngine {
       await this.options.ledger.transition(plan.opId, 'primary_rejected', { lastError: error, observation });
       return;
     }
-    await this.options.ledger.transition(plan.opId, 'primary_unavailable', { lastError: error, observation });
     if (isBreakerOpenError(error) || error instanceof BackpressureError || !plan.secondary) {
       // Never sent (breaker open, queue full), or no secondary to converge: nothing can differ because of it.
+      await this.options.ledger.transition(plan.opId, 'primary_unavailable', { lastError: error, observation });
       await this.options.ledger.transition(plan.opId, 'secondary_synced', {});
       return;
     }
-    // The sync must not run before a call given up on has landed or failed for good (the store's own bound).
-    this.background.track(callSettled.then(async () => void (await this.enqueueReplay(plan.opId))));
+    // The caller is told now; the ledger only once the call given up on has landed or failed for good (the
+    // store's own bound). Until then the operation stays pending, so a retry meanwhile is told to retry shortly
+    // instead of running the write again beside a first attempt that may still land; then its keys are synced.
+    this.background.track(
+      callSettled.then(async () => {
+        await this.options.ledger.transition(plan.opId, 'primary_unavailable', { lastError: error, observation });
+        await this.enqueueReplay(plan.opId);
+      }),
+    );
   }
 
   /**

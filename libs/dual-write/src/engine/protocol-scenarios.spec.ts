@@ -206,6 +206,9 @@ describe('write protocol scenarios (real stores)', () => {
 
     await expect(storeBDown.create({ entity: 'budgets', opId }, row)).rejects.toBeInstanceOf(StoreUnavailableError);
     await expect(storeBDown.create({ entity: 'budgets', opId }, row)).rejects.toBeInstanceOf(StoreUnavailableError);
+    await storeBDown.drain();
+    await expect(storeBDown.create({ entity: 'budgets', opId }, row)).rejects.toBeInstanceOf(StoreUnavailableError);
+    await storeBDown.drain();
     await expect(bothHold(budgetsEntity, String(row['id']))).resolves.toEqual([null, null]);
 
     const retried = await kit.engine({ secondaryTimeoutMs: 3_000 }).create({ entity: 'budgets', opId }, row);
@@ -239,6 +242,24 @@ describe('write protocol scenarios (real stores)', () => {
     await expect(kit.ledger.get(operation.op_id)).resolves.toMatchObject({ status: 'abandoned' });
   });
 
+  it('6e. a retry while the first attempt given up on may still land is told to retry shortly, not run beside it', async () => {
+    await kit.setFlags(PHASE_2);
+    const breakers = new StoreBreakers({ stores: ['prisma', 'supabase'], settings: { callTimeoutMs: 100 } });
+    const slow = kit.engine({ a: kit.withSlowWrites(kit.prisma, 400), breakers, insertBatcher: undefined });
+    const row = kit.budget(await kit.owner(), { id: uuidv7() });
+    const opId = uuidv7();
+
+    await expect(slow.create({ entity: 'budgets', opId }, row)).rejects.toBeInstanceOf(StoreUnavailableError);
+    const meanwhile = kit.engine({ secondaryTimeoutMs: 3_000 }).create({ entity: 'budgets', opId }, row);
+
+    await expect(meanwhile).rejects.toMatchObject({ kind: 'unavailable', message: expect.stringContaining('still in progress') });
+    await slow.drain();
+    const later = await kit.engine({ secondaryTimeoutMs: 3_000 }).create({ entity: 'budgets', opId }, row);
+    expect(later.data).toMatchObject({ id: row['id'] });
+    const [onA, onB] = await bothHold(budgetsEntity, String(row['id']));
+    expect(onB).toEqual(onA);
+  });
+
   it('6c. a retried delete whose first attempt landed but lost its answer succeeds: the row is gone on both', async () => {
     await kit.setFlags(PHASE_2);
     const created = await kit.engine({ secondaryTimeoutMs: 3_000 }).create({ entity: 'budgets' }, kit.budget(await kit.owner()));
@@ -247,6 +268,7 @@ describe('write protocol scenarios (real stores)', () => {
 
     const lostAnswer = kit.engine({ a: withLostAnswers(kit.prisma), secondaryTimeoutMs: 3_000 });
     await expect(lostAnswer.delete({ entity: 'budgets', opId }, id)).rejects.toBeInstanceOf(StoreUnavailableError);
+    await lostAnswer.drain();
     const retried = await kit.engine({ secondaryTimeoutMs: 3_000 }).delete({ entity: 'budgets', opId }, id);
 
     expect(retried.data).toEqual({ id });
@@ -260,7 +282,7 @@ describe('write protocol scenarios (real stores)', () => {
 
     const lostAnswer = kit.engine({ a: withLostAnswers(kit.prisma), secondaryTimeoutMs: 3_000, insertBatcher: undefined });
     await expect(lostAnswer.create({ entity: 'budgets', opId }, row)).rejects.toBeInstanceOf(StoreUnavailableError);
-    await new Promise((resolve) => setTimeout(resolve, 20));
+    await lostAnswer.drain();
     const retried = await kit.engine({ secondaryTimeoutMs: 3_000 }).create({ entity: 'budgets', opId }, row);
 
     expect(retried.data).toMatchObject({ id: row['id'], name: row['name'] });

@@ -55,7 +55,8 @@ describe('interleaving counterexamples on the real stores', () => {
     const opId = uuidv7();
 
     await expect(engine.update({ entity: 'budgets', opId }, id, { name: 'late' })).rejects.toBeInstanceOf(StoreUnavailableError);
-    await expect(kit.ledger.get(opId)).resolves.toMatchObject({ status: 'primary_unavailable' });
+    // Pending until the call given up on has settled: a retry meanwhile is told to retry shortly.
+    await expect(kit.ledger.get(opId)).resolves.toMatchObject({ status: 'pending' });
     expect(await kit.replayQueue.depth()).toBe(0);
     slowA.release();
     await slowA.landed;
@@ -106,7 +107,9 @@ describe('interleaving counterexamples on the real stores', () => {
     const { id } = await budgetOnBoth();
     const opId = uuidv7();
 
-    await expect(kit.engine({ a: answerLost(kit.prisma, 'delete') }).delete({ entity: 'budgets', opId }, id)).rejects.toBeInstanceOf(StoreUnavailableError);
+    const lossy = kit.engine({ a: answerLost(kit.prisma, 'delete') });
+    await expect(lossy.delete({ entity: 'budgets', opId }, id)).rejects.toBeInstanceOf(StoreUnavailableError);
+    await lossy.drain();
     await expect(kit.prisma.get(budgetsEntity, id)).resolves.toBeNull();
 
     await expect(kit.engine({ secondaryTimeoutMs: 3_000 }).delete({ entity: 'budgets', opId }, id)).resolves.toMatchObject({ opId });
@@ -117,7 +120,9 @@ describe('interleaving counterexamples on the real stores', () => {
     const row = kit.budget(ownerId, { id: uuidv7() });
     const opId = uuidv7();
 
-    await expect(kit.engine({ a: answerLost(kit.prisma, 'insert'), insertBatcher: undefined }).create({ entity: 'budgets', opId }, row)).rejects.toBeInstanceOf(StoreUnavailableError);
+    const lossy = kit.engine({ a: answerLost(kit.prisma, 'insert'), insertBatcher: undefined });
+    await expect(lossy.create({ entity: 'budgets', opId }, row)).rejects.toBeInstanceOf(StoreUnavailableError);
+    await lossy.drain();
     await new Promise((resolve) => setTimeout(resolve, 5));
 
     await expect(kit.engine({ secondaryTimeoutMs: 3_000, insertBatcher: undefined }).create({ entity: 'budgets', opId }, row)).resolves.toMatchObject({ data: { id: row['id'] } });
@@ -127,7 +132,9 @@ describe('interleaving counterexamples on the real stores', () => {
     const { id } = await budgetOnBoth();
     const opId = uuidv7();
 
-    await expect(kit.engine({ a: answerLost(kit.prisma, 'delete') }).delete({ entity: 'budgets', opId }, id)).rejects.toBeInstanceOf(StoreUnavailableError);
+    const lossy = kit.engine({ a: answerLost(kit.prisma, 'delete') });
+    await expect(lossy.delete({ entity: 'budgets', opId }, id)).rejects.toBeInstanceOf(StoreUnavailableError);
+    await lossy.drain();
     await kit.replayProcessor().replay(opId);
 
     await expect(bothHold(id)).resolves.toEqual([null, null]);
@@ -137,7 +144,9 @@ describe('interleaving counterexamples on the real stores', () => {
     const ownerId = await kit.owner();
     const row = kit.budget(ownerId, { id: uuidv7() });
     const opId = uuidv7();
-    await expect(kit.engine({ a: answerLost(kit.prisma, 'insert'), insertBatcher: undefined }).create({ entity: 'budgets', opId }, row)).rejects.toBeInstanceOf(StoreUnavailableError);
+    const lossy = kit.engine({ a: answerLost(kit.prisma, 'insert'), insertBatcher: undefined });
+    await expect(lossy.create({ entity: 'budgets', opId }, row)).rejects.toBeInstanceOf(StoreUnavailableError);
+    await lossy.drain();
 
     await kit
       .switcher(500)
@@ -154,7 +163,9 @@ describe('interleaving counterexamples on the real stores', () => {
   it('7. a flip waits for a replay of an unknown-outcome write in flight, so it cannot overwrite a write acknowledged on the new primary (I1)', async () => {
     const { id } = await budgetOnBoth();
     const opId = uuidv7();
-    await expect(kit.engine({ a: answerLost(kit.prisma, 'update') }).update({ entity: 'budgets', opId }, id, { name: 'w1' })).rejects.toBeInstanceOf(StoreUnavailableError);
+    const lossy = kit.engine({ a: answerLost(kit.prisma, 'update') });
+    await expect(lossy.update({ entity: 'budgets', opId }, id, { name: 'w1' })).rejects.toBeInstanceOf(StoreUnavailableError);
+    await lossy.drain();
     // The worker replays it: the key's lock taken, its read of prisma slow.
     const slowRead = holdFirst(kit.prisma, 'findManyByIds');
     const worker = new ReplayProcessor({
