@@ -27,7 +27,8 @@ const boundaries = (depConstraints) => [
   { enforceBuildableLibDependency: false, allow: ['../../../generated/prisma/client', '../../../../generated/prisma/client'], depConstraints, checkNestedExternalImports: false },
 ];
 
-const specFiles = ['**/*.spec.ts', '**/testing/**/*.ts'];
+// Spec support lives beside the specs: a lib's test/ folder, or a testing/ folder (@dualwrite/stores/testing).
+const specFiles = ['**/*.spec.ts', '**/testing/**/*.ts', 'libs/*/test/**/*.ts'];
 
 export default tseslint.config(
   { ignores: ['**/node_modules/**', '**/dist/**', 'generated/**', '.nx/**', '**/jest.config.js', 'jest.*.js', 'tools/run.js'] },

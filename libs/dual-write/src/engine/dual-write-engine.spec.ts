@@ -6,7 +6,7 @@ import { requeueOwedOperations } from '../replay/ledger-sweep';
 import { ReplayQueue } from '../replay/replay-queue';
 import { StoreConflictError, StoreUnavailableError } from '@dualwrite/stores';
 import { eventually } from '@dualwrite/testing';
-import { EngineTestKit } from '../testing/engine-test-kit';
+import { EngineTestKit } from '../../test/engine-test-kit';
 
 const PHASE_1 = { enableDualWrite: false, enableSupabasePrimary: false };
 const PHASE_2 = { enableDualWrite: true, enableSupabasePrimary: false };

@@ -2,7 +2,7 @@ import type { StoreBreakers } from '../breakers/store-breakers';
 import type { DiffSeverityRules } from '../compare/diff-severity';
 import type { DiffPolicy } from '../compare/diff-policy';
 import type { DiffSink } from '../diffs/diff-record';
-import { StoreConflictError, StoreNotFoundError, StoreUnavailableError, compareResults, primaryKeyOf, validateRow } from '@dualwrite/stores';
+import { StoreUnavailableError, primaryKeyOf, validateRow } from '@dualwrite/stores';
 import type { EntityRegistry, Page, PageRequest, Row, RowKey, StorePlugin } from '@dualwrite/stores';
 import { isBreakerOpenError } from '../breakers/breaker-open-error';
 import type { FlagService } from '../flags/flag-service';
@@ -23,7 +23,8 @@ import { StoreCallObserver, storeOutcome } from './store-call-observer';
 import { StoreCaller, type StoreCall } from './store-caller';
 import { describeError, settledWithin, timed, type Timed } from './timed';
 import { PrimaryKeyRequiredError, validBatchRows, validCreateRow } from './write-payloads';
-import { isRefusal, pickFields, rejectionOf, withoutGeneratedFields } from './write-refusals';
+import { earlierAttemptLanded } from './earlier-attempt';
+import { isRefusal, rejectionOf } from './write-refusals';
 import { stampTimestamps } from './write-timestamps';
 
 export interface DualWriteEngineOptions {
@@ -221,7 +222,7 @@ export class DualWriteEngine {
   ): Promise<DualWriteResult<Row>> {
     const primaryCall = this.storeCaller.tracked(plan.primary, call);
     let primary = await primaryCall.outcome;
-    if (!primary.ok && options.rerun) primary = await this.earlierAttemptLanded(plan, operation, keys, primary, payload);
+    if (!primary.ok && options.rerun) primary = await earlierAttemptLanded(this.storeCaller, plan, operation, keys, primary, payload);
     const primaryOutcome = storeOutcome(plan.primary, 'primary', primary);
     if (!primary.ok) {
       await this.primaryFailed(plan, operation, keys, primary.error, primaryOutcome, primaryCall.settled);
@@ -331,26 +332,6 @@ export class DualWriteEngine {
         await this.enqueueReplay(plan.opId);
       }),
     );
-  }
-
-  /**
-   * A write run again after an ambiguous first attempt: a create that meets a conflict with the row the payload
-   * describes, or a delete that finds nothing, is the first attempt having landed, and so a success.
-   */
-  private async earlierAttemptLanded(plan: OperationPlan, operation: WriteOperation, keys: RowKey[], failed: Timed<unknown>, payload: unknown): Promise<Timed<unknown>> {
-    if (failed.ok) return failed;
-    const key = keys[0];
-    // A delete run again finds nothing: the first attempt removed the row, which is what it asked for.
-    if (operation === 'delete' && failed.error instanceof StoreNotFoundError && key !== undefined) {
-      return { ok: true, value: { [plan.entity.primaryKey]: key }, latencyMs: failed.latencyMs };
-    }
-    if (operation !== 'create' || !(failed.error instanceof StoreConflictError) || key === undefined) return failed;
-    const existing = await timed(() => this.storeCaller.guarded(plan.primary, () => plan.primary.get(plan.entity, key)));
-    if (!existing.ok || !existing.value) return failed;
-    // Timestamps are stamped again for the retry: compare what the caller wrote, not what the database set.
-    const written = withoutGeneratedFields(plan.entity, payload as Row);
-    const comparison = compareResults(plan.entity, pickFields(existing.value, written), written);
-    return comparison.equal ? { ok: true, value: existing.value, latencyMs: failed.latencyMs + existing.latencyMs } : failed;
   }
 
   /**

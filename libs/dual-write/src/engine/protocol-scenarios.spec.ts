@@ -7,7 +7,7 @@ import { FlagService } from '../flags/flag-service';
 import { FlipRefusedError } from '../flags/flag-switcher';
 import { LedgerTransitionError } from '../ledger/operation-transitions';
 import { requeueOwedOperations } from '../replay/ledger-sweep';
-import { EngineTestKit } from '../testing/engine-test-kit';
+import { EngineTestKit } from '../../test/engine-test-kit';
 
 /**
  * The review's eight ways the old write path lost or diverged rows (issue "A write protocol that cannot lose or

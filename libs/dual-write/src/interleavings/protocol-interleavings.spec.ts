@@ -1,6 +1,6 @@
 import fc from 'fast-check';
-import { describeProgram, programArb, type Program } from './testing/program';
-import { InterleavingWorld, type RunStats } from './testing/world';
+import { describeProgram, programArb, type Program } from '../../test/interleavings/program';
+import { InterleavingWorld, type RunStats } from '../../test/interleavings/world';
 
 /**
  * The write protocol (PROTOCOL.md) under random interleavings: the real DualWriteEngine in two api processes

@@ -8,8 +8,8 @@ import { FlipRefusedError } from '../flags/flag-switcher';
 import { OperationLedger } from '../ledger/operation-ledger';
 import { ReplayProcessor } from '../replay/replay-processor';
 import { KeySync } from '../sync/key-sync';
-import { EngineTestKit } from '../testing/engine-test-kit';
-import { answerLost, holdFirst } from './testing/real-store-gates';
+import { EngineTestKit } from '../../test/engine-test-kit';
+import { answerLost, holdFirst } from '../../test/interleavings/real-store-gates';
 
 /**
  * The counterexamples protocol-interleavings.spec.ts found, each replayed on the real stores (Prisma on

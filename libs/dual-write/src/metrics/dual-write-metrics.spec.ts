@@ -5,7 +5,7 @@ import { Pool } from 'pg';
 import request from 'supertest';
 import { v7 as uuidv7 } from 'uuid';
 import { StoreBreakers } from '../breakers/store-breakers';
-import { EngineTestKit } from '../testing/engine-test-kit';
+import { EngineTestKit } from '../../test/engine-test-kit';
 import { FlagRepository } from '../flags/flag-repository';
 import { OperationLedger } from '../ledger/operation-ledger';
 import { DualWriteModule } from '../module/dual-write.module';

@@ -2,7 +2,7 @@ import { Pool } from 'pg';
 import { v7 as uuidv7 } from 'uuid';
 import { budgetsEntity } from '@dualwrite/example-domain';
 import type { Row, StorePlugin } from '@dualwrite/stores';
-import { EngineTestKit } from '../testing/engine-test-kit';
+import { EngineTestKit } from '../../test/engine-test-kit';
 import { KeySync } from './key-sync';
 
 describe('KeySync: the secondary made to hold the primary rows (real stores)', () => {

@@ -1,7 +1,7 @@
 import { v7 as uuidv7 } from 'uuid';
 import { budgetsEntity } from '@dualwrite/example-domain';
 import type { EntityDefinition, Row, RowKey, StorePlugin } from '@dualwrite/stores';
-import { EngineTestKit } from '../testing/engine-test-kit';
+import { EngineTestKit } from '../../test/engine-test-kit';
 import { KeySync, type SyncReport } from './key-sync';
 import { SyncBatcher } from './sync-batcher';
 

@@ -1,9 +1,9 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type fc from 'fast-check';
 import { StoreUnavailableError, type EntityDefinition, type RowKey, type StorePlugin } from '@dualwrite/stores';
-import { StoreBreakers, type StoreBreakersOptions } from '../../breakers/store-breakers';
-import { OperationLedger, type UnsettledOperations } from '../../ledger/operation-ledger';
-import { KeySync, type KeySyncOptions, type SyncReport } from '../../sync/key-sync';
+import { StoreBreakers, type StoreBreakersOptions } from '../../src/breakers/store-breakers';
+import { OperationLedger, type UnsettledOperations } from '../../src/ledger/operation-ledger';
+import { KeySync, type KeySyncOptions, type SyncReport } from '../../src/sync/key-sync';
 
 /** Who makes a store call: the command of the program, and the write attempt or sync it belongs to. */
 export interface CallContext {

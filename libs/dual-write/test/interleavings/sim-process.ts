@@ -1,15 +1,15 @@
 import { Pool, type PoolClient } from 'pg';
 import type { EntityRegistry, StorePlugin } from '@dualwrite/stores';
 import type { InMemoryStore } from '@dualwrite/stores/testing';
-import { DiffPolicy } from '../../compare/diff-policy';
-import type { DiffRecord, DiffSink } from '../../diffs/diff-record';
-import { DualWriteEngine } from '../../engine/dual-write-engine';
-import { FlagRepository } from '../../flags/flag-repository';
-import { FlagService } from '../../flags/flag-service';
-import { OperationLedger, type NewOperation, type OperationRecord, type Reclaim, type TransitionFields } from '../../ledger/operation-ledger';
-import type { OperationEvent, OperationStatus } from '../../ledger/operation-transitions';
-import { ReplayProcessor } from '../../replay/replay-processor';
-import type { ReplayQueue } from '../../replay/replay-queue';
+import { DiffPolicy } from '../../src/compare/diff-policy';
+import type { DiffRecord, DiffSink } from '../../src/diffs/diff-record';
+import { DualWriteEngine } from '../../src/engine/dual-write-engine';
+import { FlagRepository } from '../../src/flags/flag-repository';
+import { FlagService } from '../../src/flags/flag-service';
+import { OperationLedger, type NewOperation, type OperationRecord, type Reclaim, type TransitionFields } from '../../src/ledger/operation-ledger';
+import type { OperationEvent, OperationStatus } from '../../src/ledger/operation-transitions';
+import { ReplayProcessor } from '../../src/replay/replay-processor';
+import type { ReplayQueue } from '../../src/replay/replay-queue';
 import { IoTracker, trackedPool, type PoolOwner } from './io-tracker';
 import { GateHub, ScheduledTimeoutBreakers, TaggedKeySync, callContext } from './scheduled-gates';
 
