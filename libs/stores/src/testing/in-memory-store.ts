@@ -1,7 +1,11 @@
 import type { EntityDefinition, FieldDefinition, Row, RowKey } from '../entity/entity.types';
-import { checksumOfRows, jsonbText, patchWithoutKey, toCanonicalValue } from '../store/canonical-row';
+import { checksumOfRows, patchWithoutKey } from '../store/canonical-row';
 import { StoreConflictError, StoreError, StoreInvalidError, StoreNotFoundError, StoreUnavailableError } from '../store/store-errors';
 import type { KeyRange, Page, PageRequest, RangeChecksum, StoreHealth, StorePlugin } from '../store/store.types';
+import { WriteSet, boundsOf, canonicalValue, copyRow, keyComparator, keyOf, messageOf, sameValue, settle, storedKey, toStored, type KeyBounds, type Table } from './in-memory-rows';
+import type { InMemoryForeignKey, InMemorySchema, InMemoryStoreCall, InMemoryStoreGate, InMemoryStoreMethod, InMemoryStoreOptions, InMemoryUniqueConstraint } from './in-memory-store.types';
+
+export type { InMemoryForeignKey, InMemorySchema, InMemoryStoreCall, InMemoryStoreGate, InMemoryStoreMethod, InMemoryStoreOptions, InMemoryUniqueConstraint };
 
 /**
  * A StorePlugin held in memory, for one purpose only: exploring interleavings of the real write engine with
@@ -19,166 +23,6 @@ import type { KeyRange, Page, PageRequest, RangeChecksum, StoreHealth, StorePlug
  * not move), a multi-row write is one statement (all or none). Not modelled: numeric precision and scale,
  * char(n) padding, text collations, jsonb's rejection of `\u0000`.
  */
-
-/** A foreign key, as the migration declares it (`references` is usually the parent's primary key). */
-export interface InMemoryForeignKey {
-  /** The referencing entity and field, e.g. `contract_items` / `ownerId`. */
-  entity: string;
-  field: string;
-  references: { entity: string; field: string };
-  /** What deleting the parent does to this row. `no action` (PostgreSQL's default): the delete fails with invalid. */
-  onDelete?: 'cascade' | 'set null' | 'no action';
-}
-
-/** Unique constraint over one or more fields (besides the primary key): a second row with equal values is a conflict. */
-export interface InMemoryUniqueConstraint {
-  entity: string;
-  fields: string[];
-}
-
-/** What the store knows of the schema beyond the entity definitions (which it learns from each call). */
-export interface InMemorySchema {
-  foreignKeys?: InMemoryForeignKey[];
-  unique?: InMemoryUniqueConstraint[];
-  /**
-   * Column defaults of generated fields, by entity name then field: a value or a function returning one.
-   * Generated timestamps default to now and serial keys to their sequence without an entry here.
-   */
-  defaults?: Record<string, Record<string, unknown>>;
-}
-
-export type InMemoryStoreMethod = Exclude<keyof StorePlugin, 'name' | 'close'>;
-
-/** One pass of a call through the gate. */
-export interface InMemoryStoreCall {
-  store: string;
-  method: InMemoryStoreMethod;
-  entity?: string;
-  /** `request`: before the call takes effect. `response`: after it took effect, before its caller gets the result. */
-  phase: 'request' | 'response';
-}
-
-/**
- * Awaited twice per call (each page of a stream is a call). A gate that throws fails the call: at `request`
- * nothing happened; at `response` the write took effect but its caller sees the error (a lost answer). A
- * thrown StoreError reaches the caller as it is, anything else as StoreUnavailableError.
- */
-export type InMemoryStoreGate = (call: InMemoryStoreCall) => void | Promise<void>;
-
-export interface InMemoryStoreOptions {
-  /** Store name used in errors and health. Default `memory`. */
-  name?: string;
-  schema?: InMemorySchema;
-  /** Clock of the timestamp defaults. Default `new Date()`. */
-  now?: () => Date;
-  gate?: InMemoryStoreGate;
-  /** Rows per page when streaming. Default 500. */
-  defaultBatchSize?: number;
-}
-
-type Table = Map<RowKey, Row>;
-
-/** The writes of one statement: reads see them, the store sees nothing of them until commit. */
-class WriteSet {
-  private readonly changes = new Map<string, Map<RowKey, Row | null>>();
-  /** Rows this statement deleted, to check `no action` foreign keys at its end. */
-  readonly removed: { entity: string; row: Row }[] = [];
-
-  constructor(
-    private readonly tables: Map<string, Table>,
-    /** CURRENT_TIMESTAMP: one value per statement. */
-    readonly now: Date,
-  ) {}
-
-  get(entity: string, key: RowKey): Row | undefined {
-    const changed = this.changes.get(entity);
-    if (changed?.has(key)) return changed.get(key) ?? undefined;
-    return this.tables.get(entity)?.get(key);
-  }
-
-  *entries(entity: string): Generator<[RowKey, Row]> {
-    const changed = this.changes.get(entity);
-    for (const entry of this.tables.get(entity) ?? []) if (!changed?.has(entry[0])) yield entry;
-    for (const [key, row] of changed ?? []) if (row) yield [key, row];
-  }
-
-  put(entity: string, key: RowKey, row: Row): void {
-    this.changesOf(entity).set(key, row);
-  }
-
-  remove(entity: string, key: RowKey, row: Row): void {
-    this.changesOf(entity).set(key, null);
-    this.removed.push({ entity, row });
-  }
-
-  commit(): void {
-    for (const [entity, changed] of this.changes) {
-      let table = this.tables.get(entity);
-      if (!table) this.tables.set(entity, (table = new Map()));
-      for (const [key, row] of changed) {
-        if (row) table.set(key, row);
-        else table.delete(key);
-      }
-    }
-  }
-
-  private changesOf(entity: string): Map<RowKey, Row | null> {
-    let changed = this.changes.get(entity);
-    if (!changed) this.changes.set(entity, (changed = new Map()));
-    return changed;
-  }
-}
-
-const UUID_TEXT = /^\{?[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}\}?$/i;
-
-/** PostgreSQL's uuid input forms (hyphens optional, braces) → the canonical lowercase text. */
-function canonicalUuid(value: unknown): string {
-  if (typeof value !== 'string' || !UUID_TEXT.test(value)) {
-    throw new Error(`invalid input syntax for type uuid: ${JSON.stringify(value)}`);
-  }
-  const hex = value.replace(/[^0-9a-f]/gi, '').toLowerCase();
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
-}
-
-function sameValue(a: unknown, b: unknown): boolean {
-  if (a === b) return true;
-  if (a instanceof Date && b instanceof Date) return a.getTime() === b.getTime();
-  if (typeof a === 'object' && a !== null && typeof b === 'object' && b !== null) return jsonbText(a) === jsonbText(b);
-  return false;
-}
-
-function copyValue(value: unknown): unknown {
-  if (value instanceof Date) return new Date(value.getTime());
-  if (typeof value === 'object' && value !== null) return structuredClone(value);
-  return value;
-}
-
-function copyRow(row: Row): Row {
-  return Object.fromEntries(Object.entries(row).map(([field, value]) => [field, copyValue(value)]));
-}
-
-function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}
-
-/** Runs `work` now and replays its outcome later: inputs are copied at the call, their errors reported in turn. */
-function settle<T>(work: () => T): () => T {
-  try {
-    const value = work();
-    return () => value;
-  } catch (error) {
-    return () => {
-      throw error;
-    };
-  }
-}
-
-interface KeyBounds {
-  from?: RowKey;
-  to?: RowKey;
-  after?: RowKey;
-}
-
 export class InMemoryStore implements StorePlugin {
   readonly name: string;
   private readonly tables = new Map<string, Table>();
@@ -220,7 +64,7 @@ export class InMemoryStore implements StorePlugin {
   }
 
   async get(entity: EntityDefinition, id: RowKey): Promise<Row | null> {
-    const key = this.prepare(entity, () => this.keyOf(entity, id));
+    const key = this.prepare(entity, () => keyOf(this.name, entity, id));
     return this.call('get', entity, () => {
       const row = this.tables.get(entity.name)?.get(key());
       return row ? copyRow(row) : null;
@@ -228,20 +72,20 @@ export class InMemoryStore implements StorePlugin {
   }
 
   async insert(entity: EntityDefinition, row: Row): Promise<Row> {
-    const input = this.prepare(entity, () => this.toStored(entity, row));
+    const input = this.prepare(entity, () => toStored(this.name, entity, row));
     return this.write('insert', entity, (tx) => this.insertInto(tx, entity, input()));
   }
 
   async insertMany(entity: EntityDefinition, rows: Row[]): Promise<Row[]> {
     if (rows.length === 0) return [];
-    const inputs = this.prepare(entity, () => rows.map((row) => this.toStored(entity, row)));
+    const inputs = this.prepare(entity, () => rows.map((row) => toStored(this.name, entity, row)));
     return this.write('insertMany', entity, (tx) => inputs().map((input) => this.insertInto(tx, entity, input)));
   }
 
   async update(entity: EntityDefinition, id: RowKey, patch: Row): Promise<Row> {
     const input = this.prepare(entity, () => {
-      const key = this.keyOf(entity, id);
-      return { key, patch: patchWithoutKey(this.name, entity, key, this.toStored(entity, patch)) };
+      const key = keyOf(this.name, entity, id);
+      return { key, patch: patchWithoutKey(this.name, entity, key, toStored(this.name, entity, patch)) };
     });
     return this.write('update', entity, (tx) => {
       const { key, patch: changes } = input();
@@ -250,12 +94,12 @@ export class InMemoryStore implements StorePlugin {
   }
 
   async upsert(entity: EntityDefinition, row: Row): Promise<Row> {
-    const input = this.prepare(entity, () => this.toStored(entity, row));
+    const input = this.prepare(entity, () => toStored(this.name, entity, row));
     return this.write('upsert', entity, (tx) => this.upsertInto(tx, entity, input()));
   }
 
   async delete(entity: EntityDefinition, id: RowKey): Promise<Row> {
-    const key = this.prepare(entity, () => this.keyOf(entity, id));
+    const key = this.prepare(entity, () => keyOf(this.name, entity, id));
     return this.write('delete', entity, (tx) => {
       const existing = tx.get(entity.name, key());
       if (!existing) throw new StoreNotFoundError(this.name, `delete: no ${entity.name} with key ${String(key())}`);
@@ -266,7 +110,7 @@ export class InMemoryStore implements StorePlugin {
 
   async batchUpsert(entity: EntityDefinition, rows: Row[]): Promise<number> {
     if (rows.length === 0) return 0;
-    const inputs = this.prepare(entity, () => rows.map((row) => this.toStored(entity, row)));
+    const inputs = this.prepare(entity, () => rows.map((row) => toStored(this.name, entity, row)));
     return this.write('batchUpsert', entity, (tx) => {
       for (const input of inputs()) this.upsertInto(tx, entity, input);
       return rows.length;
@@ -275,10 +119,10 @@ export class InMemoryStore implements StorePlugin {
 
   async findManyByIds(entity: EntityDefinition, ids: RowKey[]): Promise<Row[]> {
     if (ids.length === 0) return [];
-    const keys = this.prepare(entity, () => new Set(ids.map((id) => this.keyOf(entity, id))));
+    const keys = this.prepare(entity, () => new Set(ids.map((id) => keyOf(this.name, entity, id))));
     return this.call('findManyByIds', entity, () => {
       const wanted = keys();
-      return this.ordered(entity, {}).filter((row) => wanted.has(this.storedKey(entity, row))).map(copyRow);
+      return this.ordered(entity, {}).filter((row) => wanted.has(storedKey(entity, row))).map(copyRow);
     });
   }
 
@@ -287,12 +131,12 @@ export class InMemoryStore implements StorePlugin {
   }
 
   async count(entity: EntityDefinition, range?: KeyRange): Promise<number> {
-    const bounds = this.prepare(entity, () => this.boundsOf(entity, range));
+    const bounds = this.prepare(entity, () => boundsOf(this.name, entity, range));
     return this.call('count', entity, () => this.ordered(entity, bounds()).length);
   }
 
   async checksum(entity: EntityDefinition, range?: KeyRange): Promise<RangeChecksum> {
-    const bounds = this.prepare(entity, () => this.boundsOf(entity, range));
+    const bounds = this.prepare(entity, () => boundsOf(this.name, entity, range));
     return this.call('checksum', entity, () => checksumOfRows(entity, this.ordered(entity, bounds())));
   }
 
@@ -389,13 +233,13 @@ export class InMemoryStore implements StorePlugin {
       if (!Number.isInteger(request.limit) || request.limit < 1) {
         throw new StoreInvalidError(this.name, `page limit must be a positive integer, got ${request.limit}`);
       }
-      return this.boundsOf(entity, range, request.after);
+      return boundsOf(this.name, entity, range, request.after);
     });
     return this.call(method, entity, () => {
       const rows = this.ordered(entity, input());
       const pageRows = rows.slice(0, request.limit).map(copyRow);
       const last = pageRows[pageRows.length - 1];
-      return { rows: pageRows, nextAfter: rows.length > request.limit && last ? this.storedKey(entity, last) : null };
+      return { rows: pageRows, nextAfter: rows.length > request.limit && last ? storedKey(entity, last) : null };
     });
   }
 
@@ -409,7 +253,7 @@ export class InMemoryStore implements StorePlugin {
       else row[field] = definition.generated ? this.defaultOf(tx, entity, field, definition) : null;
     }
     this.checkNotNull(entity, row);
-    const key = this.storedKey(entity, row);
+    const key = storedKey(entity, row);
     if (tx.get(entity.name, key)) {
       throw new StoreConflictError(this.name, `duplicate key ${String(key)} in ${entity.name}`, '23505');
     }
@@ -521,7 +365,7 @@ export class InMemoryStore implements StorePlugin {
     const configured = this.defaults[entity.name];
     if (configured && field in configured) {
       const value = configured[field];
-      return this.canonical(entity, field, definition, typeof value === 'function' ? (value as () => unknown)() : value);
+      return canonicalValue(this.name, entity, field, definition, typeof value === 'function' ? (value as () => unknown)() : value);
     }
     if (field === entity.primaryKey && entity.keyStrategy === 'serial' && definition.type === 'int') {
       // nextval() is not transactional: a statement that fails still used its keys.
@@ -536,71 +380,9 @@ export class InMemoryStore implements StorePlugin {
     );
   }
 
-  // -------------------------------------------------------------------------------------------
-  // Values and keys
-
-  /** A row as sent → stored values (canonical, copied); unknown fields and malformed values are invalid. */
-  private toStored(entity: EntityDefinition, row: Row): Row {
-    const stored: Row = {};
-    for (const [field, value] of Object.entries(row)) {
-      const definition = entity.fields[field];
-      if (!definition) throw new StoreInvalidError(this.name, `entity "${entity.name}" has no field "${field}"`, '42703');
-      if (value !== undefined) stored[field] = this.canonical(entity, field, definition, value);
-    }
-    return stored;
-  }
-
-  private canonical(entity: EntityDefinition, field: string, definition: FieldDefinition, value: unknown): unknown {
-    if (value === null || value === undefined) return null;
-    try {
-      switch (definition.type) {
-        case 'uuid':
-          return canonicalUuid(value);
-        case 'string': {
-          const text = toCanonicalValue(field, 'string', value) as string;
-          if (text.includes('\u0000')) throw new Error('text cannot contain the NUL character');
-          return text;
-        }
-        case 'int': {
-          const number = toCanonicalValue(field, 'int', value) as number;
-          if (!Number.isSafeInteger(number)) throw new Error(`${number} is out of range`);
-          return number;
-        }
-        case 'json':
-          // Rendered as jsonb does and parsed back: a deep copy with jsonb's key order and numbers.
-          return JSON.parse(jsonbText(toCanonicalValue(field, 'json', value))) as unknown;
-        case 'timestamp':
-          return copyValue(toCanonicalValue(field, 'timestamp', value));
-        default:
-          return toCanonicalValue(field, definition.type, value);
-      }
-    } catch (error) {
-      throw new StoreInvalidError(this.name, `${entity.name}.${field}: ${messageOf(error)}`, '22P02', { cause: error });
-    }
-  }
-
-  private keyOf(entity: EntityDefinition, id: unknown): RowKey {
-    const definition = entity.fields[entity.primaryKey];
-    if (!definition || !['uuid', 'int', 'string'].includes(definition.type)) {
-      throw new StoreInvalidError(this.name, `entity "${entity.name}": primary key "${entity.primaryKey}" must be a uuid, int or string field`);
-    }
-    const key = this.canonical(entity, entity.primaryKey, definition, id);
-    if (key === null) throw new StoreInvalidError(this.name, `${entity.name}: a key cannot be null`);
-    return key as RowKey;
-  }
-
-  private storedKey(entity: EntityDefinition, row: Row): RowKey {
-    return row[entity.primaryKey] as RowKey;
-  }
-
-  private boundsOf(entity: EntityDefinition, range: KeyRange = {}, after?: RowKey): KeyBounds {
-    const bound = (value: RowKey | undefined): RowKey | undefined => (value === undefined ? undefined : this.keyOf(entity, value));
-    return { from: bound(range.from), to: bound(range.to), after: bound(after) };
-  }
-
   /** The committed rows within the bounds, in PostgreSQL's key order (not copied). */
   private ordered(entity: EntityDefinition, bounds: KeyBounds): Row[] {
-    const compare = this.keyComparator(entity);
+    const compare = keyComparator(entity);
     const within = (key: RowKey): boolean =>
       (bounds.from === undefined || compare(key, bounds.from) >= 0) &&
       (bounds.to === undefined || compare(key, bounds.to) < 0) &&
@@ -609,17 +391,5 @@ export class InMemoryStore implements StorePlugin {
       .filter(([key]) => within(key))
       .sort(([a], [b]) => compare(a, b))
       .map(([, row]) => row);
-  }
-
-  /** uuid: bytewise, which its lowercase text shares; int: numeric; text: bytewise UTF-8 (the C collation). */
-  private keyComparator(entity: EntityDefinition): (a: RowKey, b: RowKey) => number {
-    switch (entity.fields[entity.primaryKey]?.type) {
-      case 'int':
-        return (a, b) => Number(a) - Number(b);
-      case 'string':
-        return (a, b) => Buffer.compare(Buffer.from(String(a), 'utf8'), Buffer.from(String(b), 'utf8'));
-      default:
-        return (a, b) => (a < b ? -1 : a > b ? 1 : 0);
-    }
   }
 }
