@@ -1,2 +1,3 @@
 export * from './entities';
 export * from './prisma-client';
+export * from './example-stores';

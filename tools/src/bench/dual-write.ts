@@ -4,9 +4,8 @@ import { Pool } from 'pg';
 import { Agent, setGlobalDispatcher } from 'undici';
 import { v7 as uuidv7 } from 'uuid';
 import { DiffQueue, ReplayQueue } from '@dualwrite/dual-write';
-import { PrismaStore, SupabaseStore } from '@dualwrite/stores';
 import { loadEnvFiles, loadPlatformConfigOrExit, type PlatformConfig } from '@dualwrite/config';
-import { budgetsEntity, createPrismaClient } from '@dualwrite/example-domain';
+import { budgetsEntity, createExampleStores } from '@dualwrite/example-domain';
 import { AppProcesses, isPortInUse, waitFor } from '../demo/app-processes';
 import { readCommandLine } from '../cli/args';
 import { BenchApi, FailureTally } from './bench-api';
@@ -93,8 +92,8 @@ async function run(options: BenchOptions): Promise<void> {
   const control = new Pool({ connectionString: config.controlDatabaseUrl, max: 2 });
   const replayQueue = new ReplayQueue({ redisUrl: config.redisUrl });
   const diffQueue = new DiffQueue({ redisUrl: config.redisUrl });
-  const storeA = new PrismaStore(createPrismaClient(config.primaryDatabaseUrl), { ownsClient: true });
-  const storeB = new SupabaseStore({ url: config.supabase.url, serviceRoleKey: config.supabase.serviceRoleKey, databaseUrl: config.supabase.dbUrl });
+  const { a: storeA, b: storeB } = createExampleStores(config);
+  if (!storeB) throw new Error('store B is not configured (SUPABASE_URL, SUPABASE_SERVICE_ROLE_KEY)');
   const log = (line: string) => process.stdout.write(`${line}\n`);
   try {
     // The guard would (rightly) roll mode 2 back when its p95 rises against the previous phase; the bench

@@ -3,8 +3,7 @@ import path from 'node:path';
 import { Pool } from 'pg';
 import { FlagRepository, FlagService, FlagSwitcher, FlipRefusedError, InvalidFlagChangeError, OperationLedger, ProcessRegistry, StaleFlagsError } from '@dualwrite/dual-write';
 import { loadEnvFiles, loadPlatformConfigOrExit } from '@dualwrite/config';
-import { createPrismaClient, exampleEntities } from '@dualwrite/example-domain';
-import { PrismaStore, SupabaseStore } from '@dualwrite/stores';
+import { createExampleStores, exampleEntities } from '@dualwrite/example-domain';
 import { changeReport, currentReport } from './flags-report';
 import { readCommandLine } from './args';
 import { TOGGLE_USAGE, parseToggleArgs, type ToggleRequest } from './toggle-args';
@@ -40,10 +39,7 @@ async function run(request: Exclude<ToggleRequest, { kind: 'help' }>): Promise<v
       await flags.start();
       // The same barrier as the admin API: a change of the primary waits for old writes and every process,
       // and raises the new primary's sequences above the old one's highest keys before writes resume.
-      const stores = {
-        a: new PrismaStore(createPrismaClient(config.primaryDatabaseUrl), { ownsClient: true }),
-        b: config.supabase ? new SupabaseStore({ url: config.supabase.url, serviceRoleKey: config.supabase.serviceRoleKey, databaseUrl: config.supabase.dbUrl }) : null,
-      };
+      const stores = createExampleStores(config);
       const switcher = new FlagSwitcher({
         flags,
         ledger: new OperationLedger(pool),

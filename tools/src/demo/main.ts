@@ -1,9 +1,9 @@
 import path from 'node:path';
 import { Pool } from 'pg';
 import { DiffRepository, KeySync, OperationLedger, closeRedis, openRedis, platformRedisKeys } from '@dualwrite/dual-write';
-import { PrismaStore, SupabaseStore, checksumOfRows, type RowKey, type StorePlugin } from '@dualwrite/stores';
+import { checksumOfRows, type RowKey, type StorePlugin } from '@dualwrite/stores';
 import { loadEnvFiles, loadPlatformConfigOrExit, type PlatformConfig } from '@dualwrite/config';
-import { budgetsEntity, createPrismaClient, usersEntity } from '@dualwrite/example-domain';
+import { budgetsEntity, createExampleStores, usersEntity } from '@dualwrite/example-domain';
 import { addressOf } from '../setup/local-services';
 import { ensureSupabaseLocal, stopSupabaseLocal } from '../setup/supabase-local-process';
 import { readCommandLine } from '../cli/args';
@@ -85,8 +85,8 @@ async function run(): Promise<void> {
   }
   const endpoint = addressOf(config.supabase.url, 443);
   const apps = new AppProcesses();
-  const storeA = new PrismaStore(createPrismaClient(config.primaryDatabaseUrl), { ownsClient: true });
-  const storeB = new SupabaseStore({ url: config.supabase.url, serviceRoleKey: config.supabase.serviceRoleKey, databaseUrl: config.supabase.dbUrl });
+  const { a: storeA, b: storeB } = createExampleStores(config);
+  if (!storeB) throw new Error('store B is not configured (SUPABASE_URL, SUPABASE_SERVICE_ROLE_KEY)');
   const control = new Pool({ connectionString: config.controlDatabaseUrl, max: 2 });
   const ledger = new OperationLedger(control);
   const viewer = new DemoApi(`http://127.0.0.1:${config.apiPort}`, tokenFor(config, 'viewer'));
