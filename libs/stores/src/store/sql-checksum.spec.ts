@@ -90,4 +90,27 @@ describe('range checksum SQL', () => {
     expect(query.values).toEqual([5, 9]);
     expect(query.text).toContain('"id" >= $1::bigint and "id" < $2::bigint');
   });
+
+  it('orders and bounds text keys bytewise, whatever the column collation (ICU here)', async () => {
+    const byName: EntityDefinition = {
+      ...everyType,
+      name: 'icu_keyed',
+      table: 'checksum_icu_keyed',
+      keyStrategy: 'uuid',
+      fields: { name: { type: 'string', column: 'name' }, ref: { type: 'uuid', column: 'ref', nullable: true } },
+      primaryKey: 'name',
+    };
+    await session.query('create temporary table checksum_icu_keyed (name text collate "en-x-icu" primary key, ref text)');
+    // ICU puts a < B < b < é; bytewise (UTF-8) it is B < a < b < é.
+    await session.query("insert into checksum_icu_keyed values ('b', null), ('a', null), ('é', null), ('B', 'ABCDEF00-1111-4222-8333-444455556666')");
+    const page = buildKeysetPageSql(byName, { limit: 10 });
+    const ordered = await session.query(page.text, page.values);
+    expect(ordered.rows.map((row: Row) => row['name'])).toEqual(['B', 'a', 'b', 'é']);
+    const bounded = buildKeysetPageSql(byName, { limit: 10, range: { from: 'B', to: 'b' } });
+    expect((await session.query(bounded.text, bounded.values)).rows.map((row: Row) => row['name'])).toEqual(['B', 'a']);
+    // The digest follows the same order, and a uuid kept as upper-case text reads like a uuid column.
+    const checksum = buildRangeChecksumSql(byName);
+    const jsRows = [{ name: 'B', ref: 'abcdef00-1111-4222-8333-444455556666' }, { name: 'a', ref: null }, { name: 'b', ref: null }, { name: 'é', ref: null }];
+    expect(readRangeChecksumRow((await session.query(checksum.text, checksum.values)).rows[0])).toEqual(checksumOfRows(byName, jsRows));
+  });
 });

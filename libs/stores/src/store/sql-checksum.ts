@@ -47,11 +47,30 @@ function keyParameterCast(field: FieldDefinition): string {
   }
 }
 
+/**
+ * The primary key as the expression ranges and ordering use, so key order never depends on a collation:
+ * text keys compare bytewise (`collate "C"`, the order of their UTF-8 bytes); uuid keys compare as uuids,
+ * also when one store keeps them in a text column (the cast is free on a uuid column: indexes still apply).
+ */
+export function keyOrderSql(field: FieldDefinition): string {
+  const column = quoteIdentifier(field.column);
+  switch (field.type) {
+    case 'uuid':
+      return `${column}::uuid`;
+    case 'string':
+      return `${column} collate "C"`;
+    default:
+      return column;
+  }
+}
+
 /** The canonical text of one column as a SQL expression (NULL stays NULL here). */
 export function canonicalColumnSql(field: FieldDefinition): string {
   const column = quoteIdentifier(field.column);
   switch (field.type) {
     case 'uuid':
+      // Through uuid, so a uuid kept as text (any letter case) reads like a uuid column: lower case.
+      return `${column}::uuid::text`;
     case 'string':
     case 'int':
       return `${column}::text`;
@@ -79,7 +98,7 @@ export function keyRangeWhereSql(
   after?: RowKey,
 ): { sql: string; values: RowKey[] } {
   const keyField = primaryKeyField(entity);
-  const key = quoteIdentifier(keyField.column);
+  const key = keyOrderSql(keyField);
   const cast = keyParameterCast(keyField);
   const conditions: string[] = [];
   const values: RowKey[] = [];
@@ -95,7 +114,7 @@ export function keyRangeWhereSql(
 
 /** One row: `row_count` (bigint) and `checksum` (md5 hex) of the key range. */
 export function buildRangeChecksumSql(entity: EntityDefinition, range?: KeyRange, target?: SqlTarget): SqlQuery {
-  const key = quoteIdentifier(primaryKeyField(entity).column);
+  const key = keyOrderSql(primaryKeyField(entity));
   const where = keyRangeWhereSql(entity, range);
   const text =
     `select count(*)::bigint as row_count, ` +
@@ -122,7 +141,7 @@ export function buildKeysetPageSql(
   if (!Number.isInteger(request.limit) || request.limit < 1) {
     throw new Error(`Page limit must be a positive integer, got ${request.limit}.`);
   }
-  const key = quoteIdentifier(primaryKeyField(entity).column);
+  const key = keyOrderSql(primaryKeyField(entity));
   const columns = Object.values(entity.fields).map((field) => quoteIdentifier(field.column));
   const where = keyRangeWhereSql(entity, request.range, request.after);
   return {
