@@ -32,8 +32,11 @@ export {
   buildKeysetPageSql,
   buildRangeChecksumSql,
   buildRangeCountSql,
+  keyOrderSql,
+  keyRangeWhereSql,
   qualifiedTable,
   quoteIdentifier,
+  readRangeChecksumRow,
   type SqlQuery,
   type SqlTarget,
 } from './store/sql-checksum';

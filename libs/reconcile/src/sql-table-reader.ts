@@ -1,0 +1,105 @@
+import type { Pool } from 'pg';
+import {
+  buildKeysetPageSql,
+  buildRangeChecksumSql,
+  buildRangeCountSql,
+  keyOrderSql,
+  keyRangeWhereSql,
+  qualifiedTable,
+  quoteIdentifier,
+  readRangeChecksumRow,
+  toCanonicalRowFromColumns,
+  type EntityDefinition,
+  type KeyRange,
+  type RangeChecksum,
+  type Row,
+  type RowKey,
+  type SqlTarget,
+} from '@dualwrite/stores';
+import { keyFromText, keyTypeOf } from './key-order';
+import type { KeyBoundarySource, ReconcileSide } from './reconcile.types';
+
+/** Queries a reader sent, by kind: what a run cost each database. */
+export interface ReaderQueryCounts {
+  count: number;
+  checksum: number;
+  page: number;
+  byIds: number;
+  boundaries: number;
+}
+
+const ARRAY_CAST = { int: 'bigint[]', uuid: 'uuid[]', string: 'text[]' } as const;
+
+/**
+ * Reads one store's tables over a plain PostgreSQL connection (store A's database, or store B's through
+ * SUPABASE_DB_URL), with the same SQL the store plugins push down: range counts and checksums computed in the
+ * database, keyset pages in collation-free key order, rows by key, and the keys that split a range evenly.
+ * The pool belongs to the caller.
+ */
+export class SqlTableReader implements ReconcileSide, KeyBoundarySource {
+  readonly queries: ReaderQueryCounts = { count: 0, checksum: 0, page: 0, byIds: 0, boundaries: 0 };
+
+  constructor(
+    readonly name: string,
+    private readonly pool: Pool,
+    private readonly target: SqlTarget = {},
+  ) {}
+
+  async count(entity: EntityDefinition, range?: KeyRange): Promise<number> {
+    this.queries.count += 1;
+    const query = buildRangeCountSql(entity, range, this.target);
+    const { rows } = await this.pool.query<{ row_count: string }>(query.text, query.values);
+    return Number(rows[0]?.row_count ?? 0);
+  }
+
+  async checksum(entity: EntityDefinition, range?: KeyRange): Promise<RangeChecksum> {
+    this.queries.checksum += 1;
+    const query = buildRangeChecksumSql(entity, range, this.target);
+    const { rows } = await this.pool.query(query.text, query.values);
+    return readRangeChecksumRow(rows[0]);
+  }
+
+  async *stream(entity: EntityDefinition, options: { batchSize?: number; range?: KeyRange } = {}): AsyncIterable<Row> {
+    const limit = options.batchSize ?? 500;
+    const keyColumn = entity.fields[entity.primaryKey].column;
+    let after: RowKey | undefined;
+    for (;;) {
+      this.queries.page += 1;
+      const query = buildKeysetPageSql(entity, { after, limit, range: options.range }, this.target);
+      const { rows } = await this.pool.query<Row>(query.text, query.values);
+      for (const row of rows) yield toCanonicalRowFromColumns(entity, row);
+      if (rows.length < limit) return;
+      after = keyFromText(entity, String(rows[rows.length - 1][keyColumn]));
+    }
+  }
+
+  async findManyByIds(entity: EntityDefinition, ids: RowKey[]): Promise<Row[]> {
+    if (ids.length === 0) return [];
+    this.queries.byIds += 1;
+    const columns = Object.values(entity.fields).map((field) => quoteIdentifier(field.column));
+    const key = keyOrderSql(entity.fields[entity.primaryKey]);
+    const { rows } = await this.pool.query<Row>(
+      `select ${columns.join(', ')} from ${qualifiedTable(entity, this.target)} where ${key} = any($1::${ARRAY_CAST[keyTypeOf(entity)]}) order by ${key}`,
+      [ids.map(String)],
+    );
+    return rows.map((row) => toCanonicalRowFromColumns(entity, row));
+  }
+
+  /** Every ⌈n/parts⌉-th key of the range in key order (one index scan of the keys; no row leaves the database). */
+  async boundaries(entity: EntityDefinition, range: KeyRange, parts: number): Promise<RowKey[]> {
+    if (!Number.isInteger(parts) || parts < 2) throw new Error(`A range is split into at least 2 parts, got ${parts}.`);
+    this.queries.boundaries += 1;
+    const key = keyOrderSql(entity.fields[entity.primaryKey]);
+    const where = keyRangeWhereSql(entity, range);
+    const { rows } = await this.pool.query<{ boundary: string }>(
+      `select boundary from (
+         select (${key})::text as boundary, row_number() over (order by ${key}) as n, count(*) over () as total
+           from ${qualifiedTable(entity, this.target)}${where.sql}
+       ) as numbered
+       where n > 1 and (n - 1) % greatest(1, ceil(total::numeric / ${parts}))::bigint = 0
+       order by n`,
+      where.values,
+    );
+    return rows.map((row) => keyFromText(entity, row.boundary));
+  }
+}
