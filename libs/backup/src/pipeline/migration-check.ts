@@ -1,0 +1,115 @@
+import { Client } from 'pg';
+import { readMigrationFiles, type MigrationFile } from '../migrations/migration-files';
+import { withConnectionRetry, type ConnectionRetrySettings } from './connection-retry';
+import { readSchemaCatalog } from './schema-catalog';
+import { compareCatalogs, type SchemaDifference } from './schema-diff';
+import { catalogBuiltBy } from './shadow-database';
+import type { PipelineTarget } from './pipeline-target';
+
+export interface MigrationCheckReport {
+  /** Migration files the database has not applied yet, in the order deploy applies them. */
+  pending: string[];
+  applied: string[];
+  /** Applied migrations whose file changed since (Prisma layout: the recorded checksum differs). */
+  modified: string[];
+  /** Recorded as applied, but no file has that id. */
+  unknownApplied: string[];
+  /** The database against what its applied migrations build (manual changes, failed half-steps). */
+  drift: SchemaDifference[];
+  /** The schema file against what all migrations build (a model changed without a migration); store A only. */
+  schemaFileDrift: SchemaDifference[];
+  unmanagedTables: string[];
+  /** True when nothing blocks a deploy: no drift, no edited or unknown migration. */
+  ok: boolean;
+}
+
+interface LedgerRow {
+  id: string;
+  checksum: string | null;
+}
+
+/** Reads what the database recorded as applied; a database without a ledger has applied nothing. */
+async function readLedger(client: Client, layout: PipelineTarget['layout']): Promise<LedgerRow[]> {
+  if (layout === 'prisma') {
+    const exists = (await client.query<{ t: string | null }>(`select to_regclass('public._prisma_migrations')::text as t`)).rows[0].t;
+    if (!exists) return [];
+    const { rows } = await client.query<LedgerRow>(
+      `select migration_name as id, checksum from "_prisma_migrations"
+        where rolled_back_at is null and finished_at is not null order by migration_name`,
+    );
+    return rows;
+  }
+  const exists = (await client.query<{ t: string | null }>(`select to_regclass('supabase_migrations.schema_migrations')::text as t`)).rows[0].t;
+  if (!exists) return [];
+  const { rows } = await client.query<LedgerRow>('select version as id, null as checksum from supabase_migrations.schema_migrations order by version');
+  return rows;
+}
+
+const scriptsOf = (target: PipelineTarget, files: MigrationFile[]) => [
+  ...(target.shadowPreambleSql ? [{ name: 'the shadow preamble', sql: target.shadowPreambleSql }] : []),
+  ...files.map((file) => ({ name: `migration ${file.id}`, sql: file.sql })),
+];
+
+/**
+ * `db:migration:check`: which migrations are pending, and whether the database drifted from what its applied
+ * migrations build (compared on a shadow database, table by table: columns, indexes, constraints, RLS, policies).
+ */
+export async function checkMigrations(
+  target: PipelineTarget,
+  retry?: ConnectionRetrySettings,
+  signal?: AbortSignal,
+): Promise<MigrationCheckReport> {
+  const files = readMigrationFiles(target.layout, target.migrationsDir);
+  const { ledger, actual } = await withConnectionRetry(
+    target.databaseUrl,
+    async () => {
+      const client = new Client({ connectionString: target.databaseUrl });
+      client.on('error', () => undefined);
+      await client.connect();
+      try {
+        return { ledger: await readLedger(client, target.layout), actual: await readSchemaCatalog(client) };
+      } finally {
+        await client.end().catch(() => undefined);
+      }
+    },
+    retry,
+    signal,
+  );
+  const fileById = new Map(files.map((file) => [file.id, file]));
+  const recorded = new Map(ledger.map((row) => [row.id, row.checksum]));
+  const pending = files.filter((file) => !recorded.has(file.id)).map((file) => file.id);
+  const appliedFiles = files.filter((file) => recorded.has(file.id));
+  const modified = appliedFiles.filter((file) => {
+    const checksum = recorded.get(file.id);
+    return checksum !== null && checksum !== undefined && checksum !== file.checksum;
+  });
+  const unknownApplied = ledger.map((row) => row.id).filter((id) => !fileById.has(id));
+
+  const expected = await catalogBuiltBy(target.databaseUrl, scriptsOf(target, appliedFiles));
+  const { differences: drift, unmanagedTables } = compareCatalogs(expected, actual);
+
+  let schemaFileDrift: SchemaDifference[] = [];
+  if (target.schemaFileSql) {
+    const fromSchemaFile = await catalogBuiltBy(target.databaseUrl, [
+      ...(target.shadowPreambleSql ? [{ name: 'the shadow preamble', sql: target.shadowPreambleSql }] : []),
+      { name: 'the schema file', sql: await target.schemaFileSql() },
+    ]);
+    const fromMigrations = await catalogBuiltBy(target.databaseUrl, scriptsOf(target, files));
+    const comparison = compareCatalogs(fromSchemaFile, fromMigrations);
+    schemaFileDrift = [
+      ...comparison.differences,
+      ...comparison.unmanagedTables.map((table): SchemaDifference => ({ kind: 'unexpected_table', table })),
+    ];
+  }
+
+  return {
+    pending,
+    applied: appliedFiles.map((file) => file.id),
+    modified: modified.map((file) => file.id),
+    unknownApplied,
+    drift,
+    schemaFileDrift,
+    unmanagedTables,
+    ok: drift.length === 0 && schemaFileDrift.length === 0 && modified.length === 0 && unknownApplied.length === 0,
+  };
+}
