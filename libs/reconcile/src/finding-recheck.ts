@@ -10,7 +10,7 @@ export interface RecheckOptions {
   severityRules?: DiffSeverityRules;
   /** Keys per findManyByIds call. Default 500. */
   keysPerRead?: number;
-  /** Rounds of "written again since the last read → wait, read again". Default 5. */
+  /** Rounds of "written since the last read → wait for those writes, read again". Default 20. */
   maxRounds?: number;
 }
 
@@ -38,11 +38,11 @@ export class FindingRecheck {
     if (this.ledger) {
       let since = runStartedAt;
       let watched = [...differing.keys()];
-      for (let round = 0; round < (this.options.maxRounds ?? 5) && watched.length > 0; round += 1) {
+      for (let round = 0; round < (this.options.maxRounds ?? 20) && watched.length > 0; round += 1) {
         const written = [...(await this.ledger.keysWrittenSince(this.entity.name, watched, since))];
         if (written.length === 0) break;
-        const unsettled = await this.ledger.waitUntilSettled(this.entity.name, written, this.options.settleTimeoutMs);
         since = await this.ledger.now();
+        const unsettled = await this.ledger.waitUntilSettled(this.entity.name, written, this.options.settleTimeoutMs);
         const again = await this.compareByKeys(written);
         this.keysRechecked += written.length;
         for (const key of written) {
@@ -51,7 +51,8 @@ export class FindingRecheck {
           if (differences) differing.set(key, differences);
           else differing.delete(key);
         }
-        watched = written.filter((key) => differing.has(key));
+        // A key whose writes did not settle in time is reported as it is (`unsettled`), not waited for again.
+        watched = written.filter((key) => differing.has(key) && !unsettled.has(key));
       }
     }
     const findings: Finding[] = [];

@@ -32,23 +32,28 @@ export class LedgerActivity {
     return new Set(rows.map((row) => row.key));
   }
 
-  /** Keys (of `keys`) with an operation still unsettled. */
-  async unsettledKeys(entity: string, keys: readonly string[]): Promise<Set<string>> {
+  /**
+   * Waits until the operations on `keys` that are unsettled now have settled (later ones are not waited for: a
+   * key written without pause would never be quiet), or `timeoutMs` ran out; returns the keys of those still open.
+   */
+  async waitUntilSettled(entity: string, keys: readonly string[], timeoutMs: number): Promise<Set<string>> {
     if (keys.length === 0) return new Set();
-    const { rows } = await this.pool.query<{ key: string }>(
-      `select distinct key from dual_write_ops, unnest(entity_ids) as key
-        where entity = $1 and entity_ids && $2::text[] and key = any($2::text[]) and status = any($3)`,
+    const { rows } = await this.pool.query<{ op_id: string }>(
+      `select op_id from dual_write_ops where entity = $1 and entity_ids && $2::text[] and status = any($3)`,
       [entity, keys, UNSETTLED_STATUSES],
     );
-    return new Set(rows.map((row) => row.key));
-  }
-
-  /** Waits until no operation on `keys` is unsettled, or `timeoutMs` ran out; returns the keys still unsettled. */
-  async waitUntilSettled(entity: string, keys: readonly string[], timeoutMs: number): Promise<Set<string>> {
+    const keySet = new Set(keys);
     const deadline = Date.now() + timeoutMs;
+    let open = rows.map((row) => row.op_id);
     for (;;) {
-      const unsettled = await this.unsettledKeys(entity, keys);
-      if (unsettled.size === 0 || Date.now() >= deadline) return unsettled;
+      if (open.length === 0) return new Set();
+      const still = await this.pool.query<{ op_id: string; entity_ids: string[] }>(
+        'select op_id, entity_ids from dual_write_ops where op_id = any($1::uuid[]) and status = any($2)',
+        [open, UNSETTLED_STATUSES],
+      );
+      open = still.rows.map((row) => row.op_id);
+      if (open.length === 0) return new Set();
+      if (Date.now() >= deadline) return new Set(still.rows.flatMap((row) => row.entity_ids.filter((key) => keySet.has(key))));
       await new Promise((resolve) => setTimeout(resolve, this.pollMs));
     }
   }

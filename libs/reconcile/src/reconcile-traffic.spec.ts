@@ -43,7 +43,7 @@ class ProtocolWriter {
     this.writes += 1;
   }
 
-  /** Starts writes at `perSecond` until `stop()`: keys spread over the table, and one hot key every tenth write. */
+  /** Starts writes at `perSecond` until `stop()`: keys spread over the table, and one hot key every thirtieth write. */
   start(perSecond: number, keyOf: (i: number) => number): () => Promise<void> {
     let stopped = false;
     const started = Date.now();
@@ -51,7 +51,7 @@ class ProtocolWriter {
       // Catch up every 10 ms tick with the writes the rate owes by now (timers are coarser than 1/300 s).
       for (let i = 0; !stopped; await sleep(10)) {
         for (const due = Math.floor(((Date.now() - started) * perSecond) / 1000); i < due; i += 1) {
-          this.running.push(this.write(i % 10 === 0 ? 4242 : keyOf(i)));
+          this.running.push(this.write(i % 30 === 0 ? 4242 : keyOf(i)));
         }
       }
     })();
