@@ -1,0 +1,53 @@
+import { segmentVerdict, splitRange } from './segment-search';
+import { compareKeys, keyText } from './key-order';
+import { driftItems } from '../test/drift-fixture';
+import { tortureNames } from '../test/torture-fixture';
+import type { EntityDefinition } from '@dualwrite/stores';
+
+const intKeyed: EntityDefinition = { ...driftItems, fields: { ...driftItems.fields, id: { type: 'int', column: 'id' } } };
+
+describe('segmentVerdict', () => {
+  it('is equal when count and checksum agree', () => {
+    expect(segmentVerdict({ count: 5, checksum: 'x' }, { count: 5, checksum: 'x' }, 10)).toBe('equal');
+  });
+  it('compares rows when the checksums differ and both sides are within the limit', () => {
+    expect(segmentVerdict({ count: 10, checksum: 'x' }, { count: 10, checksum: 'y' }, 10)).toBe('compare_rows');
+  });
+  it('splits when either side is over the limit, even if the other is empty', () => {
+    expect(segmentVerdict({ count: 0, checksum: 'e' }, { count: 11, checksum: 'y' }, 10)).toBe('split');
+  });
+  it('is not equal when the checksums agree but the counts do not', () => {
+    expect(segmentVerdict({ count: 1, checksum: 'x' }, { count: 2, checksum: 'x' }, 10)).toBe('compare_rows');
+  });
+});
+
+describe('splitRange', () => {
+  it('cuts an open range at the boundaries into adjacent parts', () => {
+    expect(splitRange({}, [10, 20])).toEqual([{ to: 10 }, { from: 10, to: 20 }, { from: 20 }]);
+  });
+  it('keeps the outer bounds of a closed range', () => {
+    expect(splitRange({ from: 1, to: 30 }, [10])).toEqual([{ from: 1, to: 10 }, { from: 10, to: 30 }]);
+  });
+  it('gives the range itself without boundaries', () => {
+    expect(splitRange({ from: 'a' }, [])).toEqual([{ from: 'a' }]);
+  });
+});
+
+describe('compareKeys', () => {
+  it('orders int keys by value, not as text', () => {
+    expect(compareKeys(intKeyed, 9, 10)).toBeLessThan(0);
+    expect(compareKeys(intKeyed, '42', 42)).toBe(0);
+  });
+  it('orders uuid keys by their bytes whatever the letter case', () => {
+    expect(compareKeys(driftItems, 'ABCDEF00-0000-4000-8000-000000000000', 'abcdef00-0000-4000-8000-000000000000')).toBe(0);
+    expect(compareKeys(driftItems, '0fffffff-0000-4000-8000-000000000000', 'a0000000-0000-4000-8000-000000000000')).toBeLessThan(0);
+  });
+  it('orders text keys by UTF-8 bytes (PostgreSQL "C"), not by a locale or by UTF-16 units', () => {
+    const sorted = ['é', 'a', 'B', '\u{1F600}', '\uFF21'].sort((a, b) => compareKeys(tortureNames, a, b));
+    expect(sorted).toEqual(['B', 'a', 'é', '\uFF21', '\u{1F600}']);
+  });
+  it('gives uuid keys as lower-case text, the form the ledger holds', () => {
+    expect(keyText(driftItems, 'ABCDEF00-0000-4000-8000-000000000000')).toBe('abcdef00-0000-4000-8000-000000000000');
+    expect(keyText(intKeyed, 7)).toBe('7');
+  });
+});
