@@ -61,6 +61,8 @@ async function insertReadDelete(client: ClientBase, entity: EntityDefinition, ro
   const key = inserted.rows[0][keyColumn];
   const read = await client.query(`select * from ${table} where ${quoteIdentifier(keyColumn)} = $1`, [key]);
   if (read.rowCount !== 1) throw new Error(`read back ${read.rowCount} rows by ${keyColumn} = ${String(key)}, expected 1`);
+  const missing = Object.values(entity.fields).filter((field) => !(field.column in read.rows[0])).map((field) => field.column);
+  if (missing.length > 0) throw new Error(`the row read back has no ${missing.join(', ')} column`);
   for (const [column, written] of row) {
     if (comparable(read.rows[0][column]) !== comparable(written)) {
       throw new Error(`column ${column} read back ${comparable(read.rows[0][column])}, wrote ${comparable(written)}`);

@@ -1,4 +1,4 @@
-import { Client } from 'pg';
+import { Client, type ClientBase } from 'pg';
 import { readMigrationFiles, type MigrationFile } from '../migrations/migration-files';
 import { withConnectionRetry, type ConnectionRetrySettings } from './connection-retry';
 import { readSchemaCatalog } from './schema-catalog';
@@ -23,13 +23,13 @@ export interface MigrationCheckReport {
   ok: boolean;
 }
 
-interface LedgerRow {
+export interface LedgerRow {
   id: string;
   checksum: string | null;
 }
 
 /** Reads what the database recorded as applied; a database without a ledger has applied nothing. */
-async function readLedger(client: Client, layout: PipelineTarget['layout']): Promise<LedgerRow[]> {
+export async function readLedger(client: ClientBase, layout: PipelineTarget['layout']): Promise<LedgerRow[]> {
   if (layout === 'prisma') {
     const exists = (await client.query<{ t: string | null }>(`select to_regclass('public._prisma_migrations')::text as t`)).rows[0].t;
     if (!exists) return [];

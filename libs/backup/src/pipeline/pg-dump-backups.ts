@@ -4,9 +4,12 @@ import { createReadStream } from 'node:fs';
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { Client } from 'pg';
+import { Client, type ClientBase } from 'pg';
 import { withConnectionRetry, type ConnectionRetrySettings } from './connection-retry';
+import { readMigrationFiles } from '../migrations/migration-files';
 import { quoteIdentifier } from './database-url';
+import { readLedger } from './migration-check';
+import { catalogBuiltBy } from './shadow-database';
 import type { PipelineBackups } from './pipeline-backups';
 import type { PipelineTarget } from './pipeline-target';
 
@@ -25,9 +28,33 @@ async function run(command: string, args: string[], options: { env: NodeJS.Proce
   }
 }
 
-/** The schemas a target's migrations own: the only ones a snapshot holds and a restore replaces. */
-export function ownedSchemas(target: Pick<PipelineTarget, 'layout'>): string[] {
-  return target.layout === 'supabase' ? ['public', 'supabase_migrations'] : ['public'];
+/** Where each layout records applied migrations; restored with the tables so the ledger matches them again. */
+const LEDGER_TABLE: Record<PipelineTarget['layout'], string> = {
+  prisma: 'public._prisma_migrations',
+  supabase: 'supabase_migrations.schema_migrations',
+};
+
+/**
+ * The tables a target's migrations manage, schema-qualified: every table its applied migrations build (on a shadow
+ * database) and its migration ledger. Other tables in the same database (the platform's control tables, another
+ * tool's) are never part of a snapshot.
+ */
+export async function managedTables(target: PipelineTarget, client: ClientBase): Promise<string[]> {
+  const applied = new Set((await readLedger(client, target.layout)).map((row) => row.id));
+  const files = readMigrationFiles(target.layout, target.migrationsDir).filter((file) => applied.has(file.id));
+  const catalog = await catalogBuiltBy(target.databaseUrl, [
+    ...(target.shadowPreambleSql ? [{ name: 'the shadow preamble', sql: target.shadowPreambleSql }] : []),
+    ...files.map((file) => ({ name: `migration ${file.id}`, sql: file.sql })),
+  ]);
+  return [...Object.keys(catalog).map((table) => `public.${table}`), LEDGER_TABLE[target.layout]];
+}
+
+interface SnapshotSidecar {
+  sha256: string;
+  /** The managed tables that existed when the snapshot was taken (the ones it holds). */
+  tables: string[];
+  /** Every table of the public schema then: a table found there at restore time and not in this list was created since. */
+  publicTables: string[];
 }
 
 export class SnapshotNotFoundError extends Error {
@@ -45,12 +72,13 @@ export class SnapshotCorruptError extends Error {
 }
 
 /**
- * The pipeline's own backups: a pg_dump snapshot (schema and data) of the schemas the migrations own, written to
- * `<storage>/pipeline/<id>.sql` with its sha256 beside it, plus the schemas' default privileges (pg_dump leaves
- * those out of a per-schema dump). A restore checks the hash, then in ONE psql transaction drops those schemas
- * and replays the snapshot: it brings back tables a failed migration dropped or altered, removes the ones it
- * created, and resets the migration ledger; if any statement fails, nothing changes.
- * Needs pg_dump and psql of the server's major version on the PATH.
+ * The pipeline's own backups: a pg_dump snapshot (schema and data: columns, keys, indexes, sequences, RLS,
+ * policies, grants) of the tables the migrations manage (`managedTables`), written to
+ * `<storage>/pipeline/<id>.sql` with a sidecar `<id>.json` holding its sha256 and table list. A restore checks
+ * the hash, then in ONE psql transaction drops every managed table that exists now (including tables a failed
+ * deploy created) and replays the snapshot: tables a migration dropped or altered come back with their rows, the
+ * ledger is as it was, and if any statement fails nothing changes. Objects other than tables (functions, types,
+ * schemas) are not part of it. Needs pg_dump and psql of the server's major version on the PATH.
  */
 export class PgDumpPipelineBackups implements PipelineBackups {
   readonly kind = 'pg_dump snapshot';
@@ -71,71 +99,75 @@ export class PgDumpPipelineBackups implements PipelineBackups {
     await mkdir(path.dirname(file), { recursive: true });
     const partial = `${file}.partial`;
     try {
-      const { url, env } = libpqConnection(target.databaseUrl);
-      await withConnectionRetry(
-        target.databaseUrl,
-        () => run('pg_dump', ['--format=plain', ...ownedSchemas(target).map((schema) => `--schema=${schema}`), `--file=${partial}`, `--dbname=${url}`], { env }),
-        this.retry,
-      ).catch((error: unknown) => {
-        throw commandError('pg_dump', error);
-      });
-      const defaults = await this.defaultPrivileges(target);
-      await writeFile(partial, `\n-- default privileges of the owned schemas\n${defaults.join('\n')}\n`, { flag: 'a' });
-      const sha256 = await hashFile(partial);
-      // The hash first, then the snapshot under its final name: a snapshot without its hash never exists.
-      await writeFile(`${file}.sha256`, `${sha256}\n`);
+      const { tables, publicTables } = await withConnectionRetry(target.databaseUrl, () => tablesOf(target), this.retry);
+      if (tables.length === 0) {
+        await writeFile(partial, '-- no managed table existed when this snapshot was taken\n');
+      } else {
+        const { url, env } = libpqConnection(target.databaseUrl);
+        await withConnectionRetry(
+          target.databaseUrl,
+          () => run('pg_dump', ['--format=plain', ...tables.map((table) => `--table=${table}`), `--file=${partial}`, `--dbname=${url}`], { env }),
+          this.retry,
+        ).catch((error: unknown) => {
+          throw commandError('pg_dump', error);
+        });
+      }
+      const sidecar: SnapshotSidecar = { sha256: await hashFile(partial), tables, publicTables };
+      // The sidecar first, then the snapshot under its final name: a snapshot without its hash never exists.
+      await writeFile(`${file.slice(0, -4)}.json`, `${JSON.stringify(sidecar, null, 2)}\n`);
       await rename(partial, file);
       return { id };
     } catch (error) {
       await rm(partial, { force: true });
-      await rm(`${file}.sha256`, { force: true });
+      await rm(`${file.slice(0, -4)}.json`, { force: true });
       throw error;
     }
   }
 
   async restore(target: PipelineTarget, id: string): Promise<void> {
     const file = this.fileOf(id);
-    const expected = (await readFile(`${file}.sha256`, 'utf8').catch(() => {
-      throw new SnapshotNotFoundError(id, file);
-    })).trim();
+    const sidecar = await readFile(`${file.slice(0, -4)}.json`, 'utf8')
+      .then((text) => JSON.parse(text) as SnapshotSidecar)
+      .catch(() => {
+        throw new SnapshotNotFoundError(id, file);
+      });
     const actual = await hashFile(file).catch(() => {
       throw new SnapshotNotFoundError(id, file);
     });
-    if (actual !== expected) throw new SnapshotCorruptError(id, expected, actual);
-    const drops = ownedSchemas(target).map((schema) => `drop schema if exists ${quoteIdentifier(schema)} cascade;`).join('\n');
+    if (actual !== sidecar.sha256) throw new SnapshotCorruptError(id, sidecar.sha256, actual);
+    const { publicTables } = await withConnectionRetry(target.databaseUrl, () => tablesOf(target, false), this.retry);
+    const createdSince = publicTables.filter((table) => !sidecar.publicTables.includes(table));
+    const drops = [...new Set([...sidecar.tables, ...createdSince])].map((table) => `drop table if exists ${qualified(table)} cascade;`).join('\n');
     const { url, env } = libpqConnection(target.databaseUrl);
     await withConnectionRetry(
       target.databaseUrl,
-      () => run('psql', ['--no-psqlrc', '--quiet', '--single-transaction', '-v', 'ON_ERROR_STOP=1', `--dbname=${url}`, '-c', drops, '-f', file], { env }),
+      () => run('psql', ['--no-psqlrc', '--quiet', '--single-transaction', '-v', 'ON_ERROR_STOP=1', `--dbname=${url}`, '-c', drops || 'select 1', '-f', file], { env }),
       this.retry,
     ).catch((error: unknown) => {
       throw commandError('psql restore', error);
     });
   }
+}
 
-  /** ALTER DEFAULT PRIVILEGES statements for the owned schemas, rebuilt from pg_default_acl. */
-  private async defaultPrivileges(target: PipelineTarget): Promise<string[]> {
-    const client = new Client({ connectionString: target.databaseUrl });
-    client.on('error', () => undefined);
-    await client.connect();
-    try {
-      const { rows } = await client.query<{ role: string; schema: string; kind: string; grantee: string; privilege: string }>(
-        `select pg_get_userbyid(d.defaclrole) as role, n.nspname as schema, d.defaclobjtype as kind,
-                case when a.grantee = 0 then 'public' else quote_ident(pg_get_userbyid(a.grantee)) end as grantee, a.privilege_type as privilege
-           from pg_default_acl d join pg_namespace n on n.oid = d.defaclnamespace, aclexplode(d.defaclacl) a
-          where n.nspname = any($1::text[])`,
-        [ownedSchemas(target)],
-      );
-      const objects: Record<string, string> = { r: 'tables', S: 'sequences', f: 'functions', T: 'types', n: 'schemas' };
-      return rows.map(
-        (row) =>
-          `alter default privileges for role ${quoteIdentifier(row.role)} in schema ${quoteIdentifier(row.schema)} grant ${row.privilege} on ${objects[row.kind]} to ${row.grantee};`,
-      );
-    } finally {
-      await client.end().catch(() => undefined);
-    }
+/** The managed tables the database has (when `managed`), and every table of its public schema. */
+async function tablesOf(target: PipelineTarget, managed = true): Promise<{ tables: string[]; publicTables: string[] }> {
+  const client = new Client({ connectionString: target.databaseUrl });
+  client.on('error', () => undefined);
+  await client.connect();
+  try {
+    const publicTables = (
+      await client.query<{ name: string }>(`select 'public.' || relname as name from pg_class where relnamespace = 'public'::regnamespace and relkind in ('r', 'p') order by 1`)
+    ).rows.map((row) => row.name);
+    if (!managed) return { tables: [], publicTables };
+    const candidates = await managedTables(target, client);
+    const { rows } = await client.query<{ name: string }>('select name from unnest($1::text[]) as name where to_regclass(name) is not null', [candidates]);
+    return { tables: rows.map((row) => row.name), publicTables };
+  } finally {
+    await client.end().catch(() => undefined);
   }
 }
+
+const qualified = (table: string) => table.split('.').map(quoteIdentifier).join('.');
 
 async function hashFile(file: string): Promise<string> {
   const hash = createHash('sha256');

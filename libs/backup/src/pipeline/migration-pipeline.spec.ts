@@ -1,0 +1,214 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { exampleEntities } from '@dualwrite/example-domain';
+import { MigrationPipeline, type PipelineReport } from './migration-pipeline';
+import { PgDumpPipelineBackups } from './pg-dump-backups';
+import type { PipelineBackups } from './pipeline-backups';
+import type { PipelineTarget } from './pipeline-target';
+import {
+  SUPABASE_BOOTSTRAP_SQL,
+  catalogOf,
+  createTestDatabase,
+  migrateLikeSetup,
+  migrationsWith,
+  onDatabase,
+  sql,
+  startWebhookListener,
+} from './testing/pipeline-test-databases';
+import { WebhookNotifier } from './webhook-notifier';
+
+const FAST_RETRY = { retries: 3, initialDelayMs: 20, maxDelayMs: 100 };
+const USER_ID = '0190a5d2-7c3e-7000-8000-000000000001';
+
+/** Two new migrations: the first succeeds and commits, the second fails half-way (after its own first statement). */
+const HALF_FAILING = {
+  '20261201000000_audit_log': 'create table "audit_log" ("id" serial primary key, "note" text not null);',
+  '20261201000001_broken': 'alter table "users" add column "nickname" text;\nselect 1 / 0;',
+};
+
+let database: Awaited<ReturnType<typeof createTestDatabase>>;
+let webhook: Awaited<ReturnType<typeof startWebhookListener>>;
+let backups: PipelineBackups;
+
+beforeEach(async () => {
+  database = await createTestDatabase('pipe');
+  webhook = await startWebhookListener();
+  backups = new PgDumpPipelineBackups(mkdtempSync(path.join(tmpdir(), 'dw-pipeline-backups-')), FAST_RETRY);
+});
+afterEach(async () => {
+  await webhook.close();
+  await database.drop();
+});
+
+function pipeline(target: PipelineTarget, options: { rollbackEnabled?: boolean; stepTimeoutMs?: number } = {}): MigrationPipeline {
+  return new MigrationPipeline({
+    target,
+    backups,
+    notifier: new WebhookNotifier(webhook.url),
+    rollbackEnabled: options.rollbackEnabled ?? true,
+    limits: { stepTimeoutMs: options.stepTimeoutMs ?? 60_000, retry: FAST_RETRY },
+  });
+}
+
+const storeA = (migrationsDir: string): PipelineTarget => ({ store: 'prisma', databaseUrl: database.url, layout: 'prisma', migrationsDir, entities: exampleEntities });
+
+async function seedUser(): Promise<void> {
+  await sql(database.url, `insert into users (id, email, display_name) values ('${USER_ID}', 'ada@example.com', 'Ada')`);
+}
+
+const appliedPrismaMigrations = () =>
+  onDatabase(database.url, async (client) => (await client.query('select migration_name from "_prisma_migrations" order by 1')).rows.map((row) => row.migration_name));
+const users = () => onDatabase(database.url, async (client) => (await client.query('select id, email, display_name from users order by id')).rows);
+
+describe('MigrationPipeline (db:migrate)', () => {
+  it('deploys a pending migration: check, backup, deploy, validate, health; no notification', async () => {
+    await migrateLikeSetup(database.url, 'prisma');
+    const migrationsDir = migrationsWith('prisma', { '20261201000000_posts_summary': 'alter table "posts" add column "summary" text;' });
+
+    const report = await pipeline(storeA(migrationsDir)).run();
+
+    expect(report.result).toBe('deployed');
+    expect(report.steps.map((step) => [step.step, step.outcome])).toEqual([
+      ['check', 'succeeded'],
+      ['backup', 'succeeded'],
+      ['deploy', 'succeeded'],
+      ['validate', 'succeeded'],
+      ['health', 'succeeded'],
+    ]);
+    expect(report.notification).toBe('not_needed');
+    expect(webhook.received).toEqual([]);
+    expect((await catalogOf(database.url)).posts.columns.summary).toEqual({ type: 'text', nullable: true, default: null });
+  });
+
+  it('a migration failing half-way: the backup is restored (the earlier new migration undone too) and the webhook gets the JSON', async () => {
+    await migrateLikeSetup(database.url, 'prisma');
+    await seedUser();
+    const before = await catalogOf(database.url);
+
+    const report = await pipeline(storeA(migrationsWith('prisma', HALF_FAILING))).run();
+
+    expect(report.result).toBe('failed_rolled_back');
+    expect(report.steps.map((step) => [step.step, step.outcome])).toEqual([
+      ['check', 'succeeded'],
+      ['backup', 'succeeded'],
+      ['deploy', 'failed'],
+    ]);
+    expect(report.steps[2].errors?.[0]).toMatch(/^Migration 20261201000001_broken failed and was rolled back: division by zero/);
+    expect(report.restore).toMatchObject({ outcome: 'succeeded' });
+    expect(await catalogOf(database.url)).toEqual(before);
+    expect(await appliedPrismaMigrations()).toEqual(['20261124000000_init', '20261129000000_store_contract_fixtures']);
+    expect(await users()).toEqual([{ id: USER_ID, email: 'ada@example.com', display_name: 'Ada' }]);
+
+    expect(report.notification).toBe('sent');
+    expect(webhook.received).toEqual([
+      {
+        event: 'migration_pipeline_failed',
+        store: 'prisma',
+        database: database.name,
+        result: 'failed_rolled_back',
+        failedStep: 'deploy',
+        error: expect.stringMatching(/^Migration 20261201000001_broken failed and was rolled back: division by zero/),
+        backupId: report.backupId,
+        rolledBack: true,
+        steps: [
+          { step: 'check', outcome: 'succeeded', durationMs: expect.any(Number) },
+          { step: 'backup', outcome: 'succeeded', durationMs: expect.any(Number) },
+          { step: 'deploy', outcome: 'failed', durationMs: expect.any(Number), error: expect.stringContaining('division by zero') },
+        ],
+        at: expect.any(String),
+      },
+    ]);
+  });
+
+  it('a migration running past MIGRATION_TIMEOUT: it is cancelled, the backup restored, the webhook told', async () => {
+    await migrateLikeSetup(database.url, 'prisma');
+    const migrationsDir = migrationsWith('prisma', {
+      '20261201000000_audit_log': HALF_FAILING['20261201000000_audit_log'],
+      '20261201000001_slow': 'alter table "users" add column "nickname" text;\nselect pg_sleep(30);',
+    });
+    const before = await catalogOf(database.url);
+
+    const report: PipelineReport = await pipeline(storeA(migrationsDir), { stepTimeoutMs: 2_000 }).run();
+
+    expect(report.result).toBe('failed_rolled_back');
+    expect(report.steps[2]).toMatchObject({ step: 'deploy', outcome: 'failed' });
+    expect(report.steps[2].errors?.[0]).toBe(
+      'deploy did not finish within MIGRATION_TIMEOUT (2000 ms): the running migration was cancelled and its transaction rolled back (1 session(s))',
+    );
+    expect(await catalogOf(database.url)).toEqual(before);
+    const sleeping = await onDatabase(database.url, async (client) => (await client.query(`select count(*)::int as n from pg_stat_activity where query like '%pg_sleep(30)%' and pid <> pg_backend_pid()`)).rows[0].n);
+    expect(sleeping).toBe(0);
+    expect(webhook.received).toEqual([expect.objectContaining({ result: 'failed_rolled_back', failedStep: 'deploy', rolledBack: true })]);
+  });
+
+  it('with ROLLBACK_ENABLED=false a failure leaves the database as the failure left it, and still notifies', async () => {
+    await migrateLikeSetup(database.url, 'prisma');
+
+    const report = await pipeline(storeA(migrationsWith('prisma', HALF_FAILING)), { rollbackEnabled: false }).run();
+
+    expect(report.result).toBe('failed_not_rolled_back');
+    expect(report.restore).toBeUndefined();
+    expect(await appliedPrismaMigrations()).toContain('20261201000000_audit_log');
+    expect(webhook.received).toEqual([expect.objectContaining({ result: 'failed_not_rolled_back', failedStep: 'deploy', rolledBack: false })]);
+  });
+
+  it('a database that drifted stops at check: no backup, nothing deployed, notified', async () => {
+    await migrateLikeSetup(database.url, 'prisma');
+    await sql(database.url, 'alter table posts drop column body');
+
+    const report = await pipeline(storeA(migrationsWith('prisma', { '20261201000000_posts_summary': 'alter table "posts" add column "summary" text;' }))).run();
+
+    expect(report.result).toBe('failed_unchanged');
+    expect(report.steps.map((step) => step.step)).toEqual(['check']);
+    expect(report.steps[0].errors).toEqual(['drift (database vs applied migrations): missing column: posts.body (expected text not null)']);
+    expect(await appliedPrismaMigrations()).toEqual(['20261124000000_init', '20261129000000_store_contract_fixtures']);
+    expect(webhook.received).toEqual([expect.objectContaining({ result: 'failed_unchanged', failedStep: 'check', rolledBack: false })]);
+  });
+
+  it('nothing pending: up to date after check, no backup taken', async () => {
+    await migrateLikeSetup(database.url, 'prisma');
+
+    const report = await pipeline(storeA(migrationsWith('prisma', {}))).run();
+
+    expect(report).toMatchObject({ result: 'up_to_date', notification: 'not_needed' });
+    expect(report.steps.map((step) => [step.step, step.outcome])).toEqual([['check', 'nothing_pending']]);
+  });
+
+  it('an unreachable database: check fails after the retries with a clear error, notified', async () => {
+    const target = { ...storeA(migrationsWith('prisma', {})), databaseUrl: 'postgresql://postgres:pw-not-shown@127.0.0.1:1/dw_pipeline_t_nowhere' };
+
+    const report = await pipeline(target).run();
+
+    expect(report.result).toBe('failed_unchanged');
+    expect(report.steps[0].errors?.[0]).toMatch(/^database postgresql:\/\/postgres:\*\*\*@127\.0\.0\.1:1\/dw_pipeline_t_nowhere is unreachable after 4 attempts/);
+    expect(JSON.stringify(webhook.received)).not.toContain('pw-not-shown');
+    expect(webhook.received).toEqual([expect.objectContaining({ result: 'failed_unchanged', failedStep: 'check' })]);
+  });
+
+  it('store B: a failing Supabase migration is rolled back with RLS, policies and the ledger as they were', async () => {
+    await migrateLikeSetup(database.url, 'supabase');
+    await sql(database.url, `insert into users (id, email, display_name) values ('${USER_ID}', 'ada@example.com', 'Ada')`);
+    const before = await catalogOf(database.url);
+    const target: PipelineTarget = {
+      store: 'supabase',
+      databaseUrl: database.url,
+      layout: 'supabase',
+      migrationsDir: migrationsWith('supabase', {
+        '20261201000000_audit_log': 'create table public.audit_log (id serial primary key); alter table public.audit_log enable row level security;',
+        '20261201000001_broken': 'alter table public.posts disable row level security;\ndrop policy users_owner_all on public.users;\nselect 1 / 0;',
+      }),
+      entities: exampleEntities,
+      shadowPreambleSql: SUPABASE_BOOTSTRAP_SQL,
+    };
+
+    const report = await pipeline(target).run();
+
+    expect(report.result).toBe('failed_rolled_back');
+    expect(await catalogOf(database.url)).toEqual(before);
+    const versions = await onDatabase(database.url, async (client) => (await client.query('select version from supabase_migrations.schema_migrations order by 1')).rows.map((row) => row.version));
+    expect(versions).toEqual(['20261124000000', '20261128000000', '20261129000000']);
+    expect(await users()).toEqual([{ id: USER_ID, email: 'ada@example.com', display_name: 'Ada' }]);
+    expect(webhook.received).toEqual([expect.objectContaining({ store: 'supabase', result: 'failed_rolled_back', rolledBack: true })]);
+  });
+});
