@@ -141,3 +141,21 @@ export async function backupSuite(prefix: string, overlapMs = 0): Promise<Backup
     },
   };
 }
+
+/** `users` users with a budget and a post each, written by one statement per table (distinct text per row). */
+export async function seedBulkUsers(url: string, users: number): Promise<void> {
+  await withClient(url, async (client) => {
+    await client.query(
+      `insert into users (id, email, display_name) select md5('u' || i)::uuid, 'bulk-' || i || '@example.test', md5('name' || i) from generate_series(1, $1) i`,
+      [users],
+    );
+    await client.query(
+      `insert into budgets (id, owner_id, name, amount, currency) select md5('b' || i)::uuid, md5('u' || i)::uuid, md5('budget' || i), i, 'EUR' from generate_series(1, $1) i`,
+      [users],
+    );
+    await client.query(
+      `insert into posts (id, author_id, title, body) select md5('p' || i)::uuid, md5('u' || i)::uuid, md5('t' || i), repeat(md5('body' || i), 4) from generate_series(1, $1) i`,
+      [users],
+    );
+  });
+}
