@@ -168,3 +168,27 @@ describe('alert settings', () => {
     );
   });
 });
+
+describe('backup settings', () => {
+  it('default to store A backed up fully at 02:00, drilled on Sundays at 04:00, 7 fulls and 14 days kept, incrementals off', () => {
+    expect(parsePlatformConfig(validEnvironment).backups).toEqual({
+      queue: 'dw-backups',
+      stores: ['a'],
+      fullCron: '0 2 * * *',
+      incrementalCron: null,
+      drillCron: '0 4 * * 0',
+      keepFull: 7,
+      keepDays: 14,
+    });
+  });
+
+  it('take both stores, an hourly incremental, and off for a schedule', () => {
+    const backups = parsePlatformConfig({ ...validEnvironment, BACKUP_STORES: 'a,b', BACKUP_INCREMENTAL_CRON: '0 * * * *', BACKUP_DRILL_CRON: 'off' }).backups;
+    expect(backups).toMatchObject({ stores: ['a', 'b'], incrementalCron: '0 * * * *', drillCron: null });
+  });
+
+  it('name a malformed cron expression and an unknown store', () => {
+    expect(() => parsePlatformConfig({ ...validEnvironment, BACKUP_FULL_CRON: 'daily' })).toThrow('Invalid configuration: BACKUP_FULL_CRON must be a cron expression of 5 or 6 fields, or off');
+    expect(() => parsePlatformConfig({ ...validEnvironment, BACKUP_STORES: 'c' })).toThrow('Invalid configuration: BACKUP_STORES must be a, b, a,b or off');
+  });
+});

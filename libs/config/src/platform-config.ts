@@ -36,6 +36,24 @@ const queueName = (fallback: string) =>
     emptyAsUndefined,
     z.string().regex(/^[A-Za-z0-9._-]+$/, 'must be a queue name of letters, digits, ".", "_" or "-"').default(fallback),
   );
+/** A cron expression (5 or 6 fields) or `off`; `off` becomes null. */
+const cronOrOff = (fallback: string) =>
+  z.preprocess(
+    emptyAsUndefined,
+    z
+      .string()
+      .refine((value) => value === 'off' || /^[0-9*/,?LW#A-Za-z-]+( +[0-9*/,?LW#A-Za-z-]+){4,5}$/.test(value.trim()), 'must be a cron expression of 5 or 6 fields, or off')
+      .default(fallback)
+      .transform((value) => (value === 'off' ? null : value.trim())),
+  );
+const backupStores = z.preprocess(
+  emptyAsUndefined,
+  z
+    .string()
+    .regex(/^(a|b|off)(,(a|b))*$/, 'must be a, b, a,b or off')
+    .default('a')
+    .transform((value): ('a' | 'b')[] => (value === 'off' ? [] : [...new Set(value.split(','))] as ('a' | 'b')[])),
+);
 const booleanFlag = (fallback: boolean) =>
   z.preprocess(
     emptyAsUndefined,
@@ -128,6 +146,14 @@ const environmentSchema = z.object({
   DW_ALERT_BREAKER_OPEN_MS: wholeNumber(300_000),
   DW_ALERT_WINDOW_MS: wholeNumber(300_000),
   DW_ALERT_LATENCY_SAMPLE: wholeNumber(1_000),
+  // Backups (the worker schedules them; the api queues them on request).
+  DW_BACKUP_QUEUE: queueName('dw-backups'),
+  BACKUP_STORES: backupStores,
+  BACKUP_FULL_CRON: cronOrOff('0 2 * * *'),
+  BACKUP_INCREMENTAL_CRON: cronOrOff('off'),
+  BACKUP_DRILL_CRON: cronOrOff('0 4 * * 0'),
+  BACKUP_KEEP_FULL: wholeNumber(7),
+  BACKUP_KEEP_DAYS: integer(14),
 });
 
 export interface SupabaseConnection {
@@ -172,6 +198,23 @@ export interface PlatformConfig {
   redisKeyPrefix: string;
   worker: WorkerSettings;
   alerts: AlertSettings;
+  backups: BackupSettings;
+}
+
+/** Scheduled backups and their retention (the worker), and the queue their jobs run on (api and worker). */
+export interface BackupSettings {
+  /** DW_BACKUP_QUEUE: BullMQ queue of backup, drill and restore jobs. */
+  queue: string;
+  /** BACKUP_STORES: stores the schedule backs up (a, b, a,b; off: none). */
+  stores: ('a' | 'b')[];
+  /** BACKUP_FULL_CRON / BACKUP_INCREMENTAL_CRON / BACKUP_DRILL_CRON: when; null (`off`) never. */
+  fullCron: string | null;
+  incrementalCron: string | null;
+  /** The drill restores each store's newest backup into a scratch database. */
+  drillCron: string | null;
+  /** BACKUP_KEEP_FULL / BACKUP_KEEP_DAYS: retention, applied after each scheduled full backup. */
+  keepFull: number;
+  keepDays: number;
 }
 
 export interface QueueSettings {
@@ -294,6 +337,15 @@ export function parsePlatformConfig(env: NodeJS.ProcessEnv): PlatformConfig {
       },
       windowMs: values.DW_ALERT_WINDOW_MS,
       latencySampleSize: values.DW_ALERT_LATENCY_SAMPLE,
+    },
+    backups: {
+      queue: values.DW_BACKUP_QUEUE,
+      stores: values.BACKUP_STORES,
+      fullCron: values.BACKUP_FULL_CRON,
+      incrementalCron: values.BACKUP_INCREMENTAL_CRON,
+      drillCron: values.BACKUP_DRILL_CRON,
+      keepFull: values.BACKUP_KEEP_FULL,
+      keepDays: values.BACKUP_KEEP_DAYS,
     },
   };
 }
