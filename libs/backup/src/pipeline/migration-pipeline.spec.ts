@@ -1,14 +1,15 @@
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { exampleEntities } from '@dualwrite/example-domain';
 import { MigrationPipeline, type PipelineReport } from './migration-pipeline';
+import { BackupService } from '../backups/backup-service';
 import { PgDumpPipelineBackups } from './pg-dump-backups';
-import type { PipelineBackups } from './pipeline-backups';
 import type { PipelineTarget } from './pipeline-target';
 import {
   SUPABASE_BOOTSTRAP_SQL,
   catalogOf,
+  createControlDatabase,
   createTestDatabase,
   migrateLikeSetup,
   migrationsWith,
@@ -16,6 +17,7 @@ import {
   sql,
   startWebhookListener,
 } from './testing/pipeline-test-databases';
+import { VerifiedPipelineBackups } from './verified-pipeline-backups';
 import { WebhookNotifier } from './webhook-notifier';
 
 const FAST_RETRY = { retries: 3, initialDelayMs: 20, maxDelayMs: 100 };
@@ -27,24 +29,40 @@ const HALF_FAILING = {
   '20261201000001_broken': 'alter table "users" add column "nickname" text;\nselect 1 / 0;',
 };
 
+let control: Awaited<ReturnType<typeof createControlDatabase>>;
 let database: Awaited<ReturnType<typeof createTestDatabase>>;
 let webhook: Awaited<ReturnType<typeof startWebhookListener>>;
-let backups: PipelineBackups;
+let backupService: BackupService;
+let storage: string;
+
+beforeAll(async () => {
+  control = await createControlDatabase();
+});
+afterAll(() => control.drop());
 
 beforeEach(async () => {
   database = await createTestDatabase('pipe');
   webhook = await startWebhookListener();
-  backups = new PgDumpPipelineBackups(mkdtempSync(path.join(tmpdir(), 'dw-pipeline-backups-')), FAST_RETRY);
+  storage = mkdtempSync(path.join(tmpdir(), 'dw-pipeline-backups-'));
+  // The platform's real backups (BackupService) of either store's registered tables, in this test's database.
+  backupService = new BackupService({
+    storagePath: storage,
+    controlDatabaseUrl: control.url,
+    entities: exampleEntities,
+    sources: { a: { databaseUrl: database.url }, b: { databaseUrl: database.url } },
+  });
 });
 afterEach(async () => {
+  await backupService.close();
   await webhook.close();
+  rmSync(storage, { recursive: true, force: true });
   await database.drop();
 });
 
 function pipeline(target: PipelineTarget, options: { rollbackEnabled?: boolean; stepTimeoutMs?: number } = {}): MigrationPipeline {
   return new MigrationPipeline({
     target,
-    backups,
+    backups: new VerifiedPipelineBackups(backupService, new PgDumpPipelineBackups(storage, FAST_RETRY), target.store === 'supabase' ? 'b' : 'a'),
     notifier: new WebhookNotifier(webhook.url),
     rollbackEnabled: options.rollbackEnabled ?? true,
     limits: { stepTimeoutMs: options.stepTimeoutMs ?? 60_000, retry: FAST_RETRY },
@@ -96,6 +114,9 @@ describe('MigrationPipeline (db:migrate)', () => {
     ]);
     expect(report.steps[2].errors?.[0]).toMatch(/^Migration 20261201000001_broken failed and was rolled back: division by zero/);
     expect(report.restore).toMatchObject({ outcome: 'succeeded' });
+    const [snapshotId, backupId] = (report.backupId ?? '').split('~');
+    expect(snapshotId).toMatch(/^prisma-/);
+    expect(await backupService.list()).toEqual([expect.objectContaining({ id: backupId, kind: 'full', store: 'a', status: 'complete' })]);
     expect(await catalogOf(database.url)).toEqual(before);
     expect(await appliedPrismaMigrations()).toEqual(['20261124000000_init', '20261129000000_store_contract_fixtures']);
     expect(await users()).toEqual([{ id: USER_ID, email: 'ada@example.com', display_name: 'Ada' }]);

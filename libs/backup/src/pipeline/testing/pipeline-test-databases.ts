@@ -78,3 +78,10 @@ export async function startWebhookListener(): Promise<{ url: string; received: u
   const { port } = server.address() as AddressInfo;
   return { url: `http://127.0.0.1:${port}/hooks/migrations`, received, close: () => new Promise((resolve) => server.close(() => resolve())) };
 }
+
+/** A control database of the suite's own (backups index, ledger), migrated with the platform's control tables. */
+export async function createControlDatabase(): Promise<{ url: string; drop(): Promise<void> }> {
+  const control = await createTestDatabase('ctl');
+  await new SqlMigrationRunner('platform', path.join(REPO_ROOT, 'libs', 'dual-write', 'migrations')).run(control.url);
+  return control;
+}
