@@ -7,9 +7,11 @@ import { FlagsAdminService } from './flags-admin.service';
 import { FlagsController } from './flags.controller';
 import { ReplayController } from './replay.controller';
 import { ReplayStatusService } from './replay-status.service';
+import { SchemaSyncModule } from './schema-sync/schema-sync.module';
 
-/** The operator REST routes under /admin: flags, breakers, diffs and replay. Needs DualWriteModule (global). */
+/** The operator REST routes under /admin: flags, breakers, diffs, replay and schema sync. Needs DualWriteModule (global). */
 @Module({
+  imports: [SchemaSyncModule],
   controllers: [FlagsController, BreakersController, DiffsController, ReplayController],
   providers: [AdminCaller, FlagsAdminService, DiffsAdminService, ReplayStatusService],
 })
