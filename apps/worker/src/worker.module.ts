@@ -5,6 +5,9 @@ import type { EntityDefinition } from '@dualwrite/stores';
 import type { PlatformConfig } from '@dualwrite/config';
 import { AlertsService } from './alerts/alerts.service';
 import { BreakerBoardPublisherService } from './alerts/breaker-board-publisher.service';
+import { BackupConsumer } from './backups/backup-consumer';
+import { BackupScheduleService } from './backups/backup-schedule.service';
+import { WORKER_BACKUPS, createWorkerBackups } from './backups/worker-backups';
 import { DiffBatcher } from './diffs/diff-batcher';
 import { DiffCleanupService } from './diffs/diff-cleanup.service';
 import { DiffConsumer } from './diffs/diff-consumer';
@@ -68,6 +71,9 @@ export class WorkerModule {
         WorkerHeartbeatService,
         AlertsService,
         BreakerBoardPublisherService,
+        { provide: WORKER_BACKUPS, useFactory: () => createWorkerBackups(config, options.entities) },
+        BackupConsumer,
+        BackupScheduleService,
       ],
     };
   }

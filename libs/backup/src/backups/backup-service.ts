@@ -61,6 +61,13 @@ export class BackupService {
     return (Object.keys(this.context.sources) as BackupStoreId[]).filter((store) => this.context.sources[store]);
   }
 
+  /** The configured database of a store (the target of a restore "into store a/b"); the caller keeps it out of logs. */
+  databaseUrlOf(store: BackupStoreId): string {
+    const source = this.context.sources[store];
+    if (!source) throw new BackupError('unsupported_entity', `Store ${store} has no database connection configured for backups.`);
+    return source.databaseUrl;
+  }
+
   /** Takes a backup; an incremental builds on the store's newest complete backup (no_parent when there is none). */
   create(request: { store: BackupStoreId; kind: BackupKind; onProgress?: ProgressListener }): Promise<BackupManifest> {
     return createBackup(this.context, request);
