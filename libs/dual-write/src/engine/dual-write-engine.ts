@@ -10,10 +10,11 @@ import { FlagsMovedError, type OperationLedger, type OperationRecord, type Write
 import { LedgerTransitionError, PRIMARY_HOLDS_STATUSES } from '../ledger/operation-transitions';
 import type { DualWriteMetrics } from '../metrics/dual-write-metrics';
 import type { ReplayQueue } from '../replay/replay-queue';
-import type { KeySync, SyncReport } from '../sync/key-sync';
+import type { KeySync } from '../sync/key-sync';
 import type { SyncBatcher } from '../sync/sync-batcher';
 import { BackgroundWork } from './background-work';
 import { DiffRecorder } from './diff-recorder';
+import { SecondarySync } from './secondary-sync';
 import { BackpressureError } from './backpressure-error';
 import { DualReader } from './dual-reader';
 import type { DualWriteResult, StoreOutcome } from './dual-write-result';
@@ -21,7 +22,7 @@ import type { InsertBatcher } from './insert-batcher';
 import { OperationPlanner, planResult, type OperationPlan } from './operation-plan';
 import { StoreCallObserver, storeOutcome } from './store-call-observer';
 import { StoreCaller, type StoreCall } from './store-caller';
-import { describeError, settledWithin, timed, type Timed } from './timed';
+import { describeError, settledWithin } from './timed';
 import { PrimaryKeyRequiredError, validBatchRows, validCreateRow } from './write-payloads';
 import { earlierAttemptLanded } from './earlier-attempt';
 import { isRefusal, rejectionOf } from './write-refusals';
@@ -79,6 +80,7 @@ export class DualWriteEngine {
   private readonly storeCaller: StoreCaller;
   private readonly observer: StoreCallObserver;
   private readonly diffRecorder: DiffRecorder;
+  private readonly secondarySync: SecondarySync;
   private readonly background: BackgroundWork;
   private readonly reader: DualReader;
   private readonly flipHoldMs: number;
@@ -90,6 +92,7 @@ export class DualWriteEngine {
     this.storeCaller = new StoreCaller(options);
     this.observer = new StoreCallObserver(options);
     this.diffRecorder = new DiffRecorder(options, this.observer);
+    this.secondarySync = new SecondarySync(options, this.observer, this.diffRecorder);
     this.background = new BackgroundWork(options);
     this.reader = new DualReader(options, {
       planner: this.planner,
@@ -239,7 +242,7 @@ export class DualWriteEngine {
       return planResult(plan, row, [primaryOutcome], false, []);
     }
     await this.options.ledger.transition(plan.opId, 'primary_wrote', { result: row, entityIds: writtenKeys.map(String) });
-    const syncWork = this.syncSecondary(plan, operation, writtenKeys, primary, primaryOutcome);
+    const syncWork = this.secondarySync.sync(plan, operation, writtenKeys, primary, primaryOutcome);
     const settled = await settledWithin(syncWork, this.secondaryTimeoutMs);
     if (settled === undefined) {
       this.background.track(syncWork.then(() => undefined));
@@ -251,52 +254,6 @@ export class DualWriteEngine {
     const outcomes = [primaryOutcome, storeOutcome(plan.secondary, 'secondary', settled)];
     const warnings = settled.ok ? settled.warnings : [`${plan.secondary.name} failed: ${describeError(settled.error)}; queued for replay`, ...settled.warnings];
     return planResult(plan, row, outcomes, !settled.ok, warnings);
-  }
-
-  /**
-   * Makes the secondary hold the primary's current rows for the keys (KeySync) and records how it ended: applied,
-   * or owed and queued for replay. Never rejects: a failure to record is left to the ledger sweep.
-   */
-  private async syncSecondary(
-    plan: OperationPlan,
-    operation: WriteOperation,
-    keys: RowKey[],
-    primary: Timed<unknown> & { ok: true },
-    primaryOutcome: StoreOutcome,
-  ): Promise<Timed<SyncReport> & { warnings: string[] }> {
-    const secondaryStore = plan.secondary as StorePlugin;
-    const syncer = this.options.syncBatcher ?? this.options.keySync;
-    const synced = await timed(() => syncer.sync(plan.entity, keys, plan.primary, secondaryStore));
-    const warnings: string[] = [];
-    const observation = this.observer.observe(plan, 'write', operation, [primaryOutcome, storeOutcome(secondaryStore, 'secondary', synced)]);
-    try {
-      if (!synced.ok) {
-        await this.options.ledger.transition(plan.opId, 'secondary_failed', { lastError: synced.error, observation });
-        const notQueued = await this.enqueueReplay(plan.opId);
-        if (notQueued) warnings.push(notQueued);
-        return { ...synced, warnings };
-      }
-      await this.options.ledger.transition(plan.opId, 'secondary_synced', { lastError: null, observation });
-      await this.recordSync(plan, operation, primary, synced);
-    } catch (error) {
-      this.options.onWarning?.(`operation ${plan.opId} could not be settled (${describeError(error)}); the ledger sweep replays it`);
-    }
-    return { ...synced, warnings };
-  }
-
-  /** Keys the sync had to leave (no delete proof) are error diffs; copied rows are compared with the primary's. */
-  private async recordSync(plan: OperationPlan, operation: WriteOperation, primary: Timed<unknown> & { ok: true }, synced: Timed<SyncReport> & { ok: true }): Promise<void> {
-    for (const left of synced.value.left) {
-      await this.diffRecorder.record(plan, operation, left.key, 'error', [
-        { path: '$', kind: 'missing_in_primary', field: plan.entity.primaryKey, primary: null, secondary: String(left.key) },
-      ], primary.latencyMs, synced.latencyMs);
-      this.options.onWarning?.(left.reason);
-    }
-    const [copied] = synced.value.copied;
-    if (synced.value.copied.length === 1 && copied?.target) {
-      const sourceRow = operation === 'delete' ? null : copied.source;
-      await this.diffRecorder.compareWrite(plan, operation, [copied.key], { ...primary, value: sourceRow ?? primary.value }, { ok: true, value: copied.target, latencyMs: synced.latencyMs });
-    }
   }
 
   /**
@@ -329,24 +286,9 @@ export class DualWriteEngine {
     this.background.track(
       callSettled.then(async () => {
         await this.options.ledger.transition(plan.opId, 'primary_unavailable', { lastError: error, observation });
-        await this.enqueueReplay(plan.opId);
+        await this.secondarySync.enqueueReplay(plan.opId);
       }),
     );
-  }
-
-  /**
-   * Queues the sync of an owed operation; the ledger keeps it (and the sweep queues it) if Redis is away.
-   * Returns the warning when it could not be queued.
-   */
-  private async enqueueReplay(opId: string): Promise<string | null> {
-    try {
-      await this.options.replayQueue.enqueue(opId);
-      return null;
-    } catch (error) {
-      const message = `replay of ${opId} kept in the ledger only (queue unreachable: ${describeError(error)}); the worker's ledger sweep will queue it`;
-      this.options.onWarning?.(message);
-      return message;
-    }
   }
 
   /** A retried opId (PROTOCOL.md, Retries): the first answer, the same refusal, or the write run again. */

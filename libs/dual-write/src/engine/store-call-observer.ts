@@ -32,6 +32,11 @@ export class StoreCallObserver {
         metrics.storeCall({ kind, store: outcome.store, role: outcome.role, operation, status: outcome.status, latencyMs: outcome.latencyMs }),
       );
     }
+    return this.observation(plan, outcomes, pathLatencyMs);
+  }
+
+  /** What the ledger keeps of the outcomes for the alert rules (nothing reported to the metrics). */
+  observation(plan: OperationPlan, outcomes: StoreOutcome[], pathLatencyMs?: number): OperationObservation {
     const primary = outcomes.find((outcome) => outcome.role === 'primary');
     const secondary = outcomes.find((outcome) => outcome.role === 'secondary');
     return {

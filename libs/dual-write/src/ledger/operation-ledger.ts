@@ -5,11 +5,11 @@ import {
   PRIMARY_HOLDS_STATUSES,
   BARRIER_STATUSES,
   isOperationStatus,
-  nextStatus,
   statusesAccepting,
   type OperationEvent,
   type OperationStatus,
 } from './operation-transitions';
+import { statusCaseSql } from './sync-settlement';
 
 export type { OperationStatus };
 
@@ -225,9 +225,8 @@ export class OperationLedger {
   /** Applies one event of the state machine; returns the new status. */
   async transition(opId: string, event: OperationEvent, fields: TransitionFields = {}): Promise<OperationStatus> {
     const accepting = statusesAccepting(event);
-    const cases = accepting.map((status) => `when '${status}' then '${nextStatus(status, event)}'`).join(' ');
     const values: unknown[] = [opId, accepting];
-    const assignments = [`status = case status ${cases} end`];
+    const assignments = [`status = ${statusCaseSql(event)}`];
     const set = (column: string, value: unknown) => {
       values.push(value);
       assignments.push(`${column} = $${values.length}`);

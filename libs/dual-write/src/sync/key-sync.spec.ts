@@ -148,4 +148,78 @@ describe('KeySync: the secondary made to hold the primary rows (real stores)', (
       await small.end();
     }
   });
+
+  describe('settling the writes it is for', () => {
+    const observation = () => ({ primaryOutcome: 'ok' as const, secondaryOutcome: 'ok' as const, primaryLatencyMs: 3, secondaryLatencyMs: 4, pathLatencyMs: 9 });
+
+    async function claimed(operation: 'create' | 'update', key: string): Promise<string> {
+      const opId = uuidv7();
+      const flagVersion = await kit.flagVersion();
+      await kit.ledger.claim({ opId, entity: 'budgets', operation, entityIds: [key], payload: {}, primaryStore: 'prisma', secondaryStore: 'supabase', flagVersion });
+      await kit.ledger.transition(opId, 'primary_wrote', { entityIds: [key] });
+      return opId;
+    }
+
+    it('marks the write applied when the sync commits, with what the alert rules read', async () => {
+      const row = await onlyOnA();
+      const id = String(row['id']);
+      const opId = await claimed('update', id);
+
+      const report = await sync.sync(budgetsEntity, [id], kit.prisma, kit.supabase, [{ opId, observation }]);
+
+      expect(report.settled).toEqual(new Map([[opId, 'applied']]));
+      await expect(kit.ledger.get(opId)).resolves.toMatchObject({ status: 'applied', lastError: null });
+      const { rows } = await kit.pool.query('select secondary_outcome, secondary_latency_ms, path_latency_ms from dual_write_ops where op_id = $1', [opId]);
+      expect(rows[0]).toEqual({ secondary_outcome: 'ok', secondary_latency_ms: 4, path_latency_ms: 9 });
+    });
+
+    it('leaves the write unsettled when the sync fails: nothing applied before the secondary holds the row', async () => {
+      const row = await onlyOnA();
+      const id = String(row['id']);
+      const opId = await claimed('update', id);
+      const failing = Object.create(kit.supabase) as StorePlugin;
+      failing.upsert = async () => Promise.reject(new Error('store B unreachable'));
+
+      await expect(sync.sync(budgetsEntity, [id], kit.prisma, failing, [{ opId, observation }])).rejects.toThrow('store B unreachable');
+
+      await expect(kit.ledger.get(opId)).resolves.toMatchObject({ status: 'primary_done' });
+    });
+
+    it('a write the ledger moved on meanwhile is reported unsettled, not marked twice', async () => {
+      const row = await onlyOnA();
+      const id = String(row['id']);
+      const opId = await claimed('update', id);
+      await kit.ledger.transition(opId, 'secondary_synced', {});
+
+      const report = await sync.sync(budgetsEntity, [id], kit.prisma, kit.supabase, [{ opId, observation }]);
+
+      expect(report.settled).toEqual(new Map([[opId, null]]));
+    });
+
+    it('copies a create\'s own answer without reading the primary when no other operation wrote the key', async () => {
+      const row = await onlyOnA({ name: 'as created' });
+      const id = String(row['id']);
+      const opId = await claimed('create', id);
+      const unreadable = Object.create(kit.prisma) as StorePlugin;
+      unreadable.findManyByIds = async () => Promise.reject(new Error('the primary was read'));
+
+      const report = await sync.sync(budgetsEntity, [id], unreadable, kit.supabase, [{ opId, created: { key: id, row }, observation }]);
+
+      expect(report.copied).toEqual([{ key: id, source: row, target: row }]);
+      await expect(kit.ledger.get(opId)).resolves.toMatchObject({ status: 'applied' });
+    });
+
+    it('reads the primary for a created key a later write changed: the create\'s answer is no longer the row', async () => {
+      const row = await onlyOnA({ name: 'as created' });
+      const id = String(row['id']);
+      const opId = await claimed('create', id);
+      // An update claimed after the create landed, and landed before the create's sync took the lock.
+      await claimed('update', id);
+      const updated = await kit.prisma.update(budgetsEntity, id, { name: 'updated after' });
+
+      await sync.sync(budgetsEntity, [id], kit.prisma, kit.supabase, [{ opId, created: { key: id, row }, observation }]);
+
+      await expect(kit.supabase.get(budgetsEntity, id)).resolves.toEqual(updated);
+    });
+  });
 });

@@ -1,6 +1,7 @@
 import { StoreNotFoundError, primaryKeyOf, type EntityDefinition, type Row, type RowKey, type StorePlugin } from '@dualwrite/stores';
-import type { Pool, PoolClient } from 'pg';
-import type { OperationLedger } from '../ledger/operation-ledger';
+import type { Pool, PoolClient, QueryResult } from 'pg';
+import { keysWrittenByOthersSql, lockKeysSql, settleSyncedSql } from '../ledger/sync-settlement';
+import type { OperationLedger, OperationObservation, OperationStatus } from '../ledger/operation-ledger';
 
 /** Runs a call to a store through its breaker and timeout. */
 export type StoreGuard = <T>(store: StorePlugin, call: () => Promise<T>) => Promise<T>;
@@ -26,6 +27,24 @@ export interface SyncReport {
   copied: { key: RowKey; source: Row; target: Row | null }[];
   deleted: RowKey[];
   left: LeftKey[];
+  /** The writes the sync settled, by opId: their new status, or null when the ledger had moved them on already. */
+  settled: Map<string, OperationStatus | null>;
+}
+
+/** A write the sync is for: settled in the ledger when the sync commits (PROTOCOL.md, step 6). */
+export interface SyncedWrite {
+  opId: string;
+  /**
+   * The primary's answer to this write when it created the key: it stands in for reading the primary when the
+   * ledger shows no other operation on the key (PROTOCOL.md, mechanism 1).
+   */
+  created?: { key: RowKey; row: Row };
+  /** What the ledger keeps of how the write went, taken as it settles. */
+  observation: () => OperationObservation;
+}
+
+export function emptySyncReport(): SyncReport {
+  return { copied: [], deleted: [], left: [], settled: new Map() };
 }
 
 const directly: StoreGuard = (_store, call) => call();
@@ -47,16 +66,19 @@ export class KeySync {
     this.guard = options.guard ?? directly;
   }
 
-  async sync(entity: EntityDefinition, keys: RowKey[], source: StorePlugin, target: StorePlugin): Promise<SyncReport> {
-    const report: SyncReport = { copied: [], deleted: [], left: [] };
+  /**
+   * Makes the target hold the source's rows for `keys`. The `writes` it is for (all their keys among `keys`) are
+   * settled in the same transaction: applied exactly when the sync commits, never before.
+   */
+  async sync(entity: EntityDefinition, keys: RowKey[], source: StorePlugin, target: StorePlugin, writes: SyncedWrite[] = []): Promise<SyncReport> {
+    const report = emptySyncReport();
     if (keys.length === 0) return report;
     const client = await this.options.pool.connect();
     let failed = true;
     try {
-      await client.query('begin');
-      await lockKeys(client, entity, keys);
-      await this.copy(entity, keys, source, target, report, client);
-      await client.query('commit');
+      const own = await this.lock(client, entity, keys, writes);
+      await this.copy(entity, keys, source, target, report, client, own);
+      report.settled = await this.commit(client, writes);
       failed = false;
       return report;
     } finally {
@@ -65,9 +87,58 @@ export class KeySync {
     }
   }
 
-  private async copy(entity: EntityDefinition, keys: RowKey[], source: StorePlugin, target: StorePlugin, report: SyncReport, client: PoolClient): Promise<void> {
-    const sourceRows = await this.settled(source, () => source.findManyByIds(entity, keys));
-    const byKey = new Map(sourceRows.map((row) => [String(primaryKeyOf(entity, row)), row]));
+  /**
+   * Opens the transaction and takes the keys' locks; then, under them, learns which creates' own answers are still
+   * the primary's rows (one round trip). A created key no other operation in the ledger names was written by that
+   * create alone: any other write of it is claimed after this point and syncs after this sync (it waits for the
+   * lock), so the primary holds exactly the created row until then.
+   */
+  private async lock(client: PoolClient, entity: EntityDefinition, keys: RowKey[], writes: SyncedWrite[]): Promise<Map<string, Row>> {
+    const escape = (value: string) => client.escapeLiteral(value);
+    const creates = writes.filter((write) => write.created !== undefined);
+    const statements = ['begin', lockKeysSql(escape, entity.name, keys.map(String))];
+    if (creates.length > 0) {
+      const createdKeys = creates.map((write) => String(write.created?.key));
+      statements.push(keysWrittenByOthersSql(escape, entity.name, createdKeys, creates.map((write) => write.opId)));
+    }
+    const results = (await client.query(statements.join(';\n'))) as unknown as QueryResult<{ key: string }>[];
+    const own = new Map<string, Row>();
+    const others = new Set(results[2]?.rows.map((row) => row.key));
+    for (const write of creates) {
+      const key = String(write.created?.key);
+      if (!others.has(key)) own.set(key, write.created?.row as Row);
+    }
+    return own;
+  }
+
+  /** Settles the writes and commits, in one round trip: they are applied exactly when the sync is. */
+  private async commit(client: PoolClient, writes: SyncedWrite[]): Promise<Map<string, OperationStatus | null>> {
+    const settled = new Map<string, OperationStatus | null>(writes.map((write) => [write.opId, null]));
+    if (writes.length === 0) {
+      await client.query('commit');
+      return settled;
+    }
+    const settlements = writes.map((write) => ({ opId: write.opId, observation: write.observation() }));
+    const results = (await client.query(`${settleSyncedSql((value) => client.escapeLiteral(value), settlements)};\ncommit`)) as unknown as QueryResult<{
+      op_id: string;
+      status: OperationStatus;
+    }>[];
+    for (const row of results[0]?.rows ?? []) settled.set(row.op_id, row.status);
+    return settled;
+  }
+
+  private async copy(
+    entity: EntityDefinition,
+    keys: RowKey[],
+    source: StorePlugin,
+    target: StorePlugin,
+    report: SyncReport,
+    client: PoolClient,
+    own: Map<string, Row>,
+  ): Promise<void> {
+    const toRead = keys.filter((key) => !own.has(String(key)));
+    const readRows = toRead.length === 0 ? [] : await this.settled(source, () => source.findManyByIds(entity, toRead));
+    const byKey = new Map([...own, ...readRows.map((row): [string, Row] => [String(primaryKeyOf(entity, row)), row])]);
     const present = keys.filter((key) => byKey.has(String(key)));
     const missing = keys.filter((key) => !byKey.has(String(key)));
 
@@ -130,14 +201,4 @@ export class KeySync {
       await started?.catch(() => undefined);
     }
   }
-}
-
-/** Takes the keys' locks in one statement, in a fixed order so two syncs of overlapping keys cannot deadlock. */
-async function lockKeys(client: PoolClient, entity: EntityDefinition, keys: RowKey[]): Promise<void> {
-  await client.query(
-    `select pg_advisory_xact_lock(lock_id)
-       from (select distinct hashtextextended($1 || ':' || key, 0) as lock_id from unnest($2::text[]) as key) locks
-      order by lock_id`,
-    [entity.name, keys.map(String)],
-  );
 }

@@ -3,7 +3,7 @@ import type fc from 'fast-check';
 import { StoreUnavailableError, type EntityDefinition, type RowKey, type StorePlugin } from '@dualwrite/stores';
 import { StoreBreakers, type StoreBreakersOptions } from '../../src/breakers/store-breakers';
 import { OperationLedger, type UnsettledOperations } from '../../src/ledger/operation-ledger';
-import { KeySync, type KeySyncOptions, type SyncReport } from '../../src/sync/key-sync';
+import { KeySync, type KeySyncOptions, type SyncReport, type SyncedWrite } from '../../src/sync/key-sync';
 
 /** Who makes a store call: the command of the program, and the write attempt or sync it belongs to. */
 export interface CallContext {
@@ -85,16 +85,24 @@ export class ScheduledTimeoutBreakers extends StoreBreakers {
   }
 }
 
-/** KeySync with its calls marked as sync calls (what the checks need to tell them from the primary write). */
+/**
+ * KeySync with its calls marked as sync calls (what the checks need to tell them from the primary write), reporting
+ * the writes its syncs settled as applied.
+ */
 export class TaggedKeySync extends KeySync {
-  constructor(options: KeySyncOptions) {
+  constructor(
+    options: KeySyncOptions,
+    private readonly onApplied: (opId: string) => void = () => undefined,
+  ) {
     super(options);
   }
 
-  override sync(entity: EntityDefinition, keys: RowKey[], source: StorePlugin, target: StorePlugin): Promise<SyncReport> {
+  override async sync(entity: EntityDefinition, keys: RowKey[], source: StorePlugin, target: StorePlugin, writes: SyncedWrite[] = []): Promise<SyncReport> {
     const parent = callContext.getStore();
     const context: CallContext = parent ? { ...parent, label: `${parent.label} sync`, role: 'sync', calls: 0 } : { label: 'sync', role: 'sync', calls: 0, process: '?' };
-    return callContext.run(context, () => super.sync(entity, keys, source, target));
+    const report = await callContext.run(context, () => super.sync(entity, keys, source, target, writes));
+    for (const [opId, status] of report.settled) if (status === 'applied') this.onApplied(opId);
+    return report;
   }
 }
 

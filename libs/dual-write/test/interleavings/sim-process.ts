@@ -107,7 +107,10 @@ export class SimProcess implements PoolOwner {
       // The scheduler decides when a call times out (ScheduledTimeoutBreakers); the real timer never fires.
       settings: { callTimeoutMs: 3_600_000 },
     });
-    this.keySync = new TaggedKeySync({ pool: this.pool, ledger: this.ledger, guard: (store, call) => this.breakers.execute(store.name, () => call()) });
+    this.keySync = new TaggedKeySync(
+      { pool: this.pool, ledger: this.ledger, guard: (store, call) => this.breakers.execute(store.name, () => call()) },
+      shared.onApplied,
+    );
     // api processes trust their cached flags until they learn of a change (a refused claim, a fence, `refresh`);
     // the worker reads them fresh. Neither subscribes to Redis: when a process hears of a change is the program's choice.
     this.flags = new FlagService(new FlagRepository(this.pool), {
