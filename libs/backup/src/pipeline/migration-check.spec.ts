@@ -70,6 +70,16 @@ describe('checkMigrations (db:migration:check)', () => {
     expect(report.ok).toBe(false);
   });
 
+  it('reports a table a pending migration would create that already exists (a ledger that does not record the history)', async () => {
+    await sql(database.url, readFileSync(path.join(PRISMA_MIGRATIONS, '20261124000000_init', 'migration.sql'), 'utf8'));
+
+    const report = await checkMigrations(target(database.url));
+
+    expect(report.pending).toEqual(['20261124000000_init', '20261129000000_store_contract_fixtures']);
+    expect(report.conflicts).toEqual(['budgets', 'comments', 'posts', 'users']);
+    expect(report.ok).toBe(false);
+  });
+
   it('lists tables other tools manage (the control tables) apart, not as drift', async () => {
     await migrateLikeSetup(database.url, 'prisma');
     await sql(database.url, 'create table dual_write_flags (id int primary key)');

@@ -16,10 +16,12 @@ export interface MigrationCheckReport {
   unknownApplied: string[];
   /** The database against what its applied migrations build (manual changes, failed half-steps). */
   drift: SchemaDifference[];
+  /** Tables a pending migration creates that the database already has (a deploy would fail on them). */
+  conflicts: string[];
   /** The schema file against what all migrations build (a model changed without a migration); store A only. */
   schemaFileDrift: SchemaDifference[];
   unmanagedTables: string[];
-  /** True when nothing blocks a deploy: no drift, no edited or unknown migration. */
+  /** True when nothing blocks a deploy: no drift, no conflict, no edited or unknown migration. */
   ok: boolean;
 }
 
@@ -88,13 +90,16 @@ export async function checkMigrations(
   const expected = await catalogBuiltBy(target.databaseUrl, scriptsOf(target, appliedFiles));
   const { differences: drift, unmanagedTables } = compareCatalogs(expected, actual);
 
+  // What all migrations build: tables the pending ones add must not exist yet.
+  const fromMigrations = pending.length > 0 || target.schemaFileSql ? await catalogBuiltBy(target.databaseUrl, scriptsOf(target, files)) : expected;
+  const conflicts = Object.keys(fromMigrations).filter((table) => !(table in expected) && table in actual);
+
   let schemaFileDrift: SchemaDifference[] = [];
   if (target.schemaFileSql) {
     const fromSchemaFile = await catalogBuiltBy(target.databaseUrl, [
       ...(target.shadowPreambleSql ? [{ name: 'the shadow preamble', sql: target.shadowPreambleSql }] : []),
       { name: 'the schema file', sql: await target.schemaFileSql() },
     ]);
-    const fromMigrations = await catalogBuiltBy(target.databaseUrl, scriptsOf(target, files));
     const comparison = compareCatalogs(fromSchemaFile, fromMigrations);
     schemaFileDrift = [
       ...comparison.differences,
@@ -108,8 +113,9 @@ export async function checkMigrations(
     modified: modified.map((file) => file.id),
     unknownApplied,
     drift,
+    conflicts,
     schemaFileDrift,
     unmanagedTables,
-    ok: drift.length === 0 && schemaFileDrift.length === 0 && modified.length === 0 && unknownApplied.length === 0,
+    ok: drift.length === 0 && conflicts.length === 0 && schemaFileDrift.length === 0 && modified.length === 0 && unknownApplied.length === 0,
   };
 }
