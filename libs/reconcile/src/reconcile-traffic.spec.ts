@@ -78,6 +78,7 @@ describe('reconcile under 300 writes/s', () => {
     await databases.b.query("update drift_items set label = 'drift' where id = $1", [driftKey(1)]);
     await databases.b.query('delete from drift_items where id = $1', [driftKey(2)]);
     control = new Pool({ connectionString: await prepareControlDatabase(controlName), max: 4 });
+    control.on('error', () => undefined);
   });
 
   afterAll(async () => {

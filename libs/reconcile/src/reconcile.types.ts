@@ -16,6 +16,12 @@ export interface KeyBoundarySource {
 
 export type LedgerState = 'quiet' | 'settled' | 'unsettled';
 
+/** A side that can checksum every part of a split range in one pass over the range. */
+export interface SegmentChecksumSource {
+  /** Count and checksum of each part of `range` cut at `boundaries` (ascending): boundaries.length + 1 results. */
+  segmentChecksums(entity: EntityDefinition, range: KeyRange, boundaries: readonly RowKey[]): Promise<RangeChecksum[]>;
+}
+
 /** One difference that survived the re-check, in plain data. */
 export interface Finding {
   entity: string;
@@ -44,7 +50,7 @@ export interface SeveritySummary {
 
 /** How much work a run pushed into the databases and how much it pulled into Node. */
 export interface ReconcileWork {
-  /** Segments whose checksums were compared (one checksum query on each side per segment). */
+  /** Segments whose checksums were compared (the whole range, then every part of every split). */
   segmentsVisited: number;
   /** Segments whose checksums differed and were split or compared row by row. */
   segmentsMismatched: number;

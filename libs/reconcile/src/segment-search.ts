@@ -1,6 +1,6 @@
 import type { EntityDefinition, KeyRange, RangeChecksum, RowKey } from '@dualwrite/stores';
 import { mapLimit } from './map-limit';
-import type { KeyBoundarySource, ReconcileSide, ReconcileWork } from './reconcile.types';
+import type { KeyBoundarySource, ReconcileSide, ReconcileWork, SegmentChecksumSource } from './reconcile.types';
 import { differingKeysOfRange } from './segment-rows';
 
 export interface SegmentSearchOptions {
@@ -12,11 +12,20 @@ export interface SegmentSearchOptions {
 }
 
 export interface SegmentSearchResult {
-  /** Row counts of the whole range on each side (from the first segment's checksums). */
+  /** Row counts of the whole range on each side (from the first checksums). */
   counts: { primary: number; secondary: number };
   /** Keys whose rows differ or are missing on a side, to be re-checked. */
   candidates: Map<string, RowKey>;
   work: ReconcileWork;
+}
+
+type SearchSide = ReconcileSide & Partial<KeyBoundarySource> & Partial<SegmentChecksumSource>;
+
+/** A key range with both sides' checksums of it. */
+interface Segment {
+  range: KeyRange;
+  primary: RangeChecksum;
+  secondary: RangeChecksum;
 }
 
 /** Splits [from, to) at ascending boundary keys: [from, b1), [b1, b2), …, [bn, to). */
@@ -45,8 +54,9 @@ export function segmentVerdict(
 /**
  * Finds the keys that differ between two stores without reading equal data: checksums of a key range on both
  * stores at once (computed inside each database where the store can), equal → done; different → split at
- * keys that cut it into `splitFactor` parts of about equal row counts and check each part, level by level;
- * a part small enough (or that cannot be split) is compared row by row in key order.
+ * keys that cut it into `splitFactor` parts of about equal row counts, every part checksummed (in one grouped
+ * query per side where the side can), level by level; a part small enough (or that cannot be split) is compared
+ * row by row in key order.
  */
 export class SegmentSearch {
   private readonly work: ReconcileWork = {
@@ -60,41 +70,48 @@ export class SegmentSearch {
 
   constructor(
     private readonly entity: EntityDefinition,
-    private readonly primary: ReconcileSide & Partial<KeyBoundarySource>,
-    private readonly secondary: ReconcileSide & Partial<KeyBoundarySource>,
+    private readonly primary: SearchSide,
+    private readonly secondary: SearchSide,
     private readonly options: SegmentSearchOptions,
   ) {}
 
   async run(range: KeyRange): Promise<SegmentSearchResult> {
-    const [primary, secondary] = await this.checksums(range);
-    const counts = { primary: primary.count, secondary: secondary.count };
-    let level = await this.settle(range, primary, secondary);
-    while (level.length > 0) {
-      const next = await mapLimit(level, this.options.concurrency, async (segment) => {
-        const [a, b] = await this.checksums(segment);
-        return this.settle(segment, a, b);
-      });
-      level = next.flat();
-    }
-    return { counts, candidates: this.candidates, work: this.work };
-  }
-
-  private async checksums(range: KeyRange): Promise<[RangeChecksum, RangeChecksum]> {
+    const [primary, secondary] = await Promise.all([this.primary.checksum(this.entity, range), this.secondary.checksum(this.entity, range)]);
     this.work.segmentsVisited += 1;
-    return Promise.all([this.primary.checksum(this.entity, range), this.secondary.checksum(this.entity, range)]);
+    let level: Segment[] = [{ range, primary, secondary }];
+    while (level.length > 0) {
+      level = (await mapLimit(level, this.options.concurrency, (segment) => this.settle(segment))).flat();
+    }
+    return { counts: { primary: primary.count, secondary: secondary.count }, candidates: this.candidates, work: this.work };
   }
 
-  /** Decides a visited segment: nothing more, its rows compared now, or its parts to visit next. */
-  private async settle(range: KeyRange, primary: RangeChecksum, secondary: RangeChecksum): Promise<KeyRange[]> {
+  /** Decides a segment: nothing more, its rows compared now, or its parts (with their checksums) to decide next. */
+  private async settle(segment: Segment): Promise<Segment[]> {
+    const { range, primary, secondary } = segment;
     const verdict = segmentVerdict(primary, secondary, this.options.rowCompareLimit);
     if (verdict === 'equal') return [];
     this.work.segmentsMismatched += 1;
     if (verdict === 'split') {
-      const parts = splitRange(range, await this.boundaries(range, primary.count >= secondary.count));
-      if (parts.length > 1) return parts;
+      const boundaries = await this.boundaries(range, primary.count >= secondary.count);
+      if (boundaries.length > 0) return this.parts(range, boundaries);
     }
     await this.compareRows(range);
     return [];
+  }
+
+  private async parts(range: KeyRange, boundaries: readonly RowKey[]): Promise<Segment[]> {
+    const ranges = splitRange(range, boundaries);
+    const [primary, secondary] = await Promise.all([
+      this.partChecksums(this.primary, range, boundaries, ranges),
+      this.partChecksums(this.secondary, range, boundaries, ranges),
+    ]);
+    this.work.segmentsVisited += ranges.length;
+    return ranges.map((part, index) => ({ range: part, primary: primary[index], secondary: secondary[index] }));
+  }
+
+  private partChecksums(side: SearchSide, range: KeyRange, boundaries: readonly RowKey[], ranges: KeyRange[]): Promise<RangeChecksum[]> {
+    if (side.segmentChecksums) return side.segmentChecksums(this.entity, range, boundaries);
+    return mapLimit(ranges, this.options.concurrency, (part) => side.checksum(this.entity, part));
   }
 
   /** Boundaries from the side with more rows in the range, when it can name them; the other side's otherwise. */

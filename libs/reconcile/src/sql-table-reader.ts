@@ -3,6 +3,7 @@ import {
   buildKeysetPageSql,
   buildRangeChecksumSql,
   buildRangeCountSql,
+  canonicalRowSql,
   keyOrderSql,
   keyRangeWhereSql,
   qualifiedTable,
@@ -17,7 +18,7 @@ import {
   type SqlTarget,
 } from '@dualwrite/stores';
 import { keyFromText, keyTypeOf } from './key-order';
-import type { KeyBoundarySource, ReconcileSide } from './reconcile.types';
+import type { KeyBoundarySource, ReconcileSide, SegmentChecksumSource } from './reconcile.types';
 
 /** Queries a reader sent, by kind: what a run cost each database. */
 export interface ReaderQueryCounts {
@@ -28,6 +29,9 @@ export interface ReaderQueryCounts {
   boundaries: number;
 }
 
+/** md5('') : the checksum of a range without rows. */
+const EMPTY_DIGEST = 'd41d8cd98f00b204e9800998ecf8427e';
+
 const ARRAY_CAST = { int: 'bigint[]', uuid: 'uuid[]', string: 'text[]' } as const;
 
 /**
@@ -36,7 +40,7 @@ const ARRAY_CAST = { int: 'bigint[]', uuid: 'uuid[]', string: 'text[]' } as cons
  * database, keyset pages in collation-free key order, rows by key, and the keys that split a range evenly.
  * The pool belongs to the caller.
  */
-export class SqlTableReader implements ReconcileSide, KeyBoundarySource {
+export class SqlTableReader implements ReconcileSide, KeyBoundarySource, SegmentChecksumSource {
   readonly queries: ReaderQueryCounts = { count: 0, checksum: 0, page: 0, byIds: 0, boundaries: 0 };
 
   constructor(
@@ -57,6 +61,28 @@ export class SqlTableReader implements ReconcileSide, KeyBoundarySource {
     const query = buildRangeChecksumSql(entity, range, this.target);
     const { rows } = await this.pool.query(query.text, query.values);
     return readRangeChecksumRow(rows[0]);
+  }
+
+  /**
+   * Every part's count and checksum in one grouped query: `width_bucket` puts each row in the part its key falls in
+   * (same digest as `checksum` per part; a part without rows gets md5('')). Counted as one checksum query.
+   */
+  async segmentChecksums(entity: EntityDefinition, range: KeyRange, boundaries: readonly RowKey[]): Promise<RangeChecksum[]> {
+    this.queries.checksum += 1;
+    const key = keyOrderSql(entity.fields[entity.primaryKey]);
+    const where = keyRangeWhereSql(entity, range);
+    const cuts = `$${where.values.length + 1}::${ARRAY_CAST[keyTypeOf(entity)]}`;
+    const { rows } = await this.pool.query(
+      `select width_bucket(${key}, ${cuts}) as part, count(*)::bigint as row_count,
+              md5(coalesce(string_agg(md5(${canonicalRowSql(entity)}), '' order by ${key}), '')) as checksum
+         from ${qualifiedTable(entity, this.target)}${where.sql}
+        group by 1`,
+      [...where.values, boundaries.map(String)],
+    );
+    const empty: RangeChecksum = { count: 0, checksum: EMPTY_DIGEST };
+    const parts: RangeChecksum[] = Array.from({ length: boundaries.length + 1 }, () => empty);
+    for (const row of rows) parts[Number(row.part)] = readRangeChecksumRow(row);
+    return parts;
   }
 
   async *stream(entity: EntityDefinition, options: { batchSize?: number; range?: KeyRange } = {}): AsyncIterable<Row> {

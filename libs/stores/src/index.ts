@@ -32,6 +32,7 @@ export {
   buildKeysetPageSql,
   buildRangeChecksumSql,
   buildRangeCountSql,
+  canonicalRowSql,
   keyOrderSql,
   keyRangeWhereSql,
   qualifiedTable,
