@@ -62,17 +62,17 @@ export class IoTracker {
   }
 
   async clientQuery<T>(client: PoolClient, text: string, params: unknown[] | undefined, run: () => Promise<T>): Promise<T> {
-    if (text.includes('pg_advisory_xact_lock')) return this.lockQuery(client, params ?? [], run);
+    if (text.includes('pg_advisory_xact_lock')) return this.lockQuery(client, lockedNames(text), run);
     try {
       return await this.track(run);
     } finally {
-      if (/^\s*(commit|rollback)\s*$/i.test(text)) this.releaseLocks(client);
+      // KeySync ends its transaction alone or after settling its writes (`update …; commit`).
+      if (/(^|;)\s*(commit|rollback)\s*$/i.test(text)) this.releaseLocks(client);
     }
   }
 
-  private async lockQuery<T>(client: PoolClient, params: unknown[], run: () => Promise<T>): Promise<T> {
-    const [entity, keys] = params as [string, string[]];
-    const request: LockRequest = { client, names: keys.map((key) => `${entity}:${key}`) };
+  private async lockQuery<T>(client: PoolClient, names: string[], run: () => Promise<T>): Promise<T> {
+    const request: LockRequest = { client, names };
     this.lockRequests.add(request);
     this.notify();
     try {
@@ -108,6 +108,19 @@ export class IoTracker {
     this.waiters = [];
     for (const waiter of waiters) waiter();
   }
+}
+
+/**
+ * The lock names of KeySync's lock statement (sync-settlement.ts lockKeysSql), read from its quoted literals:
+ * `hashtextextended('<entity>' || ':' || key, 0)` over `unnest(array['<key>', …]::text[])`.
+ */
+function lockedNames(text: string): string[] {
+  const entity = /hashtextextended\((E?'(?:[^']|'')*')/.exec(text)?.[1];
+  const keys = /unnest\(array\[([^\]]*)\]::text\[\]\) as key\) locks/.exec(text)?.[1];
+  if (entity === undefined || keys === undefined) throw new Error(`not a KeySync lock statement: ${text}`);
+  const literals = (list: string) => [...list.matchAll(/E?'((?:[^']|'')*)'/g)].map((match) => (match[1] as string).replace(/''/g, "'"));
+  const [entityName] = literals(entity);
+  return literals(keys).map((key) => `${entityName}:${key}`);
 }
 
 interface LockRequest {
