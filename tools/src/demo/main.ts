@@ -8,6 +8,7 @@ import { addressOf } from '../setup/local-services';
 import { ensureSupabaseLocal, stopSupabaseLocal } from '../setup/supabase-local-process';
 import { readCommandLine } from '../cli/args';
 import { DemoApi } from './api-client';
+import { demoBackupStep } from './backup-step';
 import { AppProcesses, isPortInUse, waitFor } from './app-processes';
 import { DEMO_USAGE, parseDemoArgs } from './demo-args';
 import { sendTraffic, type TrafficReport } from './traffic';
@@ -23,7 +24,7 @@ const DEMO_ENV = { BREAKER_HALF_OPEN_AFTER_MS: '3000', BREAKER_FAILURE_THRESHOLD
 
 const say = (line: string) => process.stdout.write(`[demo] ${line}\n`);
 
-function tokenFor(config: PlatformConfig, role: 'viewer' | 'operator'): string {
+function tokenFor(config: PlatformConfig, role: 'viewer' | 'operator' | 'admin'): string {
   const token = config.adminTokens.find((entry) => entry.role === role) ?? config.adminTokens.find((entry) => entry.role === 'admin');
   if (!token) throw new Error(`ADMIN_TOKENS has no ${role} (or admin) token; the demo needs one.`);
   return token.token;
@@ -183,6 +184,8 @@ async function run(): Promise<void> {
     say('diff summary (last 24 h):');
     if (stats.length === 0) say('  no differences recorded');
     for (const row of stats) say(`  ${row.apiEndpoint.padEnd(28)} ${row.severity.padEnd(8)} ${row.count} (${row.unresolved} unresolved)`);
+
+    await demoBackupStep({ operator, admin: new DemoApi(`http://127.0.0.1:${config.apiPort}`, tokenFor(config, 'admin')) }, say);
     say('done');
   } finally {
     await apps.stopAll();
