@@ -8,6 +8,7 @@ import { isBreakerOpenError } from '../breakers/breaker-open-error';
 import type { FlagService } from '../flags/flag-service';
 import { FlagsMovedError, type OperationLedger, type OperationRecord, type WriteOperation } from '../ledger/operation-ledger';
 import { LedgerTransitionError, PRIMARY_HOLDS_STATUSES } from '../ledger/operation-transitions';
+import type { PrimaryOutcomeBatcher, PrimaryWrote, PrimaryWroteEvent } from '../ledger/primary-outcome-batcher';
 import type { DualWriteMetrics } from '../metrics/dual-write-metrics';
 import type { ReplayQueue } from '../replay/replay-queue';
 import type { KeySync } from '../sync/key-sync';
@@ -51,6 +52,8 @@ export interface DualWriteEngineOptions {
   shadowReadRate?: number;
   /** Read from the secondary when the primary is unavailable (result flagged degraded). Default true. */
   readFallbackToSecondary?: boolean;
+  /** Group commit for the ledger update every write waits for (the primary's outcome); absent = one update per write. */
+  primaryOutcomes?: PrimaryOutcomeBatcher;
   /** Group commit for keyed creates; absent = one insert per create. */
   insertBatcher?: InsertBatcher;
   random?: () => number;
@@ -234,14 +237,15 @@ export class DualWriteEngine {
     const row = primary.value as Row;
     const writtenKeys = options.serialCreate ? [primaryKeyOf(plan.entity, row) as RowKey] : keys;
     if (!plan.secondary) {
-      await this.options.ledger.transition(plan.opId, 'primary_wrote_alone', {
+      await this.primaryWrote('primary_wrote_alone', {
+        opId: plan.opId,
         result: row,
         entityIds: writtenKeys.map(String),
         observation: this.observer.observe(plan, 'write', operation, [primaryOutcome]),
       });
       return planResult(plan, row, [primaryOutcome], false, []);
     }
-    await this.options.ledger.transition(plan.opId, 'primary_wrote', { result: row, entityIds: writtenKeys.map(String) });
+    await this.primaryWrote('primary_wrote', { opId: plan.opId, result: row, entityIds: writtenKeys.map(String) });
     const syncWork = this.secondarySync.sync(plan, operation, writtenKeys, primary, primaryOutcome);
     const settled = await settledWithin(syncWork, this.secondaryTimeoutMs);
     if (settled === undefined) {
@@ -254,6 +258,12 @@ export class DualWriteEngine {
     const outcomes = [primaryOutcome, storeOutcome(plan.secondary, 'secondary', settled)];
     const warnings = settled.ok ? settled.warnings : [`${plan.secondary.name} failed: ${describeError(settled.error)}; queued for replay`, ...settled.warnings];
     return planResult(plan, row, outcomes, !settled.ok, warnings);
+  }
+
+  /** Records the primary's write; the caller is answered once it is in the ledger (grouped when configured). */
+  private async primaryWrote(event: PrimaryWroteEvent, wrote: PrimaryWrote): Promise<void> {
+    if (this.options.primaryOutcomes) await this.options.primaryOutcomes.record(event, wrote);
+    else await this.options.ledger.transition(wrote.opId, event, wrote);
   }
 
   /**

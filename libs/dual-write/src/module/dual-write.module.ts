@@ -1,5 +1,6 @@
 import { Injectable, Module, type BeforeApplicationShutdown, type DynamicModule, type OnModuleInit } from '@nestjs/common';
 import { APP_INTERCEPTOR } from '@nestjs/core';
+import type { Pool } from 'pg';
 import { EntityRegistry } from '@dualwrite/stores';
 import { BreakerStateBoard, BreakerStatePublisher } from '../alerts/breaker-state-board';
 import { StoreBreakers } from '../breakers/store-breakers';
@@ -7,13 +8,14 @@ import { DiffPolicy } from '../compare/diff-policy';
 import { DUAL_WRITE_CONTROL_OPTIONS } from '../control/dual-write-control.module-definition';
 import { DualWriteControlModule } from '../control/dual-write-control.module';
 import type { ControlSettings } from '../control/dual-write-control.options';
-import { DUAL_WRITE_CONTROL_SETTINGS } from '../control/dual-write-control.tokens';
+import { DUAL_WRITE_CONTROL_POOL, DUAL_WRITE_CONTROL_SETTINGS } from '../control/dual-write-control.tokens';
 import { RedisConnections } from '../control/redis-connections';
 import { DiffQueue } from '../diffs/diff-queue';
 import { DualWriteEngine } from '../engine/dual-write-engine';
 import { InsertBatcher } from '../engine/insert-batcher';
 import { FlagService } from '../flags/flag-service';
 import { OperationLedger } from '../ledger/operation-ledger';
+import { PrimaryOutcomeBatcher } from '../ledger/primary-outcome-batcher';
 import { PrometheusDualWriteMetrics } from '../metrics/prometheus-dual-write-metrics';
 import { platformRedisKeys } from '../queues/redis-keys';
 import { ReplayQueue } from '../replay/replay-queue';
@@ -64,9 +66,21 @@ const engineProviders = [
   },
   {
     provide: DualWriteEngine,
-    inject: [DUAL_WRITE_OPTIONS, EntityRegistry, FlagService, OperationLedger, KeySync, ReplayQueue, StoreBreakers, DiffQueue, PrometheusDualWriteMetrics],
+    inject: [
+      DUAL_WRITE_OPTIONS,
+      DUAL_WRITE_CONTROL_POOL,
+      EntityRegistry,
+      FlagService,
+      OperationLedger,
+      KeySync,
+      ReplayQueue,
+      StoreBreakers,
+      DiffQueue,
+      PrometheusDualWriteMetrics,
+    ],
     useFactory: (
       options: DualWriteModuleOptions,
+      pool: Pool,
       entities: EntityRegistry,
       flags: FlagService,
       ledger: OperationLedger,
@@ -92,6 +106,7 @@ const engineProviders = [
         readFallbackToSecondary: options.readFallbackToSecondary,
         insertBatcher: options.batchInserts === false ? undefined : new InsertBatcher(),
         syncBatcher: options.batchInserts === false ? undefined : new SyncBatcher(keySync),
+        primaryOutcomes: options.batchInserts === false ? undefined : new PrimaryOutcomeBatcher(pool, ledger),
         onWarning: options.onWarning,
         metrics,
       }),

@@ -17,8 +17,9 @@ export interface DualWriteModuleOptions extends DualWriteControlOptions {
   shadowReadRate?: number;
   readFallbackToSecondary?: boolean;
   /**
-   * Group commit (default true): concurrent creates of one entity go to the primary as one multi-row insert, and
-   * the syncs of concurrent writes of one entity leave together.
+   * Group commit (default true): concurrent creates of one entity go to the primary as one multi-row insert, the
+   * syncs of concurrent writes of one entity leave together, and concurrent writes record their primary's outcome
+   * in the ledger with one statement.
    */
   batchInserts?: boolean;
   diffPolicy?: DiffPolicyOptions;
