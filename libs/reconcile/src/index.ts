@@ -17,7 +17,7 @@ export { Reconciler, selectEntities, severitySummary, type ReconcilerDependencie
 export { SqlTableReader, type ReaderQueryCounts } from './sql-table-reader';
 export { LedgerActivity, UNSETTLED_STATUSES } from './ledger-activity';
 export { compareKeys, keyText } from './key-order';
-export { splitRange, segmentVerdict } from './segment-search';
+export { splitParts, splitRange, segmentVerdict } from './segment-search';
 export { ReconcileRunRepository, type EntitySummary } from './run-repository';
 export { REPORT_FORMAT, buildReport, reportFileName, writeReconcileReport } from './report-writer';
 export { RECONCILE_MIGRATIONS_DIR } from './reconcile-migrations';

@@ -29,7 +29,7 @@ describe('reconcile: 20,000 rows with 5 differences', () => {
 
   it('finds exactly the 5 differences while checksumming only the mismatched segments and reading few rows', async () => {
     const reconciler = new Reconciler({ entities: [driftItems], primary: a, secondary: b });
-    const run = await reconciler.run('all', { splitFactor: 16, rowCompareLimit: 1000 });
+    const run = await reconciler.run('all', { rowCompareLimit: 200 });
     const [result] = run.entities;
 
     expect(result.findings.map(({ key, kind, field }) => `${key} ${kind} ${field ?? ''}`).sort()).toEqual(
@@ -41,18 +41,14 @@ describe('reconcile: 20,000 rows with 5 differences', () => {
         `${driftKey(19_999)} missing_in_primary `,
       ].sort(),
     );
-    // 20,000 rows → 16 segments of 1,250 (too many to compare) → at most 5 mismatched × 16 parts of ~78 rows.
-    expect(result.work.segmentsVisited).toBeLessThanOrEqual(1 + 16 + 5 * 16);
-    expect(result.work.segmentsMismatched).toBeLessThanOrEqual(1 + 5 + 5);
-    expect(result.work.segmentsComparedRowByRow).toBeLessThanOrEqual(5);
-    // Rows read into Node: the ≤ 5 small segments on both sides plus the re-check, against 40,000 for a full read.
-    expect(result.work.rowsCompared).toBeLessThan(5 * 2 * 100 + 20);
-    // Per side: one checksum query for the whole table, then one grouped query per split segment; one side names
-    // each split's boundaries.
-    const splits = result.work.segmentsMismatched - result.work.segmentsComparedRowByRow;
-    expect(a.queries.checksum).toBe(1 + splits);
-    expect(b.queries.checksum).toBe(1 + splits);
-    expect(a.queries.boundaries + b.queries.boundaries).toBe(splits);
-    expect(splits).toBeLessThanOrEqual(6);
+    // The whole table differs → one split straight into 200 parts of ~100 rows (both sides checksum every part in
+    // one grouped query) → the 5 parts holding a difference are compared row by row; the other 195 are not read.
+    expect(result.work).toMatchObject({ segmentsVisited: 201, segmentsMismatched: 6, segmentsComparedRowByRow: 5 });
+    // Rows read into Node: 5 parts on both sides plus the re-check, against 40,000 for a full read.
+    expect(result.work.rowsCompared).toBeLessThan(5 * 2 * 101 + 20);
+    // Per side: the whole table's checksum and one grouped query for the split; one side names the boundaries.
+    expect(a.queries.checksum).toBe(2);
+    expect(b.queries.checksum).toBe(2);
+    expect(a.queries.boundaries + b.queries.boundaries).toBe(1);
   });
 });

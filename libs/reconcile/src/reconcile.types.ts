@@ -10,8 +10,11 @@ export type ReconcileSide = Pick<StorePlugin, 'name' | 'count' | 'checksum' | 's
 
 /** A side that can also name the keys splitting a range into parts of about equal row counts. */
 export interface KeyBoundarySource {
-  /** At most `parts - 1` keys of the range, ascending and distinct, that cut it into about equal parts. */
-  boundaries(entity: EntityDefinition, range: KeyRange, parts: number): Promise<RowKey[]>;
+  /**
+   * At most `parts - 1` keys of the range, ascending and distinct, that cut it into about equal parts.
+   * `rowsInRange`, when known (from the range's checksum), spares counting them again.
+   */
+  boundaries(entity: EntityDefinition, range: KeyRange, parts: number, rowsInRange?: number): Promise<RowKey[]>;
 }
 
 export type LedgerState = 'quiet' | 'settled' | 'unsettled';
@@ -95,8 +98,14 @@ export interface ReconcileRunResult {
 export interface ReconcileOptions {
   /** Only this key range of each entity (tests, or a partial run). Whole table when omitted. */
   range?: KeyRange;
-  /** Parts a mismatched segment is split into. Default 16. */
+  /**
+   * Parts a mismatched segment is split into when a side checksums each part with its own query (REST). Default 16.
+   * When both sides checksum all parts in one grouped query, a segment is split straight into parts of about
+   * `rowCompareLimit` rows (at most `maxSplitParts`), so bisection reaches rows in one step whatever the table size.
+   */
   splitFactor?: number;
+  /** Most parts one grouped split makes. Default 4096. */
+  maxSplitParts?: number;
   /** A mismatched segment with at most this many rows on each side is compared row by row. Default 1000. */
   rowCompareLimit?: number;
   /** Segment checksums running at once per entity (each is one query on each side). Default 4. */

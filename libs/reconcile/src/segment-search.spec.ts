@@ -1,4 +1,4 @@
-import { segmentVerdict, splitRange } from './segment-search';
+import { segmentVerdict, splitParts, splitRange } from './segment-search';
 import { compareKeys, keyText } from './key-order';
 import { driftItems } from '../test/drift-fixture';
 import { tortureNames } from '../test/torture-fixture';
@@ -18,6 +18,20 @@ describe('segmentVerdict', () => {
   });
   it('is not equal when the checksums agree but the counts do not', () => {
     expect(segmentVerdict({ count: 1, checksum: 'x' }, { count: 2, checksum: 'x' }, 10)).toBe('compare_rows');
+  });
+});
+
+describe('splitParts', () => {
+  const options = { splitFactor: 16, maxSplitParts: 4096, rowCompareLimit: 100 };
+  it('splits into parts of about half the row-compare limit when both sides checksum all parts in one query', () => {
+    expect(splitParts(25_000, options, true)).toBe(500);
+  });
+  it('makes at least 2 parts and at most maxSplitParts', () => {
+    expect(splitParts(51, options, true)).toBe(2);
+    expect(splitParts(10_000_000, options, true)).toBe(4096);
+  });
+  it('uses the split factor when a side pays one query per part', () => {
+    expect(splitParts(25_000, options, false)).toBe(16);
   });
 });
 

@@ -5,6 +5,7 @@ import { differingKeysOfRange } from './segment-rows';
 
 export interface SegmentSearchOptions {
   splitFactor: number;
+  maxSplitParts: number;
   rowCompareLimit: number;
   concurrency: number;
   batchSize: number;
@@ -52,6 +53,17 @@ export function segmentVerdict(
 }
 
 /**
+ * How many parts a mismatched segment of `rows` rows is split into: with grouped checksums, parts of about half
+ * `rowCompareLimit` rows (2 to `maxSplitParts`), so one split reaches parts compared row by row even where the other
+ * side holds a few rows more; otherwise `splitFactor`.
+ */
+export function splitParts(rows: number, options: Pick<SegmentSearchOptions, 'splitFactor' | 'maxSplitParts' | 'rowCompareLimit'>, grouped: boolean): number {
+  if (!grouped) return options.splitFactor;
+  const rowsPerPart = Math.max(1, Math.floor(options.rowCompareLimit / 2));
+  return Math.min(options.maxSplitParts, Math.max(2, Math.ceil(rows / rowsPerPart)));
+}
+
+/**
  * Finds the keys that differ between two stores without reading equal data: checksums of a key range on both
  * stores at once (computed inside each database where the store can), equal → done; different → split at
  * keys that cut it into `splitFactor` parts of about equal row counts, every part checksummed (in one grouped
@@ -92,7 +104,7 @@ export class SegmentSearch {
     if (verdict === 'equal') return [];
     this.work.segmentsMismatched += 1;
     if (verdict === 'split') {
-      const boundaries = await this.boundaries(range, primary.count >= secondary.count);
+      const boundaries = await this.boundaries(range, primary.count >= secondary.count ? primary.count : secondary.count, primary.count >= secondary.count);
       if (boundaries.length > 0) return this.parts(range, boundaries);
     }
     await this.compareRows(range);
@@ -115,12 +127,20 @@ export class SegmentSearch {
   }
 
   /** Boundaries from the side with more rows in the range, when it can name them; the other side's otherwise. */
-  private async boundaries(range: KeyRange, primaryHasMore: boolean): Promise<RowKey[]> {
-    const sides = primaryHasMore ? [this.primary, this.secondary] : [this.secondary, this.primary];
-    for (const side of sides) {
-      if (side.boundaries) return side.boundaries(this.entity, range, this.options.splitFactor);
+  private async boundaries(range: KeyRange, rows: number, primaryHasMore: boolean): Promise<RowKey[]> {
+    const parts = splitParts(rows, this.options, this.groupedChecksums);
+    const sides: Array<[SearchSide, number | undefined]> = primaryHasMore
+      ? [[this.primary, rows], [this.secondary, undefined]]
+      : [[this.secondary, rows], [this.primary, undefined]];
+    for (const [side, rowsInRange] of sides) {
+      if (side.boundaries) return side.boundaries(this.entity, range, parts, rowsInRange);
     }
     return [];
+  }
+
+  /** Both sides checksum every part of a split in one query: a split may then make many parts at no extra cost. */
+  private get groupedChecksums(): boolean {
+    return this.primary.segmentChecksums !== undefined && this.secondary.segmentChecksums !== undefined;
   }
 
   private async compareRows(range: KeyRange): Promise<void> {

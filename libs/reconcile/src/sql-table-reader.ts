@@ -111,18 +111,23 @@ export class SqlTableReader implements ReconcileSide, KeyBoundarySource, Segment
     return rows.map((row) => toCanonicalRowFromColumns(entity, row));
   }
 
-  /** Every ⌈n/parts⌉-th key of the range in key order (one index scan of the keys; no row leaves the database). */
-  async boundaries(entity: EntityDefinition, range: KeyRange, parts: number): Promise<RowKey[]> {
+  /**
+   * Every ⌈n/parts⌉-th key of the range in key order (one scan of the keys in index order; no row leaves the
+   * database). With `rowsInRange` the step is known beforehand and the keys are not counted again.
+   */
+  async boundaries(entity: EntityDefinition, range: KeyRange, parts: number, rowsInRange?: number): Promise<RowKey[]> {
     if (!Number.isInteger(parts) || parts < 2) throw new Error(`A range is split into at least 2 parts, got ${parts}.`);
     this.queries.boundaries += 1;
     const key = keyOrderSql(entity.fields[entity.primaryKey]);
     const where = keyRangeWhereSql(entity, range);
+    const step = rowsInRange === undefined ? `greatest(1, ceil(total::numeric / ${parts}))::bigint` : String(Math.max(1, Math.ceil(rowsInRange / parts)));
+    const total = rowsInRange === undefined ? ', count(*) over () as total' : '';
     const { rows } = await this.pool.query<{ boundary: string }>(
       `select boundary from (
-         select (${key})::text as boundary, row_number() over (order by ${key}) as n, count(*) over () as total
+         select (${key})::text as boundary, row_number() over (order by ${key}) as n${total}
            from ${qualifiedTable(entity, this.target)}${where.sql}
        ) as numbered
-       where n > 1 and (n - 1) % greatest(1, ceil(total::numeric / ${parts}))::bigint = 0
+       where n > 1 and (n - 1) % ${step} = 0
        order by n`,
       where.values,
     );
