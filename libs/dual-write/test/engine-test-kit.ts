@@ -17,6 +17,7 @@ import { OperationLedger } from '../src/ledger/operation-ledger';
 import { ReplayProcessor } from '../src/replay/replay-processor';
 import { ReplayQueue } from '../src/replay/replay-queue';
 import { KeySync } from '../src/sync/key-sync';
+import { ClaimBatcher } from '../src/ledger/claim-batcher';
 import { PrimaryOutcomeBatcher } from '../src/ledger/primary-outcome-batcher';
 import { SyncBatcher } from '../src/sync/sync-batcher';
 import { bullConnection } from '../src/queues/redis-connection';
@@ -143,6 +144,7 @@ export class EngineTestKit {
       secondaryTimeoutMs: 3_000,
       insertBatcher: new InsertBatcher(),
       syncBatcher: new SyncBatcher(this.keySync),
+      claims: new ClaimBatcher(this.pool, this.ledger),
       primaryOutcomes: new PrimaryOutcomeBatcher(this.pool, this.ledger),
       ...rest,
     });

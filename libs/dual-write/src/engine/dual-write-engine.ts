@@ -8,6 +8,7 @@ import { isBreakerOpenError } from '../breakers/breaker-open-error';
 import type { FlagService } from '../flags/flag-service';
 import { FlagsMovedError, type OperationLedger, type OperationRecord, type WriteOperation } from '../ledger/operation-ledger';
 import { LedgerTransitionError, PRIMARY_HOLDS_STATUSES } from '../ledger/operation-transitions';
+import type { ClaimBatcher, ClaimOutcome } from '../ledger/claim-batcher';
 import type { PrimaryOutcomeBatcher, PrimaryWrote, PrimaryWroteEvent } from '../ledger/primary-outcome-batcher';
 import type { DualWriteMetrics } from '../metrics/dual-write-metrics';
 import type { ReplayQueue } from '../replay/replay-queue';
@@ -52,6 +53,8 @@ export interface DualWriteEngineOptions {
   shadowReadRate?: number;
   /** Read from the secondary when the primary is unavailable (result flagged degraded). Default true. */
   readFallbackToSecondary?: boolean;
+  /** Group commit for claims; absent = one insert per write. */
+  claims?: ClaimBatcher;
   /** Group commit for the ledger update every write waits for (the primary's outcome); absent = one update per write. */
   primaryOutcomes?: PrimaryOutcomeBatcher;
   /** Group commit for keyed creates; absent = one insert per create. */
@@ -197,9 +200,10 @@ export class DualWriteEngine {
     }
   }
 
-  private async claim(plan: OperationPlan, operation: WriteOperation, keys: RowKey[], payload: unknown): Promise<{ created: boolean; record: OperationRecord }> {
+  private async claim(plan: OperationPlan, operation: WriteOperation, keys: RowKey[], payload: unknown): Promise<ClaimOutcome> {
+    const claims = this.options.claims ?? this.options.ledger;
     try {
-      return await this.options.ledger.claim({
+      return await claims.claim({
         opId: plan.opId,
         entity: plan.entity.name,
         operation,

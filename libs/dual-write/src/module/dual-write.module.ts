@@ -15,6 +15,7 @@ import { DualWriteEngine } from '../engine/dual-write-engine';
 import { InsertBatcher } from '../engine/insert-batcher';
 import { FlagService } from '../flags/flag-service';
 import { OperationLedger } from '../ledger/operation-ledger';
+import { ClaimBatcher } from '../ledger/claim-batcher';
 import { PrimaryOutcomeBatcher } from '../ledger/primary-outcome-batcher';
 import { PrometheusDualWriteMetrics } from '../metrics/prometheus-dual-write-metrics';
 import { platformRedisKeys } from '../queues/redis-keys';
@@ -106,6 +107,7 @@ const engineProviders = [
         readFallbackToSecondary: options.readFallbackToSecondary,
         insertBatcher: options.batchInserts === false ? undefined : new InsertBatcher(),
         syncBatcher: options.batchInserts === false ? undefined : new SyncBatcher(keySync),
+        claims: options.batchInserts === false ? undefined : new ClaimBatcher(pool, ledger),
         primaryOutcomes: options.batchInserts === false ? undefined : new PrimaryOutcomeBatcher(pool, ledger),
         onWarning: options.onWarning,
         metrics,

@@ -18,8 +18,8 @@ export interface DualWriteModuleOptions extends DualWriteControlOptions {
   readFallbackToSecondary?: boolean;
   /**
    * Group commit (default true): concurrent creates of one entity go to the primary as one multi-row insert, the
-   * syncs of concurrent writes of one entity leave together, and concurrent writes record their primary's outcome
-   * in the ledger with one statement.
+   * syncs of concurrent writes of one entity leave together, and concurrent writes are claimed, and record their
+   * primary's outcome, in the ledger with one statement each.
    */
   batchInserts?: boolean;
   diffPolicy?: DiffPolicyOptions;
