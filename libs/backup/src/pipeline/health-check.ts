@@ -25,6 +25,9 @@ export async function checkDatabaseHealth(
     async () => {
       const client = new Client({ connectionString: target.databaseUrl });
       client.on('error', () => undefined);
+      // A step past MIGRATION_TIMEOUT ends its connection, so the work stops instead of running on.
+      const onAbort = () => void client.end().catch(() => undefined);
+      signal?.addEventListener('abort', onAbort, { once: true });
       await client.connect();
       try {
         const started = performance.now();
@@ -45,6 +48,7 @@ export async function checkDatabaseHealth(
         }
         return { serverVersion: rows[0].version, writable, latencyMs, unreadableTables, ok: writable && unreadableTables.length === 0 };
       } finally {
+        signal?.removeEventListener('abort', onAbort);
         await client.end().catch(() => undefined);
       }
     },

@@ -3,7 +3,7 @@ import { readMigrationFiles, type MigrationFile } from '../migrations/migration-
 import { withConnectionRetry, type ConnectionRetrySettings } from './connection-retry';
 import { readSchemaCatalog } from './schema-catalog';
 import { compareCatalogs, type SchemaDifference } from './schema-diff';
-import { catalogBuiltBy } from './shadow-database';
+import { buildShadow, catalogBuiltBy } from './shadow-database';
 import type { PipelineTarget } from './pipeline-target';
 
 export interface MigrationCheckReport {
@@ -18,6 +18,8 @@ export interface MigrationCheckReport {
   drift: SchemaDifference[];
   /** Tables a pending migration creates that the database already has (a deploy would fail on them). */
   conflicts: string[];
+  /** A pending migration that fails even on an empty shadow database (a deploy would fail on it too). */
+  pendingFailure?: { migration: string; error: string };
   /** The schema file against what all migrations build (a model changed without a migration); store A only. */
   schemaFileDrift: SchemaDifference[];
   unmanagedTables: string[];
@@ -67,10 +69,13 @@ export async function checkMigrations(
     async () => {
       const client = new Client({ connectionString: target.databaseUrl });
       client.on('error', () => undefined);
+      const onAbort = () => void client.end().catch(() => undefined);
+      signal?.addEventListener('abort', onAbort, { once: true });
       await client.connect();
       try {
         return { ledger: await readLedger(client, target.layout), actual: await readSchemaCatalog(client) };
       } finally {
+        signal?.removeEventListener('abort', onAbort);
         await client.end().catch(() => undefined);
       }
     },
@@ -87,20 +92,22 @@ export async function checkMigrations(
   });
   const unknownApplied = ledger.map((row) => row.id).filter((id) => !fileById.has(id));
 
-  const expected = await catalogBuiltBy(target.databaseUrl, scriptsOf(target, appliedFiles));
+  const expected = await catalogBuiltBy(target.databaseUrl, scriptsOf(target, appliedFiles), signal);
   const { differences: drift, unmanagedTables } = compareCatalogs(expected, actual);
 
-  // What all migrations build: tables the pending ones add must not exist yet.
-  const fromMigrations = pending.length > 0 || target.schemaFileSql ? await catalogBuiltBy(target.databaseUrl, scriptsOf(target, files)) : expected;
-  const conflicts = Object.keys(fromMigrations).filter((table) => !(table in expected) && table in actual);
+  // What all migrations build: a pending one must run on an empty database, and must not create a table that exists.
+  const all = pending.length > 0 || target.schemaFileSql ? await buildShadow(target.databaseUrl, scriptsOf(target, files), signal) : { catalog: expected };
+  const pendingFailure = all.failure ? { migration: all.failure.script.replace(/^migration /, ''), error: all.failure.message } : undefined;
+  const conflicts = Object.keys(all.catalog).filter((table) => !(table in expected) && table in actual);
 
   let schemaFileDrift: SchemaDifference[] = [];
-  if (target.schemaFileSql) {
-    const fromSchemaFile = await catalogBuiltBy(target.databaseUrl, [
-      ...(target.shadowPreambleSql ? [{ name: 'the shadow preamble', sql: target.shadowPreambleSql }] : []),
-      { name: 'the schema file', sql: await target.schemaFileSql() },
-    ]);
-    const comparison = compareCatalogs(fromSchemaFile, fromMigrations);
+  if (target.schemaFileSql && !all.failure) {
+    const fromSchemaFile = await catalogBuiltBy(
+      target.databaseUrl,
+      [...(target.shadowPreambleSql ? [{ name: 'the shadow preamble', sql: target.shadowPreambleSql }] : []), { name: 'the schema file', sql: await target.schemaFileSql() }],
+      signal,
+    );
+    const comparison = compareCatalogs(fromSchemaFile, all.catalog);
     schemaFileDrift = [
       ...comparison.differences,
       ...comparison.unmanagedTables.map((table): SchemaDifference => ({ kind: 'unexpected_table', table })),
@@ -114,8 +121,9 @@ export async function checkMigrations(
     unknownApplied,
     drift,
     conflicts,
+    ...(pendingFailure ? { pendingFailure } : {}),
     schemaFileDrift,
     unmanagedTables,
-    ok: drift.length === 0 && conflicts.length === 0 && schemaFileDrift.length === 0 && modified.length === 0 && unknownApplied.length === 0,
+    ok: drift.length === 0 && conflicts.length === 0 && !pendingFailure && schemaFileDrift.length === 0 && modified.length === 0 && unknownApplied.length === 0,
   };
 }

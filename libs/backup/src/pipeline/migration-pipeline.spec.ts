@@ -23,10 +23,14 @@ import { WebhookNotifier } from './webhook-notifier';
 const FAST_RETRY = { retries: 3, initialDelayMs: 20, maxDelayMs: 100 };
 const USER_ID = '0190a5d2-7c3e-7000-8000-000000000001';
 
-/** Two new migrations: the first succeeds and commits, the second fails half-way (after its own first statement). */
+/**
+ * Two new migrations: the first succeeds and commits; the second fails half-way on this database's data (two users
+ * share a display name, so the unique index cannot be built) after its own first statement. On an empty shadow
+ * database both pass, so check lets them through.
+ */
 const HALF_FAILING = {
   '20261201000000_audit_log': 'create table "audit_log" ("id" serial primary key, "note" text not null);',
-  '20261201000001_broken': 'alter table "users" add column "nickname" text;\nselect 1 / 0;',
+  '20261201000001_unique_names': 'alter table "users" add column "nickname" text;\ncreate unique index "users_display_name_key" on "users" ("display_name");',
 };
 
 let control: Awaited<ReturnType<typeof createControlDatabase>>;
@@ -71,8 +75,9 @@ function pipeline(target: PipelineTarget, options: { rollbackEnabled?: boolean; 
 
 const storeA = (migrationsDir: string): PipelineTarget => ({ store: 'prisma', databaseUrl: database.url, layout: 'prisma', migrationsDir, entities: exampleEntities });
 
-async function seedUser(): Promise<void> {
-  await sql(database.url, `insert into users (id, email, display_name) values ('${USER_ID}', 'ada@example.com', 'Ada')`);
+const OTHER_ID = '0190a5d2-7c3e-7000-8000-000000000002';
+async function seedUsers(): Promise<void> {
+  await sql(database.url, `insert into users (id, email, display_name) values ('${USER_ID}', 'ada@example.com', 'Ada'), ('${OTHER_ID}', 'ada2@example.com', 'Ada')`);
 }
 
 const appliedPrismaMigrations = () =>
@@ -101,7 +106,7 @@ describe('MigrationPipeline (db:migrate)', () => {
 
   it('a migration failing half-way: the backup is restored (the earlier new migration undone too) and the webhook gets the JSON', async () => {
     await migrateLikeSetup(database.url, 'prisma');
-    await seedUser();
+    await seedUsers();
     const before = await catalogOf(database.url);
 
     const report = await pipeline(storeA(migrationsWith('prisma', HALF_FAILING))).run();
@@ -112,14 +117,17 @@ describe('MigrationPipeline (db:migrate)', () => {
       ['backup', 'succeeded'],
       ['deploy', 'failed'],
     ]);
-    expect(report.steps[2].errors?.[0]).toMatch(/^Migration 20261201000001_broken failed and was rolled back: division by zero/);
+    expect(report.steps[2].errors?.[0]).toMatch(/^Migration 20261201000001_unique_names failed and was rolled back: could not create unique index "users_display_name_key"/);
     expect(report.restore).toMatchObject({ outcome: 'succeeded' });
     const [snapshotId, backupId] = (report.backupId ?? '').split('~');
     expect(snapshotId).toMatch(/^prisma-/);
-    expect(await backupService.list()).toEqual([expect.objectContaining({ id: backupId, kind: 'full', store: 'a', status: 'complete' })]);
+    expect(await backupService.list()).toContainEqual(expect.objectContaining({ id: backupId, kind: 'full', store: 'a', status: 'complete' }));
     expect(await catalogOf(database.url)).toEqual(before);
     expect(await appliedPrismaMigrations()).toEqual(['20261124000000_init', '20261129000000_store_contract_fixtures']);
-    expect(await users()).toEqual([{ id: USER_ID, email: 'ada@example.com', display_name: 'Ada' }]);
+    expect(await users()).toEqual([
+      { id: USER_ID, email: 'ada@example.com', display_name: 'Ada' },
+      { id: OTHER_ID, email: 'ada2@example.com', display_name: 'Ada' },
+    ]);
 
     expect(report.notification).toBe('sent');
     expect(webhook.received).toEqual([
@@ -129,13 +137,13 @@ describe('MigrationPipeline (db:migrate)', () => {
         database: database.name,
         result: 'failed_rolled_back',
         failedStep: 'deploy',
-        error: expect.stringMatching(/^Migration 20261201000001_broken failed and was rolled back: division by zero/),
+        error: expect.stringMatching(/^Migration 20261201000001_unique_names failed and was rolled back: could not create unique index/),
         backupId: report.backupId,
         rolledBack: true,
         steps: [
           { step: 'check', outcome: 'succeeded', durationMs: expect.any(Number) },
           { step: 'backup', outcome: 'succeeded', durationMs: expect.any(Number) },
-          { step: 'deploy', outcome: 'failed', durationMs: expect.any(Number), error: expect.stringContaining('division by zero') },
+          { step: 'deploy', outcome: 'failed', durationMs: expect.any(Number), error: expect.stringContaining('could not create unique index') },
         ],
         at: expect.any(String),
       },
@@ -144,27 +152,30 @@ describe('MigrationPipeline (db:migrate)', () => {
 
   it('a migration running past MIGRATION_TIMEOUT: it is cancelled, the backup restored, the webhook told', async () => {
     await migrateLikeSetup(database.url, 'prisma');
+    await seedUsers();
+    // Slow only on this database's rows (like a rewrite of a big table); instant on an empty shadow database.
     const migrationsDir = migrationsWith('prisma', {
       '20261201000000_audit_log': HALF_FAILING['20261201000000_audit_log'],
-      '20261201000001_slow': 'alter table "users" add column "nickname" text;\nselect pg_sleep(30);',
+      '20261201000001_slow': 'alter table "users" add column "nickname" text;\nselect pg_sleep(case when (select count(*) from "users") > 0 then 30 else 0 end);',
     });
     const before = await catalogOf(database.url);
 
-    const report: PipelineReport = await pipeline(storeA(migrationsDir), { stepTimeoutMs: 2_000 }).run();
+    const report: PipelineReport = await pipeline(storeA(migrationsDir), { stepTimeoutMs: 10_000 }).run();
 
     expect(report.result).toBe('failed_rolled_back');
     expect(report.steps[2]).toMatchObject({ step: 'deploy', outcome: 'failed' });
     expect(report.steps[2].errors?.[0]).toBe(
-      'deploy did not finish within MIGRATION_TIMEOUT (2000 ms): the running migration was cancelled and its transaction rolled back (1 session(s))',
+      'deploy did not finish within MIGRATION_TIMEOUT (10000 ms): the running migration was cancelled and its transaction rolled back (1 session(s))',
     );
     expect(await catalogOf(database.url)).toEqual(before);
-    const sleeping = await onDatabase(database.url, async (client) => (await client.query(`select count(*)::int as n from pg_stat_activity where query like '%pg_sleep(30)%' and pid <> pg_backend_pid()`)).rows[0].n);
+    const sleeping = await onDatabase(database.url, async (client) => (await client.query(`select count(*)::int as n from pg_stat_activity where query like '%pg_sleep(case%' and pid <> pg_backend_pid()`)).rows[0].n);
     expect(sleeping).toBe(0);
     expect(webhook.received).toEqual([expect.objectContaining({ result: 'failed_rolled_back', failedStep: 'deploy', rolledBack: true })]);
-  });
+  }, 60_000);
 
   it('with ROLLBACK_ENABLED=false a failure leaves the database as the failure left it, and still notifies', async () => {
     await migrateLikeSetup(database.url, 'prisma');
+    await seedUsers();
 
     const report = await pipeline(storeA(migrationsWith('prisma', HALF_FAILING)), { rollbackEnabled: false }).run();
 
@@ -185,6 +196,27 @@ describe('MigrationPipeline (db:migrate)', () => {
     expect(report.steps[0].errors).toEqual(['drift (database vs applied migrations): missing column: posts.body (expected text not null)']);
     expect(await appliedPrismaMigrations()).toEqual(['20261124000000_init', '20261129000000_store_contract_fixtures']);
     expect(webhook.received).toEqual([expect.objectContaining({ result: 'failed_unchanged', failedStep: 'check', rolledBack: false })]);
+  });
+
+  it('a pending migration that fails even on an empty database stops at check: nothing touched', async () => {
+    await migrateLikeSetup(database.url, 'prisma');
+
+    const report = await pipeline(storeA(migrationsWith('prisma', { '20261201000000_broken': 'select 1 / 0;' }))).run();
+
+    expect(report.result).toBe('failed_unchanged');
+    expect(report.steps[0].errors).toEqual(['pending migration 20261201000000_broken fails on an empty shadow database: division by zero']);
+    expect(await appliedPrismaMigrations()).toEqual(['20261124000000_init', '20261129000000_store_contract_fixtures']);
+  });
+
+  it('a check running past MIGRATION_TIMEOUT fails naming the limit, leaves no shadow database behind, and changes nothing', async () => {
+    await migrateLikeSetup(database.url, 'prisma');
+
+    const report = await pipeline(storeA(migrationsWith('prisma', { '20261201000000_slow_shadow': 'select pg_sleep(20);' })), { stepTimeoutMs: 1_500 }).run();
+
+    expect(report.result).toBe('failed_unchanged');
+    expect(report.steps[0].errors).toEqual(['check did not finish within MIGRATION_TIMEOUT (1500 ms)']);
+    const shadows = await onDatabase(database.url, async (client) => (await client.query(`select count(*)::int as n from pg_database where datname like $1`, [`${database.name}_shadow_%`])).rows[0].n);
+    expect(shadows).toBe(0);
   });
 
   it('nothing pending: up to date after check, no backup taken', async () => {
@@ -209,7 +241,7 @@ describe('MigrationPipeline (db:migrate)', () => {
 
   it('store B: a failing Supabase migration is rolled back with RLS, policies and the ledger as they were', async () => {
     await migrateLikeSetup(database.url, 'supabase');
-    await sql(database.url, `insert into users (id, email, display_name) values ('${USER_ID}', 'ada@example.com', 'Ada')`);
+    await seedUsers();
     const before = await catalogOf(database.url);
     const target: PipelineTarget = {
       store: 'supabase',
@@ -217,7 +249,7 @@ describe('MigrationPipeline (db:migrate)', () => {
       layout: 'supabase',
       migrationsDir: migrationsWith('supabase', {
         '20261201000000_audit_log': 'create table public.audit_log (id serial primary key); alter table public.audit_log enable row level security;',
-        '20261201000001_broken': 'alter table public.posts disable row level security;\ndrop policy users_owner_all on public.users;\nselect 1 / 0;',
+        '20261201000001_unique_names': 'alter table public.posts disable row level security;\ndrop policy users_owner_all on public.users;\ncreate unique index users_display_name_key on public.users (display_name);',
       }),
       entities: exampleEntities,
       shadowPreambleSql: SUPABASE_BOOTSTRAP_SQL,
@@ -229,7 +261,7 @@ describe('MigrationPipeline (db:migrate)', () => {
     expect(await catalogOf(database.url)).toEqual(before);
     const versions = await onDatabase(database.url, async (client) => (await client.query('select version from supabase_migrations.schema_migrations order by 1')).rows.map((row) => row.version));
     expect(versions).toEqual(['20261124000000', '20261128000000', '20261129000000']);
-    expect(await users()).toEqual([{ id: USER_ID, email: 'ada@example.com', display_name: 'Ada' }]);
+    expect(await users()).toHaveLength(2);
     expect(webhook.received).toEqual([expect.objectContaining({ store: 'supabase', result: 'failed_rolled_back', rolledBack: true })]);
   });
 });

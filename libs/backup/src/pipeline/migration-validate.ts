@@ -49,10 +49,14 @@ export async function validateMigrations(
     async () => {
       const client = new Client({ connectionString: target.databaseUrl });
       client.on('error', () => undefined);
+      // A step past MIGRATION_TIMEOUT ends its connection, so the work stops instead of running on.
+      const onAbort = () => void client.end().catch(() => undefined);
+      signal?.addEventListener('abort', onAbort, { once: true });
       await client.connect();
       try {
         return { actual: await readSchemaCatalog(client), smokeTest: await smokeTestEntities(client, target.entities) };
       } finally {
+        signal?.removeEventListener('abort', onAbort);
         await client.end().catch(() => undefined);
       }
     },
@@ -62,7 +66,7 @@ export async function validateMigrations(
   const expected = await catalogBuiltBy(target.databaseUrl, [
     ...(target.shadowPreambleSql ? [{ name: 'the shadow preamble', sql: target.shadowPreambleSql }] : []),
     ...files.map((file) => ({ name: `migration ${file.id}`, sql: file.sql })),
-  ]);
+  ], signal);
   const { differences } = compareCatalogs(expected, actual);
   const missing = missingEntityColumns(target.entities, actual);
   return {

@@ -35,6 +35,7 @@ export async function runPipelineStep(step: PipelineStep, target: PipelineTarget
       const problems = [
         ...report.modified.map((id) => `migration ${id} was edited after it was applied`),
         ...report.unknownApplied.map((id) => `migration ${id} is recorded as applied but has no file`),
+        ...(report.pendingFailure ? [`pending migration ${report.pendingFailure.migration} fails on an empty shadow database: ${report.pendingFailure.error}`] : []),
         ...report.conflicts.map((table) => `table ${table} already exists but a pending migration creates it (a database whose ledger does not record its migrations: baseline the ledger first)`),
         ...differenceLines('drift (database vs applied migrations)', report.drift),
         ...differenceLines('drift (schema file vs migrations)', report.schemaFileDrift),
