@@ -35,18 +35,19 @@ export function parseBackupArgs(argv: string[]): BackupRequest {
 }
 
 export const RESTORE_USAGE = [
-  'usage: npm run restore -- --id=<backup id> (--target=<postgresql://...> | --into-store=a|b) [--dry-run] [--force] [--yes]',
+  'usage: npm run restore -- --id=<backup id> (--target=<postgresql://...> | --into-store=a|b) [--dry-run] [--force] [--verify-checksums] [--yes]',
   '  --id=ID              the backup to restore: a full one, or an incremental (its full and the incrementals up to it)',
   '  --target=URL         the database to restore into (any; its tables are created when it has none)',
   '  --into-store=a|b     or the configured database of store a or b',
   '  --dry-run            show the tables and row counts that would change; change nothing',
   '  --force              restore although the target\'s tables differ from the backup\'s',
+  '  --verify-checksums   also compare every table\'s content checksum with the manifest before committing (slower)',
   '  --yes                required for a real restore: every row of the registered tables is replaced',
 ].join('\n');
 
 export type RestoreRequest =
   | { kind: 'help' }
-  | { kind: 'restore'; id: string; target: { url: string } | { store: StoreId }; dryRun: boolean; force: boolean };
+  | { kind: 'restore'; id: string; target: { url: string } | { store: StoreId }; dryRun: boolean; force: boolean; verifyChecksums: boolean };
 
 export function parseRestoreArgs(argv: string[]): RestoreRequest {
   const flags = parseFlags(argv, {
@@ -55,6 +56,7 @@ export function parseRestoreArgs(argv: string[]): RestoreRequest {
     'into-store': { type: 'string' },
     'dry-run': { type: 'boolean' },
     force: { type: 'boolean' },
+    'verify-checksums': { type: 'boolean' },
     yes: { type: 'boolean' },
     help: { type: 'boolean' },
   });
@@ -65,7 +67,7 @@ export function parseRestoreArgs(argv: string[]): RestoreRequest {
   const dryRun = flags['dry-run'] ?? false;
   if (!dryRun && !flags.yes) throw new UsageError('--yes is required for a restore (it replaces every row of the registered tables); try --dry-run first');
   const target = flags.target !== undefined ? { url: flags.target } : { store: storeFlag('--into-store', flags['into-store']) };
-  return { kind: 'restore', id, target, dryRun, force: flags.force ?? false };
+  return { kind: 'restore', id, target, dryRun, force: flags.force ?? false, verifyChecksums: flags['verify-checksums'] ?? false };
 }
 
 export const VALIDATE_USAGE = [

@@ -46,7 +46,7 @@ describe('backup command lines (pure parsing)', () => {
     expect(() => parseRestoreArgs(['--id=x1', '--yes'])).toThrow('give exactly one of --target=<postgresql://...> and --into-store=a|b');
     expect(() => parseRestoreArgs(['--id=x1', '--into-store=a'])).toThrow('--yes is required for a restore');
     expect(() => parseRestoreArgs(['--id=x1', '--target=mysql://x', '--yes'])).toThrow('--target must be a postgresql:// connection string');
-    expect(parseRestoreArgs(['--id=x1', '--into-store=b', '--dry-run'])).toEqual({ kind: 'restore', id: 'x1', target: { store: 'b' }, dryRun: true, force: false });
+    expect(parseRestoreArgs(['--id=x1', '--into-store=b', '--dry-run'])).toEqual({ kind: 'restore', id: 'x1', target: { store: 'b' }, dryRun: true, force: false, verifyChecksums: false });
   });
 
   it('validate and drill take an id; drill also --latest of a store, not both', () => {
@@ -91,10 +91,11 @@ describe('npm run backup / backup-validate / backup-drill / restore (real Postgr
     expect(drill.code).toBe(0);
     expect(drill.stdout).toContain(`drill of ${id} held`);
 
-    const restore = await runCli('tools/src/cli/restore.ts', [`--id=${id}`, `--target=${urlOf(TARGET)}`, '--yes'], env);
+    const restore = await runCli('tools/src/cli/restore.ts', [`--id=${id}`, `--target=${urlOf(TARGET)}`, '--verify-checksums', '--yes'], env);
     expect(restore.code).toBe(0);
     expect(restore.stdout).toContain(`restored ${id} into ${urlOf(TARGET)} (create)`);
     expect(restore.stdout).toContain('users: (no table) rows now → 25 rows');
+    expect(restore.stdout).toContain("every table's row count and content checksum match the manifest");
 
     // The psql-alone instructions are in the manifest.
     const manifest = JSON.parse(await readFile(path.join(storage, id as string, 'manifest.json'), 'utf8')) as { psqlRestore: string[] };

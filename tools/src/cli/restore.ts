@@ -13,12 +13,13 @@ if (request) {
     const targetUrl = 'url' in request.target ? request.target.url : backups.databaseUrlOf(request.target.store);
     const progress = progressDisplay(`restore ${request.id}`);
     try {
-      const report = await backups.restore(request.id, { targetUrl, force: request.force, dryRun: request.dryRun, onProgress: progress.listener });
+      const verify = request.verifyChecksums ? 'checksums' : 'counts';
+      const report = await backups.restore(request.id, { targetUrl, force: request.force, dryRun: request.dryRun, verify, onProgress: progress.listener });
       progress.stop();
       out(`${report.dryRun ? 'dry run: would restore' : 'restored'} ${report.chain.join(' + ')} into ${report.target} (${report.mode})`);
       if (!report.schemaMatches) out(`  schema differs${report.forced ? ' (forced)' : ''}: ${report.schemaDifferences.join('; ')}`);
       for (const table of report.tables) out(`  ${table.table}: ${table.rowsNow ?? '(no table)'} rows now → ${table.rowsAfter} rows`);
-      if (!report.dryRun) out(`  ${report.rowsRestored} rows loaded, every table's checksum ${report.verified ? 'matches the manifest' : 'not compared'}, ${report.durationMs} ms`);
+      if (!report.dryRun) out(`  ${report.rowsRestored} rows loaded, every table's ${report.verified === 'checksums' ? 'row count and content checksum match' : 'row count matches'} the manifest, ${report.durationMs} ms`);
       if (report.dryRun && !report.schemaMatches && !request.force) out('  a restore would be refused: pass --force to restore anyway');
       return true;
     } finally {

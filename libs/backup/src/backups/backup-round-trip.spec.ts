@@ -38,8 +38,8 @@ describe('backup round trip (full + incrementals, real PostgreSQL)', () => {
 
     targets.push('dw_backup_t_rt_empty');
     const target = await emptyDatabase('dw_backup_t_rt_empty');
-    const report = await suite.service.restore(second.id, { targetUrl: target });
-    expect(report).toMatchObject({ mode: 'create', chain: [full.id, first.id, second.id], verified: true });
+    const report = await suite.service.restore(second.id, { targetUrl: target, verify: 'checksums' });
+    expect(report).toMatchObject({ mode: 'create', chain: [full.id, first.id, second.id], verified: 'checksums' });
     expect(await tableRows(target)).toEqual(await tableRows(suite.sourceUrl));
   });
 
@@ -49,7 +49,7 @@ describe('backup round trip (full + incrementals, real PostgreSQL)', () => {
     const target = await storeADatabase('dw_backup_t_rt_existing');
     await seedExampleRows(target, { users: 4, tag: 'other' });
     const report = await suite.service.restore(latest.id, { targetUrl: target });
-    expect(report.mode).toBe('replace');
+    expect(report).toMatchObject({ mode: 'replace', verified: 'counts' });
     expect(report.tables.find((table) => table.table === 'users')).toMatchObject({ rowsNow: 4 });
     expect(await tableRows(target)).toEqual(await tableRows(suite.sourceUrl));
     const next = await withClient(target, (client) => client.query<{ id: number; max: number }>(

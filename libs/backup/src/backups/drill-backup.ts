@@ -65,7 +65,7 @@ export async function drillBackup(context: BackupContext, id: string, options: D
     let restoreMs: number | null = null;
     let tables: DrillTableResult[] = [];
     try {
-      await restoreBackup(context, id, { targetUrl: scratchUrl, verify: false, onProgress: options.onProgress });
+      await restoreBackup(context, id, { targetUrl: scratchUrl, verify: 'counts', onProgress: options.onProgress });
       restoreMs = Date.now() - started;
       tables = await compareTables(context, scratchUrl, last);
       const bad = tables.find((table) => !table.ok);

@@ -8,7 +8,9 @@ export interface TableShape {
   table: string;
   columns: ColumnShape[];
   primaryKey: string[];
-  /** Constraints other than the primary key: name and `pg_get_constraintdef`. */
+  /** The primary key constraint: name and `pg_get_constraintdef`; null when the table has none. */
+  primaryKeyConstraint: { name: string; definition: string } | null;
+  /** Constraints other than the primary key: name, type (u, c, f, x) and `pg_get_constraintdef`. */
   constraints: { name: string; type: string; definition: string }[];
   /** Indexes that back no constraint: qualified name and `pg_get_indexdef`. */
   indexes: { name: string; definition: string }[];
@@ -69,6 +71,7 @@ async function readTableShape(client: ClientBase, schema: string, table: string)
     table,
     columns: columns.rows.map((row) => ({ name: row.name, type: row.type, notNull: row.not_null, defaultSql: row.default_sql, identity: row.identity })),
     primaryKey: primary?.keys ?? [],
+    primaryKeyConstraint: primary ? { name: primary.name, definition: primary.definition } : null,
     constraints: constraints.rows.filter((row) => row.type !== 'p').map(({ name, type, definition }) => ({ name, type, definition })),
     indexes: indexes.rows,
     sequences,
@@ -86,31 +89,6 @@ export function schemaHashOf(shapes: Map<string, TableShape | null>): string {
       : { table, missing: true },
   );
   return createHash('sha256').update(JSON.stringify(described)).digest('hex');
-}
-
-/** Human-readable differences between two sets of table shapes (for a refused restore). */
-export function describeSchemaDifferences(expected: Map<string, TableShape | null>, actual: Map<string, TableShape | null>): string[] {
-  const differences: string[] = [];
-  for (const [table, want] of expected) {
-    const have = actual.get(table) ?? null;
-    if (!want) continue;
-    if (!have) {
-      differences.push(`table ${table} is missing`);
-      continue;
-    }
-    const haveColumns = new Map(have.columns.map((column) => [column.name, column]));
-    for (const column of want.columns) {
-      const found = haveColumns.get(column.name);
-      if (!found) differences.push(`${table}.${column.name} is missing`);
-      else if (found.type !== column.type || found.notNull !== column.notNull) {
-        differences.push(`${table}.${column.name} is ${found.type}${found.notNull ? ' not null' : ''}, backup has ${column.type}${column.notNull ? ' not null' : ''}`);
-      }
-      haveColumns.delete(column.name);
-    }
-    for (const extra of haveColumns.keys()) differences.push(`${table}.${extra} is not in the backup`);
-    if (want.primaryKey.join(',') !== have.primaryKey.join(',')) differences.push(`${table} primary key is (${have.primaryKey.join(', ')}), backup has (${want.primaryKey.join(', ')})`);
-  }
-  return differences;
 }
 
 /** The newest applied migration of the store: Prisma Migrate's ledger, else the Supabase CLI's; null when neither. */
@@ -133,7 +111,7 @@ export async function readSchemaVersion(client: ClientBase, schema: string): Pro
   return null;
 }
 
-/** DDL that builds the tables in an empty database: sequences, tables with defaults and primary keys. */
+/** DDL that builds the tables in an empty database: sequences, tables with defaults (keys come after the data). */
 export function preDataSql(schema: string, shapes: TableShape[]): string {
   const lines = ['-- Tables of a dualwrite backup (before the data).', `create schema if not exists ${quoteIdentifier(schema)};`];
   for (const shape of shapes) {
@@ -145,7 +123,6 @@ export function preDataSql(schema: string, shapes: TableShape[]): string {
       if (column.notNull) parts.push('not null');
       return `  ${parts.join(' ')}`;
     });
-    if (shape.primaryKey.length) columns.push(`  primary key (${shape.primaryKey.map(quoteIdentifier).join(', ')})`);
     lines.push(`create table ${quoteIdentifier(schema)}.${quoteIdentifier(shape.table)} (\n${columns.join(',\n')}\n);`);
     for (const sequence of shape.sequences) {
       lines.push(`alter sequence ${sequence.name} owned by ${quoteIdentifier(schema)}.${quoteIdentifier(shape.table)}.${quoteIdentifier(sequence.column)};`);
@@ -154,17 +131,27 @@ export function preDataSql(schema: string, shapes: TableShape[]): string {
   return `${lines.join('\n')}\n`;
 }
 
-/** DDL after the data: constraints other than primary keys (foreign keys last), then indexes. */
+/**
+ * DDL after the data, in the order pg_restore uses: primary keys, other constraints but foreign keys, indexes,
+ * foreign keys last (one index build and one validation per table instead of one per row).
+ */
 export function postDataSql(schema: string, shapes: TableShape[]): string {
-  const lines = ['-- Constraints and indexes of a dualwrite backup (after the data).'];
-  const ordered = (type: string) => (type === 'f' ? 1 : 0);
-  const constraints = shapes.flatMap((shape) => shape.constraints.map((constraint) => ({ shape, constraint })));
-  constraints.sort((x, y) => ordered(x.constraint.type) - ordered(y.constraint.type));
-  for (const { shape, constraint } of constraints) {
-    lines.push(`alter table ${quoteIdentifier(schema)}.${quoteIdentifier(shape.table)} add constraint ${quoteIdentifier(constraint.name)} ${constraint.definition};`);
-  }
-  for (const shape of shapes) for (const index of shape.indexes) lines.push(`${index.definition};`);
+  const lines = ['-- Keys, constraints and indexes of a dualwrite backup (after the data).'];
+  lines.push(...keysAndIndexesSql(schema, shapes, () => true));
   return `${lines.join('\n')}\n`;
+}
+
+/** Statements that (re)create the keys, constraints and indexes of the tables `include` accepts; foreign keys of all. */
+export function keysAndIndexesSql(schema: string, shapes: TableShape[], include: (shape: TableShape) => boolean): string[] {
+  const statements: string[] = [];
+  const alter = (shape: TableShape, name: string, definition: string) =>
+    `alter table ${quoteIdentifier(schema)}.${quoteIdentifier(shape.table)} add constraint ${quoteIdentifier(name)} ${definition};`;
+  const included = shapes.filter(include);
+  for (const shape of included) if (shape.primaryKeyConstraint) statements.push(alter(shape, shape.primaryKeyConstraint.name, shape.primaryKeyConstraint.definition));
+  for (const shape of included) for (const constraint of shape.constraints) if (constraint.type !== 'f') statements.push(alter(shape, constraint.name, constraint.definition));
+  for (const shape of included) for (const index of shape.indexes) statements.push(`${index.definition};`);
+  for (const shape of shapes) for (const constraint of shape.constraints) if (constraint.type === 'f') statements.push(alter(shape, constraint.name, constraint.definition));
+  return statements;
 }
 
 export function requireShape(shapes: Map<string, TableShape | null>, table: string, where: string): TableShape {
