@@ -6,7 +6,9 @@ import {
 } from '@dualwrite/stores/testing';
 import { PrismaStore, SupabaseStore, type Row } from '@dualwrite/stores';
 import { KeySlice } from '../test/key-slice';
+import { Pool } from 'pg';
 import { Reconciler } from './reconciler';
+import { SqlTableReader } from './sql-table-reader';
 
 /**
  * The same reconciliation through the real store plugins on the real stores: store A through Prisma (checksums
@@ -31,12 +33,14 @@ describe('reconcile through PrismaStore and SupabaseStore', () => {
   let prisma: PrismaStore;
   let supabaseSql: SupabaseStore;
   let supabaseRest: SupabaseStore;
+  let primaryPool: Pool;
 
   beforeAll(async () => {
     const settings = supabaseTestSettings();
     prisma = new PrismaStore(createFixturePrismaClient(process.env['PRIMARY_DATABASE_URL'] ?? ''), { ownsClient: true });
     supabaseSql = new SupabaseStore(settings);
     supabaseRest = new SupabaseStore({ url: settings.url, serviceRoleKey: settings.serviceRoleKey });
+    primaryPool = new Pool({ connectionString: process.env['PRIMARY_DATABASE_URL'], max: 2 });
     const owner = { id: ownerId, email: `${ownerId}@reconcile.test`, displayName: 'Reconcile', createdAt, updatedAt: createdAt };
     for (const store of [prisma, supabaseSql]) {
       await store.insert(contractOwners, owner);
@@ -51,7 +55,7 @@ describe('reconcile through PrismaStore and SupabaseStore', () => {
 
   afterAll(async () => {
     for (const store of [prisma, supabaseSql]) await store.delete(contractOwners, ownerId).catch(() => undefined);
-    await Promise.all([prisma.close(), supabaseSql.close(), supabaseRest.close()]);
+    await Promise.all([prisma.close(), supabaseSql.close(), supabaseRest.close(), primaryPool.end()]);
   });
 
   const expected = () =>
@@ -73,5 +77,19 @@ describe('reconcile through PrismaStore and SupabaseStore', () => {
     expect(result.counts).toEqual({ primary: 29, secondary: 29 });
     expect(result.findings.map(({ key, kind, field }) => `${key} ${kind} ${field ?? '-'}`).sort()).toEqual(expected());
     expect(result.differingFields.find((finding) => finding.field === 'amount')).toMatchObject({ primary: '14.5', secondary: '99.99', severity: 'error' });
+  });
+
+  it('bisects with boundaries from store A read over SQL while store B answers over REST (checksums in Node)', async () => {
+    const primary = new SqlTableReader('prisma', primaryPool);
+    const reconciler = new Reconciler({ entities: [contractItems], primary, secondary: supabaseRest });
+    const run = await reconciler.run(['contract_items'], { range: keys.range, rowCompareLimit: 4, splitFactor: 8 });
+    const [result] = run.entities;
+    expect(result.findings.map(({ key, kind, field }) => `${key} ${kind} ${field ?? '-'}`).sort()).toEqual(expected());
+    // 29 rows → 8 parts of ~4 cut at A's keys, one checksum call per part on each side (B's computed in Node
+    // from REST pages); only parts with a difference go further, and at most the 4 holding one are read.
+    expect(primary.queries.boundaries).toBeGreaterThanOrEqual(1);
+    expect(result.work.segmentsVisited).toBeGreaterThan(8);
+    expect(primary.queries.checksum).toBe(result.work.segmentsVisited);
+    expect(result.work.segmentsComparedRowByRow).toBeLessThanOrEqual(4);
   });
 });

@@ -88,13 +88,30 @@ export class SegmentSearch {
   ) {}
 
   async run(range: KeyRange): Promise<SegmentSearchResult> {
-    const [primary, secondary] = await Promise.all([this.primary.checksum(this.entity, range), this.secondary.checksum(this.entity, range)]);
-    this.work.segmentsVisited += 1;
-    let level: Segment[] = [{ range, primary, secondary }];
+    const { counts, level: first } = this.groupedChecksums ? await this.firstPartsGrouped(range) : await this.firstSegment(range);
+    let level = first;
     while (level.length > 0) {
       level = (await mapLimit(level, this.options.concurrency, (segment) => this.settle(segment))).flat();
     }
-    return { counts: { primary: primary.count, secondary: secondary.count }, candidates: this.candidates, work: this.work };
+    return { counts, candidates: this.candidates, work: this.work };
+  }
+
+  /** One checksum of the whole range on each side (the store plugins' digest). */
+  private async firstSegment(range: KeyRange): Promise<{ counts: SegmentSearchResult['counts']; level: Segment[] }> {
+    const [primary, secondary] = await Promise.all([this.primary.checksum(this.entity, range), this.secondary.checksum(this.entity, range)]);
+    this.work.segmentsVisited += 1;
+    return { counts: { primary: primary.count, secondary: secondary.count }, level: [{ range, primary, secondary }] };
+  }
+
+  /**
+   * Both sides checksum parts in one grouped query: count both sides (cheap), then cut a range too big to compare
+   * row by row into parts straight away; one grouped pass over the table on each side checks every part.
+   */
+  private async firstPartsGrouped(range: KeyRange): Promise<{ counts: SegmentSearchResult['counts']; level: Segment[] }> {
+    const [primary, secondary] = await Promise.all([this.primary.count(this.entity, range), this.secondary.count(this.entity, range)]);
+    const rows = Math.max(primary, secondary);
+    const boundaries = rows > this.options.rowCompareLimit ? await this.boundaries(range, rows, primary >= secondary) : [];
+    return { counts: { primary, secondary }, level: await this.parts(range, boundaries) };
   }
 
   /** Decides a segment: nothing more, its rows compared now, or its parts (with their checksums) to decide next. */
@@ -122,7 +139,8 @@ export class SegmentSearch {
   }
 
   private partChecksums(side: SearchSide, range: KeyRange, boundaries: readonly RowKey[], ranges: KeyRange[]): Promise<RangeChecksum[]> {
-    if (side.segmentChecksums) return side.segmentChecksums(this.entity, range, boundaries);
+    // Grouped digests are comparable only with each other: both sides grouped, or neither.
+    if (this.groupedChecksums && side.segmentChecksums) return side.segmentChecksums(this.entity, range, boundaries);
     return mapLimit(ranges, this.options.concurrency, (part) => side.checksum(this.entity, part));
   }
 

@@ -29,9 +29,6 @@ export interface ReaderQueryCounts {
   boundaries: number;
 }
 
-/** md5('') : the checksum of a range without rows. */
-const EMPTY_DIGEST = 'd41d8cd98f00b204e9800998ecf8427e';
-
 const ARRAY_CAST = { int: 'bigint[]', uuid: 'uuid[]', string: 'text[]' } as const;
 
 /**
@@ -64,24 +61,25 @@ export class SqlTableReader implements ReconcileSide, KeyBoundarySource, Segment
   }
 
   /**
-   * Every part's count and checksum in one grouped query: `width_bucket` puts each row in the part its key falls in
-   * (same digest as `checksum` per part; a part without rows gets md5('')). Counted as one checksum query.
+   * Every part's count and digest in one grouped query: `width_bucket` puts each row in the part its key falls in.
+   * The digest is the sum of the first 60 bits of each canonical row's md5 (order-free, as data-diff does), so no
+   * sort is needed; it is comparable only with another reader's `segmentChecksums`, never with `checksum`.
+   * Counted as one checksum query.
    */
   async segmentChecksums(entity: EntityDefinition, range: KeyRange, boundaries: readonly RowKey[]): Promise<RangeChecksum[]> {
     this.queries.checksum += 1;
     const key = keyOrderSql(entity.fields[entity.primaryKey]);
     const where = keyRangeWhereSql(entity, range);
-    const cuts = `$${where.values.length + 1}::${ARRAY_CAST[keyTypeOf(entity)]}`;
-    const { rows } = await this.pool.query(
-      `select width_bucket(${key}, ${cuts}) as part, count(*)::bigint as row_count,
-              md5(coalesce(string_agg(md5(${canonicalRowSql(entity)}), '' order by ${key}), '')) as checksum
+    const part = boundaries.length === 0 ? '0' : `width_bucket(${key}, $${where.values.length + 1}::${ARRAY_CAST[keyTypeOf(entity)]})`;
+    const { rows } = await this.pool.query<{ part: number; row_count: string; digest: string | null }>(
+      `select ${part} as part, count(*)::bigint as row_count,
+              sum(('x' || substr(md5(${canonicalRowSql(entity)}), 1, 15))::bit(60)::bigint)::text as digest
          from ${qualifiedTable(entity, this.target)}${where.sql}
         group by 1`,
-      [...where.values, boundaries.map(String)],
+      boundaries.length === 0 ? where.values : [...where.values, boundaries.map(String)],
     );
-    const empty: RangeChecksum = { count: 0, checksum: EMPTY_DIGEST };
-    const parts: RangeChecksum[] = Array.from({ length: boundaries.length + 1 }, () => empty);
-    for (const row of rows) parts[Number(row.part)] = readRangeChecksumRow(row);
+    const parts: RangeChecksum[] = Array.from({ length: boundaries.length + 1 }, () => ({ count: 0, checksum: '0' }));
+    for (const row of rows) parts[Number(row.part)] = { count: Number(row.row_count), checksum: row.digest ?? '0' };
     return parts;
   }
 
