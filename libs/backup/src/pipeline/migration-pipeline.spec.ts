@@ -219,6 +219,24 @@ describe('MigrationPipeline (db:migrate)', () => {
     expect(shadows).toBe(0);
   });
 
+  it('a webhook that cannot be reached is reported as such; the rollback still happened', async () => {
+    await migrateLikeSetup(database.url, 'prisma');
+    await seedUsers();
+    const target = storeA(migrationsWith('prisma', HALF_FAILING));
+    const closedPort = new MigrationPipeline({
+      target,
+      backups: new VerifiedPipelineBackups(backupService, new PgDumpPipelineBackups(storage, FAST_RETRY), 'a'),
+      notifier: new WebhookNotifier('http://127.0.0.1:1/hooks', 2_000),
+      rollbackEnabled: true,
+      limits: { stepTimeoutMs: 60_000, retry: FAST_RETRY },
+    });
+
+    const report = await closedPort.run();
+
+    expect(report.result).toBe('failed_rolled_back');
+    expect(report.notification).toEqual({ failed: expect.stringMatching(/fetch failed/) });
+  });
+
   it('nothing pending: up to date after check, no backup taken', async () => {
     await migrateLikeSetup(database.url, 'prisma');
 
