@@ -3,7 +3,7 @@ import { exampleEntities } from '@dualwrite/example-domain';
 
 /**
  * One backup or restore of `npm run bench:backup` in a process of its own, so its peak RSS is its own:
- * `backup-child.ts backup <sourceUrl> <controlUrl> <storage>` or `restore <sourceUrl> <controlUrl> <storage> <id> <targetUrl>`.
+ * `backup-child.ts backup <sourceUrl> <controlUrl> <storage>` or `restore|restore-checksums <sourceUrl> <controlUrl> <storage> <id> <targetUrl>`.
  * Prints one JSON line: { ms, maxRssMb, id }.
  */
 async function main(): Promise<void> {
@@ -14,6 +14,7 @@ async function main(): Promise<void> {
     let resultId = id;
     if (operation === 'backup') resultId = (await service.create({ store: 'a', kind: 'full' })).id;
     else if (operation === 'restore') await service.restore(id, { targetUrl });
+    else if (operation === 'restore-checksums') await service.restore(id, { targetUrl, verify: 'checksums' });
     else throw new Error(`unknown operation ${operation}`);
     const ms = performance.now() - started;
     process.stdout.write(`${JSON.stringify({ ms, maxRssMb: process.resourceUsage().maxRSS / 1024, id: resultId })}\n`);
