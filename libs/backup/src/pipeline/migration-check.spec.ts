@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { exampleEntities } from '@dualwrite/example-domain';
@@ -14,6 +14,7 @@ import {
   createTestDatabase,
   migrateLikeSetup,
   migrationsWith,
+  removeTemporaryMigrations,
   sql,
 } from './testing/pipeline-test-databases';
 
@@ -44,6 +45,7 @@ beforeEach(async () => {
   database = await createTestDatabase('check');
 });
 afterEach(() => database.drop());
+afterAll(() => removeTemporaryMigrations());
 
 describe('checkMigrations (db:migration:check)', () => {
   it('on an empty database lists every migration as pending and finds no drift', async () => {
@@ -108,7 +110,7 @@ describe('checkMigrations (db:migration:check)', () => {
 
     const edited = path.join(mkdtempSync(path.join(tmpdir(), 'dw-pipeline-schema-')), 'schema.prisma');
     writeFileSync(edited, readFileSync(path.join(REPO_ROOT, 'prisma', 'schema.prisma'), 'utf8').replace('displayName String    @map("display_name")', 'displayName String    @map("display_name")\n  nickname    String?'));
-    const drifted = await checkMigrations(target(database.url, { schemaFileSql: schemaFileSql(edited) }));
+    const drifted = await checkMigrations(target(database.url, { schemaFileSql: schemaFileSql(edited) })).finally(() => rmSync(path.dirname(edited), { recursive: true, force: true }));
 
     expect(drifted.schemaFileDrift).toEqual([{ kind: 'missing_column', table: 'users', name: 'nickname', expected: 'text' }]);
     expect(drifted.ok).toBe(false);

@@ -13,6 +13,7 @@ import {
   createTestDatabase,
   migrateLikeSetup,
   migrationsWith,
+  removeTemporaryMigrations,
   onDatabase,
   sql,
   startWebhookListener,
@@ -42,7 +43,10 @@ let storage: string;
 beforeAll(async () => {
   control = await createControlDatabase();
 });
-afterAll(() => control.drop());
+afterAll(async () => {
+  removeTemporaryMigrations();
+  await control.drop();
+});
 
 beforeEach(async () => {
   database = await createTestDatabase('pipe');

@@ -1,4 +1,4 @@
-import { appendFileSync, mkdtempSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { exampleEntities } from '@dualwrite/example-domain';
@@ -12,7 +12,10 @@ beforeEach(async () => {
   database = await createTestDatabase('snap');
   storage = mkdtempSync(path.join(tmpdir(), 'dw-pipeline-snapshots-'));
 });
-afterEach(() => database.drop());
+afterEach(async () => {
+  await database.drop();
+  rmSync(storage, { recursive: true, force: true });
+});
 
 const target = (): PipelineTarget => ({ store: 'prisma', databaseUrl: database.url, layout: 'prisma', migrationsDir: PRISMA_MIGRATIONS, entities: exampleEntities });
 const tableNames = () =>

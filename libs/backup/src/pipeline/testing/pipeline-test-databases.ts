@@ -1,4 +1,4 @@
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -48,9 +48,17 @@ export async function migrateLikeSetup(url: string, layout: 'prisma' | 'supabase
   await new SqlMigrationRunner(layout, layout === 'prisma' ? PRISMA_MIGRATIONS : SUPABASE_MIGRATIONS).run(url);
 }
 
+const temporaryDirs: string[] = [];
+
+/** Removes the folders migrationsWith made (call in afterAll). */
+export function removeTemporaryMigrations(): void {
+  for (const dir of temporaryDirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+}
+
 /** A copy of a store's migration folder with extra migrations appended (id → SQL). */
 export function migrationsWith(layout: 'prisma' | 'supabase', extra: Record<string, string>): string {
   const dir = mkdtempSync(path.join(tmpdir(), 'dw-pipeline-migrations-'));
+  temporaryDirs.push(dir);
   cpSync(layout === 'prisma' ? PRISMA_MIGRATIONS : SUPABASE_MIGRATIONS, dir, { recursive: true });
   for (const [id, text] of Object.entries(extra)) {
     if (layout === 'prisma') {
