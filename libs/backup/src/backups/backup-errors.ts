@@ -7,6 +7,7 @@ export type BackupErrorKind =
   | 'storage_unavailable'
   | 'no_parent'
   | 'unsupported_entity'
+  | 'backup_failed'
   | 'restore_failed'
   | 'confirmation_required';
 

@@ -1,3 +1,5 @@
+import { spawnSync } from 'node:child_process';
+import path from 'node:path';
 import { emptyDatabase, dropDatabase, recordDeletes, seedExampleRows, tableRows, withClient, backupSuite, storeADatabase, type BackupSuite } from './testing/backup-fixtures';
 
 describe('backup round trip (full + incrementals, real PostgreSQL)', () => {
@@ -69,5 +71,21 @@ describe('backup round trip (full + incrementals, real PostgreSQL)', () => {
     expect(report.tables.map((table) => [table.table, table.rowsNow])).toEqual([['users', 2], ['budgets', 2], ['posts', 2], ['comments', 4]]);
     expect(report.tables.find((table) => table.table === 'users')?.rowsAfter).toBe(14);
     expect(await tableRows(target)).toEqual(before);
+  });
+
+  it('restores a full backup with psql alone, as its manifest says, equal to the source row for row', async () => {
+    const full = await suite.service.create({ store: 'a', kind: 'full' });
+    targets.push('dw_backup_t_rt_psql');
+    const target = await emptyDatabase('dw_backup_t_rt_psql');
+    const psql = spawnSync('psql', ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '--single-transaction', '-d', target, '-f', 'restore.psql'], {
+      cwd: path.join(suite.storagePath, full.id),
+      encoding: 'utf8',
+    });
+    expect(psql.stderr).toBe('');
+    expect(psql.status).toBe(0);
+    expect(await tableRows(target)).toEqual(await tableRows(suite.sourceUrl));
+    const next = await withClient(target, (client) => client.query<{ id: number }>(`insert into comments (post_id, author_id, body) select id, author_id, 'after psql' from posts limit 1 returning id`));
+    const highest = await withClient(suite.sourceUrl, (client) => client.query<{ max: number }>('select max(id) as max from comments'));
+    expect(next.rows[0].id).toBeGreaterThan(highest.rows[0].max);
   });
 });

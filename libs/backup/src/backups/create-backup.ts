@@ -156,7 +156,7 @@ function asBackupFailure(error: unknown, root: string): Error {
   if (isBackupError(error)) return error;
   const code = (error as { code?: string }).code;
   if (code && /^E[A-Z]+$/.test(code)) return storageError(error, 'write the backup', root);
-  return new BackupError('restore_failed', `Backup failed: ${safeMessage(error)}`, { cause: error });
+  return new BackupError('backup_failed', `Backup failed: ${safeMessage(error)}`, { cause: error });
 }
 
 async function openSnapshot(databaseUrl: string): Promise<Snapshot> {

@@ -17,7 +17,7 @@ export function psqlRestoreLines(kind: BackupKind, id: string, fullId: string): 
 
 /** psql script: schema.sql, one `\copy ... from program 'gzip -dc ...'` per table (parents first), post-data.sql, sequences. */
 export function psqlRestoreScript(schema: string, tables: BackupTableEntry[], serialKeyTables: string[]): string {
-  const lines = ['-- Restores this full backup with psql alone; run from the backup folder:', '--   psql -v ON_ERROR_STOP=1 --single-transaction -d <empty database> -f restore.psql', '\\i schema.sql'];
+  const lines = ['-- Restores this full backup with psql alone; run from the backup folder:', '--   psql -v ON_ERROR_STOP=1 --single-transaction -d <empty database> -f restore.psql', 'set client_min_messages = warning;', '\\i schema.sql'];
   for (const table of tables) {
     const columns = table.columns.map(quoteIdentifier).join(', ');
     lines.push(`\\copy ${quoteIdentifier(schema)}.${quoteIdentifier(table.table)} (${columns}) from program 'gzip -dc ${table.data.path}'`);
