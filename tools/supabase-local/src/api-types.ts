@@ -1,4 +1,5 @@
-import type { ParsedQuery, Preferences } from './query-parser';
+import type { PreferAction, Preferences } from './preferences';
+import type { ParsedQuery } from './query-parser';
 
 export type ApiMethod = 'GET' | 'HEAD' | 'POST' | 'PATCH' | 'DELETE';
 
@@ -8,6 +9,8 @@ export interface ApiRequest {
   schema: string;
   query: ParsedQuery;
   prefer: Preferences;
+  /** What the request does: decides where preferences apply and what Preference-Applied names. */
+  action: PreferAction;
   /** From the `Range` header. */
   range?: { offset: number; limit?: number };
   /** `Accept: application/vnd.pgrst.object+json`: exactly one row, answered as an object. */

@@ -159,36 +159,6 @@ export function parseQuery(params: URLSearchParams, options: { filtersFromArgume
   };
 }
 
-export interface Preferences {
-  return: 'minimal' | 'representation' | 'headers-only' | undefined;
-  count: 'exact' | undefined;
-  resolution: 'merge-duplicates' | 'ignore-duplicates' | undefined;
-  missingDefault: boolean;
-  /** What this endpoint honoured, for the Preference-Applied header. */
-  applied: string[];
-}
-
-/** `Prefer` may come as several headers or one comma-separated list (supabase-js sends both forms). */
-export function parsePrefer(headers: IncomingHttpHeaders): Preferences {
-  const raw = headers['prefer'];
-  const tokens = (Array.isArray(raw) ? raw.join(',') : (raw ?? ''))
-    .split(',')
-    .map((token) => token.trim())
-    .filter(Boolean);
-  const preferences: Preferences = { return: undefined, count: undefined, resolution: undefined, missingDefault: false, applied: [] };
-  for (const token of tokens) {
-    const [key, value] = token.split('=').map((part) => part.trim());
-    if (key === 'return' && (value === 'minimal' || value === 'representation' || value === 'headers-only')) preferences.return = value;
-    // planned/estimated are answered with the exact count: the local tables are small.
-    else if (key === 'count' && (value === 'exact' || value === 'planned' || value === 'estimated')) preferences.count = 'exact';
-    else if (key === 'resolution' && (value === 'merge-duplicates' || value === 'ignore-duplicates')) preferences.resolution = value;
-    else if (key === 'missing' && value === 'default') preferences.missingDefault = true;
-    else continue;
-    preferences.applied.push(token);
-  }
-  return preferences;
-}
-
 /** `Range: 0-9` (items, inclusive) as offset and limit; an open end (`10-`) has no limit. */
 export function parseRangeHeader(headers: IncomingHttpHeaders): { offset: number; limit?: number } | undefined {
   const raw = headers['range'];

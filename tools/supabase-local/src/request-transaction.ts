@@ -6,12 +6,14 @@ export interface RequestSettings {
   claims: RequestClaims;
   method: string;
   path: string;
+  /** `Prefer: tx=rollback`: run everything, answer as usual, then roll back instead of committing. */
+  end?: 'commit' | 'rollback';
 }
 
 /**
  * Runs one API request the way PostgREST does: in one transaction, as the JWT's role, with the claims in
  * `request.jwt.claims` (what auth.uid() and auth.jwt() read) and each scalar claim in `request.jwt.claim.<name>`.
- * Rolls back when `work` throws.
+ * Rolls back when `work` throws, and after it succeeded when `settings.end` is 'rollback'.
  */
 export async function inRequestTransaction<T>(pool: Pool, settings: RequestSettings, work: (client: PoolClient) => Promise<T>): Promise<T> {
   const client = await pool.connect();
@@ -31,7 +33,7 @@ export async function inRequestTransaction<T>(pool: Pool, settings: RequestSetti
       names.flatMap((name, index) => [name, values[index]]),
     );
     const result = await work(client);
-    await client.query('commit');
+    await client.query(settings.end === 'rollback' ? 'rollback' : 'commit');
     return result;
   } catch (error) {
     await client.query('rollback').catch((rollbackError: Error) => {

@@ -1,7 +1,8 @@
 import type { PoolClient } from 'pg';
 import { jsonContentType, type ApiRequest, type ApiResponse } from './api-types';
 import { findFunction } from './catalog';
-import { badRequest } from './postgrest-errors';
+import { PostgrestError, badRequest } from './postgrest-errors';
+import { checkMaxAffected, preferenceApplied } from './preferences';
 import { requestedPage, requireSingleRow } from './response-shape';
 import { BindValues, buildReadSql, functionCallSource, qualifiedName, type RowsResult } from './sql-builder';
 import { readResponse } from './table-handler';
@@ -24,9 +25,16 @@ export async function callFunction(client: PoolClient, name: string, request: Ap
   const binds = new BindValues();
   const source = functionCallSource(qualifiedName(request.schema, name), given, args, binds);
 
+  // max-affected counts the rows a function returns, so (as in PostgREST 13) it needs a set-returning one.
+  if (request.prefer.maxAffected !== undefined && !signature.returnsSet) {
+    throw new PostgrestError(400, 'PGRST128', 'Function must return SETOF or TABLE when max-affected preference is used with handling=strict', `${request.schema}.${name} returns a single value`);
+  }
+  const applied = preferenceApplied(request.prefer, request.action);
+  const appliedHeader: Record<string, string> = applied ? { 'Preference-Applied': applied } : {};
+
   if (signature.shape === 'void') {
     await client.query(`SELECT 1 FROM ${source}`, binds.values);
-    return { status: 204, headers: {} };
+    return { status: 204, headers: appliedHeader };
   }
   if (signature.shape === 'scalar') {
     const result = await client.query<RowsResult>(
@@ -35,8 +43,9 @@ export async function callFunction(client: PoolClient, name: string, request: Ap
       binds.values,
     );
     const rows = result.rows[0] as RowsResult;
+    checkMaxAffected(request.prefer, rows.page_count);
     const body = signature.returnsSet ? rows.body : (rows.first ?? 'null');
-    return { status: 200, headers: { 'Content-Type': jsonContentType }, ...(request.method === 'HEAD' ? {} : { body }) };
+    return { status: 200, headers: { 'Content-Type': jsonContentType, ...appliedHeader }, ...(request.method === 'HEAD' ? {} : { body }) };
   }
   const page = requestedPage(request.query, request.range);
   const read = buildReadSql(
@@ -46,12 +55,17 @@ export async function callFunction(client: PoolClient, name: string, request: Ap
       filters: request.query.filters,
       order: request.query.order,
       ...page,
-      withTotalCount: request.prefer.count === 'exact',
+      withTotalCount: request.prefer.count !== undefined,
     },
     binds,
   );
   const rows = (await client.query<RowsResult>(read.text, read.values)).rows[0] as RowsResult;
+  checkMaxAffected(request.prefer, rows.page_count);
   if (signature.returnsSet) return readResponse(request, page.offset, rows);
   requireSingleRow(request, rows.page_count);
-  return { status: 200, headers: { 'Content-Type': jsonContentType }, ...(request.method === 'HEAD' ? {} : { body: rows.first ?? 'null' }) };
+  return {
+    status: 200,
+    headers: { 'Content-Type': jsonContentType, ...appliedHeader },
+    ...(request.method === 'HEAD' ? {} : { body: rows.first ?? 'null' }),
+  };
 }

@@ -5,7 +5,8 @@ import type { ApiMethod, ApiRequest, ApiResponse } from './api-types';
 import { jsonContentType } from './api-types';
 import { authenticate, type RequestClaims } from './auth';
 import { PostgrestError, badRequest, toPostgrestError } from './postgrest-errors';
-import { parsePrefer, parseQuery, parseRangeHeader } from './query-parser';
+import { parsePreferences, type PreferAction } from './preferences';
+import { parseQuery, parseRangeHeader } from './query-parser';
 import { inRequestTransaction } from './request-transaction';
 import { callFunction } from './rpc-handler';
 import { deleteRows, insertRows, readTable, updateRows } from './table-handler';
@@ -70,6 +71,11 @@ function checkAccept(request: IncomingMessage): boolean {
   return accept.includes('application/vnd.pgrst.object+json');
 }
 
+function actionOf(kind: 'table' | 'rpc', method: ApiMethod): PreferAction {
+  if (kind === 'rpc') return 'rpc';
+  return ({ GET: 'read', HEAD: 'read', POST: 'insert', PATCH: 'update', DELETE: 'delete' } as const)[method];
+}
+
 type Route = { kind: 'root' } | { kind: 'table'; name: string } | { kind: 'rpc'; name: string };
 
 function routeOf(pathname: string): Route {
@@ -112,21 +118,25 @@ export async function startSupabaseLocal(options: SupabaseLocalOptions): Promise
 
     const isRpcRead = route.kind === 'rpc' && (method === 'GET' || method === 'HEAD');
     const range = method === 'GET' || method === 'HEAD' ? parseRangeHeader(request.headers) : undefined;
+    const action = actionOf(route.kind, method);
+    const prefer = parsePreferences(request.headers['prefer'], action);
     const apiRequest: ApiRequest = {
       method,
       schema: schemaOf(request, method, schemas),
       query: parseQuery(url.searchParams, isRpcRead ? { filtersFromArguments: new Set(url.searchParams.keys()) } : {}),
-      prefer: parsePrefer(request.headers),
+      prefer,
+      action,
       ...(range ? { range } : {}),
       singular: checkAccept(request),
       body: method === 'POST' || method === 'PATCH' ? await readBody(request) : undefined,
     };
+    const transaction = { ...settings, end: prefer.tx ?? 'commit' };
     if (route.kind === 'rpc') {
       if (method !== 'POST' && !isRpcRead) throw new PostgrestError(405, 'PGRST117', `Unsupported HTTP method for /rpc: ${method}`);
-      return inRequestTransaction(pool, settings, (client) => callFunction(client, route.name, apiRequest));
+      return inRequestTransaction(pool, transaction, (client) => callFunction(client, route.name, apiRequest));
     }
     const handler = { GET: readTable, HEAD: readTable, POST: insertRows, PATCH: updateRows, DELETE: deleteRows }[method];
-    return inRequestTransaction(pool, settings, (client) => handler(client, route.name, apiRequest));
+    return inRequestTransaction(pool, transaction, (client) => handler(client, route.name, apiRequest));
   }
 
   function send(response: ServerResponse, answer: ApiResponse): void {

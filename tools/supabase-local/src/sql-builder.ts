@@ -104,6 +104,19 @@ export function buildReadSql(request: ReadRequest, binds = new BindValues()): Sq
   return { text, values: binds.values };
 }
 
+/**
+ * Transaction-local count of the rows a merge-duplicates upsert updated instead of inserting: PostgREST answers 200
+ * rather than 201 when it inserted none. Counted in the DO UPDATE's condition (always true), so the statement needs
+ * no RETURNING and no SELECT right. Each request is its own transaction, so the count starts empty.
+ */
+export const mergedRowsSetting = 'supabase_local.merged_rows';
+const countMergedRow =
+  `set_config('${mergedRowsSetting}', (coalesce(nullif(current_setting('${mergedRowsSetting}', true), '')::int, 0) + 1)::text, true) IS NOT NULL`;
+
+export function readMergedRowsSql(): string {
+  return `SELECT coalesce(nullif(current_setting('${mergedRowsSetting}', true), ''), '0')::int AS merged`;
+}
+
 export interface InsertRequest {
   table: string;
   rows: Record<string, unknown>[];
@@ -142,7 +155,7 @@ export function buildInsertSql(request: InsertRequest): SqlQuery {
     statement +=
       request.conflict.resolution === 'ignore-duplicates'
         ? ` ON CONFLICT (${target.join(', ')}) DO NOTHING`
-        : ` ON CONFLICT (${target.join(', ')}) DO UPDATE SET ${assignments.join(', ')}`;
+        : ` ON CONFLICT (${target.join(', ')}) DO UPDATE SET ${assignments.join(', ')} WHERE ${countMergedRow}`;
   }
   return { text: withReturning(statement, request.returning), values: binds.values };
 }

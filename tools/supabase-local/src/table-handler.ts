@@ -2,8 +2,18 @@ import type { PoolClient } from 'pg';
 import { jsonContentType, objectContentType, type ApiRequest, type ApiResponse } from './api-types';
 import { primaryKeyColumns } from './catalog';
 import { PostgrestError, badRequest } from './postgrest-errors';
+import { checkMaxAffected, preferenceApplied } from './preferences';
 import { readStatus, requestedPage, requireSingleRow } from './response-shape';
-import { buildDeleteSql, buildInsertSql, buildReadSql, buildUpdateSql, qualifiedName, type RowsResult, type SqlQuery } from './sql-builder';
+import {
+  buildDeleteSql,
+  buildInsertSql,
+  buildReadSql,
+  buildUpdateSql,
+  qualifiedName,
+  readMergedRowsSql,
+  type RowsResult,
+  type SqlQuery,
+} from './sql-builder';
 
 type JsonObject = Record<string, unknown>;
 
@@ -20,26 +30,38 @@ async function rowsOf(client: PoolClient, query: SqlQuery): Promise<RowsResult> 
   return result.rows[0] as RowsResult;
 }
 
-/** A mutation's answer: the rows (return=representation) or nothing (return=minimal, PostgREST's default). */
+/**
+ * A mutation's answer: the rows (return=representation) or nothing (return=minimal, PostgREST's default).
+ * Too many affected rows for `max-affected` (strict handling) throw, which rolls the request back.
+ */
 async function runMutation(client: PoolClient, request: ApiRequest, query: SqlQuery): Promise<{ count: number; body?: string }> {
   if (request.prefer.return !== 'representation') {
     const result = await client.query(query.text, query.values);
+    checkMaxAffected(request.prefer, result.rowCount ?? 0);
     requireSingleRow(request, result.rowCount ?? 0);
     return { count: result.rowCount ?? 0 };
   }
   const rows = await rowsOf(client, query);
+  checkMaxAffected(request.prefer, rows.page_count);
   requireSingleRow(request, rows.page_count);
   return { count: rows.page_count, body: request.singular ? (rows.first ?? 'null') : rows.body };
 }
 
-function mutationResponse(request: ApiRequest, outcome: { count: number; body?: string }, successStatus: number): ApiResponse {
-  const total = request.prefer.count === 'exact' ? String(outcome.count) : '*';
+/** `status`: what the mutation answers with a body; PATCH and DELETE without one answer 204, POST keeps its status. */
+function mutationResponse(request: ApiRequest, outcome: { count: number; body?: string }, status: number): ApiResponse {
+  const total = request.prefer.count ? String(outcome.count) : '*';
   const range = request.method === 'POST' || outcome.count === 0 ? '*' : `0-${outcome.count - 1}`;
   const headers: Record<string, string> = { 'Content-Range': `${range}/${total}` };
-  if (request.prefer.applied.length > 0) headers['Preference-Applied'] = request.prefer.applied.join(', ');
-  if (outcome.body === undefined) return { status: successStatus === 200 ? 204 : successStatus, headers };
+  const applied = preferenceApplied(request.prefer, request.action);
+  if (applied) headers['Preference-Applied'] = applied;
+  if (outcome.body === undefined) return { status: request.method === 'POST' ? status : 204, headers };
   headers['Content-Type'] = request.singular ? objectContentType : jsonContentType;
-  return { status: successStatus, headers, body: outcome.body };
+  return { status, headers, body: outcome.body };
+}
+
+/** PostgREST's rule: 201, except a merge-duplicates upsert that inserted no row (only updated) answers 200. */
+export function insertStatus(resolution: ApiRequest['prefer']['resolution'], insertedRows: number): 200 | 201 {
+  return resolution === 'merge-duplicates' && insertedRows === 0 ? 200 : 201;
 }
 
 /** GET / HEAD on a table or view. */
@@ -54,7 +76,7 @@ export async function readTable(client: PoolClient, table: string, request: ApiR
       filters: query.filters,
       order: query.order,
       ...page,
-      withTotalCount: request.prefer.count === 'exact',
+      withTotalCount: request.prefer.count !== undefined,
     }),
   );
   return readResponse(request, page.offset, rows);
@@ -69,6 +91,8 @@ export function readResponse(request: ApiRequest, offset: number, rows: RowsResu
     'Content-Type': request.singular ? objectContentType : jsonContentType,
     'Content-Range': contentRange,
   };
+  const applied = preferenceApplied(request.prefer, request.action);
+  if (applied) headers['Preference-Applied'] = applied;
   if (request.method === 'HEAD') return { status, headers };
   return { status, headers, body: request.singular ? (rows.first ?? 'null') : rows.body };
 }
@@ -78,7 +102,9 @@ export async function insertRows(client: PoolClient, table: string, request: Api
   const { body, query, prefer } = request;
   const rows = Array.isArray(body) ? body : [body];
   if (!rows.every(isJsonObject)) throw invalidBody('The body must be a JSON object or an array of JSON objects.');
-  if (rows.length === 0) return mutationResponse(request, { count: 0, ...(prefer.return === 'representation' ? { body: '[]' } : {}) }, 201);
+  if (rows.length === 0) {
+    return mutationResponse(request, { count: 0, ...(prefer.return === 'representation' ? { body: '[]' } : {}) }, insertStatus(prefer.resolution, 0));
+  }
   const columns = query.columns ?? [...new Set(rows.flatMap((row) => Object.keys(row)))];
   const qualified = qualifiedName(request.schema, table);
   let conflict: { target: string[]; resolution: 'merge-duplicates' | 'ignore-duplicates' } | undefined;
@@ -91,11 +117,16 @@ export async function insertRows(client: PoolClient, table: string, request: Api
     table: qualified,
     rows,
     columns,
-    missingDefault: prefer.missingDefault,
+    missingDefault: prefer.missing === 'default',
     ...(conflict ? { conflict } : {}),
     ...(prefer.return === 'representation' ? { returning: query.select } : {}),
   });
-  return mutationResponse(request, await runMutation(client, request, sql), 201);
+  const outcome = await runMutation(client, request, sql);
+  let inserted = outcome.count;
+  if (conflict?.resolution === 'merge-duplicates') {
+    inserted -= ((await client.query<{ merged: number }>(readMergedRowsSql())).rows[0] as { merged: number }).merged;
+  }
+  return mutationResponse(request, outcome, insertStatus(prefer.resolution, inserted));
 }
 
 function rejectLimits(request: ApiRequest): void {
