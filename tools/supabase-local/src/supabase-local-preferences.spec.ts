@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { SupabaseClient } from '@supabase/supabase-js';
+import { Client } from 'pg';
 import { clientFor, startSpecTarget, type SpecTarget } from './spec-target';
 
 /**
@@ -57,13 +58,39 @@ describe('supabase-local Prefer header (PostgREST behaviour, service role)', () 
     });
   }
 
+  const rpcPrefix = `supabase_local_prefer_spec_${randomUUID().slice(0, 8)}`;
+  const deleteBudgetsFn = `${rpcPrefix}_delete_budgets`;
+  const scalarFn = `${rpcPrefix}_one`;
+
+  async function sql(text: string): Promise<void> {
+    const client = new Client({ connectionString: target.databaseUrl });
+    await client.connect();
+    try {
+      await client.query(text);
+    } finally {
+      await client.end();
+    }
+  }
+
   beforeAll(async () => {
     target = await startSpecTarget();
     service = clientFor(target.url, target.serviceRoleKey);
+    await sql(
+      `create function public.${deleteBudgetsFn}(owner uuid) returns setof public.budgets language sql ` +
+        `as 'delete from public.budgets where owner_id = owner returning *'; ` +
+        `create function public.${scalarFn}() returns integer language sql as 'select 1'; ` +
+        `notify pgrst, 'reload schema'`,
+    );
+    // A real PostgREST reloads its schema cache asynchronously; the local endpoint reads the catalog per request.
+    for (let attempt = 0; !target.local && attempt < 40; attempt++) {
+      if ((await service.rpc(scalarFn)).error?.code !== 'PGRST202') break;
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
   });
 
   afterAll(async () => {
     if (users.length > 0) await service.from('users').delete().in('id', users);
+    await sql(`drop function if exists public.${deleteBudgetsFn}(uuid); drop function if exists public.${scalarFn}()`);
     await target.close();
   });
 
@@ -144,6 +171,31 @@ describe('supabase-local Prefer header (PostgREST behaviour, service role)', () 
       expect(response.status).toBe(204);
       expect(response.headers.get('preference-applied')).toBeNull();
       expect(await namesOf(owner)).toEqual([]);
+    });
+  });
+
+  describe('max-affected on functions', () => {
+    it('a function returning more rows than max-affected fails with 400 PGRST124 and its changes are rolled back', async () => {
+      const { owner } = await ownerWithBudgets('rpc-max', 2);
+      const response = await rest(`rpc/${deleteBudgetsFn}`, { method: 'POST', prefer: 'handling=strict, max-affected=1', body: { owner } });
+      expect(response.status).toBe(400);
+      expect(await response.json()).toMatchObject({ code: 'PGRST124', details: 'The query affects 2 rows' });
+      expect(await namesOf(owner)).toEqual(['rpc-max-1', 'rpc-max-2']);
+    });
+
+    it('a function within max-affected runs and names it in Preference-Applied', async () => {
+      const { owner } = await ownerWithBudgets('rpc-within', 2);
+      const response = await rest(`rpc/${deleteBudgetsFn}?select=name`, { method: 'POST', prefer: 'handling=strict, max-affected=2', body: { owner } });
+      expect(response.status).toBe(200);
+      expect(response.headers.get('preference-applied')).toBe('handling=strict, max-affected=2');
+      expect(await response.json()).toEqual(expect.arrayContaining([{ name: 'rpc-within-1' }, { name: 'rpc-within-2' }]));
+      expect(await namesOf(owner)).toEqual([]);
+    });
+
+    it('max-affected on a function that returns one value (not SETOF) is refused with 400 PGRST128', async () => {
+      const response = await rest(`rpc/${scalarFn}`, { method: 'POST', prefer: 'handling=strict, max-affected=1', body: {} });
+      expect(response.status).toBe(400);
+      expect(await response.json()).toMatchObject({ code: 'PGRST128' });
     });
   });
 
