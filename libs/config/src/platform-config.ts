@@ -141,7 +141,8 @@ const environmentSchema = z.object({
   DW_ALERT_PARTIAL_FAILURE_RATE: thresholdRatio(0.1),
   DW_ALERT_MIN_WRITES: wholeNumber(20),
   DW_ALERT_LATENCY_INCREASE: thresholdRatio(0.2),
-  DW_ALERT_MIN_LATENCY_SAMPLES: wholeNumber(20),
+  DW_ALERT_MIN_LATENCY_SAMPLES: wholeNumber(100),
+  DW_ALERT_MIN_LATENCY_SPAN_MS: wholeNumber(60_000),
   DW_ALERT_UNRESOLVED_ERROR_DIFFS: wholeNumber(10),
   DW_ALERT_BREAKER_OPEN_MS: wholeNumber(300_000),
   DW_ALERT_WINDOW_MS: wholeNumber(300_000),
@@ -250,6 +251,7 @@ export interface AlertSettings {
     minOpsForRates: number;
     latencyIncrease: number;
     minLatencySamples: number;
+    minLatencySpanMs: number;
     unresolvedErrorDiffs: number;
     breakerOpenMs: number;
   };
@@ -332,6 +334,7 @@ export function parsePlatformConfig(env: NodeJS.ProcessEnv): PlatformConfig {
         minOpsForRates: values.DW_ALERT_MIN_WRITES,
         latencyIncrease: values.DW_ALERT_LATENCY_INCREASE,
         minLatencySamples: values.DW_ALERT_MIN_LATENCY_SAMPLES,
+        minLatencySpanMs: values.DW_ALERT_MIN_LATENCY_SPAN_MS,
         unresolvedErrorDiffs: values.DW_ALERT_UNRESOLVED_ERROR_DIFFS,
         breakerOpenMs: values.DW_ALERT_BREAKER_OPEN_MS,
       },

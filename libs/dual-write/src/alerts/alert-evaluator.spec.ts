@@ -1,6 +1,6 @@
 import { modeOf } from '../flags/dual-write-mode';
 import { AlertEvaluator } from './alert-evaluator';
-import type { AlertSnapshot } from './alert.types';
+import type { AlertSnapshot, LatencySample } from './alert.types';
 import type { PublishedBreakerState } from './breaker-state-board';
 import { RollbackGuard } from './rollback-guard';
 
@@ -9,6 +9,16 @@ const PHASE_1 = modeOf({ enableDualWrite: false, enableSupabasePrimary: false })
 const PHASE_2 = modeOf({ enableDualWrite: true, enableSupabasePrimary: false });
 const PHASE_3 = modeOf({ enableDualWrite: true, enableSupabasePrimary: true });
 const MINUTE = 60_000;
+
+/** Latency of one phase: `kinds` of write (entity and operation) with their p95, writes and span. */
+function latency(mode: LatencySample['mode'], kinds: Record<string, { p95Ms: number; samples: number; spanMs?: number }>): LatencySample {
+  const groups = Object.entries(kinds).map(([kind, figures]) => {
+    const [operation, entity] = kind.split(' ') as [string, string];
+    return { entity, operation, p95Ms: figures.p95Ms, samples: figures.samples, spanMs: figures.spanMs ?? 10 * MINUTE };
+  });
+  const samples = groups.reduce((sum, group) => sum + group.samples, 0);
+  return { mode, p95Ms: Math.max(...groups.map((group) => group.p95Ms)), samples, spanMs: Math.max(...groups.map((group) => group.spanMs)), groups };
+}
 
 /** A quiet phase 2, entered an hour ago: every rule below its threshold. */
 function snapshot(overrides: Partial<AlertSnapshot> = {}): AlertSnapshot {
@@ -19,7 +29,7 @@ function snapshot(overrides: Partial<AlertSnapshot> = {}): AlertSnapshot {
     lastModeChange: { at: new Date(AT.getTime() - 60 * MINUTE), from: PHASE_1 },
     lastAdvance: { at: new Date(AT.getTime() - 60 * MINUTE), from: PHASE_1 },
     recentDualWrites: { since: new Date(AT.getTime() - 5 * MINUTE), total: 100, secondaryErrors: 0, partialFailures: 0 },
-    latency: { current: { mode: 'dual-primary-a', p95Ms: 50, samples: 100 }, previous: { mode: 'primary-only', p95Ms: 45, samples: 100 } },
+    latency: { current: latency('dual-primary-a', { 'create budgets': { p95Ms: 50, samples: 500 } }), previous: latency('primary-only', { 'create budgets': { p95Ms: 45, samples: 1000 } }) },
     unresolvedErrorDiffs: 0,
     breakers: [breaker('prisma', 'closed'), breaker('supabase', 'closed')],
     ...overrides,
@@ -52,20 +62,45 @@ describe('AlertEvaluator', () => {
     expect(rules(snapshot({ recentDualWrites: { since: AT, total: 19, secondaryErrors: 19, partialFailures: 0 } }))).toEqual([]);
   });
 
-  it('p95 of the primary path up more than 20 % on the previous phase raises primary-latency-regression, which rolls back', () => {
+  it('p95 of a kind of write up more than 20 % on the same kind in the previous phase raises primary-latency-regression, which rolls back', () => {
     const [alert] = evaluator.evaluate(
-      snapshot({ latency: { current: { mode: 'dual-primary-a', p95Ms: 61, samples: 30 }, previous: { mode: 'primary-only', p95Ms: 50, samples: 30 } } }),
+      snapshot({
+        latency: {
+          current: latency('dual-primary-a', { 'create budgets': { p95Ms: 61, samples: 300 }, 'update budgets': { p95Ms: 20, samples: 200 } }),
+          previous: latency('primary-only', { 'create budgets': { p95Ms: 50, samples: 600 }, 'update budgets': { p95Ms: 19, samples: 400 } }),
+        },
+      }),
     );
 
     expect(alert).toMatchObject({ rule: 'primary-latency-regression', rollsBack: true });
-    expect(alert?.figures).toMatchObject({ p95Ms: 61, previousP95Ms: 50, increase: 0.22, previousMode: 'primary-only' });
+    expect(alert?.figures).toMatchObject({ kind: 'create of budgets', p95Ms: 61, previousP95Ms: 50, increase: 0.22, previousMode: 'primary-only' });
+    expect(alert?.summary).toContain('create of budgets is 61 ms in dual-primary-a (300 writes over 600 s)');
   });
 
-  it('a latency rise without enough samples on either side, or without a previous phase, raises nothing', () => {
-    const slow = { mode: 'dual-primary-a' as const, p95Ms: 500, samples: 30 };
-    expect(rules(snapshot({ latency: { current: { ...slow, samples: 19 }, previous: { mode: 'primary-only', p95Ms: 50, samples: 30 } } }))).toEqual([]);
-    expect(rules(snapshot({ latency: { current: slow, previous: { mode: 'primary-only', p95Ms: 50, samples: 5 } } }))).toEqual([]);
-    expect(rules(snapshot({ latency: { current: slow, previous: null } }))).toEqual([]);
+  it('a burst of 42 updates of one row after an idle phase 1 raises nothing (p95 69 ms against 2 ms over 1000 creates)', () => {
+    const burst = latency('dual-primary-a', { 'update budgets': { p95Ms: 69, samples: 42, spanMs: 800 } });
+    const idle = latency('primary-only', { 'create budgets': { p95Ms: 2, samples: 1000 } });
+
+    expect(rules(snapshot({ latency: { current: burst, previous: idle } }))).toEqual([]);
+  });
+
+  it('kinds of write compared only with the same kind: a slow kind the previous phase never ran raises nothing', () => {
+    const current = latency('dual-primary-a', { 'create budgets': { p95Ms: 10, samples: 500 }, 'delete budgets': { p95Ms: 400, samples: 500 } });
+    const previous = latency('primary-only', { 'create budgets': { p95Ms: 10, samples: 500 } });
+
+    expect(rules(snapshot({ latency: { current, previous } }))).toEqual([]);
+  });
+
+  it('a rise over too few writes or too short a time on either side, or without a previous phase, raises nothing', () => {
+    const slow = (samples: number, spanMs?: number) => latency('dual-primary-a', { 'create budgets': { p95Ms: 500, samples, spanMs } });
+    const before = (samples: number, spanMs?: number) => latency('primary-only', { 'create budgets': { p95Ms: 50, samples, spanMs } });
+
+    expect(rules(snapshot({ latency: { current: slow(99), previous: before(1000) } }))).toEqual([]);
+    expect(rules(snapshot({ latency: { current: slow(1000), previous: before(99) } }))).toEqual([]);
+    expect(rules(snapshot({ latency: { current: slow(1000, 59_000), previous: before(1000) } }))).toEqual([]);
+    expect(rules(snapshot({ latency: { current: slow(1000), previous: before(1000, 59_000) } }))).toEqual([]);
+    expect(rules(snapshot({ latency: { current: slow(1000), previous: null } }))).toEqual([]);
+    expect(rules(snapshot({ latency: { current: slow(1000), previous: before(1000) } }))).toEqual(['primary-latency-regression']);
   });
 
   it('more than 10 unresolved error diffs raises unresolved-error-diffs, which does not roll back', () => {

@@ -1,4 +1,14 @@
-import { DEFAULT_ALERT_THRESHOLDS, ROLLBACK_RULES, type Alert, type AlertRule, type AlertSeverity, type AlertSnapshot, type AlertThresholds } from './alert.types';
+import {
+  DEFAULT_ALERT_THRESHOLDS,
+  ROLLBACK_RULES,
+  type Alert,
+  type AlertRule,
+  type AlertSeverity,
+  type AlertSnapshot,
+  type AlertThresholds,
+  type LatencyFigures,
+  type LatencyGroup,
+} from './alert.types';
 
 /** The alert rules as pure functions of a snapshot: same snapshot, same alerts. */
 export class AlertEvaluator {
@@ -32,27 +42,44 @@ export class AlertEvaluator {
     ];
   }
 
+  /**
+   * Like with like: a kind of write (entity and operation) is compared with the same kind in the previous phase,
+   * and only where each side has enough writes over enough time (a burst of one kind after an idle phase is no
+   * regression of the phase). The kind that rose most names the alert.
+   */
   private latencyRegression(snapshot: AlertSnapshot): Alert[] {
     const { current, previous } = snapshot.latency;
-    const min = this.thresholds.minLatencySamples;
-    if (!previous || current.samples < min || previous.samples < min) return [];
-    if (current.p95Ms === null || previous.p95Ms === null || previous.p95Ms <= 0) return [];
-    const increase = current.p95Ms / previous.p95Ms - 1;
-    if (!(increase > this.thresholds.latencyIncrease)) return [];
+    if (!previous || !this.enoughLatency(current) || !this.enoughLatency(previous)) return [];
+    let worst: { group: LatencyGroup; before: LatencyGroup; increase: number } | null = null;
+    for (const group of current.groups) {
+      const before = previous.groups.find((candidate) => candidate.entity === group.entity && candidate.operation === group.operation);
+      if (!before || !this.enoughLatency(group) || !this.enoughLatency(before)) continue;
+      if (group.p95Ms === null || before.p95Ms === null || before.p95Ms <= 0) continue;
+      const increase = group.p95Ms / before.p95Ms - 1;
+      if (increase > this.thresholds.latencyIncrease && (!worst || increase > worst.increase)) worst = { group, before, increase };
+    }
+    if (!worst) return [];
+    const { group, before, increase } = worst;
+    const kind = `${group.operation} of ${group.entity}`;
     return [
       this.alert(snapshot, 'primary-latency-regression', 'warning', {
-        summary: `p95 of the primary path is ${current.p95Ms} ms in ${current.mode} (${current.samples} writes), ${percent(increase)} above ${previous.p95Ms} ms in ${previous.mode} (${previous.samples} writes; threshold ${percent(this.thresholds.latencyIncrease)})`,
+        summary: `p95 of the primary path for ${kind} is ${group.p95Ms} ms in ${current.mode} (${group.samples} writes over ${seconds(group.spanMs)}), ${percent(increase)} above ${before.p95Ms} ms in ${previous.mode} (${before.samples} writes over ${seconds(before.spanMs)}; threshold ${percent(this.thresholds.latencyIncrease)})`,
         figures: {
-          p95Ms: current.p95Ms,
-          previousP95Ms: previous.p95Ms,
+          kind,
+          p95Ms: group.p95Ms as number,
+          previousP95Ms: before.p95Ms as number,
           increase: round(increase),
-          samples: current.samples,
-          previousSamples: previous.samples,
+          samples: group.samples,
+          previousSamples: before.samples,
           previousMode: previous.mode,
           threshold: this.thresholds.latencyIncrease,
         },
       }),
     ];
+  }
+
+  private enoughLatency(figures: LatencyFigures): boolean {
+    return figures.samples >= this.thresholds.minLatencySamples && figures.spanMs >= this.thresholds.minLatencySpanMs;
   }
 
   private unresolvedErrorDiffs(snapshot: AlertSnapshot): Alert[] {
@@ -138,4 +165,8 @@ function percent(ratio: number): string {
 
 function round(value: number): number {
   return Math.round(value * 10_000) / 10_000;
+}
+
+function seconds(ms: number): string {
+  return `${Math.round(ms / 1_000)} s`;
 }

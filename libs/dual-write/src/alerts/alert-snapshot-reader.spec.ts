@@ -18,6 +18,7 @@ interface ObservedOp {
   primary: ObservedStoreOutcome;
   secondary: ObservedStoreOutcome | null;
   pathLatencyMs: number;
+  operation?: 'create' | 'update';
   /** Written this many seconds ago (database clock); default now. */
   agoSeconds?: number;
 }
@@ -54,8 +55,8 @@ describe('AlertSnapshotReader over the control tables and the breaker board', ()
       await pool.query(
         `insert into dual_write_ops (op_id, entity, operation, payload, primary_store, secondary_store, status, mode,
                                      primary_outcome, secondary_outcome, primary_latency_ms, secondary_latency_ms, path_latency_ms, created_at)
-         values ($1, 'budgets', 'create', '{}', 'prisma', $2, 'applied', $3, $4, $5, $6, $6, $6, now() - $7 * interval '1 second')`,
-        [uuidv7(), op.secondary ? 'supabase' : null, op.mode, op.primary, op.secondary, op.pathLatencyMs, op.agoSeconds ?? 0],
+         values ($1, 'budgets', $8, '{}', 'prisma', $2, 'applied', $3, $4, $5, $6, $6, $6, now() - $7 * interval '1 second')`,
+        [uuidv7(), op.secondary ? 'supabase' : null, op.mode, op.primary, op.secondary, op.pathLatencyMs, op.agoSeconds ?? 0, op.operation ?? 'create'],
       );
     }
   }
@@ -113,8 +114,32 @@ describe('AlertSnapshotReader over the control tables and the breaker board', ()
     const { latency } = await new AlertSnapshotReader(pool, null).read();
 
     // percentile_cont(0.95) over 1..20 is 19.05; over 2..40, 38.1.
-    expect(latency.previous).toEqual({ mode: 'primary-only', p95Ms: 19, samples: 20 });
-    expect(latency.current).toEqual({ mode: 'dual-primary-a', p95Ms: 38, samples: 20 });
+    expect(latency.previous).toMatchObject({ mode: 'primary-only', p95Ms: 19, samples: 20, groups: [{ entity: 'budgets', operation: 'create', p95Ms: 19, samples: 20 }] });
+    expect(latency.current).toMatchObject({ mode: 'dual-primary-a', p95Ms: 38, samples: 20, groups: [{ entity: 'budgets', operation: 'create', p95Ms: 38, samples: 20 }] });
+  });
+
+  it('splits the latency by kind of write, each with how long its writes span', async () => {
+    await setFlags(PHASE_1);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    await setFlags(PHASE_2);
+    // The writes below are dated up to 0.9 s back: let that much time pass since the change, so all count.
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    await insertOps([
+      { mode: 'dual-primary-a', primary: 'ok', secondary: 'ok', pathLatencyMs: 10, agoSeconds: 0.9 },
+      { mode: 'dual-primary-a', primary: 'ok', secondary: 'ok', pathLatencyMs: 30, agoSeconds: 0.1 },
+      { mode: 'dual-primary-a', primary: 'ok', secondary: 'ok', pathLatencyMs: 500, operation: 'update' },
+    ]);
+
+    const { latency } = await new AlertSnapshotReader(pool, null).read();
+
+    expect(latency.current.samples).toBe(3);
+    expect(latency.current.groups).toEqual([
+      { entity: 'budgets', operation: 'create', p95Ms: 29, samples: 2, spanMs: expect.any(Number) },
+      { entity: 'budgets', operation: 'update', p95Ms: 500, samples: 1, spanMs: 0 },
+    ]);
+    // 0.8 s apart by their dates, plus the moment between the two inserts.
+    expect(latency.current.groups[0]?.spanMs).toBeGreaterThanOrEqual(800);
+    expect(latency.current.groups[0]?.spanMs).toBeLessThan(1_000);
   });
 
   it('counts error diffs not yet resolved', async () => {

@@ -98,18 +98,32 @@ export class AlertSnapshotReader {
     return { total: Number(row?.total ?? 0), secondaryErrors: Number(row?.secondary_errors ?? 0), partialFailures: Number(row?.partial_failures ?? 0) };
   }
 
-  /** p95 of what callers waited for successful writes in a mode: since a time, or the latest before one. */
+  /**
+   * p95 of what callers waited for successful writes in a mode (the latest ones: since a time, or before one),
+   * overall and by kind of write, with how many writes and how long they span.
+   */
   private async latency(mode: DualWriteMode, range: { since?: Date | null; before?: Date }): Promise<LatencySample> {
-    const { rows } = await this.pool.query<{ p95: number | null; samples: string }>(
-      `select percentile_cont(0.95) within group (order by path_latency_ms) as p95, count(*) as samples
-         from (select path_latency_ms from dual_write_ops
+    const { rows } = await this.pool.query<{ entity: string | null; operation: string | null; p95: number | null; samples: string; span_ms: number | null }>(
+      `select entity, operation, percentile_cont(0.95) within group (order by path_latency_ms) as p95, count(*) as samples,
+              extract(epoch from max(created_at) - min(created_at)) * 1000 as span_ms
+         from (select entity, operation, path_latency_ms, created_at from dual_write_ops
                 where mode = $1 and primary_outcome = 'ok' and path_latency_ms is not null
                   and ($2::timestamptz is null or created_at >= $2) and ($3::timestamptz is null or created_at < $3)
-                order by created_at desc limit $4) as recent`,
+                order by created_at desc limit $4) as recent
+        group by grouping sets ((entity, operation), ())`,
       [mode.name, range.since ?? null, range.before ?? null, this.latencySampleSize],
     );
-    const row = rows[0];
-    return { mode: mode.name, p95Ms: row?.p95 === null || row?.p95 === undefined ? null : Math.round(Number(row.p95)), samples: Number(row?.samples ?? 0) };
+    const figures = (row: (typeof rows)[number] | undefined) => ({
+      p95Ms: row?.p95 === null || row?.p95 === undefined ? null : Math.round(Number(row.p95)),
+      samples: Number(row?.samples ?? 0),
+      spanMs: Math.round(Number(row?.span_ms ?? 0)),
+    });
+    const overall = rows.find((row) => row.entity === null && row.operation === null);
+    const groups = rows
+      .filter((row) => row.entity !== null && row.operation !== null)
+      .map((row) => ({ entity: row.entity as string, operation: row.operation as string, ...figures(row) }))
+      .sort((left, right) => `${left.entity} ${left.operation}`.localeCompare(`${right.entity} ${right.operation}`));
+    return { mode: mode.name, ...figures(overall), groups };
   }
 
   private async unresolvedErrorDiffs(): Promise<number> {

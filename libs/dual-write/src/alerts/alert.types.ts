@@ -22,8 +22,13 @@ export interface AlertThresholds {
   minOpsForRates: number;
   /** p95 of the primary path in this phase over the previous phase's, minus 1. Default 0.20 (20 %). */
   latencyIncrease: number;
-  /** Fewest writes on each side of the phase change before p95s are compared. Default 20. */
+  /**
+   * Fewest writes on each side of the phase change, overall and in each kind of write compared, before p95s are
+   * compared. Default 100.
+   */
   minLatencySamples: number;
+  /** Shortest time those writes must span on each side (a burst is no phase's latency). Default 60 000 ms. */
+  minLatencySpanMs: number;
   /** More unresolved error diffs than this alert. Default 10. */
   unresolvedErrorDiffs: number;
   /** A breaker not closed for longer than this alerts. Default 300 000 ms (5 min). */
@@ -35,16 +40,31 @@ export const DEFAULT_ALERT_THRESHOLDS: AlertThresholds = {
   partialFailureRate: 0.1,
   minOpsForRates: 20,
   latencyIncrease: 0.2,
-  minLatencySamples: 20,
+  minLatencySamples: 100,
+  minLatencySpanMs: 60_000,
   unresolvedErrorDiffs: 10,
   breakerOpenMs: 300_000,
 };
 
-export interface LatencySample {
-  mode: DualWriteModeName;
-  /** 95th percentile of the primary path (what callers waited), ms; null without samples. */
+/** The primary path's latency over some writes: what callers waited, and over how many writes and how long. */
+export interface LatencyFigures {
+  /** 95th percentile, ms; null without samples. */
   p95Ms: number | null;
   samples: number;
+  /** From the first of those writes to the last, ms. */
+  spanMs: number;
+}
+
+/** One kind of write (an entity and an operation): the unit latencies are compared in, like with like. */
+export interface LatencyGroup extends LatencyFigures {
+  entity: string;
+  operation: string;
+}
+
+export interface LatencySample extends LatencyFigures {
+  mode: DualWriteModeName;
+  /** The same writes by kind. */
+  groups: LatencyGroup[];
 }
 
 /** Everything the rules look at, read at one moment (see AlertSnapshotReader). */
