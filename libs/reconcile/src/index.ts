@@ -21,3 +21,13 @@ export { splitParts, splitRange, segmentVerdict } from './segment-search';
 export { ReconcileRunRepository, type EntitySummary } from './run-repository';
 export { REPORT_FORMAT, buildReport, reportFileName, writeReconcileReport } from './report-writer';
 export { RECONCILE_MIGRATIONS_DIR } from './reconcile-migrations';
+
+// Initial copy (copy-data): chunked, resumable, throttled, through the protocol's KeySync.
+export { InitialCopy, CopyStoppedError, type InitialCopyDependencies } from './copy/initial-copy';
+export type { CopyOptions, CopyProgress, CopyResult, CopySelection, CopySide, EntityCopyPlan, EntityCopyResult, LeftKeySummary } from './copy/copy.types';
+export { CopyAlreadyRunningError, CopyRunRepository, type CopyRunRecord, type CopyRunStatus } from './copy/copy-repository';
+export { SqlKeyLister, StorePageKeyLister, type KeyLister, type KeyPlan, type KeyWindow } from './copy/key-lister';
+export { planChunks, type PlannedChunk } from './copy/chunk-plan';
+export { parentsFirst, readForeignKeys, type ForeignKeyEdge } from './copy/table-order';
+export { DEFAULT_BACKOFF_RULES, TokenBucket, nextSpeedFactor, type BackoffRules, type LatencySample } from './copy/throttle';
+export type { SpeedSettings } from './copy/copy-speed';

@@ -1,0 +1,225 @@
+import type { Pool } from 'pg';
+import type { KeySync, SyncReport } from '@dualwrite/dual-write';
+import { EntityRegistry, type EntityDefinition } from '@dualwrite/stores';
+import { keyFromText } from '../key-order';
+import { planChunks, type PlannedChunk } from './chunk-plan';
+import { CopySpeed } from './copy-speed';
+import { CopyRunRepository, type CopyRunRecord, type StoredChunk } from './copy-repository';
+import type { CopyOptions, CopyProgress, CopyResult, CopySelection, CopySide, EntityCopyPlan, EntityCopyResult, LeftKeySummary } from './copy.types';
+import { parentsFirst } from './table-order';
+import { PrimaryLatency, realSleep, type Sleep } from './throttle';
+
+export interface InitialCopyDependencies {
+  entities: EntityDefinition[];
+  source: CopySide;
+  target: CopySide;
+  /** The control database: runs and chunks, the copy locks, the ledger (KeySync's locks are there too). */
+  control: Pool;
+  /** The protocol's order-proof sync (PROTOCOL.md, mechanism 1), on the same control database. */
+  keySync: KeySync;
+  now?: () => number;
+  sleep?: Sleep;
+}
+
+/** The copy was stopped (its signal); the run stays unfinished and the next copy resumes it. */
+export class CopyStoppedError extends Error {
+  constructor(readonly entity: string, readonly runId: string, readonly chunksDone: number) {
+    super(`copy of ${entity} stopped with ${chunksDone} chunks done; run ${runId} resumes at the first unfinished chunk`);
+    this.name = 'CopyStoppedError';
+  }
+}
+
+const DEFAULT_CHUNK_SIZE = 1000;
+
+/** Work done on one batch of keys, as KeySync reported it. */
+interface BatchOutcome {
+  rowsCopied: number;
+  rowsDeleted: number;
+  left: LeftKeySummary[];
+}
+
+/**
+ * The initial copy: every row of the source into the target, through KeySync, chunk by chunk in the source's key
+ * order, each chunk's completion recorded so a stopped or killed copy resumes at its first unfinished chunk. Under
+ * live dual writes nothing is overwritten with an older row and nothing deleted is brought back: each batch is
+ * synced under the keys' locks, reading the source's current rows, and a row the source lacks is deleted on the
+ * target only with the ledger's proof. Keys written while the copy ran are synced again at the end.
+ */
+export class InitialCopy {
+  private readonly registry: EntityRegistry;
+  private readonly runs: CopyRunRepository;
+  private readonly now: () => number;
+  private readonly sleep: Sleep;
+
+  constructor(private readonly deps: InitialCopyDependencies) {
+    this.registry = new EntityRegistry(deps.entities);
+    this.runs = new CopyRunRepository(deps.control);
+    this.now = deps.now ?? Date.now;
+    this.sleep = deps.sleep ?? realSleep;
+  }
+
+  /** The entities asked for, parents before children; an unknown name is refused, listing the known ones. */
+  async selectEntities(selection: CopySelection): Promise<EntityDefinition[]> {
+    const chosen = selection === 'all' ? this.registry.all() : selection.map((name) => this.registry.get(name));
+    const edges = this.deps.source.foreignKeys ? await this.deps.source.foreignKeys() : [];
+    return parentsFirst(chosen, edges);
+  }
+
+  /** What a copy would do, writing nothing: per entity the chunks it would sync and their planned rows. */
+  async dryRun(selection: CopySelection, options: Pick<CopyOptions, 'chunkSize'> = {}): Promise<EntityCopyPlan[]> {
+    const chunkSize = options.chunkSize ?? DEFAULT_CHUNK_SIZE;
+    const plans: EntityCopyPlan[] = [];
+    for (const entity of await this.selectEntities(selection)) {
+      const run = await this.runs.unfinished(entity.name, this.deps.source.store.name, this.deps.target.store.name);
+      const chunks: PlannedChunk[] = run
+        ? (await this.runs.chunks(run.runId)).filter((chunk) => !chunk.done).map(({ done: _done, ...chunk }) => chunk)
+        : planChunks(await this.deps.source.keys.plan(entity, chunkSize), chunkSize);
+      plans.push({ entity: entity.name, resumesRun: run?.runId ?? null, chunks, rows: chunks.reduce((sum, chunk) => sum + chunk.rows, 0) });
+    }
+    return plans;
+  }
+
+  /**
+   * Copies the entities, parents first. Every entity's copy lock is taken before anything is written, so a copy of
+   * one already running is refused (CopyAlreadyRunningError, naming the run) with nothing done.
+   */
+  async copy(selection: CopySelection, options: CopyOptions = {}): Promise<CopyResult> {
+    const started = this.now();
+    const entities = await this.selectEntities(selection);
+    const locks: { release(): Promise<void> }[] = [];
+    try {
+      for (const entity of entities) locks.push(await this.runs.lockEntity(entity.name));
+      const results: EntityCopyResult[] = [];
+      for (const entity of entities) results.push(await this.copyEntity(entity, options));
+      return { entities: results, durationMs: this.now() - started };
+    } finally {
+      for (const lock of locks.reverse()) await lock.release();
+    }
+  }
+
+  private async copyEntity(entity: EntityDefinition, options: CopyOptions): Promise<EntityCopyResult> {
+    const started = this.now();
+    const { source, target } = this.deps;
+    const chunkSize = options.chunkSize ?? DEFAULT_CHUNK_SIZE;
+    const emit = (event: CopyProgress) => options.onProgress?.(event);
+    const unfinished = await this.runs.unfinished(entity.name, source.store.name, target.store.name);
+    let run: CopyRunRecord;
+    if (unfinished) {
+      await this.runs.resume(unfinished.runId);
+      run = unfinished;
+    } else {
+      run = await this.runs.create(entity.name, source.store.name, target.store.name, chunkSize, planChunks(await source.keys.plan(entity, chunkSize), chunkSize));
+    }
+    const chunks = await this.runs.chunks(run.runId);
+    const skipped = chunks.filter((chunk) => chunk.done).length;
+    emit({ kind: 'entity-start', entity: entity.name, runId: run.runId, resumed: unfinished !== null, chunks: chunks.length, chunksDone: skipped, rowsPlanned: run.rowsPlanned });
+
+    const speed = new CopySpeed(new PrimaryLatency(this.deps.control, source.store.name), options, this.now, this.sleep, (change) =>
+      emit({ kind: 'speed', entity: entity.name, ...change }),
+    );
+    const result: EntityCopyResult = {
+      entity: entity.name,
+      runId: run.runId,
+      sourceStore: source.store.name,
+      targetStore: target.store.name,
+      resumed: unfinished !== null,
+      chunks: chunks.length,
+      chunksSkipped: skipped,
+      chunksCopied: 0,
+      rowsCopied: 0,
+      rowsDeleted: 0,
+      keysLeft: [],
+      keysRechecked: 0,
+      durationMs: 0,
+    };
+    try {
+      await speed.start(run.startedAt);
+      for (const chunk of chunks.filter((stored) => !stored.done)) {
+        const outcome = await this.copyChunk(entity, run, chunk, chunkSize, speed, options.signal, skipped + result.chunksCopied);
+        await this.runs.chunkDone(run.runId, chunk.chunkNo, { rowsCopied: outcome.rowsCopied, rowsDeleted: outcome.rowsDeleted, keysLeft: outcome.left.length });
+        this.add(result, outcome);
+        result.chunksCopied += 1;
+        emit({ kind: 'chunk', entity: entity.name, chunkNo: chunk.chunkNo, chunks: chunks.length, chunksDone: skipped + result.chunksCopied, rowsCopied: outcome.rowsCopied });
+      }
+      const written = await this.runs.keysWrittenSince(entity.name, run.startedAt);
+      emit({ kind: 'recheck', entity: entity.name, keys: written.length });
+      const leftBefore = result.keysLeft.length;
+      for (let index = 0; index < written.length; index += chunkSize) {
+        this.add(result, await this.syncBatch(entity, written.slice(index, index + chunkSize), speed));
+      }
+      result.keysRechecked = written.length;
+      await this.runs.complete(run.runId, written.length, result.keysLeft.length - leftBefore);
+    } catch (error) {
+      if (!(error instanceof CopyStoppedError)) await this.runs.fail(run.runId, error instanceof Error ? error.message : String(error)).catch(() => undefined);
+      throw error;
+    }
+    result.durationMs = this.now() - started;
+    emit({ kind: 'entity-done', result });
+    return result;
+  }
+
+  /**
+   * One chunk, in batches of up to `chunkSize` source keys: each batch with the target's keys in the same key
+   * window (a row only the target holds is synced too: deleted with the ledger's proof, else reported as left).
+   */
+  private async copyChunk(
+    entity: EntityDefinition,
+    run: CopyRunRecord,
+    chunk: StoredChunk,
+    chunkSize: number,
+    speed: CopySpeed,
+    signal: AbortSignal | undefined,
+    chunksDone: number,
+  ): Promise<BatchOutcome> {
+    const total: BatchOutcome = { rowsCopied: 0, rowsDeleted: 0, left: [] };
+    let after = chunk.afterKey ?? undefined;
+    for (;;) {
+      if (signal?.aborted) throw new CopyStoppedError(entity.name, run.runId, chunksDone);
+      const sourceKeys = await this.deps.source.keys.keys(entity, { after, upTo: chunk.upToKey ?? undefined }, chunkSize);
+      const full = sourceKeys.length === chunkSize;
+      const upTo = full ? sourceKeys[sourceKeys.length - 1] : (chunk.upToKey ?? undefined);
+      const known = new Set(sourceKeys);
+      const targetOnly = (await this.allKeys(this.deps.target, entity, { after, upTo }, chunkSize)).filter((key) => !known.has(key));
+      const outcome = await this.syncBatch(entity, [...sourceKeys, ...targetOnly], speed);
+      total.rowsCopied += outcome.rowsCopied;
+      total.rowsDeleted += outcome.rowsDeleted;
+      total.left.push(...outcome.left);
+      if (!full) return total;
+      after = upTo;
+    }
+  }
+
+  private async allKeys(side: CopySide, entity: EntityDefinition, window: { after?: string; upTo?: string }, pageSize: number): Promise<string[]> {
+    const keys: string[] = [];
+    for (let after = window.after; ; ) {
+      const page = await side.keys.keys(entity, { after, upTo: window.upTo }, pageSize);
+      keys.push(...page);
+      if (page.length < pageSize) return keys;
+      after = page[page.length - 1];
+    }
+  }
+
+  private async syncBatch(entity: EntityDefinition, keys: string[], speed: CopySpeed): Promise<BatchOutcome> {
+    if (keys.length === 0) return { rowsCopied: 0, rowsDeleted: 0, left: [] };
+    await speed.beforeBatch(keys.length);
+    const began = this.now();
+    const report: SyncReport = await this.deps.keySync.sync(
+      entity,
+      keys.map((key) => keyFromText(entity, key)),
+      this.deps.source.store,
+      this.deps.target.store,
+    );
+    await speed.afterBatch(this.now() - began);
+    return {
+      rowsCopied: report.copied.length,
+      rowsDeleted: report.deleted.length,
+      left: report.left.map((left) => ({ key: String(left.key), reason: left.reason })),
+    };
+  }
+
+  private add(result: EntityCopyResult, outcome: BatchOutcome): void {
+    result.rowsCopied += outcome.rowsCopied;
+    result.rowsDeleted += outcome.rowsDeleted;
+    result.keysLeft.push(...outcome.left);
+  }
+}
