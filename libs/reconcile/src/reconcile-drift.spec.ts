@@ -33,7 +33,7 @@ describe('reconcile: seeded drift of every kind on two PostgreSQL databases', ()
     const [result] = run.entities;
     expect(result.counts).toEqual({ primary: 60, secondary: 60 });
     expect(result.findings).toEqual([]);
-    expect(result.work).toMatchObject({ segmentsVisited: 1, segmentsMismatched: 0, rowsCompared: 0 });
+    expect(result.work).toMatchObject({ segmentsMismatched: 0, rowsCompared: 0 });
   });
 
   it('reports exactly the seeded drift: rows missing on each side and one changed field of every type', async () => {

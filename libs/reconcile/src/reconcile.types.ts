@@ -104,9 +104,9 @@ export interface ReconcileOptions {
    * `rowCompareLimit` rows (at most `maxSplitParts`), so bisection reaches rows in one step whatever the table size.
    */
   splitFactor?: number;
-  /** Most parts one grouped split makes. Default 4096. */
+  /** Most parts one grouped split makes (its boundary keys are held in memory). Default 16384. */
   maxSplitParts?: number;
-  /** A mismatched segment with at most this many rows on each side is compared row by row. Default 1000. */
+  /** A mismatched segment with at most this many rows on each side is compared row by row. Default 20. */
   rowCompareLimit?: number;
   /** Segment checksums running at once per entity (each is one query on each side). Default 4. */
   concurrency?: number;

@@ -25,7 +25,7 @@ export interface ReconcilerDependencies {
   severityRules?: DiffSeverityRules;
 }
 
-const DEFAULTS = { splitFactor: 16, maxSplitParts: 4096, rowCompareLimit: 1000, concurrency: 4, batchSize: 500, settleTimeoutMs: 30_000 };
+const DEFAULTS = { splitFactor: 16, maxSplitParts: 16384, rowCompareLimit: 20, concurrency: 4, batchSize: 500, settleTimeoutMs: 30_000 };
 
 /** `all` → every registered entity; otherwise the named ones, each checked (an unknown name lists the known). */
 export function selectEntities(registry: EntityRegistry, selection: 'all' | readonly string[]): EntityDefinition[] {
