@@ -35,9 +35,10 @@ async function silentServer(): Promise<{ url: string; connections: () => number;
   };
 }
 
-async function timedOutcome(call: Promise<unknown>): Promise<{ error: unknown; elapsedMs: number }> {
+/** Times the call from before it starts (its timeout's timer starts inside it). */
+async function timedOutcome(call: () => Promise<unknown>): Promise<{ error: unknown; elapsedMs: number }> {
   const started = performance.now();
-  const error = await call.then(
+  const error = await call().then(
     () => undefined,
     (thrown: unknown) => thrown,
   );
@@ -68,7 +69,7 @@ describe('StoreBreakers with a Supabase endpoint that accepts and never answers'
     const breakers = new StoreBreakers({ settings: { callTimeoutMs: 300, failureThreshold: 3 } });
 
     for (let call = 1; call <= 3; call += 1) {
-      const { error, elapsedMs } = await timedOutcome(breakers.execute(store.name, () => store.insert(usersEntity, user())));
+      const { error, elapsedMs } = await timedOutcome(() => breakers.execute(store.name, () => store.insert(usersEntity, user())));
       expect(error).toBeInstanceOf(StoreUnavailableError);
       expect(error).toMatchObject({ store: 'supabase', code: 'CALL_TIMEOUT', message: '[supabase] did not answer within 300 ms (call timeout); the call was given up' });
       expect(elapsedMs).toBeGreaterThanOrEqual(290);
@@ -78,7 +79,7 @@ describe('StoreBreakers with a Supabase endpoint that accepts and never answers'
     const connectionsWhenOpen = endpoint.connections();
     expect(connectionsWhenOpen).toBeGreaterThanOrEqual(1);
 
-    const refused = await timedOutcome(breakers.execute(store.name, () => store.insert(usersEntity, user())));
+    const refused = await timedOutcome(() => breakers.execute(store.name, () => store.insert(usersEntity, user())));
 
     expect(refused.error).toBeInstanceOf(BreakerOpenError);
     expect(refused.elapsedMs).toBeLessThan(100);
@@ -118,7 +119,7 @@ describe('StoreBreakers with PostgreSQL waiting on a lock (PrismaStore)', () => 
     try {
       const breakers = new StoreBreakers({ settings: { callTimeoutMs: 300 } });
 
-      const { error, elapsedMs } = await timedOutcome(
+      const { error, elapsedMs } = await timedOutcome(() =>
         breakers.execute(bounded.name, () => bounded.update(usersEntity, locked.id, { displayName: 'never written' })),
       );
 
@@ -140,7 +141,7 @@ describe('StoreBreakers with PostgreSQL waiting on a lock (PrismaStore)', () => 
       const breakers = new StoreBreakers({ settings: { callTimeoutMs: 5_000, failureThreshold: 2 } });
 
       for (let call = 1; call <= 2; call += 1) {
-        const { error, elapsedMs } = await timedOutcome(
+        const { error, elapsedMs } = await timedOutcome(() =>
           breakers.execute(bounded.name, () => bounded.update(usersEntity, locked.id, { displayName: 'never written' })),
         );
         expect(error).toBeInstanceOf(StoreUnavailableError);

@@ -1,4 +1,4 @@
-import { prepareControlDatabase } from '@dualwrite/testing';
+import { eventually, prepareControlDatabase } from '@dualwrite/testing';
 import { Pool } from 'pg';
 import { v7 as uuidv7 } from 'uuid';
 import { OperationLedger } from '../ledger/operation-ledger';
@@ -105,7 +105,7 @@ describe('FlagSwitcher: fenced flips of the primary', () => {
   it('holds writes while fenced and lets them through once the fence lifts', async () => {
     const opId = await claimUnderCurrentVersion();
     const flip = switcher(5_000).change({ next: PHASE_3, changedBy: 'spec', source: 'cli', reason: 'switch the primary' });
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    await eventually(async () => ((await repository.read()).fenced ? true : undefined));
 
     const held = flags.unfenced(5_000);
     await ledger.transition(opId, 'primary_wrote_alone', {});
@@ -117,7 +117,7 @@ describe('FlagSwitcher: fenced flips of the primary', () => {
   it('a write held longer than its limit is refused as unavailable (503, retry shortly)', async () => {
     await claimUnderCurrentVersion();
     const flip = switcher(1_000).change({ next: PHASE_3, changedBy: 'spec', source: 'cli', reason: 'switch the primary' }).catch((error: unknown) => error);
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    await eventually(async () => ((await repository.read()).fenced ? true : undefined));
 
     await expect(flags.unfenced(200)).rejects.toMatchObject({ kind: 'unavailable', message: expect.stringContaining('phase flip is fencing writes') });
     await expect(flip).resolves.toBeInstanceOf(FlipRefusedError);
