@@ -82,7 +82,7 @@ describe('Prefer header parsing (PostgREST rules, supabase-local refusals)', () 
     expect(parsePreferences('max-affected=1', 'delete').maxAffected).toBeUndefined();
   });
 
-  it.each(['return=headers-only', 'params=single-object', 'timezone=UTC'])(
+  it.each(['return=headers-only', 'params=single-object', 'timezone=UTC', 'timeout=5'])(
     'refuses %s, which PostgREST has and supabase-local does not implement, even under lenient handling',
     (token) => {
       const error = refusal(`count=exact, ${token}`, 'insert');

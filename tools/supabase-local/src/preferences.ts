@@ -23,7 +23,7 @@ export interface Preferences {
 }
 
 /** Preferences PostgREST has that this endpoint does not implement: refused whatever the handling. */
-const notImplemented: readonly RegExp[] = [/^return=headers-only$/, /^params=single-object$/, /^timezone=/];
+const notImplemented: readonly RegExp[] = [/^return=headers-only$/, /^params=single-object$/, /^timezone=/, /^timeout=/];
 
 const implementedSummary =
   'supabase-local implements handling=strict|lenient, return=minimal|representation, count=exact|planned|estimated, ' +
@@ -58,7 +58,7 @@ export function preferTokens(header: string | string[] | undefined): string[] {
  * Reads the preferences of one request. The first occurrence of a preference wins (as in PostgREST).
  * - handling=strict: any token that is unknown, malformed or cannot be fulfilled here → 400 PGRST122 naming them all.
  * - lenient (the default): such tokens are ignored, as PostgREST ignores them, except preferences PostgREST has
- *   and this endpoint does not implement (return=headers-only, params=single-object, timezone): those are refused
+ *   and this endpoint does not implement (return=headers-only, params=single-object, timezone, timeout): those are refused
  *   with 400 so a test never passes here on behaviour a real PostgREST would give differently.
  */
 export function parsePreferences(header: string | string[] | undefined, action: PreferAction): Preferences {

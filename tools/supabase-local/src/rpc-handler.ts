@@ -27,7 +27,7 @@ export async function callFunction(client: PoolClient, name: string, request: Ap
 
   // max-affected counts the rows a function returns, so (as in PostgREST 13) it needs a set-returning one.
   if (request.prefer.maxAffected !== undefined && !signature.returnsSet) {
-    throw new PostgrestError(400, 'PGRST128', 'Function must return SETOF or TABLE when max-affected preference is used with handling=strict', `${request.schema}.${name} returns a single value`);
+    throw new PostgrestError(400, 'PGRST128', 'Function must return SETOF or TABLE when max-affected preference is used with handling=strict');
   }
   const applied = preferenceApplied(request.prefer, request.action);
   const appliedHeader: Record<string, string> = applied ? { 'Preference-Applied': applied } : {};

@@ -195,7 +195,12 @@ describe('supabase-local Prefer header (PostgREST behaviour, service role)', () 
     it('max-affected on a function that returns one value (not SETOF) is refused with 400 PGRST128', async () => {
       const response = await rest(`rpc/${scalarFn}`, { method: 'POST', prefer: 'handling=strict, max-affected=1', body: {} });
       expect(response.status).toBe(400);
-      expect(await response.json()).toMatchObject({ code: 'PGRST128' });
+      expect(await response.json()).toEqual({
+        code: 'PGRST128',
+        message: 'Function must return SETOF or TABLE when max-affected preference is used with handling=strict',
+        details: null,
+        hint: null,
+      });
     });
   });
 
