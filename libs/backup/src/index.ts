@@ -19,7 +19,7 @@ export { nextPipelineAction, PIPELINE_STEPS, type PipelineAction, type PipelineP
 export type { PipelineLimits, PipelineTarget } from './pipeline/pipeline-target';
 export type { PipelineBackups } from './pipeline/pipeline-backups';
 export { PgDumpPipelineBackups, SnapshotCorruptError, SnapshotNotFoundError } from './pipeline/pg-dump-backups';
-export { VerifiedPipelineBackups, type StoreBackupService } from './pipeline/verified-pipeline-backups';
+export { VerifiedPipelineBackups, type StoreBackupService, type StoreBackupServiceFactory } from './pipeline/verified-pipeline-backups';
 export { WebhookNotifier, type PipelineNotification, type PipelineNotifier } from './pipeline/webhook-notifier';
 export { DEFAULT_CONNECTION_RETRY, DatabaseUnreachableError, type ConnectionRetrySettings } from './pipeline/connection-retry';
 export { StepTimeoutError } from './pipeline/step-timeout';

@@ -26,9 +26,8 @@ export async function runDbCommand(command: DbCommand): Promise<void> {
   const config = loadPlatformConfigOrExit();
   const target = parsedOrExit(() => pipelineTarget(root, config, request.store));
   const progress = (line: string) => process.stderr.write(`[${command}] ${line}\n`);
-  const { options, close } = pipelineOptions(config, target, progress);
   try {
-    const pipeline = new MigrationPipeline(options);
+    const pipeline = new MigrationPipeline(pipelineOptions(config, target, progress));
     if (command === 'db:migrate') {
       const report = await pipeline.run();
       print(request.json, report, summaryOf(report));
@@ -41,8 +40,6 @@ export async function runDbCommand(command: DbCommand): Promise<void> {
   } catch (error) {
     process.stderr.write(`${command} failed: ${error instanceof Error ? error.message : String(error)}\n`);
     process.exitCode = 1;
-  } finally {
-    await close();
   }
 }
 

@@ -13,6 +13,7 @@ import {
 } from '@dualwrite/backup';
 import { ConfigError, type PlatformConfig } from '@dualwrite/config';
 import { exampleEntities } from '@dualwrite/example-domain';
+import type { EntityDefinition } from '@dualwrite/stores';
 import type { DbStore } from './db-args';
 
 const run = promisify(execFile);
@@ -60,29 +61,18 @@ export function pipelineTarget(root: string, config: PlatformConfig, store: DbSt
   };
 }
 
-/** The pipeline's options from the settings; `close()` ends the backup service's pool. */
-export function pipelineOptions(
-  config: PlatformConfig,
-  target: PipelineTarget,
-  onProgress: (line: string) => void,
-): { options: MigrationPipelineOptions; close(): Promise<void> } {
+/** The pipeline's options from the settings. */
+export function pipelineOptions(config: PlatformConfig, target: PipelineTarget, onProgress: (line: string) => void): MigrationPipelineOptions {
   const storagePath = path.resolve(config.backupStoragePath);
   const backupStore = target.store === 'supabase' ? 'b' : 'a';
-  const service = new BackupService({
-    storagePath,
-    controlDatabaseUrl: config.controlDatabaseUrl,
-    entities: target.entities,
-    sources: { [backupStore]: { databaseUrl: target.databaseUrl } },
-  });
+  const openBackupService = (entities: EntityDefinition[]) =>
+    new BackupService({ storagePath, controlDatabaseUrl: config.controlDatabaseUrl, entities, sources: { [backupStore]: { databaseUrl: target.databaseUrl } } });
   return {
-    options: {
-      target,
-      backups: new VerifiedPipelineBackups(service, new PgDumpPipelineBackups(storagePath, DEFAULT_CONNECTION_RETRY), backupStore),
-      ...(config.notificationWebhook ? { notifier: new WebhookNotifier(config.notificationWebhook) } : {}),
-      rollbackEnabled: config.rollbackEnabled,
-      limits: { stepTimeoutMs: config.migrationTimeoutMs, retry: DEFAULT_CONNECTION_RETRY },
-      onProgress,
-    },
-    close: () => service.close(),
+    target,
+    backups: new VerifiedPipelineBackups(openBackupService, new PgDumpPipelineBackups(storagePath, DEFAULT_CONNECTION_RETRY), backupStore),
+    ...(config.notificationWebhook ? { notifier: new WebhookNotifier(config.notificationWebhook) } : {}),
+    rollbackEnabled: config.rollbackEnabled,
+    limits: { stepTimeoutMs: config.migrationTimeoutMs, retry: DEFAULT_CONNECTION_RETRY },
+    onProgress,
   };
 }

@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { exampleEntities } from '@dualwrite/example-domain';
+import type { EntityDefinition } from '@dualwrite/stores';
 import { MigrationPipeline, type PipelineReport } from './migration-pipeline';
 import { BackupService } from '../backups/backup-service';
 import { PgDumpPipelineBackups } from './pg-dump-backups';
@@ -53,12 +54,7 @@ beforeEach(async () => {
   webhook = await startWebhookListener();
   storage = mkdtempSync(path.join(tmpdir(), 'dw-pipeline-backups-'));
   // The platform's real backups (BackupService) of either store's registered tables, in this test's database.
-  backupService = new BackupService({
-    storagePath: storage,
-    controlDatabaseUrl: control.url,
-    entities: exampleEntities,
-    sources: { a: { databaseUrl: database.url }, b: { databaseUrl: database.url } },
-  });
+  backupService = openBackupService(exampleEntities);
 });
 afterEach(async () => {
   await backupService.close();
@@ -67,10 +63,19 @@ afterEach(async () => {
   await database.drop();
 });
 
+function openBackupService(entities: EntityDefinition[]): BackupService {
+  return new BackupService({
+    storagePath: storage,
+    controlDatabaseUrl: control.url,
+    entities,
+    sources: { a: { databaseUrl: database.url }, b: { databaseUrl: database.url } },
+  });
+}
+
 function pipeline(target: PipelineTarget, options: { rollbackEnabled?: boolean; stepTimeoutMs?: number } = {}): MigrationPipeline {
   return new MigrationPipeline({
     target,
-    backups: new VerifiedPipelineBackups(backupService, new PgDumpPipelineBackups(storage, FAST_RETRY), target.store === 'supabase' ? 'b' : 'a'),
+    backups: new VerifiedPipelineBackups(openBackupService, new PgDumpPipelineBackups(storage, FAST_RETRY), target.store === 'supabase' ? 'b' : 'a'),
     notifier: new WebhookNotifier(webhook.url),
     rollbackEnabled: options.rollbackEnabled ?? true,
     limits: { stepTimeoutMs: options.stepTimeoutMs ?? 60_000, retry: FAST_RETRY },
@@ -106,6 +111,14 @@ describe('MigrationPipeline (db:migrate)', () => {
     expect(report.notification).toBe('not_needed');
     expect(webhook.received).toEqual([]);
     expect((await catalogOf(database.url)).posts.columns.summary).toEqual({ type: 'text', nullable: true, default: null });
+  });
+
+  it('a first deploy into an empty database: no rows to back up yet, every migration applied', async () => {
+    const report = await pipeline(storeA(migrationsWith('prisma', {}))).run();
+
+    expect(report.result).toBe('deployed');
+    expect(report.backupId).toMatch(/^prisma-\S+~none$/);
+    expect(await appliedPrismaMigrations()).toEqual(['20261124000000_init', '20261129000000_store_contract_fixtures']);
   });
 
   it('a migration failing half-way: the backup is restored (the earlier new migration undone too) and the webhook gets the JSON', async () => {
@@ -229,7 +242,7 @@ describe('MigrationPipeline (db:migrate)', () => {
     const target = storeA(migrationsWith('prisma', HALF_FAILING));
     const closedPort = new MigrationPipeline({
       target,
-      backups: new VerifiedPipelineBackups(backupService, new PgDumpPipelineBackups(storage, FAST_RETRY), 'a'),
+      backups: new VerifiedPipelineBackups(openBackupService, new PgDumpPipelineBackups(storage, FAST_RETRY), 'a'),
       notifier: new WebhookNotifier('http://127.0.0.1:1/hooks', 2_000),
       rollbackEnabled: true,
       limits: { stepTimeoutMs: 60_000, retry: FAST_RETRY },

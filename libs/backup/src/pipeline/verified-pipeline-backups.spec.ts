@@ -21,8 +21,10 @@ afterAll(() => control.drop());
 beforeEach(async () => {
   database = await createTestDatabase('verified');
   storage = mkdtempSync(path.join(tmpdir(), 'dw-pipeline-verified-'));
-  service = new BackupService({ storagePath: storage, controlDatabaseUrl: control.url, entities: exampleEntities, sources: { a: { databaseUrl: database.url } } });
-  backups = new VerifiedPipelineBackups(service, new PgDumpPipelineBackups(storage), 'a');
+  const open = (entities = exampleEntities) =>
+    new BackupService({ storagePath: storage, controlDatabaseUrl: control.url, entities, sources: { a: { databaseUrl: database.url } } });
+  service = open();
+  backups = new VerifiedPipelineBackups(open, new PgDumpPipelineBackups(storage), 'a');
 });
 afterEach(async () => {
   await service.close();
