@@ -68,14 +68,13 @@ async function insertReadDelete(client: ClientBase, entity: EntityDefinition, ro
       throw new Error(`column ${column} read back ${comparable(read.rows[0][column])}, wrote ${comparable(written)}`);
     }
   }
-  // Children are inserted before this row is deleted in their own turn, so remember it, then delete to check delete.
   const kept = new Map<string, unknown>(Object.entries(inserted.rows[0]));
   await client.query('savepoint smoke_delete');
   const deleted = await client.query(`delete from ${table} where ${quoteIdentifier(keyColumn)} = $1`, [key]);
   if (deleted.rowCount !== 1) throw new Error(`delete by ${keyColumn} removed ${deleted.rowCount} rows, expected 1`);
   const after = await client.query(`select 1 from ${table} where ${quoteIdentifier(keyColumn)} = $1`, [key]);
   if (after.rowCount !== 0) throw new Error('the row is still there after its delete');
-  // Undo the delete so a child entity can reference this row.
+  // Undo the delete so the entities after this one (its children) can reference the row; all of it is rolled back at the end.
   await client.query('rollback to savepoint smoke_delete');
   return kept;
 }
