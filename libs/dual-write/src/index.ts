@@ -30,7 +30,16 @@ export {
   type FlagState,
 } from './flags/flag-repository';
 export { FlagService, type CurrentFlags, type FlagServiceOptions } from './flags/flag-service';
-export { FlagSwitcher, FlipRefusedError, type FlipResult, type FlagSwitcherOptions } from './flags/flag-switcher';
+export {
+  FlagSwitcher,
+  FlipRefusedError,
+  PhaseGateRefusedError,
+  type FlipResult,
+  type FlagSwitcherOptions,
+  type GateEvidenceSource,
+  type PhaseGatesOptions,
+} from './flags/flag-switcher';
+export { isStep, needsEvidence, unmetGateConditions, type CopyDirection, type EntityGateEvidence, type GateEvidence, type GatePolicy, type Phase } from './flags/phase-gates';
 export { ProcessRegistry, newProcessId, type ProcessReport } from './flags/process-registry';
 
 export { FlagsMovedError, OperationLedger, type OperationRecord, type OperationStatus, type WriteOperation } from './ledger/operation-ledger';

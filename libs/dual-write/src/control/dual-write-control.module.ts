@@ -95,14 +95,19 @@ class DualWriteControlLifecycle implements OnModuleInit, OnApplicationShutdown {
     },
     {
       provide: FlagSwitcher,
-      inject: [FlagService, OperationLedger, ProcessRegistry, DUAL_WRITE_CONTROL_OPTIONS],
-      useFactory: (flags: FlagService, ledger: OperationLedger, registry: ProcessRegistry, options: DualWriteControlOptions) =>
+      inject: [FlagService, OperationLedger, ProcessRegistry, DUAL_WRITE_CONTROL_OPTIONS, DUAL_WRITE_CONTROL_POOL],
+      useFactory: (flags: FlagService, ledger: OperationLedger, registry: ProcessRegistry, options: DualWriteControlOptions, pool: Pool) =>
         new FlagSwitcher({
           flags,
           ledger,
           registry,
           settleTimeoutMs: options.flipSettleTimeoutMs,
           sequences: { stores: options.stores, entities: options.entities },
+          gates: options.phaseGates && {
+            evidence: options.phaseGates.evidence(pool),
+            entities: options.entities.map((entity) => entity.name),
+            policy: { reconcileMaxAgeMs: options.phaseGates.reconcileMaxAgeMs },
+          },
         }),
     },
     {

@@ -1,5 +1,7 @@
 import type { EntityDefinition, StorePlugin } from '@dualwrite/stores';
 import type { StoreBreakersOptions } from '../breakers/store-breakers';
+import type { Pool } from 'pg';
+import type { GateEvidenceSource } from '../flags/flag-switcher';
 
 /** Store A (the store being left) and store B (the store being moved to; null = degraded, A only). */
 export interface StorePair {
@@ -31,6 +33,11 @@ export interface DualWriteControlOptions {
   processKind?: string;
   /** Longest a flip of the primary waits for old writes to settle and every process to confirm. Default 10 s. */
   flipSettleTimeoutMs?: number;
+  /**
+   * The phase gates (flags/phase-gates.ts): where the copy and reconcile records come from, given the control pool,
+   * and the oldest a clean reconcile may be. Absent: the flags accept any transition.
+   */
+  phaseGates?: { evidence: (pool: Pool) => GateEvidenceSource; reconcileMaxAgeMs: number };
   /** Close the stores when the application stops (the module owns them). Default true. */
   closeStores?: boolean;
   /** Told what the platform could not do but went on without (a flag change not published, a diff not queued). */

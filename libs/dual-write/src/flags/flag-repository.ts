@@ -21,6 +21,11 @@ export interface FlagChange {
   expectedVersion?: number;
   /** The new version fences writes (a flip of the primary in progress). Default false. */
   fenced?: boolean;
+  /**
+   * Past the phase gates (FlagSwitcher) although a condition is unmet; what was unmet goes in the history with the
+   * reason. Default false.
+   */
+  force?: boolean;
 }
 
 export interface FlagHistoryEntry {

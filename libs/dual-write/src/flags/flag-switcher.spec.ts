@@ -4,7 +4,8 @@ import { v7 as uuidv7 } from 'uuid';
 import { OperationLedger } from '../ledger/operation-ledger';
 import { FlagRepository } from './flag-repository';
 import { FlagService } from './flag-service';
-import { FlagSwitcher, FlipRefusedError } from './flag-switcher';
+import { FlagSwitcher, FlipRefusedError, PhaseGateRefusedError, type GateEvidenceSource } from './flag-switcher';
+import type { EntityGateEvidence } from './phase-gates';
 import { ProcessRegistry } from './process-registry';
 
 const redisUrl = process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379';
@@ -131,5 +132,76 @@ describe('FlagSwitcher: fenced flips of the primary', () => {
     const restored = await repository.liftAbandonedFence(120_000, 'spec');
 
     expect(restored).toMatchObject({ enableDualWrite: true, enableSupabasePrimary: false, fenced: false, reason: expect.stringContaining('never finished') });
+  });
+
+  describe('with the phase gates', () => {
+    const HOUR = 3_600_000;
+    let records: { at: Date; entities: Record<string, EntityGateEvidence> };
+
+    /** Budgets copied A→B an hour ago and reconciled clean since: the gate to phase 3 is open. */
+    beforeEach(() => {
+      const now = new Date();
+      records = {
+        at: now,
+        entities: { budgets: { copied: { 'a-to-b': new Date(now.getTime() - HOUR), 'b-to-a': null }, cleanReconcileAt: new Date(now.getTime() - HOUR / 2) } },
+      };
+    });
+
+    function gated(evidence: GateEvidenceSource = { read: async () => records }): FlagSwitcher {
+      return new FlagSwitcher({ flags, ledger, registry, settleTimeoutMs: 500, pollMs: 20, gates: { evidence, entities: ['budgets'], policy: { reconcileMaxAgeMs: 24 * HOUR } } });
+    }
+
+    it('refuses a jump that is no step, naming the way round, and leaves the flags and their history as they were', async () => {
+      await repository.change({ next: PHASE_1, changedBy: 'spec', source: 'cli', reason: 'start in phase 1' });
+      const before = await repository.read();
+
+      const refused = gated().change({ next: PHASE_3, changedBy: 'spec', source: 'cli', reason: 'skip ahead' });
+
+      await expect(refused).rejects.toThrow(PhaseGateRefusedError);
+      await expect(refused).rejects.toThrow('phase 1 → 3 is not a step: go through 1 → 2 → 3');
+      expect(await repository.read()).toMatchObject({ version: before.version, enableDualWrite: false, enableSupabasePrimary: false });
+    });
+
+    it('moves to phase 3 when every entity is copied and reconciled clean since, and nothing is owed', async () => {
+      const result = await gated().change({ next: PHASE_3, changedBy: 'spec', source: 'cli', reason: 'copy and reconcile done' });
+
+      expect(result.after.mode.phase).toBe(3);
+    });
+
+    it('refuses phase 3 while store B owes a write, naming it, with the flags unchanged', async () => {
+      const opId = await claimUnderCurrentVersion();
+      await ledger.transition(opId, 'primary_wrote', {});
+      await ledger.transition(opId, 'secondary_failed', { lastError: 'store B down' });
+
+      await expect(gated().change({ next: PHASE_3, changedBy: 'spec', source: 'cli', reason: 'too early' })).rejects.toThrow(
+        '1 operation(s) store B still owes (replay them first)',
+      );
+      expect((await repository.read()).enableSupabasePrimary).toBe(false);
+    });
+
+    it('refuses phase 3 for an entity never copied; forced with a reason it goes ahead, and the history says what was overridden', async () => {
+      records.entities['budgets'] = { copied: { 'a-to-b': null, 'b-to-a': null }, cleanReconcileAt: null };
+      await expect(gated().change({ next: PHASE_3, changedBy: 'spec', source: 'cli', reason: 'no copy' })).rejects.toThrow('budgets: no complete copy A→B');
+
+      const forced = await gated().change({ next: PHASE_3, changedBy: 'spec', source: 'cli', reason: 'table recreated by hand on B', force: true });
+
+      expect(forced.after.mode.phase).toBe(3);
+      const [latest] = await repository.history(1);
+      expect(latest?.reason).toContain('table recreated by hand on B [forced past the phase gates: budgets: no complete copy A→B (`copy-data`)]');
+    });
+
+    it('refuses a gated step when the records cannot be read', async () => {
+      const unreadable: GateEvidenceSource = { read: async () => Promise.reject(new Error('relation "copy_runs" does not exist')) };
+
+      await expect(gated(unreadable).change({ next: PHASE_3, changedBy: 'spec', source: 'cli', reason: 'try' })).rejects.toThrow(
+        'needs the copy and reconcile records, which could not be read',
+      );
+    });
+
+    it('lets steps that need no evidence through without reading any (phase 2 → 1)', async () => {
+      const unreadable: GateEvidenceSource = { read: async () => Promise.reject(new Error('not read')) };
+
+      await expect(gated(unreadable).change({ next: PHASE_1, changedBy: 'spec', source: 'cli', reason: 'back to A only' })).resolves.toMatchObject({ after: { mode: { phase: 1 } } });
+    });
   });
 });

@@ -1,6 +1,7 @@
 import type { EntityDefinition, StorePlugin } from '@dualwrite/stores';
 import type { OperationLedger } from '../ledger/operation-ledger';
 import { modeOf, type DualWriteFlags } from './dual-write-mode';
+import { needsEvidence, unmetGateConditions, type EntityGateEvidence, type GateEvidence, type GatePolicy, type Phase } from './phase-gates';
 import type { FlagChange } from './flag-repository';
 import type { CurrentFlags, FlagService } from './flag-service';
 import type { ProcessRegistry } from './process-registry';
@@ -17,6 +18,32 @@ export interface FlagSwitcherOptions {
    * fence holds. Absent (a tool without stores): only the syncs' own sequence moves protect serial keys.
    */
   sequences?: { stores: { a: StorePlugin; b: StorePlugin | null }; entities: EntityDefinition[] };
+  /** The phase gates (phase-gates.ts); absent: any transition (tests and tools below the platform's surfaces). */
+  gates?: PhaseGatesOptions;
+}
+
+/** Where the copy and reconcile records the gates judge come from (libs/reconcile keeps them). */
+export interface GateEvidenceSource {
+  read(entities: string[]): Promise<{ at: Date; entities: Record<string, EntityGateEvidence> }>;
+}
+
+export interface PhaseGatesOptions {
+  evidence: GateEvidenceSource;
+  /** The entities that must be copied and reconciled. */
+  entities: string[];
+  policy: GatePolicy;
+}
+
+/** A transition the phase gates refused, naming every unmet condition; the flags did not change. Maps to HTTP 409. */
+export class PhaseGateRefusedError extends Error {
+  constructor(
+    readonly from: Phase,
+    readonly to: Phase,
+    readonly unmet: string[],
+  ) {
+    super(`phase ${from} → ${to} refused by the phase gates: ${unmet.join('; ')} (force it with a reason to override; it is recorded)`);
+    this.name = 'PhaseGateRefusedError';
+  }
 }
 
 /** A flip of the primary the barrier refused; the flags went back to what they were. Maps to HTTP 409. */
@@ -55,8 +82,9 @@ export class FlagSwitcher {
     flags.invalidate();
     const current = await flags.current();
     const next: DualWriteFlags = { ...flagsOf(current), ...change.next };
+    const gated = await this.passGates(current.mode.phase, modeOf(next).phase, change);
     // Decided on the version just read: if another change lands first, this one is refused as stale.
-    const decided: FlagChange = { ...change, expectedVersion: change.expectedVersion ?? current.version };
+    const decided: FlagChange = { ...gated, expectedVersion: change.expectedVersion ?? current.version };
     if (modeOf(next).primary === current.mode.primary) {
       const { before, after } = await flags.change(decided);
       return { before, after, fenced: false };
@@ -78,10 +106,31 @@ export class FlagSwitcher {
       next,
       changedBy: change.changedBy,
       source: change.source,
-      reason: `${change.reason} (fence lifted: every process on version ${version}, older writes settled${sequences})`,
+      reason: `${decided.reason} (fence lifted: every process on version ${version}, older writes settled${sequences})`,
       expectedVersion: version,
     });
     return { before: fencedChange.before, after: lifted.after, fenced: true };
+  }
+
+  /** The change as it may go ahead (a forced one says what it overrode), or PhaseGateRefusedError. */
+  private async passGates(from: Phase, to: Phase, change: FlagChange): Promise<FlagChange> {
+    const gates = this.options.gates;
+    if (!gates) return change;
+    const evidence = needsEvidence(from, to) ? await this.gateEvidence(gates) : null;
+    const unmet = unmetGateConditions(from, to, evidence, gates.policy);
+    if (unmet.length === 0) return change;
+    if (!change.force) throw new PhaseGateRefusedError(from, to, unmet);
+    return { ...change, reason: `${change.reason} [forced past the phase gates: ${unmet.join('; ')}]` };
+  }
+
+  /** Null when the records cannot be read (the gate then refuses, saying so). */
+  private async gateEvidence(gates: PhaseGatesOptions): Promise<GateEvidence | null> {
+    try {
+      const [records, counts] = await Promise.all([gates.evidence.read(gates.entities), this.options.ledger.countByStatus()]);
+      return { ...records, owedOperations: counts.secondary_pending + counts.primary_unavailable, deadOperations: counts.dead };
+    } catch {
+      return null;
+    }
   }
 
   /**
