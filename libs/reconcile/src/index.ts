@@ -11,6 +11,7 @@ export type {
   ReconcileRunResult,
   ReconcileSide,
   ReconcileWork,
+  SegmentChecksumSource,
   SeveritySummary,
 } from './reconcile.types';
 export { Reconciler, selectEntities, severitySummary, type ReconcilerDependencies } from './reconciler';
