@@ -116,3 +116,19 @@ describe('/admin/schema-sync without SUPABASE_DB_URL', () => {
     expect(response.body.message).toBe("Schema sync needs store B's Postgres connection: set SUPABASE_DB_URL (and SUPABASE_URL).");
   });
 });
+
+describe('/admin/schema-sync with store B unreachable', () => {
+  let unreachable: TestApiApp;
+  beforeAll(async () => {
+    unreachable = await startTestApiApp(testConfig({ SUPABASE_DB_URL: 'postgresql://postgres:not-shown@127.0.0.1:1/dw_pipeline_t_nowhere' }));
+  });
+  afterAll(() => unreachable.close());
+
+  it('answers 503 after the retries, naming the database without its password', async () => {
+    const response = await request(unreachable.server).get('/admin/schema-sync').set(asViewer);
+
+    expect(response.status).toBe(503);
+    expect(response.body.message).toMatch(/^database postgresql:\/\/postgres:\*\*\*@127\.0\.0\.1:1\/dw_pipeline_t_nowhere is unreachable after 4 attempts \(3 retries with backoff\)/);
+    expect(JSON.stringify(response.body)).not.toContain('not-shown');
+  });
+});
