@@ -46,8 +46,10 @@ export class BackupJobQueue {
   }
 
   async view(jobId: string): Promise<BackupJobView | null> {
+    // The state first, the job after: a job read before its state could say 'completed' without its result.
+    const state = (await this.queue.getJobState(jobId)) as BackupJobState;
     const job = await this.queue.getJob(jobId);
-    return job ? viewOf(job, (await job.getState()) as BackupJobState) : null;
+    return job ? viewOf(job, state) : null;
   }
 
   async close(): Promise<void> {
