@@ -56,8 +56,8 @@ export interface RestoreReport {
  * Restores a full backup and the incrementals up to `id` into a database, in one transaction: every file is
  * re-hashed first (a bad one refuses the restore before the target is touched); the target's tables are emptied
  * and loaded (or created from the backup's DDL when it has none); each incremental's deleted keys are removed and
- * its changed rows upserted; row counts and content checksums are compared with the manifest before commit. Any
- * failure rolls back: the target stays as it was.
+ * its changed rows upserted; every table's row count (with `verify: 'checksums'` also its content checksum) is
+ * compared with the manifest before commit. Any failure rolls back: the target stays as it was.
  */
 export async function restoreBackup(context: BackupContext, id: string, options: RestoreOptions): Promise<RestoreReport> {
   const started = Date.now();
