@@ -92,6 +92,19 @@ describe('reconcile-data CLI', () => {
     expect(result.stdout).toMatch(/run [0-9a-f-]{36}: 1 findings/);
   });
 
+  it('takes store B as the primary when the flags say so (phase 3): missing rows are named from its side', async () => {
+    const control = new Pool({ connectionString: env.CONTROL_DATABASE_URL, max: 1 });
+    try {
+      await control.query('update dual_write_flags set enable_dual_write = true, enable_supabase_primary = true');
+      const result = await runCli('tools/src/cli/reconcile-data.ts', ['--entity=users', '--max-findings=1'], env);
+      expect(result.code).toBe(0);
+      expect(result.stdout).toContain('users: 4 rows on supabase, 5 on prisma; missing on prisma 0, on supabase 1');
+    } finally {
+      await control.query('update dual_write_flags set enable_dual_write = false, enable_supabase_primary = false');
+      await control.end();
+    }
+  });
+
   it('refuses an unknown entity, listing the valid ones, before connecting anywhere', async () => {
     const result = await runCli('tools/src/cli/reconcile-data.ts', ['--entity=invoices'], env);
     expect(result.code).toBe(2);
