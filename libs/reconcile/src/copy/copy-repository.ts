@@ -88,21 +88,24 @@ export class CopyRunRepository {
   constructor(private readonly control: Pool) {}
 
   /**
-   * Takes the entity's copy lock: a session advisory lock held on a connection of its own until `release`, so a
-   * second process (or a second call) sees it; a process that dies loses it with its session. Refused, naming the
-   * running copy, when another holds it.
+   * Takes the entities' copy locks: session advisory locks held on one connection of their own until `release`, so
+   * a second process (or a second call) sees them; a process that dies loses them with its session. All or none:
+   * refused, naming the running copy, when another holds any of them.
    */
-  async lockEntity(entity: string): Promise<{ release(): Promise<void> }> {
+  async lockEntities(entities: string[]): Promise<{ release(): Promise<void> }> {
     const client = await this.control.connect();
-    let locked = false;
+    const held: string[] = [];
     try {
-      const { rows } = await client.query<{ locked: boolean }>('select pg_try_advisory_lock($1, hashtext($2)) as locked', [COPY_LOCK_CLASS, `copy:${entity}`]);
-      locked = rows[0]?.locked === true;
-    } finally {
-      if (!locked) client.release();
+      for (const entity of entities) {
+        const { rows } = await client.query<{ locked: boolean }>('select pg_try_advisory_lock($1, hashtext($2)) as locked', [COPY_LOCK_CLASS, `copy:${entity}`]);
+        if (rows[0]?.locked !== true) throw new CopyAlreadyRunningError(entity, await this.running(entity));
+        held.push(entity);
+      }
+    } catch (error) {
+      await this.unlock(client, held);
+      throw error;
     }
-    if (!locked) throw new CopyAlreadyRunningError(entity, await this.running(entity));
-    return { release: () => this.unlock(client, entity) };
+    return { release: () => this.unlock(client, held) };
   }
 
   /** The newest run of the entity marked running (a live copy holds the lock; a killed one left it so). */
@@ -199,12 +202,12 @@ export class CopyRunRepository {
     return rows.map((row) => row.key);
   }
 
-  private async unlock(client: PoolClient, entity: string): Promise<void> {
+  private async unlock(client: PoolClient, entities: string[]): Promise<void> {
     try {
-      await client.query('select pg_advisory_unlock($1, hashtext($2))', [COPY_LOCK_CLASS, `copy:${entity}`]);
+      for (const entity of entities) await client.query('select pg_advisory_unlock($1, hashtext($2))', [COPY_LOCK_CLASS, `copy:${entity}`]);
       client.release();
     } catch (error) {
-      // A connection that cannot unlock is closed: its session (and the lock) ends with it.
+      // A connection that cannot unlock is closed: its session (and its locks) end with it.
       client.release(error instanceof Error ? error : true);
     }
   }

@@ -86,14 +86,13 @@ export class InitialCopy {
   async copy(selection: CopySelection, options: CopyOptions = {}): Promise<CopyResult> {
     const started = this.now();
     const entities = await this.selectEntities(selection);
-    const locks: { release(): Promise<void> }[] = [];
+    const locks = await this.runs.lockEntities(entities.map((entity) => entity.name));
     try {
-      for (const entity of entities) locks.push(await this.runs.lockEntity(entity.name));
       const results: EntityCopyResult[] = [];
       for (const entity of entities) results.push(await this.copyEntity(entity, options));
       return { entities: results, durationMs: this.now() - started };
     } finally {
-      for (const lock of locks.reverse()) await lock.release();
+      await locks.release();
     }
   }
 

@@ -58,13 +58,22 @@ export class SqlKeyLister implements KeyLister {
     if (!field) throw new Error(`Entity "${entity.name}": primary key "${entity.primaryKey}" is not one of its fields.`);
     const key = keyOrderSql(field);
     const table = qualifiedTable(entity, { schema: this.schema });
-    const counted = await this.pool.query<{ rows: string }>(`select count(*)::bigint as rows from ${table}`);
-    const { rows } = await this.pool.query<{ key: unknown }>(
-      `select key from (select ${quoteIdentifier(field.column)} as key, row_number() over (order by ${key}) as n from ${table}) numbered
-        where n % $1 = 0 order by n`,
-      [chunkSize],
-    );
-    return { rows: Number(counted.rows[0]?.rows ?? 0), boundaries: rows.map((row) => keyText(entity, String(row.key))) };
+    // Count and boundaries from one snapshot: writes going on meanwhile must not make them disagree.
+    const client = await this.pool.connect();
+    try {
+      await client.query('begin isolation level repeatable read read only');
+      const counted = await client.query<{ rows: string }>(`select count(*)::bigint as rows from ${table}`);
+      const { rows } = await client.query<{ key: unknown }>(
+        `select key from (select ${quoteIdentifier(field.column)} as key, row_number() over (order by ${key}) as n from ${table}) numbered
+          where n % $1 = 0 order by n`,
+        [chunkSize],
+      );
+      await client.query('commit');
+      return { rows: Number(counted.rows[0]?.rows ?? 0), boundaries: rows.map((row) => keyText(entity, String(row.key))) };
+    } finally {
+      await client.query('rollback').catch(() => undefined);
+      client.release();
+    }
   }
 }
 

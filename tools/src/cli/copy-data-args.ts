@@ -1,0 +1,44 @@
+import { UsageError, integerFlag, parseFlags } from './args';
+
+export type CopyDataRequest =
+  | { kind: 'help' }
+  | { kind: 'copy'; entities: 'all' | string[]; from: 'a' | 'b'; rate: number | undefined; chunkSize: number; dryRun: boolean };
+
+/** A chunk's keys are locked together in one transaction (KeySync): keep it well below a lock table's size. */
+export const MAX_CHUNK_SIZE = 10_000;
+
+export const COPY_DATA_USAGE = [
+  'usage: npm run copy-data -- --entity=all|<name> [--rate=rows/s] [--dry-run] [--from=a|b] [--chunk-size=N]',
+  '  copies every row of the source store into the other one through the write protocol\'s key sync, parents first,',
+  '  chunk by chunk (each chunk recorded: a stopped or killed copy resumes at its first unfinished chunk), then syncs',
+  '  again the keys the ledger shows written meanwhile. Run it in phase 2 (or 3 for --from=b), while dual writes run.',
+  '  --from=a  store A → store B (default); --from=b is the reverse copy B → A',
+  '  --rate    rows per second at most (default: as fast as the stores go); slowed further while the primary\'s',
+  '            write p95 is up (README, "Initial copy")',
+  '  --chunk-size  keys per chunk (default 1000, at most 10000)',
+  '  --dry-run lists the chunks and rows a copy would do (a resumed run\'s unfinished ones) and writes nothing',
+].join('\n');
+
+/** Reads the command line; `entityNames` are the registered entities, named in the error for an unknown one. */
+export function parseCopyDataArgs(argv: string[], entityNames: readonly string[]): CopyDataRequest {
+  const values = parseFlags(argv, {
+    entity: { type: 'string' },
+    rate: { type: 'string' },
+    'chunk-size': { type: 'string' },
+    from: { type: 'string' },
+    'dry-run': { type: 'boolean', default: false },
+    help: { type: 'boolean', short: 'h', default: false },
+  });
+  if (values.help) return { kind: 'help' };
+  const entity = values.entity?.trim();
+  if (!entity) throw new UsageError(`--entity is required: all, or one of ${entityNames.join(', ')}`);
+  if (entity !== 'all' && !entityNames.includes(entity)) {
+    throw new UsageError(`--entity: unknown entity "${entity}"; valid: all, ${entityNames.join(', ')}`);
+  }
+  const from = values.from ?? 'a';
+  if (from !== 'a' && from !== 'b') throw new UsageError(`--from must be a (store A → B) or b (store B → A), got "${from}"`);
+  const rate = values.rate === undefined ? undefined : integerFlag('--rate', values.rate, { meaning: 'rows per second' });
+  const chunkSize = values['chunk-size'] === undefined ? 1000 : integerFlag('--chunk-size', values['chunk-size'], { meaning: 'keys per chunk' });
+  if (chunkSize > MAX_CHUNK_SIZE) throw new UsageError(`--chunk-size must be at most ${MAX_CHUNK_SIZE}, got ${chunkSize}`);
+  return { kind: 'copy', entities: entity === 'all' ? 'all' : [entity], from, rate, chunkSize, dryRun: values['dry-run'] === true };
+}

@@ -1,0 +1,202 @@
+import path from 'node:path';
+import { MultiBar, Presets, type SingleBar } from 'cli-progress';
+import { Pool } from 'pg';
+import { SqlMigrationRunner } from '@dualwrite/backup';
+import { loadEnvFiles, loadPlatformConfigOrExit, type PlatformConfig } from '@dualwrite/config';
+import { FlagRepository, KeySync, OperationLedger, modeOf } from '@dualwrite/dual-write';
+import { createExampleStores, exampleEntities } from '@dualwrite/example-domain';
+import {
+  CopyAlreadyRunningError,
+  CopyStoppedError,
+  InitialCopy,
+  SqlKeyLister,
+  StorePageKeyLister,
+  readForeignKeys,
+  type CopyProgress,
+  type CopySide,
+  type EntityCopyPlan,
+  type EntityCopyResult,
+} from '@dualwrite/reconcile';
+import type { StorePlugin } from '@dualwrite/stores';
+import { readCommandLine } from './args';
+import { COPY_DATA_USAGE, parseCopyDataArgs, type CopyDataRequest } from './copy-data-args';
+
+/**
+ * `npm run copy-data -- --entity=all|<name> [--rate=rows/s] [--dry-run] [--from=a|b] [--chunk-size=N]`: the initial
+ * copy (libs/reconcile/src/copy). Store A over PRIMARY_DATABASE_URL (keys and foreign keys read in SQL), store B
+ * over its REST API, its keys in SQL when SUPABASE_DB_URL is set. Exit codes: 0 copied (or listed), 1 refused,
+ * stopped or failed (a rerun resumes), 2 bad command line, 78 bad config.
+ */
+const root = path.resolve(__dirname, '..', '..', '..');
+const out = (text: string) => process.stdout.write(`${text}\n`);
+const err = (text: string) => process.stderr.write(`${text}\n`);
+
+interface Resources {
+  stores: { a: StorePlugin; b: StorePlugin };
+  pools: { a: Pool; b: Pool | null; control: Pool };
+  close(): Promise<void>;
+}
+
+function open(config: PlatformConfig): Resources {
+  if (!config.supabase) throw new Error('Supabase is not configured (SUPABASE_URL, SUPABASE_SERVICE_ROLE_KEY): there is no store B to copy with.');
+  const stores = createExampleStores(config);
+  const b = stores.b;
+  if (!b) throw new Error('Supabase is not configured.');
+  const pool = (url: string) => {
+    const created = new Pool({ connectionString: url, max: 4 });
+    created.on('error', () => undefined);
+    return created;
+  };
+  const pools = { a: pool(config.primaryDatabaseUrl), b: config.supabase.dbUrl ? pool(config.supabase.dbUrl) : null, control: pool(config.controlDatabaseUrl) };
+  return {
+    stores: { a: stores.a, b },
+    pools,
+    close: async () => void (await Promise.allSettled([stores.a.close(), b.close(), pools.a.end(), pools.b?.end(), pools.control.end()])),
+  };
+}
+
+/** Source and target as --from says; keys in SQL where there is a connection string, over the plugin's paging otherwise. */
+function sides(resources: Resources, from: 'a' | 'b'): { source: CopySide; target: CopySide } {
+  const { stores, pools } = resources;
+  const catalog = pools.a;
+  const side = (name: 'a' | 'b'): CopySide => {
+    const pool = pools[name];
+    const schema = name === 'b' ? 'public' : undefined;
+    return {
+      store: stores[name],
+      keys: pool ? new SqlKeyLister(pool, schema) : new StorePageKeyLister(stores[name]),
+      // Both stores hold the same tables: store A's catalog gives the parent-first order either way.
+      foreignKeys: () => readForeignKeys(catalog),
+    };
+  };
+  return from === 'a' ? { source: side('a'), target: side('b') } : { source: side('b'), target: side('a') };
+}
+
+/** A bar per entity on a terminal (cli-progress); otherwise plain lines: start, every 10 % of chunks, speed, re-check, end. */
+function progressDisplay(stream: NodeJS.WriteStream = process.stderr): { listener: (event: CopyProgress) => void; stop(): void } {
+  const bars = stream.isTTY
+    ? new MultiBar({ format: '{entity} [{bar}] {value}/{total} chunks | {rows} rows | {note}', stream, hideCursor: true, clearOnComplete: false }, Presets.shades_classic)
+    : null;
+  const bar = new Map<string, SingleBar>();
+  const rows = new Map<string, number>();
+  const lastTenth = new Map<string, number>();
+  const line = (text: string) => (bars ? bars.log(`${text}\n`) : stream.write(`${text}\n`));
+  return {
+    listener: (event) => {
+      switch (event.kind) {
+        case 'entity-start': {
+          rows.set(event.entity, 0);
+          const note = event.resumed ? `resumed run ${event.runId}` : `run ${event.runId}`;
+          if (bars) bar.set(event.entity, bars.create(event.chunks, event.chunksDone, { entity: event.entity, rows: 0, note }));
+          else line(`${event.entity}: ${note}, ${event.chunks} chunks (${event.chunksDone} done before), ${event.rowsPlanned} rows planned`);
+          return;
+        }
+        case 'chunk': {
+          const copied = (rows.get(event.entity) ?? 0) + event.rowsCopied;
+          rows.set(event.entity, copied);
+          bar.get(event.entity)?.update(event.chunksDone, { rows: copied });
+          const tenth = Math.floor((event.chunksDone * 10) / event.chunks);
+          if (!bars && tenth !== lastTenth.get(event.entity)) {
+            lastTenth.set(event.entity, tenth);
+            line(`${event.entity}: ${event.chunksDone}/${event.chunks} chunks, ${copied} rows copied`);
+          }
+          return;
+        }
+        case 'speed':
+          line(`${event.entity}: speed ${Math.round(event.factor * 100)} % (primary write p95 ${event.recentP95Ms ?? '-'} ms, before the copy ${event.baselineP95Ms ?? '-'} ms)`);
+          return;
+        case 'recheck':
+          bar.get(event.entity)?.update({ note: `re-checking ${event.keys} keys written meanwhile` });
+          if (!bars) line(`${event.entity}: re-checking ${event.keys} keys written during the copy`);
+          return;
+        case 'entity-done':
+          bar.get(event.result.entity)?.update({ note: 'done' });
+          return;
+      }
+    },
+    stop: () => bars?.stop(),
+  };
+}
+
+function resultLine(result: EntityCopyResult): string {
+  return (
+    `${result.entity}: ${result.sourceStore} → ${result.targetStore}, run ${result.runId}${result.resumed ? ' (resumed)' : ''}: ` +
+    `${result.chunksCopied} chunks copied, ${result.chunksSkipped} done before; ${result.rowsCopied} rows copied, ${result.rowsDeleted} deleted ` +
+    `(delete proven by the ledger); ${result.keysRechecked} keys re-checked; ${result.keysLeft.length} left; ${result.durationMs} ms`
+  );
+}
+
+function planLines(plan: EntityCopyPlan): string[] {
+  const head = `${plan.entity}: ${plan.chunks.length} chunks, ${plan.rows} rows${plan.resumesRun ? ` (resumes run ${plan.resumesRun})` : ''}`;
+  return [head, ...plan.chunks.map((chunk) => `  chunk ${chunk.chunkNo}: keys (${chunk.afterKey ?? 'start'}, ${chunk.upToKey ?? 'end'}] ${chunk.rows} rows`)];
+}
+
+async function run(request: Extract<CopyDataRequest, { kind: 'copy' }>): Promise<void> {
+  const config = loadPlatformConfigOrExit();
+  await new SqlMigrationRunner('platform', path.join(root, 'libs', 'dual-write', 'migrations')).run(config.controlDatabaseUrl);
+  const resources = open(config);
+  const controller = new AbortController();
+  const stop = () => {
+    err('stopping after the batch in progress (a rerun resumes at the first unfinished chunk)');
+    controller.abort();
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+  try {
+    const { source, target } = sides(resources, request.from);
+    const copy = new InitialCopy({
+      entities: exampleEntities,
+      source,
+      target,
+      control: resources.pools.control,
+      keySync: new KeySync({ pool: resources.pools.control, ledger: new OperationLedger(resources.pools.control) }),
+    });
+    if (request.dryRun) {
+      for (const plan of await copy.dryRun(request.entities, { chunkSize: request.chunkSize })) planLines(plan).forEach((text) => out(text));
+      out('dry run: nothing written');
+      return;
+    }
+    const mode = modeOf(await new FlagRepository(resources.pools.control).read());
+    if (!mode.dual) err(`warning: dual writes are off (${mode.name}): writes after the copy passes a key are not mirrored; copy in phase 2 (or 3 for --from=b)`);
+    else if ((mode.primary === 'a') !== (request.from === 'a')) err(`warning: the source (store ${request.from.toUpperCase()}) is not the current primary (${mode.name})`);
+    const display = progressDisplay();
+    try {
+      const result = await copy.copy(request.entities, { chunkSize: request.chunkSize, rate: request.rate, signal: controller.signal, onProgress: display.listener });
+      display.stop();
+      for (const entity of result.entities) {
+        out(resultLine(entity));
+        for (const left of entity.keysLeft.slice(0, 20)) out(`  left ${left.key}: ${left.reason}`);
+        if (entity.keysLeft.length > 20) out(`  … and ${entity.keysLeft.length - 20} more (reconcile-data lists them all)`);
+      }
+      out(`copy done in ${result.durationMs} ms`);
+    } finally {
+      display.stop();
+    }
+  } catch (error) {
+    if (error instanceof CopyStoppedError || error instanceof CopyAlreadyRunningError) {
+      err(error.message);
+      process.exitCode = 1;
+      return;
+    }
+    throw error;
+  } finally {
+    process.off('SIGINT', stop);
+    process.off('SIGTERM', stop);
+    await resources.close();
+  }
+}
+
+async function main(): Promise<void> {
+  loadEnvFiles(root);
+  const names = exampleEntities.map((entity) => entity.name);
+  const request = readCommandLine((argv) => parseCopyDataArgs(argv, names), COPY_DATA_USAGE);
+  if (!request) return;
+  try {
+    await run(request);
+  } catch (error) {
+    err(`copy-data failed: ${error instanceof Error ? error.message : String(error)}`);
+    process.exitCode = 1;
+  }
+}
+
+void main();
