@@ -96,9 +96,14 @@ export class BackupsAdminService implements OnModuleDestroy {
     const { manifest } = await this.backups.get(id).catch(httpError);
     const target = body.target ?? manifest.store;
     if (!this.backups.stores.includes(target)) throw new BadRequestException(`store ${target} has no database connection configured for backups`);
-    if (body.dryRun) return this.backups.restore(id, { targetUrl: this.backups.databaseUrlOf(target), force: body.force, dryRun: true }).catch(httpError);
-    if (body.confirm !== id) {
+    if (body.confirm !== id && !body.dryRun) {
       throw new BadRequestException(`A restore replaces every row of store ${target}'s registered tables: send "confirm": "${id}" to mean it (or "dryRun": true to see what would change).`);
+    }
+    // The plan first (files re-hashed, target schema compared): a restore that would be refused is refused now, not in the job.
+    const plan = await this.backups.restore(id, { targetUrl: this.backups.databaseUrlOf(target), force: body.force, dryRun: true }).catch(httpError);
+    if (body.dryRun) return plan;
+    if (!plan.schemaMatches && !body.force) {
+      throw new ConflictException(`Restore refused: store ${target}'s schema differs from backup ${id}'s: ${plan.schemaDifferences.join('; ')}. Send "force": true to restore anyway.`);
     }
     return this.queued(await this.jobs.enqueue({ operation: 'restore', id, target, force: body.force, requestedBy: caller }));
   }

@@ -117,6 +117,20 @@ describe('/admin/backups', () => {
     expect(await finishedJob(restore.body.jobId)).toMatchObject({ state: 'completed', result: { verified: 'counts', rowsRestored: 30 } });
   });
 
+  it('refuses a restore into a store whose tables differ (409 naming the column) unless forced', async () => {
+    const [latest] = (await request(api.server).get('/admin/backups?status=complete').set(viewer)).body as { id: string }[];
+    await sql(urlOf(SOURCE), 'alter table posts add column subtitle text');
+    try {
+      const refused = await request(api.server).post(`/admin/backups/${latest.id}/restore`).set(admin).send({ confirm: latest.id });
+      expect(refused.status).toBe(409);
+      expect(refused.body.message).toContain('posts.subtitle is not in the backup');
+      const forced = await request(api.server).post(`/admin/backups/${latest.id}/restore`).set(admin).send({ confirm: latest.id, force: true });
+      expect(await finishedJob(forced.body.jobId)).toMatchObject({ state: 'completed', result: { forced: true } });
+    } finally {
+      await sql(urlOf(SOURCE), 'alter table posts drop column subtitle');
+    }
+  });
+
   it('answers 404 for an unknown backup and job, 400 naming a bad field', async () => {
     expect((await request(api.server).get('/admin/backups/20991231T000000000Z-full-a-0000').set(viewer)).status).toBe(404);
     expect((await request(api.server).get('/admin/backups/jobs/999999999').set(viewer)).status).toBe(404);
