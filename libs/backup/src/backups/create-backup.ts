@@ -233,6 +233,9 @@ async function writeData(
   return writeCopyFile(client, copySql, file, onRows);
 }
 
+const UUID_TEXT = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const INT_TEXT = /^-?\d{1,18}$/;
+
 /** Keys the ledger saw deleted (delete or batch operations) since `since` that the snapshot does not hold. */
 async function deletedKeys(context: BackupContext, snapshot: Client, schema: string, entity: EntityDefinition, shape: TableShape, since: string): Promise<string[]> {
   const { rows } = await context.control.query<{ key: string }>(
@@ -240,14 +243,18 @@ async function deletedKeys(context: BackupContext, snapshot: Client, schema: str
       where entity = $1 and operation in ('delete', 'batch') and created_at >= $2::timestamptz`,
     [entity.name, since],
   );
-  if (rows.length === 0) return [];
+  // A key that cannot be one of this table's keys (a malformed ledger entry) cannot have been deleted from it.
+  const keyType = entity.fields[entity.primaryKey]?.type;
+  const fits = (key: string) => (keyType === 'uuid' ? UUID_TEXT.test(key) : keyType === 'int' ? INT_TEXT.test(key) : true);
+  const candidates = rows.map((row) => row.key).filter(fits);
+  if (candidates.length === 0) return [];
   const keyColumn = keyColumnOf(entity);
-  const keyType = shape.columns.find((column) => column.name === keyColumn)?.type ?? 'text';
+  const columnType = shape.columns.find((column) => column.name === keyColumn)?.type ?? 'text';
   const absent = await snapshot.query<{ key: string }>(
     `select key from unnest($1::text[]) as key
-      where not exists (select 1 from ${quoteIdentifier(schema)}.${quoteIdentifier(entity.table)} t where t.${quoteIdentifier(keyColumn)} = key::${keyType})
+      where not exists (select 1 from ${quoteIdentifier(schema)}.${quoteIdentifier(entity.table)} t where t.${quoteIdentifier(keyColumn)} = key::${columnType})
       order by key`,
-    [rows.map((row) => row.key)],
+    [candidates],
   );
   return absent.rows.map((row) => row.key);
 }
