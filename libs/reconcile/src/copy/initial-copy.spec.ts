@@ -14,7 +14,7 @@ import { budgetsEntity, exampleEntities } from '@dualwrite/example-domain';
 import { EntityRegistry, type EntityDefinition } from '@dualwrite/stores';
 import { CopyAlreadyRunningError } from './copy-repository';
 import { CopyStoppedError, InitialCopy } from './initial-copy';
-import { SqlKeyLister } from './key-lister';
+import { SqlKeyLister, StorePageKeyLister } from './key-lister';
 import { readForeignKeys } from './table-order';
 import { ScratchStores } from './testing/scratch-stores';
 import { emptyExampleTables, seedExampleRows, seededBudgetId } from './testing/seed';
@@ -201,5 +201,81 @@ describe('initial copy (store A → store B, real PostgreSQL and supabase-local)
       controller.abort();
       await expect(first).rejects.toThrow(CopyStoppedError);
     }
+  });
+
+  it("never deletes a row only the target holds without the ledger's proof: it is reported as left; with a proven delete it goes", async () => {
+    await emptyExampleTables(stores.poolB);
+    await copier().copy(['users'], { chunkSize: 100 });
+    const orphans = ['0f000000-0000-4000-8000-000000000001', '0f000000-0000-4000-8000-000000000002'];
+    for (const id of orphans) {
+      await stores.poolB.query("insert into budgets (id, owner_id, name, amount, currency) values ($1, $2, 'only on B', 1, 'EUR')", [id, '5d0e8b1e-0000-4000-8000-000000000000']);
+    }
+    // The ledger proves a delete of the second one on the source (its newest write there is a delete).
+    await stores.control.query(
+      `insert into dual_write_ops (op_id, entity, operation, entity_ids, payload, primary_store, secondary_store, status, mode, flag_version)
+       values (gen_random_uuid(), 'budgets', 'delete', array[$1], '{}', 'prisma', 'supabase', 'applied', 'dual-primary-a', 1)`,
+      [orphans[1]],
+    );
+
+    const result = await copier().copy(['budgets'], { chunkSize: 100 });
+
+    const [copied] = result.entities;
+    expect(copied?.keysLeft).toEqual([{ key: orphans[0], reason: expect.stringContaining('the ledger records no delete of it: both rows left') }]);
+    expect(copied?.rowsDeleted).toBe(1);
+    const { rows } = await stores.poolB.query<{ id: string }>('select id from budgets where id = any($1::uuid[])', [orphans]);
+    expect(rows.map((row) => row.id)).toEqual([orphans[0]]);
+    await stores.poolB.query('delete from budgets where id = $1', [orphans[0]]);
+  });
+
+  it("backs off when the primary's write p95 rises above the one before the copy (ledger path latencies)", async () => {
+    await emptyExampleTables(stores.poolB);
+    await copier().copy(['users'], { chunkSize: 100 });
+    const probe = (latencyMs: number, age: string) =>
+      stores.control.query(
+        `insert into dual_write_ops (op_id, entity, operation, entity_ids, payload, primary_store, secondary_store, status, mode, path_latency_ms, created_at)
+         select gen_random_uuid(), 'latency_probe', 'update', '{}', '{}', 'prisma', 'supabase', 'applied', 'dual-primary-a', $1, now() - $2::interval
+           from generate_series(1, 50)`,
+        [latencyMs, age],
+      );
+    await probe(2, '2 minutes'); // before the copy: p95 2 ms
+    const controller = new AbortController();
+    const first = copier().copy(['budgets'], { chunkSize: 100, signal: controller.signal, onProgress: (event) => void (event.kind === 'chunk' && controller.abort()) });
+    await expect(first).rejects.toThrow(CopyStoppedError);
+    await probe(40, '0 seconds'); // since the copy began: p95 40 ms
+    const speeds: number[] = [];
+
+    // The resumed run compares with the p95 before the run first began.
+    const slowed = new AbortController();
+    const resumed = copier().copy(['budgets'], {
+      chunkSize: 100,
+      checkEveryMs: 0,
+      signal: slowed.signal,
+      onProgress: (event) => {
+        if (event.kind === 'speed') speeds.push(event.factor);
+        if (speeds.length === 4) slowed.abort();
+      },
+    });
+    await expect(resumed).rejects.toThrow(CopyStoppedError);
+
+    // Halved at every look while the p95 stays up, down to 1/16 of full speed.
+    expect(speeds).toEqual([0.5, 0.25, 0.125, 0.0625]);
+  });
+
+  it("copies back from store B to store A (the reverse copy), store B's keys read over REST", async () => {
+    await stores.poolA.query("delete from budgets where name like 'Budget 1%'");
+    const { rows: before } = await stores.poolA.query<{ n: number }>('select count(*)::int as n from budgets');
+    const reverse = new InitialCopy({
+      entities: exampleEntities,
+      source: { store: stores.supabase, keys: new StorePageKeyLister(stores.supabase, 70) },
+      target: { store: stores.prisma, keys: new SqlKeyLister(stores.poolA) },
+      control: stores.control,
+      keySync: new KeySync({ pool: stores.control, ledger: new OperationLedger(stores.control) }),
+    });
+
+    const result = await reverse.copy(['budgets'], { chunkSize: 100 });
+
+    expect(result.entities[0]).toMatchObject({ sourceStore: 'supabase', targetStore: 'prisma', keysLeft: [] });
+    const count = await expectStoresEqual(budgetsEntity);
+    expect(count).toBeGreaterThan(before[0]?.n ?? 0);
   });
 });
