@@ -147,4 +147,13 @@ describe('/admin/backups', () => {
     expect(deleted.body.deleted).toEqual([latest.id]);
     expect((await request(api.server).get(`/admin/backups/${latest.id}`).set(viewer)).status).toBe(404);
   });
+
+  it('are in the OpenAPI document with bearer auth and the restore body', async () => {
+    const paths = (await request(api.server).get('/admin/docs-json')).body.paths;
+    expect(Object.keys(paths)).toEqual(
+      expect.arrayContaining(['/admin/backups', '/admin/backups/jobs/{jobId}', '/admin/backups/{id}', '/admin/backups/{id}/validate', '/admin/backups/{id}/drill', '/admin/backups/{id}/restore']),
+    );
+    expect(paths['/admin/backups/{id}/restore'].post.security).toEqual([{ bearer: [] }]);
+    expect(Object.keys(paths['/admin/backups/{id}/restore'].post.requestBody.content['application/json'].schema.properties)).toEqual(['target', 'force', 'dryRun', 'confirm']);
+  });
 });
