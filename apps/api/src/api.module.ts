@@ -1,3 +1,5 @@
+import type { Pool } from 'pg';
+import { GateEvidenceReader } from '@dualwrite/reconcile';
 import { Logger, Module, type DynamicModule } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
 import { DualWriteMetricsModule, DualWriteModule } from '@dualwrite/dual-write';
@@ -49,6 +51,10 @@ export class ApiModule {
             shadowReadRate: config.shadowReadRate,
             batchInserts: config.batchInserts,
             breakers: { settings: config.breaker },
+            phaseGates: {
+              evidence: (pool: Pool) => new GateEvidenceReader(pool, { a: stores.storeA.name, b: stores.storeB?.name ?? null }),
+              reconcileMaxAgeMs: config.phaseGates.reconcileMaxAgeMs,
+            },
             // StoresModule owns and closes the stores.
             closeStores: false,
             onWarning: (message: string) => dualWriteLogger.warn(message),

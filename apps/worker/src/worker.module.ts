@@ -1,6 +1,8 @@
 import { Logger, Module, type DynamicModule } from '@nestjs/common';
 import { ScheduleModule } from '@nestjs/schedule';
+import type { Pool } from 'pg';
 import { DiffRepository, DualWriteControlModule } from '@dualwrite/dual-write';
+import { GateEvidenceReader } from '@dualwrite/reconcile';
 import type { EntityDefinition } from '@dualwrite/stores';
 import type { PlatformConfig } from '@dualwrite/config';
 import { AlertsService } from './alerts/alerts.service';
@@ -41,19 +43,27 @@ export class WorkerModule {
       imports: [
         ScheduleModule.forRoot(),
         DualWriteControlModule.forRootAsync({
-          useFactory: () => ({
-            stores: (options.createStores ?? createWorkerStores)(config),
-            entities: options.entities,
-            controlDatabaseUrl: config.controlDatabaseUrl,
-            controlPoolSize: 6,
-            redisUrl: config.redisUrl,
-            redisKeyPrefix: config.redisKeyPrefix,
-            processKind: 'worker',
-            queues: config.queues,
-            flagCacheTtlMs: config.flagCacheTtlMs,
-            breakers: { settings: config.breaker },
-            onWarning: (message: string) => logger.warn(message),
-          }),
+          useFactory: () => {
+            const stores = (options.createStores ?? createWorkerStores)(config);
+            return {
+              stores,
+              entities: options.entities,
+              controlDatabaseUrl: config.controlDatabaseUrl,
+              controlPoolSize: 6,
+              redisUrl: config.redisUrl,
+              redisKeyPrefix: config.redisKeyPrefix,
+              processKind: 'worker',
+              queues: config.queues,
+              flagCacheTtlMs: config.flagCacheTtlMs,
+              breakers: { settings: config.breaker },
+              // The rollback guard's changes pass the same gates as an operator's.
+              phaseGates: {
+                evidence: (pool: Pool) => new GateEvidenceReader(pool, { a: stores.a.name, b: stores.b?.name ?? null }),
+                reconcileMaxAgeMs: config.phaseGates.reconcileMaxAgeMs,
+              },
+              onWarning: (message: string) => logger.warn(message),
+            };
+          },
         }),
       ],
       providers: [

@@ -147,6 +147,8 @@ const environmentSchema = z.object({
   DW_ALERT_BREAKER_OPEN_MS: wholeNumber(300_000),
   DW_ALERT_WINDOW_MS: wholeNumber(300_000),
   DW_ALERT_LATENCY_SAMPLE: wholeNumber(1_000),
+  // Phase gates: the oldest a clean reconcile may be when the flags move onto store B (or back from it alone).
+  PHASE_GATE_RECONCILE_MAX_AGE_HOURS: wholeNumber(24),
   // Backups (the worker schedules them; the api queues them on request).
   DW_BACKUP_QUEUE: queueName('dw-backups'),
   BACKUP_STORES: backupStores,
@@ -200,6 +202,8 @@ export interface PlatformConfig {
   worker: WorkerSettings;
   alerts: AlertSettings;
   backups: BackupSettings;
+  /** PHASE_GATE_RECONCILE_MAX_AGE_HOURS, in ms: the oldest a clean reconcile may be for the gated steps. */
+  phaseGates: { reconcileMaxAgeMs: number };
 }
 
 /** Scheduled backups and their retention (the worker), and the queue their jobs run on (api and worker). */
@@ -319,6 +323,7 @@ export function parsePlatformConfig(env: NodeJS.ProcessEnv): PlatformConfig {
     },
     queues: { replay: values.DW_REPLAY_QUEUE, diffs: values.DW_DIFFS_QUEUE, replayAttempts: values.DW_REPLAY_ATTEMPTS },
     redisKeyPrefix: values.DW_REDIS_PREFIX,
+    phaseGates: { reconcileMaxAgeMs: values.PHASE_GATE_RECONCILE_MAX_AGE_HOURS * 3_600_000 },
     worker: {
       replayConcurrency: values.DW_REPLAY_CONCURRENCY,
       diffBatchSize: values.DW_DIFF_BATCH_SIZE,

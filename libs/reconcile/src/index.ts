@@ -32,3 +32,6 @@ export { planChunks, type PlannedChunk } from './copy/chunk-plan';
 export { parentsFirst, readForeignKeys, type ForeignKeyEdge } from './copy/table-order';
 export { DEFAULT_BACKOFF_RULES, TokenBucket, nextSpeedFactor, type BackoffRules, type LatencySample } from './copy/throttle';
 export type { SpeedSettings } from './copy/copy-speed';
+
+// Phase gates: the copy and reconcile records the flags' gates judge (FlagSwitcher, @dualwrite/dual-write).
+export { GateEvidenceReader, type GateStoreNames } from './gates/gate-evidence-reader';

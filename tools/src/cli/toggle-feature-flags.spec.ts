@@ -70,7 +70,7 @@ describe('toggle-feature-flags', () => {
       subscriber.on('message', (_channel: string, message: string) => messages.push(message));
       await subscriber.subscribe(platformRedisKeys().flagsChanged);
 
-      const run = await runToggle('--dual-write=on', '--primary=supabase', '--reason', 'phase 3');
+      const run = await runToggle('--dual-write=on', '--reason', 'phase 2');
       const after = await repository.read();
       const deadline = Date.now() + 5_000;
       while (!messages.some((message) => JSON.parse(message).version === after.version) && Date.now() < deadline) {
@@ -83,6 +83,24 @@ describe('toggle-feature-flags', () => {
     } finally {
       subscriber.disconnect();
     }
+  });
+
+  it('a jump the phase gates refuse exits 1 naming the way round and writes nothing; --force goes ahead and the history says so', async () => {
+    await backToPhase1('the gate scenario starts in phase 1');
+    const before = await repository.read();
+
+    const refused = await runToggle('--dual-write=on', '--primary=supabase', '--reason', 'skip ahead');
+
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain('refused: phase 1 → 3 refused by the phase gates: phase 1 → 3 is not a step: go through 1 → 2 → 3');
+    expect(await repository.read()).toEqual(before);
+
+    const forced = await runToggle('--dual-write=on', '--primary=supabase', '--reason', 'rehearsal on an empty database', '--force');
+
+    expect(forced.code).toBe(0);
+    const [latest] = await repository.history(1);
+    expect(latest?.reason).toContain('rehearsal on an empty database [forced past the phase gates: phase 1 → 3 is not a step');
+    await backToPhase1('the gate scenario leaves phase 1 as it found it');
   });
 
   it('--primary=oracle exits 2 naming --primary and its allowed values, with the usage line, and writes nothing', async () => {

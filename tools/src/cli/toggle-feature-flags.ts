@@ -1,7 +1,18 @@
 import os from 'node:os';
 import path from 'node:path';
 import { Pool } from 'pg';
-import { FlagRepository, FlagService, FlagSwitcher, FlipRefusedError, InvalidFlagChangeError, OperationLedger, ProcessRegistry, StaleFlagsError } from '@dualwrite/dual-write';
+import {
+  FlagRepository,
+  FlagService,
+  FlagSwitcher,
+  FlipRefusedError,
+  InvalidFlagChangeError,
+  OperationLedger,
+  PhaseGateRefusedError,
+  ProcessRegistry,
+  StaleFlagsError,
+} from '@dualwrite/dual-write';
+import { GateEvidenceReader } from '@dualwrite/reconcile';
 import { loadEnvFiles, loadPlatformConfigOrExit } from '@dualwrite/config';
 import { createExampleStores, exampleEntities } from '@dualwrite/example-domain';
 import { changeReport, currentReport } from './flags-report';
@@ -12,7 +23,8 @@ import { TOGGLE_USAGE, parseToggleArgs, type ToggleRequest } from './toggle-args
  * `npm run toggle-feature-flags -- --dual-write=on|off --primary=prisma|supabase --reason "..."`: moves the
  * platform between the four phases. The change goes through FlagSwitcher, which records it with a history row,
  * tells every api and worker process over Redis, and fences a change of the primary (PROTOCOL.md). Without flags it prints
- * the current flags and mode. Exit codes: 0 done, 1 refused or failed, 2 bad command line, 78 bad config.
+ * the current flags and mode. A transition the phase gates refuse names each unmet condition; `--force` overrides it
+ * (recorded in the history). Exit codes: 0 done, 1 refused or failed, 2 bad command line, 78 bad config.
  */
 const root = path.resolve(__dirname, '..', '..', '..');
 const out = (text: string) => process.stdout.write(`${text}\n`);
@@ -45,12 +57,18 @@ async function run(request: Exclude<ToggleRequest, { kind: 'help' }>): Promise<v
         ledger: new OperationLedger(pool),
         registry: new ProcessRegistry(pool),
         sequences: { stores, entities: exampleEntities },
+        gates: {
+          evidence: new GateEvidenceReader(pool, { a: stores.a.name, b: stores.b?.name ?? null }),
+          entities: exampleEntities.map((entity) => entity.name),
+          policy: config.phaseGates,
+        },
       });
       try {
         const { before, after } = await switcher.change({
           next: request.next,
           reason: request.reason,
           expectedVersion: request.expectedVersion,
+          force: request.force,
           changedBy: `cli:${os.userInfo().username}`,
           source: 'cli',
         });
@@ -74,6 +92,8 @@ async function main(): Promise<void> {
   } catch (error) {
     if (error instanceof StaleFlagsError || error instanceof InvalidFlagChangeError) {
       err(`refused: ${error.message} Nothing was changed.`);
+    } else if (error instanceof PhaseGateRefusedError) {
+      err(`refused: ${error.message}. Nothing was changed.`);
     } else if (error instanceof FlipRefusedError) {
       err(`refused: ${error.message}`);
     } else {

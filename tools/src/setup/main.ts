@@ -46,6 +46,9 @@ async function run({ restartSupabaseLocal }: { restartSupabaseLocal: boolean }):
     config.controlDatabaseUrl,
   );
   log(`control tables (${redactUrl(config.controlDatabaseUrl)}): ${platform.applied.length} applied, ${platform.alreadyApplied.length} already applied`);
+  // Reconciliation's runs and findings live beside the ledger; the phase gates read them.
+  const reconcile = await new SqlMigrationRunner('platform', path.join(root, 'libs', 'reconcile', 'migrations')).run(config.controlDatabaseUrl);
+  log(`reconcile tables: ${reconcile.applied.length} applied, ${reconcile.alreadyApplied.length} already applied`);
   ensurePrismaClient(config.primaryDatabaseUrl, log);
 
   const supabase = config.supabase;

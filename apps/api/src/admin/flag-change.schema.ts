@@ -13,6 +13,8 @@ export const flagChangeBody = z
       .trim()
       .min(1, 'is required: say why the flags change (it goes in the flag history)'),
     expectedVersion: z.number({ error: 'must be an integer' }).int('must be an integer').nonnegative('must be >= 0').optional(),
+    // Past the phase gates although a condition is unmet; the history records what was overridden beside the reason.
+    force: z.boolean({ error: 'must be true or false' }).optional(),
   })
   .refine((body) => body.enableDualWrite !== undefined || body.enableSupabasePrimary !== undefined, {
     message: 'name at least one flag to change: enableDualWrite or enableSupabasePrimary',

@@ -1,5 +1,5 @@
 import { ConflictException, Inject, Injectable } from '@nestjs/common';
-import { FlagRepository, FlagSwitcher, FlipRefusedError, StaleFlagsError, type FlagHistoryEntry } from '@dualwrite/dual-write';
+import { FlagRepository, FlagSwitcher, FlipRefusedError, PhaseGateRefusedError, StaleFlagsError, type FlagHistoryEntry } from '@dualwrite/dual-write';
 import { API_STORES } from '../api.tokens';
 import type { ApiStores } from '../stores/api-stores';
 import type { FlagChangeBody } from './flag-change.schema';
@@ -41,6 +41,7 @@ export class FlagsAdminService {
         reason: body.reason,
         source: 'api',
         expectedVersion: body.expectedVersion,
+        force: body.force,
       });
       return { ...flagViewOf(after, this.storeNames), before: flagViewOf(before, this.storeNames) };
     } catch (error) {
@@ -52,6 +53,9 @@ export class FlagsAdminService {
           expectedVersion: error.expectedVersion,
           currentVersion: error.currentVersion,
         });
+      }
+      if (error instanceof PhaseGateRefusedError) {
+        throw new ConflictException({ statusCode: 409, error: 'Conflict', message: error.message, from: error.from, to: error.to, unmet: error.unmet });
       }
       if (error instanceof FlipRefusedError) {
         throw new ConflictException({ statusCode: 409, error: 'Conflict', message: error.message });

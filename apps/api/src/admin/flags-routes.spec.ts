@@ -132,6 +132,34 @@ describe('PUT /admin/flags', () => {
     expect(response.body.issues).toEqual([{ path: 'reason', message: expect.any(String) }]);
   });
 
+  it('refuses a jump from phase 1 to 3 with 409 naming the way round, and writes nothing', async () => {
+    const before = await repository.read();
+
+    const response = await request(api.server).put('/admin/flags').set(asOperator).send({ enableDualWrite: true, enableSupabasePrimary: true, reason: 'skip ahead' });
+
+    expect(response.status).toBe(409);
+    expect(response.body).toMatchObject({ from: 1, to: 3, unmet: ['phase 1 → 3 is not a step: go through 1 → 2 → 3, one step at a time'] });
+    expect(await repository.read()).toEqual(before);
+  });
+
+  it('refuses phase 2 → 3 before any copy, naming every entity; with "force": true it goes ahead and the history says what was overridden', async () => {
+    await request(api.server).put('/admin/flags').set(asOperator).send({ enableDualWrite: true, reason: 'phase 2' }).expect(200);
+
+    const refused = await request(api.server).put('/admin/flags').set(asOperator).send({ enableSupabasePrimary: true, reason: 'store B primary' });
+
+    expect(refused.status).toBe(409);
+    expect(refused.body.unmet).toEqual(expect.arrayContaining(['budgets: no complete copy A→B (`copy-data`)', 'users: no complete copy A→B (`copy-data`)']));
+    expect((await repository.read()).enableSupabasePrimary).toBe(false);
+
+    const forced = await request(api.server).put('/admin/flags').set(asOperator).send({ enableSupabasePrimary: true, reason: 'rows copied by hand', force: true });
+
+    expect(forced.status).toBe(200);
+    expect(forced.body.mode).toMatchObject({ phase: 3 });
+    const [latest] = await repository.history(1);
+    expect(latest?.reason).toContain('rows copied by hand [forced past the phase gates: budgets: no complete copy A→B');
+    await request(api.server).put('/admin/flags').set(asOperator).send({ enableSupabasePrimary: false, reason: 'back to phase 2' }).expect(200);
+  });
+
   it('refuses a misspelt flag with 400 naming it instead of ignoring it', async () => {
     const response = await request(api.server).put('/admin/flags').set(asOperator).send({ enableDualwrite: true, reason: 'typo' });
 

@@ -29,9 +29,12 @@ export class FlagsController {
 
   @Put()
   @AdminRole('operator')
-  @ApiOperation({ summary: 'Change the phase flags (reason required; expectedVersion guards against a concurrent change)' })
+  @ApiOperation({
+    summary:
+      'Change the phase flags (reason required; expectedVersion guards against a concurrent change). Only neighbouring phases are steps; 2→3 and 3→4 need every entity copied and reconciled clean since, 4→3 the reverse copy: "force": true overrides, recorded in the history',
+  })
   @ApiBody({ schema: openApiSchemaOf(flagChangeBody) })
-  @ApiConflictResponse({ description: 'expectedVersion is stale: re-read the flags' })
+  @ApiConflictResponse({ description: 'expectedVersion is stale, the flip barrier refused, or a phase gate is unmet (`unmet` names each condition)' })
   change(@Body() body: unknown, @Req() request: ExpressRequestLike): Promise<FlagChangeView> {
     return this.flags.change(parseRequest(flagChangeBody, body, 'body'), this.caller.labelOf(request));
   }

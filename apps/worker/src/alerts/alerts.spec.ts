@@ -14,6 +14,7 @@ import { AlertsService } from './alerts.service';
 
 const PHASE_1: DualWriteFlags = { enableDualWrite: false, enableSupabasePrimary: false };
 const PHASE_2: DualWriteFlags = { enableDualWrite: true, enableSupabasePrimary: false };
+const PHASE_3: DualWriteFlags = { enableDualWrite: true, enableSupabasePrimary: true };
 
 /** Receives the webhook's POSTs on a free local port. */
 class WebhookReceiver {
@@ -174,6 +175,28 @@ describe('alert cron: evaluate → notify → auto-rollback guard', () => {
 
     expect(await flags.read()).toMatchObject(PHASE_1);
     expect((await flags.history(1))[0]?.source).toBe('auto-rollback');
+  });
+
+  it('takes no step the phase gates refuse: phase 3 entered straight from phase 1 is not rolled back to phase 1', async () => {
+    await setFlags(PHASE_1, 'start in phase 1');
+    await setFlags(PHASE_3, 'jumped ahead behind the gates\' back');
+    for (let index = 0; index < 40; index += 1) {
+      const secondary = index % 2 === 0 ? 'failed' : 'ok';
+      await pool.query(
+        `insert into dual_write_ops (op_id, entity, operation, payload, primary_store, secondary_store, status, mode,
+                                     primary_outcome, secondary_outcome, primary_latency_ms, secondary_latency_ms, path_latency_ms)
+         values ($1, 'budgets', 'create', '{}', 'supabase', 'prisma', 'applied', 'dual-primary-b', 'ok', $2, 5, 7, 8)`,
+        [uuidv7(), secondary],
+      );
+    }
+    const worker = await startWorker({ ROLLBACK_ENABLED: 'true' });
+
+    await worker.get(AlertsService).runOnce();
+    await worker.get(AlertsService).runOnce();
+
+    expect(await flags.read()).toMatchObject(PHASE_3);
+    expect((await flags.history(10)).filter((entry) => entry.source === 'auto-rollback')).toEqual([]);
+    expect(receiver.bodies.filter((body) => body['type'] === 'auto-rollback')).toEqual([]);
   });
 
   it('a healthy phase 2 raises nothing and changes nothing', async () => {

@@ -1,7 +1,7 @@
 import type Redis from 'ioredis';
 import { modeOf, type DualWriteFlags, type DualWriteMode } from '../flags/dual-write-mode';
 import { StaleFlagsError } from '../flags/flag-repository';
-import type { FlagSwitcher } from '../flags/flag-switcher';
+import { PhaseGateRefusedError, type FlagSwitcher } from '../flags/flag-switcher';
 import type { Alert, AlertSnapshot } from './alert.types';
 import type { AlertLogger } from './alert-logger';
 import { platformRedisKeys } from '../queues/redis-keys';
@@ -40,7 +40,8 @@ const FLAGS_OF_PHASE: Record<1 | 2 | 3 | 4, DualWriteFlags> = {
 /**
  * Flips the flags back to the last safe mode when a rollback rule fires (secondary error rate, primary
  * latency regression): the phase the current one was entered from, by the flag history, or the phase before it
- * when the history does not say. Through FlagSwitcher, so every process switches within a second and a change of
+ * when the history does not say. Only a step the phase gates allow: a refused one (no step, or 4→3 without the
+ * reverse copy and a clean reconcile) is logged once per incident and left to an operator. Through FlagSwitcher, so every process switches within a second and a change of
  * the primary goes through the fenced barrier; once per
  * incident (marked in Redis until the alert clears); only if nobody changed the flags since the snapshot.
  */
@@ -79,6 +80,11 @@ export class RollbackGuard {
         expectedVersion: snapshot.flagsVersion,
       });
     } catch (error) {
+      if (error instanceof PhaseGateRefusedError) {
+        // Not a passing state: the step back needs evidence nobody has yet. Said once per incident (the mark stays).
+        this.options.logger.warn(`auto-rollback on ${trigger.rule} not applied: ${error.message}`);
+        return null;
+      }
       await this.options.redis.hdel(this.handledKey, trigger.key);
       const why = error instanceof StaleFlagsError ? 'the flags changed since they were read; deciding again next run' : `${error instanceof Error ? error.message : String(error)}; trying again next run`;
       this.options.logger.warn(`auto-rollback on ${trigger.rule} not applied: ${why}`);
