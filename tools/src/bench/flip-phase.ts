@@ -92,7 +92,8 @@ export interface FlipPhaseContext {
 
 async function timedFlip(admin: BenchApi, toStoreB: boolean, reason: string, origin: number): Promise<TimedFlip> {
   const started = performance.now();
-  const answer = await admin.request('PUT', '/admin/flags', { enableDualWrite: true, enableSupabasePrimary: toStoreB, reason });
+  // Forced past the phase gates (the bench's rows were never copied by copy-data): the barrier is what it measures.
+  const answer = await admin.request('PUT', '/admin/flags', { enableDualWrite: true, enableSupabasePrimary: toStoreB, reason, force: true });
   const ended = performance.now();
   const body = (answer.body ?? {}) as { version?: number; before?: { version?: number }; mode?: { description?: string }; message?: unknown };
   const detail =
