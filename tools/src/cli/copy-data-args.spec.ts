@@ -31,9 +31,9 @@ describe('parseCopyDataArgs', () => {
     expect(() => parseCopyDataArgs(['--entity=all', `--rate=${value}`], entities)).toThrow(`--rate must be a positive integer (rows per second), got "${value}"`);
   });
 
-  it('refuses a chunk size that is no positive integer or above 10000', () => {
+  it('refuses a chunk size that is no positive integer or above 2000 (one advisory lock per key of a batch)', () => {
     expect(() => parseCopyDataArgs(['--entity=all', '--chunk-size=0'], entities)).toThrow('--chunk-size must be a positive integer (keys per chunk), got "0"');
-    expect(() => parseCopyDataArgs(['--entity=all', '--chunk-size=10001'], entities)).toThrow('--chunk-size must be at most 10000, got 10001');
+    expect(() => parseCopyDataArgs(['--entity=all', '--chunk-size=2001'], entities)).toThrow('--chunk-size must be at most 2000, got 2001');
   });
 
   it('refuses a direction other than a or b', () => {

@@ -4,8 +4,12 @@ export type CopyDataRequest =
   | { kind: 'help' }
   | { kind: 'copy'; entities: 'all' | string[]; from: 'a' | 'b'; rate: number | undefined; chunkSize: number; dryRun: boolean };
 
-/** A chunk's keys are locked together in one transaction (KeySync): keep it well below a lock table's size. */
-export const MAX_CHUNK_SIZE = 10_000;
+/**
+ * A batch's keys are locked together in one transaction (KeySync: one advisory lock per key), and PostgreSQL's
+ * shared lock table holds max_locks_per_transaction × max_connections locks (64 × 100 by default): keep a batch
+ * well below that, beside the dual writes' own locks.
+ */
+export const MAX_CHUNK_SIZE = 2_000;
 
 export const COPY_DATA_USAGE = [
   'usage: npm run copy-data -- --entity=all|<name> [--rate=rows/s] [--dry-run] [--from=a|b] [--chunk-size=N]',
@@ -15,7 +19,7 @@ export const COPY_DATA_USAGE = [
   '  --from=a  store A → store B (default); --from=b is the reverse copy B → A',
   '  --rate    rows per second at most (default: as fast as the stores go); slowed further while the primary\'s',
   '            write p95 is up (README, "Initial copy")',
-  '  --chunk-size  keys per chunk (default 1000, at most 10000)',
+  '  --chunk-size  keys per chunk (default 1000, at most 2000: a batch\'s keys are locked together)',
   '  --dry-run lists the chunks and rows a copy would do (a resumed run\'s unfinished ones) and writes nothing',
 ].join('\n');
 

@@ -230,11 +230,12 @@ describe('initial copy (store A → store B, real PostgreSQL and supabase-local)
   it("backs off when the primary's write p95 rises above the one before the copy (ledger path latencies)", async () => {
     await emptyExampleTables(stores.poolB);
     await copier().copy(['users'], { chunkSize: 100 });
+    // Enough writes to outweigh the earlier tests' real ones in both windows.
     const probe = (latencyMs: number, age: string) =>
       stores.control.query(
         `insert into dual_write_ops (op_id, entity, operation, entity_ids, payload, primary_store, secondary_store, status, mode, path_latency_ms, created_at)
          select gen_random_uuid(), 'latency_probe', 'update', '{}', '{}', 'prisma', 'supabase', 'applied', 'dual-primary-a', $1, now() - $2::interval
-           from generate_series(1, 50)`,
+           from generate_series(1, 10000)`,
         [latencyMs, age],
       );
     await probe(2, '2 minutes'); // before the copy: p95 2 ms
@@ -262,6 +263,8 @@ describe('initial copy (store A → store B, real PostgreSQL and supabase-local)
   });
 
   it("copies back from store B to store A (the reverse copy), store B's keys read over REST", async () => {
+    await copier().copy(['budgets'], { chunkSize: 100 }); // store B complete (finishing the run the previous test stopped)
+    await expectStoresEqual(budgetsEntity);
     await stores.poolA.query("delete from budgets where name like 'Budget 1%'");
     const { rows: before } = await stores.poolA.query<{ n: number }>('select count(*)::int as n from budgets');
     const reverse = new InitialCopy({

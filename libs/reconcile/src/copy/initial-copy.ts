@@ -179,10 +179,14 @@ export class InitialCopy {
       const upTo = full ? sourceKeys[sourceKeys.length - 1] : (chunk.upToKey ?? undefined);
       const known = new Set(sourceKeys);
       const targetOnly = (await this.allKeys(this.deps.target, entity, { after, upTo }, chunkSize)).filter((key) => !known.has(key));
-      const outcome = await this.syncBatch(entity, [...sourceKeys, ...targetOnly], speed);
-      total.rowsCopied += outcome.rowsCopied;
-      total.rowsDeleted += outcome.rowsDeleted;
-      total.left.push(...outcome.left);
+      // Never more than chunkSize keys under one transaction's locks, however many only the target holds.
+      const keys = [...sourceKeys, ...targetOnly];
+      for (let index = 0; index < keys.length; index += chunkSize) {
+        const outcome = await this.syncBatch(entity, keys.slice(index, index + chunkSize), speed);
+        total.rowsCopied += outcome.rowsCopied;
+        total.rowsDeleted += outcome.rowsDeleted;
+        total.left.push(...outcome.left);
+      }
       if (!full) return total;
       after = upTo;
     }
