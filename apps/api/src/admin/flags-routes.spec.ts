@@ -142,22 +142,23 @@ describe('PUT /admin/flags', () => {
     expect(await repository.read()).toEqual(before);
   });
 
-  it('refuses phase 2 → 3 before any copy, naming every entity; with "force": true it goes ahead and the history says what was overridden', async () => {
-    await request(api.server).put('/admin/flags').set(asOperator).send({ enableDualWrite: true, reason: 'phase 2' }).expect(200);
+  it('refuses phase 3 → 4 before any copy, naming every entity; with "force": true it goes ahead and the history says what was overridden', async () => {
+    // Phase 3 set in the store (no flip of the primary here: 3 → 4 keeps store B primary, so no barrier is involved).
+    await repository.change({ next: { enableDualWrite: true, enableSupabasePrimary: true }, changedBy: 'flags-routes.spec', source: 'cli', reason: 'phase 3' });
 
-    const refused = await request(api.server).put('/admin/flags').set(asOperator).send({ enableSupabasePrimary: true, reason: 'store B primary' });
+    const refused = await request(api.server).put('/admin/flags').set(asOperator).send({ enableDualWrite: false, reason: 'store B alone' });
 
     expect(refused.status).toBe(409);
+    expect(refused.body).toMatchObject({ from: 3, to: 4 });
     expect(refused.body.unmet).toEqual(expect.arrayContaining(['budgets: no complete copy A→B (`copy-data`)', 'users: no complete copy A→B (`copy-data`)']));
-    expect((await repository.read()).enableSupabasePrimary).toBe(false);
+    expect((await repository.read()).enableDualWrite).toBe(true);
 
-    const forced = await request(api.server).put('/admin/flags').set(asOperator).send({ enableSupabasePrimary: true, reason: 'rows copied by hand', force: true });
+    const forced = await request(api.server).put('/admin/flags').set(asOperator).send({ enableDualWrite: false, reason: 'rows copied by hand', force: true });
 
     expect(forced.status).toBe(200);
-    expect(forced.body.mode).toMatchObject({ phase: 3 });
+    expect(forced.body.mode).toMatchObject({ phase: 4 });
     const [latest] = await repository.history(1);
     expect(latest?.reason).toContain('rows copied by hand [forced past the phase gates: budgets: no complete copy A→B');
-    await request(api.server).put('/admin/flags').set(asOperator).send({ enableSupabasePrimary: false, reason: 'back to phase 2' }).expect(200);
   });
 
   it('refuses a misspelt flag with 400 naming it instead of ignoring it', async () => {
