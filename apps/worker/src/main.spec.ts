@@ -40,9 +40,9 @@ describe('worker process', () => {
         DW_REPLAY_QUEUE: queues.replayQueue,
         DW_DIFFS_QUEUE: queues.diffsQueue,
       });
-      const heartbeat = await waitFor(() => redis.get(platformRedisKeys().workerHeartbeat), 15_000);
+      const heartbeat = await waitFor(() => redis.get(platformRedisKeys().workerHeartbeat), 30_000);
       // Shutdown hooks are on once the ready line is out; a SIGTERM before that just ends the process.
-      await waitFor(async () => (worker.stdout().includes('worker ready') ? true : null), 15_000);
+      await waitFor(async () => (worker.stdout().includes('worker ready') ? true : null), 30_000);
       worker.kill('SIGTERM');
       const result = await worker.finished;
 
@@ -53,5 +53,5 @@ describe('worker process', () => {
       await redis.quit();
       await removeTestQueues(queues);
     }
-  });
+  }, 90_000);
 });
