@@ -35,3 +35,21 @@ export type { SpeedSettings } from './copy/copy-speed';
 
 // Phase gates: the copy and reconcile records the flags' gates judge (FlagSwitcher, @dualwrite/dual-write).
 export { GateEvidenceReader, type GateStoreNames } from './gates/gate-evidence-reader';
+
+// Repair (compensate-data): a reconcile run's findings repaired from the current primary through KeySync, audited.
+export { DataRepair, type DataRepairDependencies } from './repair/data-repair';
+export { RepairInputError, parseReport, readReconcileRun, readReportFile } from './repair/repair-input';
+export { RepairRunRepository } from './repair/repair-repository';
+export { decideRepair, type KeyState, type WriteSinceReport } from './repair/repair-decision';
+export type {
+  AppliedKeyAction,
+  KeyLeft,
+  PlannedKeyAction,
+  RecordedDifference,
+  RecordedEntity,
+  RepairActionKind,
+  RepairInput,
+  RepairOutcome,
+  RepairPlan,
+  RepairResult,
+} from './repair/repair.types';
