@@ -13,6 +13,7 @@ import {
   StorePageKeyLister,
   readForeignKeys,
   type CopyProgress,
+  type CopyResult,
   type CopySide,
   type EntityCopyPlan,
   type EntityCopyResult,
@@ -160,18 +161,18 @@ async function run(request: Extract<CopyDataRequest, { kind: 'copy' }>): Promise
     if (!mode.dual) err(`warning: dual writes are off (${mode.name}): writes after the copy passes a key are not mirrored; copy in phase 2 (or 3 for --from=b)`);
     else if ((mode.primary === 'a') !== (request.from === 'a')) err(`warning: the source (store ${request.from.toUpperCase()}) is not the current primary (${mode.name})`);
     const display = progressDisplay();
+    let result: CopyResult;
     try {
-      const result = await copy.copy(request.entities, { chunkSize: request.chunkSize, rate: request.rate, signal: controller.signal, onProgress: display.listener });
-      display.stop();
-      for (const entity of result.entities) {
-        out(resultLine(entity));
-        for (const left of entity.keysLeft.slice(0, 20)) out(`  left ${left.key}: ${left.reason}`);
-        if (entity.keysLeft.length > 20) out(`  … and ${entity.keysLeft.length - 20} more (reconcile-data lists them all)`);
-      }
-      out(`copy done in ${result.durationMs} ms`);
+      result = await copy.copy(request.entities, { chunkSize: request.chunkSize, rate: request.rate, signal: controller.signal, onProgress: display.listener });
     } finally {
       display.stop();
     }
+    for (const entity of result.entities) {
+      out(resultLine(entity));
+      for (const left of entity.keysLeft.slice(0, 20)) out(`  left ${left.key}: ${left.reason}`);
+      if (entity.keysLeft.length > 20) out(`  … and ${entity.keysLeft.length - 20} more (reconcile-data lists them all)`);
+    }
+    out(`copy done in ${result.durationMs} ms`);
   } catch (error) {
     if (error instanceof CopyStoppedError || error instanceof CopyAlreadyRunningError) {
       err(error.message);
