@@ -37,6 +37,8 @@ export class BackupJobQueue {
       connection,
       defaultJobOptions: { attempts: 1, removeOnComplete: { age: 7 * 86_400, count: 1_000 }, removeOnFail: { age: 30 * 86_400, count: 1_000 } },
     });
+    // Redis away: every enqueue and view fails with the reason; the connection's own retries need no log line each.
+    this.queue.on('error', () => undefined);
   }
 
   async enqueue(data: BackupJobData): Promise<{ jobId: string }> {
