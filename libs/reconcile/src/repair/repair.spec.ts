@@ -15,7 +15,7 @@ import { writeReconcileReport } from '../report-writer';
 import { ReconcileRunRepository } from '../run-repository';
 import { SqlTableReader } from '../sql-table-reader';
 import { DataRepair } from './data-repair';
-import { readReconcileRun, readReportFile } from './repair-input';
+import { RepairInputError, readReconcileRun, readReportFile } from './repair-input';
 import type { PlannedKeyAction } from './repair.types';
 
 /** The key md5('<prefix><n>') as a uuid: the seed's users and budgets, and this suite's own rows. */
@@ -215,5 +215,31 @@ describe('compensate-data: repair of a reconcile report (real PostgreSQL and sup
     } finally {
       await stores.control.query('update dual_write_flags set enable_dual_write = false, enable_supabase_primary = false where id = 1');
     }
+  });
+  it('refuses a report naming an unknown entity or another pair of stores, and a run it cannot use, applying nothing', async () => {
+    await equalStores({ users: 3, budgets: 10 });
+    await stores.poolB.query('delete from budgets where id = $1', [budget(1)]);
+    const run = await reconcile();
+    const input = await readReconcileRun(stores.control, run.runId);
+    const budgets = input.entities.find((entity) => entity.entity === 'budgets');
+    if (!budgets) throw new Error('the run has no budgets');
+
+    await expect(repair().apply({ ...input, entities: [{ ...budgets, entity: 'invoices' }] }, { requestedBy: 'repair.spec' })).rejects.toThrow(
+      'the report names an unknown entity "invoices"; valid: users, budgets, posts, comments',
+    );
+    await expect(repair().apply({ ...input, entities: [{ ...budgets, primaryStore: 'mysql' }] }, { requestedBy: 'repair.spec' })).rejects.toThrow(
+      "the report compares mysql and supabase for budgets; this platform's stores are prisma and supabase: refused, nothing applied",
+    );
+    await expect(repair().plan({ ...input, entities: [{ ...budgets, secondaryStore: 'prisma' }] })).rejects.toThrow(RepairInputError);
+    const { rows: audited } = await stores.control.query('select 1 from repair_runs');
+    expect(audited).toHaveLength(0);
+    const { rows: onB } = await stores.poolB.query('select 1 from budgets where id = $1', [budget(1)]);
+    expect(onB).toHaveLength(0);
+
+    await expect(readReconcileRun(stores.control, 'last-night')).rejects.toThrow('run id "last-night" is not a uuid');
+    const unknown = randomUUID();
+    await expect(readReconcileRun(stores.control, unknown)).rejects.toThrow(`no reconcile run ${unknown} in reconcile_runs`);
+    await stores.control.query("update reconcile_runs set status = 'running', finished_at = null where run_id = $1", [run.runId]);
+    await expect(readReconcileRun(stores.control, run.runId)).rejects.toThrow(`reconcile run ${run.runId} has not finished (status running)`);
   });
 });
