@@ -81,4 +81,13 @@ describe('reconcile: seeded drift of every kind on two PostgreSQL databases', ()
     expect(result.severity).toEqual({ error: 4, warning: 7, info: 1 });
     expect(run.totals.findings).toBe(12);
   });
+
+  it('goes on with the other entities when one cannot be read, naming what failed', async () => {
+    const missingTable = { ...driftItems, name: 'not_there', table: 'not_there' };
+    const run = await new Reconciler({ entities: [missingTable, driftItems], primary: a, secondary: b }).run('all');
+    expect(run.entities[0]).toMatchObject({ entity: 'not_there', findings: [] });
+    expect(run.entities[0].error).toMatch(/relation "not_there" does not exist/);
+    expect(run.entities[1]).toMatchObject({ entity: 'drift_items', counts: { primary: 59, secondary: 58 } });
+    expect(run.entities[1].error).toBeUndefined();
+  });
 });

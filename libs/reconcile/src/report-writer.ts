@@ -1,4 +1,4 @@
-import { writeFile } from 'node:fs/promises';
+import { rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { ReconcileRunResult } from './reconcile.types';
 
@@ -44,9 +44,14 @@ export function buildReport(run: ReconcileRunResult) {
   };
 }
 
-/** Writes the report into `directory` (which must exist); returns the file's path. */
+/**
+ * Writes the report into `directory` (which must exist); returns the file's path. Written under a temporary name
+ * and renamed into place, so a reader never sees half a report (a second run the same day replaces the first).
+ */
 export async function writeReconcileReport(run: ReconcileRunResult, directory: string): Promise<string> {
   const file = path.join(directory, reportFileName(run.startedAt));
-  await writeFile(file, `${JSON.stringify(buildReport(run), null, 2)}\n`, 'utf8');
+  const partial = `${file}.${run.runId}.partial`;
+  await writeFile(partial, `${JSON.stringify(buildReport(run), null, 2)}\n`, { encoding: 'utf8', flag: 'wx' });
+  await rename(partial, file);
   return file;
 }

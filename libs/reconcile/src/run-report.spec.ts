@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { Pool } from 'pg';
@@ -71,6 +71,7 @@ describe('reconcile report', () => {
     try {
       const file = await writeReconcileReport(run(), directory);
       expect(path.basename(file)).toBe('reconcile-report-2026-11-29.json');
+      expect(await readdir(directory)).toEqual(['reconcile-report-2026-11-29.json']);
       expect(JSON.parse(await readFile(file, 'utf8'))).toEqual(JSON.parse(JSON.stringify(buildReport(run()))));
     } finally {
       await rm(directory, { recursive: true, force: true });
