@@ -53,3 +53,25 @@ export type {
   RepairPlan,
   RepairResult,
 } from './repair/repair.types';
+
+// Verification and backfill (seed runbook): validateDataConsistency, verify-counts, verify-dual-write, backfill-gap.
+export { ConsistencyCheck, validateDataConsistency, type ConsistencyCheckDependencies } from './verify/consistency-check';
+export { InvalidEntityKeyError, parseEntityKey } from './verify/entity-key';
+export { recommendConsistencyActions, type ConsistencyFacts } from './verify/recommendations';
+export { verifyCounts } from './verify/count-verification';
+export { DualWriteVerifier, InvalidWindowError, MAX_VERIFY_MINUTES, type DualWriteVerificationDependencies } from './verify/dual-write-verification';
+export { BackfillGap, InvalidSinceError, parseSince, type BackfillGapDependencies } from './verify/backfill-gap';
+export { SqlChangedKeys, StoreScanChangedKeys, updatedAtFieldOf, type ChangedKeySource } from './verify/changed-keys';
+export type {
+  BackfillResult,
+  ConsistencyReport,
+  CountVerification,
+  DualWriteVerification,
+  EntityBackfillResult,
+  EntityCountComparison,
+  GapKey,
+  KeyLedger,
+  KeyMismatch,
+  LedgerOpView,
+  StoreRowView,
+} from './verify/verify.types';
