@@ -1,3 +1,5 @@
+import { addressOf } from '../setup/local-services';
+import { supabaseLocalPidFile } from '../setup/supabase-local-process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Pool } from 'pg';
@@ -62,9 +64,9 @@ async function queuedDiffCount(apiPort: number): Promise<number> {
     .reduce((total, line) => total + Number(line.slice(line.lastIndexOf(' ') + 1)), 0);
 }
 
-function supabaseLocalPid(): number {
+function supabaseLocalPid(supabaseUrl: string): number {
   try {
-    return Number(readFileSync(path.join(root, 'tmp', 'supabase-local.pid'), 'utf8').trim());
+    return Number(readFileSync(supabaseLocalPidFile(addressOf(supabaseUrl, 443)), 'utf8').trim());
   } catch {
     return -1;
   }
@@ -133,7 +135,7 @@ async function run(options: BenchOptions): Promise<void> {
     const processes: ProcessGroup[] = [
       { label: 'api', pids: [apps.pid('api') ?? -1] },
       { label: 'worker', pids: [apps.pid('worker') ?? -1] },
-      { label: 'supabase-local', pids: [supabaseLocalPid()] },
+      { label: 'supabase-local', pids: [supabaseLocalPid(config.supabase.url)] },
       { label: 'postgres', command: 'postgres' },
       { label: 'redis', command: 'redis-server' },
       { label: 'bench client', pids: [process.pid] },

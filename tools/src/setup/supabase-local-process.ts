@@ -5,10 +5,14 @@ import { isListening, waitUntil, type ServiceAddress } from './local-services';
 
 const root = path.resolve(__dirname, '..', '..', '..');
 const runtimeDir = path.join(root, 'tmp');
-const pidFile = path.join(runtimeDir, 'supabase-local.pid');
 export const supabaseLocalLogFile = path.join(runtimeDir, 'supabase-local.log');
 
-function runningPid(): number | null {
+/** One endpoint per port (setup's, the demo's): each has its own pid file, `tmp/supabase-local-<port>.pid`. */
+export function supabaseLocalPidFile(address: ServiceAddress): string {
+  return path.join(runtimeDir, `supabase-local-${address.port}.pid`);
+}
+
+function runningPid(pidFile: string): number | null {
   if (!existsSync(pidFile)) return null;
   const pid = Number(readFileSync(pidFile, 'utf8'));
   try {
@@ -34,7 +38,8 @@ function isAlive(pid: number): boolean {
  * would otherwise go on answering them). After 5 s of grace it is killed.
  */
 export async function stopSupabaseLocal(address: ServiceAddress): Promise<boolean> {
-  const pid = runningPid();
+  const pidFile = supabaseLocalPidFile(address);
+  const pid = runningPid(pidFile);
   if (pid === null) return false;
   process.kill(pid, 'SIGTERM');
   await waitUntil(async () => !(await isListening(address)), 10_000, 'supabase-local shutdown');
@@ -63,7 +68,7 @@ export async function ensureSupabaseLocal(address: ServiceAddress, log: (line: s
     { cwd: root, detached: true, stdio: ['ignore', output, output], env: process.env },
   );
   child.unref();
-  writeFileSync(pidFile, String(child.pid));
+  writeFileSync(supabaseLocalPidFile(address), String(child.pid));
   await waitUntil(() => isListening(address), 20_000, `supabase-local (see ${supabaseLocalLogFile})`);
   log(`supabase-local: started on http://${address.host}:${address.port}/rest/v1 (pid ${child.pid})`);
 }
