@@ -1,0 +1,153 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import type { INestApplication } from '@nestjs/common';
+import { __resetOutOfContextForTests } from 'nestjs-pino/PinoLogger';
+import { Client, Pool } from 'pg';
+import request from 'supertest';
+import type { App } from 'supertest/types';
+import { SqlMigrationRunner } from '@dualwrite/backup';
+import { FlagRepository, OperationLedger } from '@dualwrite/dual-write';
+import { prepareControlDatabase, startEntryProcess, type EntryProcess } from '@dualwrite/testing';
+import { createApiApp } from '../../app.factory';
+import { LogCapture } from '../../testing/test-api-app';
+import { adminTokenFor, bearer, testConfig } from '../../testing/test-config';
+
+const ROOT = path.resolve(__dirname, '..', '..', '..', '..', '..');
+const SERVER = new URL(process.env['PRIMARY_DATABASE_URL'] ?? 'postgresql://postgres@127.0.0.1:5432/dw_primary');
+const suffix = randomBytes(4).toString('hex');
+/** Both stores and the control database of these tests: databases of their own, never dw_primary or dw_supabase. */
+const names = { a: `dw_verify_t_api_${suffix}_a`, b: `dw_verify_t_api_${suffix}_b`, control: `dw_verify_t_api_${suffix}_control` };
+const urlOf = (database: string) => Object.assign(new URL(SERVER.toString()), { pathname: `/${database}` }).toString();
+const OWNER = '7e57a000-0000-4000-8000-000000000001';
+const budget = (n: number) => `7e57b000-0000-4000-8000-${String(n).padStart(12, '0')}`;
+
+async function onDatabase(database: string, sql: string): Promise<void> {
+  const client = new Client({ connectionString: urlOf(database) });
+  await client.connect();
+  try {
+    await client.query(sql);
+  } finally {
+    await client.end();
+  }
+}
+
+async function seed(pool: Pool): Promise<void> {
+  await pool.query('truncate comments, posts, budgets, users cascade');
+  await pool.query(`insert into users (id, email, display_name, created_at, updated_at) values ($1, 'owner@verify.test', 'Owner', '2026-01-01Z', '2026-01-01Z')`, [OWNER]);
+  await pool.query(
+    `insert into budgets (id, owner_id, name, amount, currency, metadata, created_at, updated_at)
+     select ('7e57b000-0000-4000-8000-' || lpad(n::text, 12, '0'))::uuid, $1, 'Budget ' || n, n * 10, 'EUR', '{}', '2026-01-01Z', '2026-01-01Z' from generate_series(1, 5) n`,
+    [OWNER],
+  );
+}
+
+let endpoint: EntryProcess;
+let app: INestApplication;
+let server: App;
+let poolA: Pool;
+let poolB: Pool;
+let control: Pool;
+let asViewer: { Authorization: string };
+
+beforeAll(async () => {
+  await onDatabase('postgres', `create database "${names.a}"`);
+  await onDatabase('postgres', `create database "${names.b}"`);
+  await new SqlMigrationRunner('prisma', path.join(ROOT, 'prisma', 'migrations')).run(urlOf(names.a));
+  await onDatabase(names.b, readFileSync(path.join(ROOT, 'tools', 'supabase-local', 'sql', 'bootstrap.sql'), 'utf8'));
+  await new SqlMigrationRunner('supabase', path.join(ROOT, 'supabase', 'migrations')).run(urlOf(names.b));
+  const controlUrl = await prepareControlDatabase(names.control);
+  endpoint = startEntryProcess('tools/supabase-local/src/main.ts', { SUPABASE_LOCAL_PORT: '0', SUPABASE_DB_URL: urlOf(names.b) });
+  let supabaseUrl: string | undefined;
+  for (let waited = 0; !supabaseUrl && waited < 30_000; waited += 100) {
+    supabaseUrl = /serving (http:\/\/[^\s]+)\/rest\/v1/.exec(endpoint.stdout())?.[1];
+    if (!supabaseUrl) await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  if (!supabaseUrl) throw new Error(`supabase-local did not start: ${endpoint.stdout()}`);
+  [poolA, poolB, control] = [urlOf(names.a), urlOf(names.b), controlUrl].map((url) => new Pool({ connectionString: url, max: 2 }));
+  await new FlagRepository(control).change({ next: { enableDualWrite: true, enableSupabasePrimary: false }, changedBy: 'consistency spec', source: 'cli', reason: 'phase 2' });
+  const config = testConfig({ PRIMARY_DATABASE_URL: urlOf(names.a), SUPABASE_URL: supabaseUrl, SUPABASE_DB_URL: urlOf(names.b), CONTROL_DATABASE_URL: controlUrl });
+  asViewer = bearer(adminTokenFor(config, 'viewer'));
+  __resetOutOfContextForTests();
+  app = await createApiApp(config, { logDestination: new LogCapture() });
+  server = app.getHttpServer() as App;
+}, 120_000);
+
+afterAll(async () => {
+  await app?.close();
+  await Promise.allSettled([poolA?.end(), poolB?.end(), control?.end()]);
+  if (endpoint) {
+    endpoint.kill('SIGTERM');
+    await endpoint.finished;
+  }
+  for (const name of Object.values(names)) await onDatabase('postgres', `drop database if exists "${name}" with (force)`);
+});
+
+beforeEach(async () => {
+  await Promise.all([seed(poolA), seed(poolB), control.query('truncate dual_write_ops')]);
+});
+
+describe('GET /admin/consistency/:entity/:id', () => {
+  it('answers consistent for a row equal on both stores, to a viewer', async () => {
+    const response = await request(server).get(`/admin/consistency/budgets/${budget(1)}`).set(asViewer);
+
+    expect(response.status).toBe(200);
+    expect(response.body).toMatchObject({
+      entity: 'budgets',
+      id: budget(1),
+      mode: 'dual-primary-a',
+      consistent: true,
+      primary: { store: 'prisma', row: { name: 'Budget 1', amount: '10' } },
+      secondary: { store: 'supabase', row: { name: 'Budget 1', amount: '10' } },
+      differences: [],
+      ledger: { latest: [], unsettled: [], owed: [], dead: [] },
+      recommendations: [],
+    });
+  });
+
+  it('a row store B lacks while the ledger owes it: the recommendation names the op', async () => {
+    await poolB.query('delete from budgets where id = $1', [budget(2)]);
+    const owed = await new OperationLedger(control).recordOwed(
+      { opId: randomUUID(), entity: 'budgets', operation: 'update', entityIds: [budget(2)], payload: {}, primaryStore: 'prisma', secondaryStore: 'supabase' },
+      null,
+      'supabase unavailable',
+    );
+
+    const response = await request(server).get(`/admin/consistency/budgets/${budget(2)}`).set(asViewer);
+
+    expect(response.body.consistent).toBe(false);
+    expect(response.body.ledger.owed).toMatchObject([{ opId: owed.opId, status: 'secondary_pending', operation: 'update' }]);
+    expect(response.body.recommendations[0]).toContain(`supabase lacks it and the ledger shows op ${owed.opId} (update, secondary_pending`);
+  });
+
+  it('a field changed behind the module\'s back: the difference names the field with both values', async () => {
+    await poolB.query("update budgets set currency = 'USD' where id = $1", [budget(3)]);
+
+    const response = await request(server).get(`/admin/consistency/budgets/${budget(3)}`).set(asViewer);
+
+    expect(response.body.consistent).toBe(false);
+    expect(response.body.differences).toEqual([{ path: '$.currency', field: 'currency', key: budget(3), kind: 'changed', primary: 'EUR', secondary: 'USD' }]);
+    expect(response.body.recommendations[0]).toContain('npm run backfill-gap -- --since=2025-12-31T23:59:00.000Z --entity=budgets');
+  });
+
+  it('400 for an unknown entity, listing the valid ones, and for a malformed id', async () => {
+    const unknown = await request(server).get(`/admin/consistency/budget/${budget(1)}`).set(asViewer);
+    expect(unknown.status).toBe(400);
+    expect(unknown.body.message).toBe('Unknown entity "budget". Known entities: users, budgets, posts, comments.');
+
+    const malformed = await request(server).get('/admin/consistency/comments/twelve').set(asViewer);
+    expect(malformed.status).toBe(400);
+    expect(malformed.body.message).toBe('"twelve" is not a comments key: expected a positive integer');
+  });
+
+  it('needs a token', async () => {
+    const response = await request(server).get(`/admin/consistency/budgets/${budget(1)}`);
+    expect(response.status).toBe(401);
+  });
+
+  it('is listed in the OpenAPI document with bearer auth', async () => {
+    const response = await request(server).get('/admin/docs-json');
+
+    expect(response.body.paths['/admin/consistency/{entity}/{id}']).toEqual({ get: expect.objectContaining({ security: [{ bearer: [] }] }) });
+  });
+});
