@@ -108,11 +108,20 @@ function gapOf(key: string, differences: FieldDifference[]): GapKey {
 
 /** Reads `--since` text: an ISO 8601 date (UTC midnight) or time with its zone (Z, +01:00), not in the future. InvalidSinceError names what is wrong. */
 export function parseSince(text: string, now: Date = new Date()): Date {
-  const iso = /^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,6})?)?(?:Z|[+-]\d{2}:?\d{2}))?$/;
+  const iso = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.\d{1,6})?)?(?:Z|[+-]\d{2}:?\d{2}))?$/;
+  const parts = iso.exec(text);
   const at = new Date(text);
-  if (!iso.test(text) || !Number.isFinite(at.getTime())) {
+  if (!parts || !Number.isFinite(at.getTime()) || !validCalendarParts(parts)) {
     throw new InvalidSinceError(`--since must be an ISO 8601 date or time with its zone, such as 2026-11-29T20:00:00Z, got "${text}"`);
   }
   if (at.getTime() > now.getTime()) throw new InvalidSinceError(`--since is in the future (${at.toISOString()}): nothing can have changed since then`);
   return at;
+}
+
+/** Date parsing rolls 2026-02-30 over into March: the day must exist in its month, the time on a clock. */
+function validCalendarParts(parts: RegExpExecArray): boolean {
+  const [year, month, day, hour = 0, minute = 0, second = 0] = parts.slice(1).map((part) => (part === undefined ? undefined : Number(part)));
+  if (year === undefined || month === undefined || day === undefined) return false;
+  const daysInMonth = new Date(Date.UTC(year, month, 0)).getUTCDate();
+  return month >= 1 && month <= 12 && day >= 1 && day <= daysInMonth && hour <= 23 && minute <= 59 && second <= 59;
 }

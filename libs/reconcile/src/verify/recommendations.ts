@@ -91,8 +91,7 @@ export function recommendConsistencyActions(facts: ConsistencyFacts): string[] {
     return actions;
   }
   if (!primaryRow && secondaryRow) {
-    const deleteOp = ledger.latest.find((op) => op.operation === 'delete' || op.operation === 'batch');
-    if (latest && (latest.operation === 'delete' || (latest.operation === 'batch' && deleteOp === latest))) {
+    if (latest?.operation === 'delete') {
       actions.push(
         `missing on the primary (${primaryStore}) with a delete recorded (${describe(latest)}) but still on ${secondaryStore}: the ledger proves the delete, so a sync deletes it there. ` +
           `Run \`${backfillCommand(facts, latest.createdAt)}\` (KeySync deletes it with the ledger's proof).`,
