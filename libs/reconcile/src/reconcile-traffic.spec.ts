@@ -23,6 +23,7 @@ class ProtocolWriter {
   /** Writes started per second while the writer ran. */
   issuedPerSecond = 0;
   failures: string[] = [];
+  readonly keysWritten = new Set<string>();
   private running: Promise<void>[] = [];
 
   constructor(
@@ -33,6 +34,7 @@ class ProtocolWriter {
 
   async write(n: number): Promise<void> {
     const key = driftKey(n);
+    this.keysWritten.add(key);
     const opId = randomUUID();
     await this.control.query(
       `insert into dual_write_ops (op_id, entity, operation, entity_ids, payload, primary_store, secondary_store, status)
@@ -115,8 +117,9 @@ describe('reconcile under 300 writes/s', () => {
     const runs: ReconcileRunResult[] = [];
     try {
       await sleep(300);
-      for (let round = 0; round < 4; round += 1) {
-        runs.push(await reconciler.run('all', { rowCompareLimit: 200, splitFactor: 8, settleTimeoutMs: 5000 }));
+      for (let round = 0; round < 3; round += 1) {
+        // On a loaded machine the writer's own backlog delays settling by seconds: wait up to 10 s per round.
+        runs.push(await reconciler.run('all', { rowCompareLimit: 200, splitFactor: 8, settleTimeoutMs: 10_000 }));
       }
     } finally {
       await stop();
@@ -128,12 +131,20 @@ describe('reconcile under 300 writes/s', () => {
     expect(writer.writes).toBe(writer.issued);
     for (const run of runs) {
       const [result] = run.entities;
-      expect(result.findings.map(({ key, kind, field }) => `${key} ${kind} ${field ?? ''}`).sort()).toEqual(
-        [`${driftKey(1)} changed label`, `${driftKey(2)} missing_in_secondary `].sort(),
+      // Verified findings (nobody wrote the key during the run, or its writes settled and it still differs): exactly
+      // the real differences.
+      const verified = result.findings.filter((finding) => finding.ledger !== 'unsettled');
+      expect(verified.map(({ key, kind, field, ledger }) => `${key} ${kind} ${field ?? ''} ${ledger}`).sort()).toEqual(
+        [`${driftKey(1)} changed label quiet`, `${driftKey(2)} missing_in_secondary  quiet`].sort(),
       );
+      // A key whose write was still owed when the wait ran out (a machine too loaded for the writer to keep up) is
+      // labelled so, never passed off as a verified difference, and only ever one the writer wrote.
+      for (const finding of result.findings.filter((item) => item.ledger === 'unsettled')) {
+        expect(writer.keysWritten.has(finding.key)).toBe(true);
+      }
     }
     // The traffic did make segments and keys differ mid-run: the re-check is what cleared them.
     const rechecked = runs.reduce((sum, run) => sum + run.entities[0].work.keysRechecked, 0);
     expect(rechecked).toBeGreaterThan(0);
-  }, 300_000);
+  }, 240_000);
 });
