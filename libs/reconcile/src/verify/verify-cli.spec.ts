@@ -1,6 +1,7 @@
 import { execFile } from 'node:child_process';
 import path from 'node:path';
-import { FlagRepository } from '@dualwrite/dual-write';
+import { randomUUID } from 'node:crypto';
+import { FlagRepository, OperationLedger } from '@dualwrite/dual-write';
 import { exampleEntities } from '@dualwrite/example-domain';
 import { VerifyScratchStores, budgetId, seedEqualRows } from './testing/verify-stores';
 
@@ -35,7 +36,7 @@ describe('verify and backfill CLIs', () => {
   });
 
   beforeEach(async () => {
-    await Promise.all([seedEqualRows(stores.poolA, 10), seedEqualRows(stores.poolB, 10)]);
+    await Promise.all([seedEqualRows(stores.poolA, 10), seedEqualRows(stores.poolB, 10), stores.control.query('truncate dual_write_ops')]);
   });
 
   const env = () => ({ PRIMARY_DATABASE_URL: stores.url('a'), CONTROL_DATABASE_URL: stores.controlUrl, SUPABASE_URL: stores.supabaseUrl, SUPABASE_DB_URL: stores.url('b') });
@@ -69,6 +70,22 @@ describe('verify and backfill CLIs', () => {
     const exit = await run('verify-dual-write', ['--minutes=5']);
     expect(exit.code).toBe(0);
     expect(exit.stdout).toContain("every applied operation's keys are equal on both stores");
+  });
+
+  it('verify-dual-write exits 1 naming a key an applied op wrote that store B changed behind the module\'s back', async () => {
+    const ledger = new OperationLedger(stores.control);
+    const { version } = await new FlagRepository(stores.control).read();
+    const opId = randomUUID();
+    await ledger.claim({ opId, entity: 'budgets', operation: 'update', entityIds: [budgetId(4)], payload: {}, primaryStore: 'prisma', secondaryStore: 'supabase', flagVersion: version });
+    await ledger.transition(opId, 'primary_wrote');
+    await ledger.transition(opId, 'secondary_synced');
+    await stores.poolB.query("update budgets set name = 'changed on B by hand' where id = $1", [budgetId(4)]);
+
+    const exit = await run('verify-dual-write', ['--minutes=5']);
+
+    expect(exit.code).toBe(1);
+    expect(exit.stdout).toContain(`MISMATCH budgets ${budgetId(4)} (ops ${opId}): name: "Budget 4" ≠ "changed on B by hand"`);
+    expect(exit.stdout).toContain('1 keys differ');
   });
 
   it('backfill-gap refuses an invalid timestamp; --dry-run lists and writes nothing; then it applies and the stores are equal', async () => {
