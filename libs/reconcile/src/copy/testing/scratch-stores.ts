@@ -80,7 +80,9 @@ export class ScratchStores {
     await Promise.allSettled([this.prisma?.close(), this.supabase?.close(), this.poolA?.end(), this.poolB?.end(), this.control?.end()]);
     if (this.endpoint) {
       this.endpoint.kill('SIGTERM');
-      await this.endpoint.finished;
+      // Its databases go whatever the endpoint does: at most 5 s, then it is killed.
+      const exited = await Promise.race([this.endpoint.finished.then(() => true), new Promise<boolean>((resolve) => setTimeout(() => resolve(false), 5_000))]);
+      if (!exited) this.endpoint.kill('SIGKILL');
     }
     await onDatabase('postgres', async (client) => {
       for (const name of Object.values(this.names)) await client.query(`drop database if exists "${name}" with (force)`);
