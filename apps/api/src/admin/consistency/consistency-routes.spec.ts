@@ -11,7 +11,7 @@ import { FlagRepository, OperationLedger } from '@dualwrite/dual-write';
 import { prepareControlDatabase, startEntryProcess, type EntryProcess } from '@dualwrite/testing';
 import { createApiApp } from '../../app.factory';
 import { LogCapture } from '../../testing/test-api-app';
-import { adminTokenFor, bearer, testConfig } from '../../testing/test-config';
+import { DEGRADED_ENV, adminTokenFor, bearer, testConfig } from '../../testing/test-config';
 
 const ROOT = path.resolve(__dirname, '..', '..', '..', '..', '..');
 const SERVER = new URL(process.env['PRIMARY_DATABASE_URL'] ?? 'postgresql://postgres@127.0.0.1:5432/dw_primary');
@@ -149,5 +149,22 @@ describe('GET /admin/consistency/:entity/:id', () => {
     const response = await request(server).get('/admin/docs-json');
 
     expect(response.body.paths['/admin/consistency/{entity}/{id}']).toEqual({ get: expect.objectContaining({ security: [{ bearer: [] }] }) });
+  });
+});
+
+describe('GET /admin/consistency without store B', () => {
+  let degraded: INestApplication;
+  beforeAll(async () => {
+    const config = testConfig({ ...DEGRADED_ENV, PRIMARY_DATABASE_URL: urlOf(names.a), CONTROL_DATABASE_URL: urlOf(names.control) });
+    __resetOutOfContextForTests();
+    degraded = await createApiApp(config, { logDestination: new LogCapture() });
+  });
+  afterAll(() => degraded?.close());
+
+  it('answers 503 naming the settings', async () => {
+    const response = await request(degraded.getHttpServer() as App).get(`/admin/consistency/budgets/${budget(1)}`).set(asViewer);
+
+    expect(response.status).toBe(503);
+    expect(response.body.message).toBe('Store B (Supabase) is not configured (SUPABASE_URL, SUPABASE_SERVICE_ROLE_KEY): there is nothing to compare store A with.');
   });
 });
