@@ -11,9 +11,9 @@ import {
   StoreBreakers,
 } from '@dualwrite/dual-write';
 import { budgetsEntity, exampleEntities, usersEntity } from '@dualwrite/example-domain';
-import { EntityRegistry, UnknownEntityError, type EntityDefinition } from '@dualwrite/stores';
+import { EntityRegistry, SupabaseStore, UnknownEntityError, type EntityDefinition, type RowKey } from '@dualwrite/stores';
 import { BackfillGap, InvalidSinceError, parseSince } from './backfill-gap';
-import { SqlChangedKeys } from './changed-keys';
+import { SqlChangedKeys, StoreScanChangedKeys } from './changed-keys';
 import { ConsistencyCheck } from './consistency-check';
 import { verifyCounts } from './count-verification';
 import { DualWriteVerifier, InvalidWindowError } from './dual-write-verification';
@@ -257,6 +257,42 @@ describe('verification and backfill (real stores)', () => {
 
       expect(result.entities[0]).toMatchObject({ deletedInLedger: 1, gaps: [{ key: budgetId(10), kind: 'deleted_on_primary' }], deleted: 1, stillDiffering: [] });
       expect(await stores.supabase.get(budgetsEntity, budgetId(10))).toBeNull();
+    });
+
+    it('with store B primary (phase 3) it syncs store A from store B', async () => {
+      const flags = new FlagRepository(stores.control);
+      await flags.change({ next: { enableDualWrite: true, enableSupabasePrimary: true }, changedBy: 'verify spec', source: 'cli', reason: 'phase 3' });
+      try {
+        await stores.poolB.query("update budgets set name = 'changed on B', updated_at = now() where id = $1", [budgetId(11)]);
+
+        const result = await backfill().run(new Date(Date.now() - 3_600_000), ['budgets'], { dryRun: false });
+
+        expect(result).toMatchObject({ primaryStore: 'supabase', secondaryStore: 'prisma' });
+        expect(result.entities[0]).toMatchObject({ changedOnPrimary: 1, gaps: [{ key: budgetId(11), kind: 'differs' }], copied: 1, stillDiffering: [] });
+        expect(await stores.prisma.get(budgetsEntity, budgetId(11))).toMatchObject({ name: 'changed on B' });
+      } finally {
+        await flags.change({ next: { enableDualWrite: true, enableSupabasePrimary: false }, changedBy: 'verify spec', source: 'cli', reason: 'back to phase 2' });
+      }
+    });
+
+    it('a store without SQL (REST only) lists the same changed keys by scanning its rows', async () => {
+      await stores.poolB.query('update budgets set updated_at = now() where id = any($1::uuid[])', [[budgetId(5), budgetId(12)]]);
+      const restOnly = new SupabaseStore({ url: stores.supabaseUrl, serviceRoleKey: process.env['SUPABASE_SERVICE_ROLE_KEY'] ?? '' });
+      const collect = async (pages: AsyncIterable<RowKey[]>) => {
+        const keys: RowKey[] = [];
+        for await (const page of pages) keys.push(...page);
+        return keys;
+      };
+      try {
+        const since = new Date(Date.now() - 3_600_000);
+        const scanned = await collect(new StoreScanChangedKeys(restOnly).keysChangedSince(budgetsEntity, 'updatedAt', since, 3));
+        const listed = await collect(new SqlChangedKeys(stores.poolB, 'public').keysChangedSince(budgetsEntity, 'updatedAt', since, 1));
+
+        expect(scanned).toEqual([budgetId(5), budgetId(12)]);
+        expect(listed).toEqual(scanned);
+      } finally {
+        await restOnly.close();
+      }
     });
 
     it('names and skips an entity without an updated-at field', async () => {
