@@ -27,6 +27,8 @@ function printLines(result: DualWriteVerification): void {
   if (result.mismatches.length > LISTED) out(`… and ${result.mismatches.length - LISTED} more mismatches (--json lists them all)`);
   for (const op of result.notApplied.slice(0, LISTED)) out(`not applied: op ${op.opId} ${op.operation} ${op.entity} [${op.keys.join(', ')}] ${op.status}${op.lastError ? ` (${op.lastError.slice(0, 120)})` : ''}`);
   if (result.notApplied.length > LISTED) out(`… and ${result.notApplied.length - LISTED} more not applied (--json lists them all)`);
+  if (result.singleStoreOperations > 0) out(`${result.singleStoreOperations} applied operations were written in a single-store phase (no secondary): not compared`);
+  if (result.unknownEntityOperations > 0) out(`${result.unknownEntityOperations} applied operations are of entities this deployment does not register: not compared`);
   if (result.inFlightKeys.length > 0) out(`${result.inFlightKeys.length} keys not compared: an operation on them is still unsettled (run again once it settles)`);
   out(result.equal ? 'every applied operation\'s keys are equal on both stores' : `${result.mismatches.length} keys differ`);
 }

@@ -48,7 +48,7 @@ export class DualWriteVerifier {
     }
     const roles = await currentRoles(this.dependencies.control, this.dependencies.stores);
     const { from, to } = await this.ledger.window(minutes);
-    const result: DualWriteVerification = { mode: roles.mode, from, to, operations: 0, keysChecked: 0, mismatches: [], notApplied: [], inFlightKeys: [], equal: true };
+    const result: DualWriteVerification = { mode: roles.mode, from, to, operations: 0, singleStoreOperations: 0, unknownEntityOperations: 0, keysChecked: 0, mismatches: [], notApplied: [], inFlightKeys: [], equal: true };
     const seen = new Set<string>();
     for await (const page of this.ledger.opsBetween(from, to)) {
       result.operations += page.length;
@@ -58,7 +58,15 @@ export class DualWriteVerifier {
           result.notApplied.push(op);
           continue;
         }
-        if (!this.registry.has(op.entity)) continue;
+        // Written in a single-store phase (no secondary): the other store was not meant to hold it.
+        if (op.secondaryStore === null) {
+          result.singleStoreOperations += 1;
+          continue;
+        }
+        if (!this.registry.has(op.entity)) {
+          result.unknownEntityOperations += 1;
+          continue;
+        }
         const keys = byEntity.get(op.entity) ?? new Map<string, string[]>();
         byEntity.set(op.entity, keys);
         for (const key of op.keys) {

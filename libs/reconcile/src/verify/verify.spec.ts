@@ -157,7 +157,7 @@ describe('verification and backfill (real stores)', () => {
         const verifier = new DualWriteVerifier(dependencies());
 
         const clean = await verifier.verify(5);
-        expect(clean).toMatchObject({ operations: 3, keysChecked: 2, mismatches: [], equal: true });
+        expect(clean).toMatchObject({ operations: 3, singleStoreOperations: 0, keysChecked: 2, mismatches: [], equal: true });
         expect(clean.notApplied.map((op) => [op.opId, op.status])).toEqual([[owed.opId, 'secondary_pending']]);
 
         await stores.poolB.query("update budgets set name = 'changed on B by hand' where id = $1", [budgetId(8)]);
@@ -177,6 +177,18 @@ describe('verification and backfill (real stores)', () => {
         await engine.drain();
         await Promise.allSettled([flags.close(), replayQueue.obliterate().then(() => replayQueue.close()), diffQueue.close()]);
       }
+    });
+
+    it('does not compare an op written in a single-store phase (no secondary was meant to hold it)', async () => {
+      const { version } = await new FlagRepository(stores.control).read();
+      const opId = randomUUID();
+      await ledger.claim({ opId, entity: 'budgets', operation: 'update', entityIds: [budgetId(13)], payload: {}, primaryStore: 'prisma', secondaryStore: null, flagVersion: version });
+      await ledger.transition(opId, 'primary_wrote_alone');
+      await stores.poolA.query("update budgets set name = 'written in phase 1' where id = $1", [budgetId(13)]);
+
+      const result = await new DualWriteVerifier(dependencies()).verify(5);
+
+      expect(result).toMatchObject({ operations: 1, singleStoreOperations: 1, keysChecked: 0, mismatches: [], equal: true });
     });
 
     it('refuses a window of no minutes or more than a week', async () => {

@@ -78,6 +78,10 @@ export interface DualWriteVerification {
   to: Date;
   /** Operations of the window. */
   operations: number;
+  /** Applied operations written in a single-store phase (1 or 4: no secondary): not compared. */
+  singleStoreOperations: number;
+  /** Applied operations of an entity this process does not register: not compared. */
+  unknownEntityOperations: number;
   /** Distinct keys compared on both stores. */
   keysChecked: number;
   /** Keys of applied (or abandoned) operations whose rows are not equal on both stores. */
