@@ -6,7 +6,7 @@ import { KeySync, OperationLedger } from '@dualwrite/dual-write';
 import { budgetsEntity, exampleEntities, usersEntity } from '@dualwrite/example-domain';
 import type { EntityDefinition } from '@dualwrite/stores';
 import { applyReconcileTables } from '../../test/scratch-databases';
-import { ScratchStores } from '../copy/testing/scratch-stores';
+import { RepairStores } from './testing/repair-stores';
 import { seedExampleRows } from '../copy/testing/seed';
 import { LedgerActivity } from '../ledger-activity';
 import { Reconciler } from '../reconciler';
@@ -28,7 +28,7 @@ const budget = (n: number) => seededId('budget', n);
 const user = (n: number) => seededId('user', n);
 
 describe('compensate-data: repair of a reconcile report (real PostgreSQL and supabase-local)', () => {
-  const stores = new ScratchStores();
+  const stores = new RepairStores();
   let reportDir: string;
 
   beforeAll(async () => {
