@@ -1,4 +1,5 @@
 import { ExponentialBackoff, handleWhen, retry } from 'cockatiel';
+import { Client } from 'pg';
 import { redactDatabaseUrl } from './database-url';
 
 /** Error codes of a connection that could not be made or was lost (node's socket codes). */
@@ -64,4 +65,35 @@ export async function withConnectionRetry<T>(
     }
     throw error;
   }
+}
+
+/**
+ * Runs `work` on a connection of its own to the database, retried like withConnectionRetry while the database
+ * cannot be reached. A step past MIGRATION_TIMEOUT (`signal`) ends the connection, so the work stops instead of
+ * running on; the connection is always closed afterwards.
+ */
+export async function withDatabaseClient<T>(
+  databaseUrl: string,
+  work: (client: Client) => Promise<T>,
+  settings?: ConnectionRetrySettings,
+  signal?: AbortSignal,
+): Promise<T> {
+  return withConnectionRetry(
+    databaseUrl,
+    async () => {
+      const client = new Client({ connectionString: databaseUrl });
+      client.on('error', () => undefined);
+      const onAbort = () => void client.end().catch(() => undefined);
+      signal?.addEventListener('abort', onAbort, { once: true });
+      await client.connect();
+      try {
+        return await work(client);
+      } finally {
+        signal?.removeEventListener('abort', onAbort);
+        await client.end().catch(() => undefined);
+      }
+    },
+    settings,
+    signal,
+  );
 }

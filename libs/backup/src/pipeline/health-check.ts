@@ -1,5 +1,4 @@
-import { Client } from 'pg';
-import { withConnectionRetry, type ConnectionRetrySettings } from './connection-retry';
+import { withDatabaseClient, type ConnectionRetrySettings } from './connection-retry';
 import { quoteIdentifier } from './database-url';
 import type { PipelineTarget } from './pipeline-target';
 
@@ -20,37 +19,26 @@ export async function checkDatabaseHealth(
   retry?: ConnectionRetrySettings,
   signal?: AbortSignal,
 ): Promise<HealthCheckReport> {
-  return withConnectionRetry(
+  return withDatabaseClient(
     target.databaseUrl,
-    async () => {
-      const client = new Client({ connectionString: target.databaseUrl });
-      client.on('error', () => undefined);
-      // A step past MIGRATION_TIMEOUT ends its connection, so the work stops instead of running on.
-      const onAbort = () => void client.end().catch(() => undefined);
-      signal?.addEventListener('abort', onAbort, { once: true });
-      await client.connect();
-      try {
-        const started = performance.now();
-        await client.query('select 1');
-        const latencyMs = Math.round((performance.now() - started) * 100) / 100;
-        const { rows } = await client.query<{ version: string; recovery: boolean; read_only: string }>(
-          `select current_setting('server_version') as version, pg_is_in_recovery() as recovery,
-                  current_setting('default_transaction_read_only') as read_only`,
-        );
-        const writable = !rows[0].recovery && rows[0].read_only === 'off';
-        const unreadableTables: HealthCheckReport['unreadableTables'] = [];
-        for (const entity of target.entities) {
-          try {
-            await client.query(`select 1 from ${quoteIdentifier(entity.table)} limit 1`);
-          } catch (error) {
-            unreadableTables.push({ table: entity.table, error: error instanceof Error ? error.message : String(error) });
-          }
+    async (client) => {
+      const started = performance.now();
+      await client.query('select 1');
+      const latencyMs = Math.round((performance.now() - started) * 100) / 100;
+      const { rows } = await client.query<{ version: string; recovery: boolean; read_only: string }>(
+        `select current_setting('server_version') as version, pg_is_in_recovery() as recovery,
+                current_setting('default_transaction_read_only') as read_only`,
+      );
+      const writable = !rows[0].recovery && rows[0].read_only === 'off';
+      const unreadableTables: HealthCheckReport['unreadableTables'] = [];
+      for (const entity of target.entities) {
+        try {
+          await client.query(`select 1 from ${quoteIdentifier(entity.table)} limit 1`);
+        } catch (error) {
+          unreadableTables.push({ table: entity.table, error: error instanceof Error ? error.message : String(error) });
         }
-        return { serverVersion: rows[0].version, writable, latencyMs, unreadableTables, ok: writable && unreadableTables.length === 0 };
-      } finally {
-        signal?.removeEventListener('abort', onAbort);
-        await client.end().catch(() => undefined);
       }
+      return { serverVersion: rows[0].version, writable, latencyMs, unreadableTables, ok: writable && unreadableTables.length === 0 };
     },
     retry,
     signal,

@@ -1,6 +1,6 @@
-import { Client, type ClientBase } from 'pg';
+import type { ClientBase } from 'pg';
 import { readMigrationFiles, type MigrationFile } from '../migrations/migration-files';
-import { withConnectionRetry, type ConnectionRetrySettings } from './connection-retry';
+import { withDatabaseClient, type ConnectionRetrySettings } from './connection-retry';
 import { readSchemaCatalog } from './schema-catalog';
 import { compareCatalogs, type SchemaDifference } from './schema-diff';
 import { buildShadow, catalogBuiltBy } from './shadow-database';
@@ -64,21 +64,9 @@ export async function checkMigrations(
   signal?: AbortSignal,
 ): Promise<MigrationCheckReport> {
   const files = readMigrationFiles(target.layout, target.migrationsDir);
-  const { ledger, actual } = await withConnectionRetry(
+  const { ledger, actual } = await withDatabaseClient(
     target.databaseUrl,
-    async () => {
-      const client = new Client({ connectionString: target.databaseUrl });
-      client.on('error', () => undefined);
-      const onAbort = () => void client.end().catch(() => undefined);
-      signal?.addEventListener('abort', onAbort, { once: true });
-      await client.connect();
-      try {
-        return { ledger: await readLedger(client, target.layout), actual: await readSchemaCatalog(client) };
-      } finally {
-        signal?.removeEventListener('abort', onAbort);
-        await client.end().catch(() => undefined);
-      }
-    },
+    async (client) => ({ ledger: await readLedger(client, target.layout), actual: await readSchemaCatalog(client) }),
     retry,
     signal,
   );

@@ -1,7 +1,6 @@
-import { Client } from 'pg';
 import type { EntityDefinition } from '@dualwrite/stores';
 import { readMigrationFiles } from '../migrations/migration-files';
-import { withConnectionRetry, type ConnectionRetrySettings } from './connection-retry';
+import { withDatabaseClient, type ConnectionRetrySettings } from './connection-retry';
 import { smokeTestEntities, type EntitySmokeResult } from './entity-smoke-test';
 import { readSchemaCatalog, type SchemaCatalog } from './schema-catalog';
 import { compareCatalogs, type SchemaDifference } from './schema-diff';
@@ -44,22 +43,9 @@ export async function validateMigrations(
   signal?: AbortSignal,
 ): Promise<MigrationValidateReport> {
   const files = readMigrationFiles(target.layout, target.migrationsDir);
-  const { actual, smokeTest } = await withConnectionRetry(
+  const { actual, smokeTest } = await withDatabaseClient(
     target.databaseUrl,
-    async () => {
-      const client = new Client({ connectionString: target.databaseUrl });
-      client.on('error', () => undefined);
-      // A step past MIGRATION_TIMEOUT ends its connection, so the work stops instead of running on.
-      const onAbort = () => void client.end().catch(() => undefined);
-      signal?.addEventListener('abort', onAbort, { once: true });
-      await client.connect();
-      try {
-        return { actual: await readSchemaCatalog(client), smokeTest: await smokeTestEntities(client, target.entities) };
-      } finally {
-        signal?.removeEventListener('abort', onAbort);
-        await client.end().catch(() => undefined);
-      }
-    },
+    async (client) => ({ actual: await readSchemaCatalog(client), smokeTest: await smokeTestEntities(client, target.entities) }),
     retry,
     signal,
   );
