@@ -1,6 +1,6 @@
 // @dualwrite/reconcile: whole-table reconciliation between the two stores (segment checksums in the databases,
 // bisection of mismatched segments, a re-check after the ledger's writes settled), its runs, findings and report.
-// Copy, repair and phase gates are to come.
+// Also the initial copy, repair, verification and backfill, and the evidence the phase gates judge.
 
 export type {
   EntityReconcileResult,
