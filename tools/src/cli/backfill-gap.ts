@@ -5,7 +5,7 @@ import { exampleEntities } from '@dualwrite/example-domain';
 import { BackfillGap, SqlChangedKeys, StoreScanChangedKeys, type BackfillResult } from '@dualwrite/reconcile';
 import { readCommandLine } from './args';
 import { BACKFILL_GAP_USAGE, parseBackfillGapArgs } from './verify-args';
-import { openVerifyResources } from './verify-resources';
+import { openOperatorResources } from './operator-resources';
 
 /**
  * `npm run backfill-gap -- --since=<ISO> [--entity=all|<name>] [--dry-run] [--json]`: rows the primary changed since the
@@ -40,7 +40,7 @@ async function main(): Promise<void> {
   if (!request) return;
   const config = loadPlatformConfigOrExit();
   try {
-    const resources = openVerifyResources(config);
+    const resources = openOperatorResources(config, 'verify against');
     try {
       const { stores, pools } = resources;
       const ledger = new OperationLedger(pools.control);

@@ -2,9 +2,9 @@ import { hostname } from 'node:os';
 import path from 'node:path';
 import { Pool } from 'pg';
 import { SqlMigrationRunner } from '@dualwrite/backup';
-import { loadEnvFiles, loadPlatformConfigOrExit, type PlatformConfig } from '@dualwrite/config';
+import { loadEnvFiles, loadPlatformConfigOrExit } from '@dualwrite/config';
 import { KeySync, OperationLedger } from '@dualwrite/dual-write';
-import { createExampleStores, exampleEntities } from '@dualwrite/example-domain';
+import { exampleEntities } from '@dualwrite/example-domain';
 import {
   DataRepair,
   RECONCILE_MIGRATIONS_DIR,
@@ -15,8 +15,8 @@ import {
   type RepairActionKind,
   type RepairInput,
 } from '@dualwrite/reconcile';
-import type { StorePlugin } from '@dualwrite/stores';
 import { readCommandLine } from './args';
+import { openOperatorResources } from './operator-resources';
 import { COMPENSATE_DATA_USAGE, parseCompensateDataArgs, type CompensateDataRequest } from './compensate-data-args';
 
 /**
@@ -28,22 +28,6 @@ import { COMPENSATE_DATA_USAGE, parseCompensateDataArgs, type CompensateDataRequ
 const root = path.resolve(__dirname, '..', '..', '..');
 const out = (text: string) => process.stdout.write(`${text}\n`);
 const err = (text: string) => process.stderr.write(`${text}\n`);
-
-interface Resources {
-  stores: { a: StorePlugin; b: StorePlugin };
-  control: Pool;
-  close(): Promise<void>;
-}
-
-function open(config: PlatformConfig): Resources {
-  if (!config.supabase) throw new Error('Supabase is not configured (SUPABASE_URL, SUPABASE_SERVICE_ROLE_KEY): there is no store B to repair.');
-  const stores = createExampleStores(config);
-  const b = stores.b;
-  if (!b) throw new Error('Supabase is not configured.');
-  const control = new Pool({ connectionString: config.controlDatabaseUrl, max: 4 });
-  control.on('error', () => undefined);
-  return { stores: { a: stores.a, b }, control, close: async () => void (await Promise.allSettled([stores.a.close(), b.close(), control.end()])) };
-}
 
 function actionLine(action: PlannedKeyAction): string {
   return `  ${action.entity} ${action.key}: ${action.detail}${action.reason && action.action !== 'leave' ? ` (${action.reason})` : ''}`;
@@ -63,15 +47,15 @@ async function run(request: Extract<CompensateDataRequest, { kind: 'compensate' 
   const config = loadPlatformConfigOrExit();
   await new SqlMigrationRunner('platform', path.join(root, 'libs', 'dual-write', 'migrations')).run(config.controlDatabaseUrl);
   await new SqlMigrationRunner('platform', RECONCILE_MIGRATIONS_DIR).run(config.controlDatabaseUrl);
-  const resources = open(config);
+  const resources = openOperatorResources(config, 'repair');
   try {
-    const input = await readInput(request, resources.control);
-    const ledger = new OperationLedger(resources.control);
+    const input = await readInput(request, resources.pools.control);
+    const ledger = new OperationLedger(resources.pools.control);
     const repair = new DataRepair({
       entities: exampleEntities,
       stores: resources.stores,
-      control: resources.control,
-      keySync: new KeySync({ pool: resources.control, ledger }),
+      control: resources.pools.control,
+      keySync: new KeySync({ pool: resources.pools.control, ledger }),
       ledger,
     });
     const from = input.origin.kind === 'file' ? `report ${input.origin.path} (run ${input.runId})` : `reconcile run ${input.runId}`;

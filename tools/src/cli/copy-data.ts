@@ -1,10 +1,9 @@
 import path from 'node:path';
 import { MultiBar, Presets, type SingleBar } from 'cli-progress';
-import { Pool } from 'pg';
 import { SqlMigrationRunner } from '@dualwrite/backup';
-import { loadEnvFiles, loadPlatformConfigOrExit, type PlatformConfig } from '@dualwrite/config';
+import { loadEnvFiles, loadPlatformConfigOrExit } from '@dualwrite/config';
 import { FlagRepository, KeySync, OperationLedger, modeOf } from '@dualwrite/dual-write';
-import { createExampleStores, exampleEntities } from '@dualwrite/example-domain';
+import { exampleEntities } from '@dualwrite/example-domain';
 import {
   CopyAlreadyRunningError,
   CopyStoppedError,
@@ -18,8 +17,8 @@ import {
   type EntityCopyPlan,
   type EntityCopyResult,
 } from '@dualwrite/reconcile';
-import type { StorePlugin } from '@dualwrite/stores';
 import { readCommandLine } from './args';
+import { openOperatorResources, type OperatorResources } from './operator-resources';
 import { COPY_DATA_USAGE, parseCopyDataArgs, type CopyDataRequest } from './copy-data-args';
 
 /**
@@ -32,32 +31,8 @@ const root = path.resolve(__dirname, '..', '..', '..');
 const out = (text: string) => process.stdout.write(`${text}\n`);
 const err = (text: string) => process.stderr.write(`${text}\n`);
 
-interface Resources {
-  stores: { a: StorePlugin; b: StorePlugin };
-  pools: { a: Pool; b: Pool | null; control: Pool };
-  close(): Promise<void>;
-}
-
-function open(config: PlatformConfig): Resources {
-  if (!config.supabase) throw new Error('Supabase is not configured (SUPABASE_URL, SUPABASE_SERVICE_ROLE_KEY): there is no store B to copy with.');
-  const stores = createExampleStores(config);
-  const b = stores.b;
-  if (!b) throw new Error('Supabase is not configured.');
-  const pool = (url: string) => {
-    const created = new Pool({ connectionString: url, max: 4 });
-    created.on('error', () => undefined);
-    return created;
-  };
-  const pools = { a: pool(config.primaryDatabaseUrl), b: config.supabase.dbUrl ? pool(config.supabase.dbUrl) : null, control: pool(config.controlDatabaseUrl) };
-  return {
-    stores: { a: stores.a, b },
-    pools,
-    close: async () => void (await Promise.allSettled([stores.a.close(), b.close(), pools.a.end(), pools.b?.end(), pools.control.end()])),
-  };
-}
-
 /** Source and target as --from says; keys in SQL where there is a connection string, over the plugin's paging otherwise. */
-function sides(resources: Resources, from: 'a' | 'b'): { source: CopySide; target: CopySide } {
+function sides(resources: OperatorResources, from: 'a' | 'b'): { source: CopySide; target: CopySide } {
   const { stores, pools } = resources;
   const catalog = pools.a;
   const side = (name: 'a' | 'b'): CopySide => {
@@ -135,7 +110,7 @@ function planLines(plan: EntityCopyPlan): string[] {
 async function run(request: Extract<CopyDataRequest, { kind: 'copy' }>): Promise<void> {
   const config = loadPlatformConfigOrExit();
   await new SqlMigrationRunner('platform', path.join(root, 'libs', 'dual-write', 'migrations')).run(config.controlDatabaseUrl);
-  const resources = open(config);
+  const resources = openOperatorResources(config, 'copy with');
   const controller = new AbortController();
   const stop = () => {
     err('stopping after the batch in progress (a rerun resumes at the first unfinished chunk)');

@@ -4,7 +4,7 @@ import { exampleEntities } from '@dualwrite/example-domain';
 import { verifyCounts } from '@dualwrite/reconcile';
 import { readCommandLine } from './args';
 import { VERIFY_COUNTS_USAGE, parseVerifyCountsArgs } from './verify-args';
-import { openVerifyResources } from './verify-resources';
+import { openOperatorResources } from './operator-resources';
 
 /**
  * `npm run verify-counts -- [--json]`: row counts of every entity on both stores side by side (primary and secondary
@@ -21,7 +21,7 @@ async function main(): Promise<void> {
   if (!request) return;
   const config = loadPlatformConfigOrExit();
   try {
-    const resources = openVerifyResources(config);
+    const resources = openOperatorResources(config, 'verify against');
     try {
       const result = await verifyCounts({ entities: exampleEntities, stores: resources.stores, control: resources.pools.control });
       if (request.json) out(JSON.stringify(result, null, 2));

@@ -4,7 +4,7 @@ import { exampleEntities } from '@dualwrite/example-domain';
 import { DualWriteVerifier, type DualWriteVerification } from '@dualwrite/reconcile';
 import { readCommandLine } from './args';
 import { VERIFY_DUAL_WRITE_USAGE, parseVerifyDualWriteArgs } from './verify-args';
-import { openVerifyResources } from './verify-resources';
+import { openOperatorResources } from './operator-resources';
 
 /**
  * `npm run verify-dual-write -- --minutes=N [--json]`: every ledger operation of the last N minutes checked on both
@@ -39,7 +39,7 @@ async function main(): Promise<void> {
   if (!request) return;
   const config = loadPlatformConfigOrExit();
   try {
-    const resources = openVerifyResources(config);
+    const resources = openOperatorResources(config, 'verify against');
     try {
       const result = await new DualWriteVerifier({ entities: exampleEntities, stores: resources.stores, control: resources.pools.control }).verify(request.minutes);
       if (request.json) out(JSON.stringify(result, null, 2));

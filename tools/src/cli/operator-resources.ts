@@ -3,15 +3,19 @@ import type { PlatformConfig } from '@dualwrite/config';
 import { createExampleStores } from '@dualwrite/example-domain';
 import type { StorePlugin } from '@dualwrite/stores';
 
-/** What the verify and backfill CLIs read: both stores (plugins), store A's and (with SUPABASE_DB_URL) store B's PostgreSQL, the control database. */
-export interface VerifyResources {
+/**
+ * What the operator CLIs (copy, repair, verify, backfill) work with: both stores (plugins), store A's and (with
+ * SUPABASE_DB_URL) store B's PostgreSQL, and the control database. The pools connect only when used.
+ */
+export interface OperatorResources {
   stores: { a: StorePlugin; b: StorePlugin };
   pools: { a: Pool; b: Pool | null; control: Pool };
   close(): Promise<void>;
 }
 
-export function openVerifyResources(config: PlatformConfig): VerifyResources {
-  if (!config.supabase) throw new Error('Supabase is not configured (SUPABASE_URL, SUPABASE_SERVICE_ROLE_KEY): there is no store B to verify against.');
+/** `purpose` completes "there is no store B to …" when Supabase is not configured. */
+export function openOperatorResources(config: PlatformConfig, purpose: string): OperatorResources {
+  if (!config.supabase) throw new Error(`Supabase is not configured (SUPABASE_URL, SUPABASE_SERVICE_ROLE_KEY): there is no store B to ${purpose}.`);
   const stores = createExampleStores(config);
   const b = stores.b;
   if (!b) throw new Error('Supabase is not configured.');
