@@ -15,6 +15,10 @@ describe('parseToggleArgs', () => {
     expect(parseToggleArgs(['--primary', 'prisma', '--reason=back'])).toEqual({ kind: 'change', next: { enableSupabasePrimary: false }, reason: 'back' });
   });
 
+  it('reads --force: past the phase gates, with the reason on the record', () => {
+    expect(parseToggleArgs(['--dual-write=off', '--reason', 'rehearsal', '--force'])).toEqual({ kind: 'change', next: { enableDualWrite: false }, reason: 'rehearsal', force: true });
+  });
+
   it('shows the current flags when no flag is given', () => {
     expect(parseToggleArgs([])).toEqual({ kind: 'show' });
   });
@@ -24,7 +28,8 @@ describe('parseToggleArgs', () => {
     [['--primary=oracle', '--reason', 'x'], '--primary must be one of prisma|supabase, got "oracle"'],
     [['--dual-write=on', '--reason', '  '], '--reason is required when changing flags: say why (it goes in the flag history)'],
     [['--dual-write=on', '--reason', 'x', '--expected-version=-1'], '--expected-version must be a non-negative integer (the version the flags are at), got "-1"'],
-    [['--reason', 'x'], '--reason and --expected-version go with a change: add --dual-write=on|off and/or --primary=prisma|supabase'],
+    [['--reason', 'x'], '--reason, --expected-version and --force go with a change: add --dual-write=on|off and/or --primary=prisma|supabase'],
+    [['--force'], '--reason, --expected-version and --force go with a change: add --dual-write=on|off and/or --primary=prisma|supabase'],
   ])('refuses %j with one line naming the flag', (argv, message) => {
     expect(() => parseToggleArgs(argv)).toThrow(new UsageError(message));
   });
