@@ -67,6 +67,7 @@ export async function createBackup(context: BackupContext, request: CreateBackup
   await context.index.start({ id, kind: request.kind, store: request.store, parentId: parent?.id ?? null, fullId });
   const report = throttledProgress(request.onProgress);
   let snapshot: Snapshot | null = null;
+  let failed = true;
   try {
     const dir = await context.storage.startPartial(id);
     snapshot = await openSnapshot(source.databaseUrl);
@@ -141,6 +142,7 @@ export async function createBackup(context: BackupContext, request: CreateBackup
     await context.storage.complete(manifest);
     await context.index.complete(manifest);
     report({ phase: 'done', rowsDone: progress.rowsDone, rowsExpected: progress.rowsDone, percent: 100 });
+    failed = false;
     return manifest;
   } catch (error) {
     await context.storage.discardPartial(id);
@@ -148,7 +150,7 @@ export async function createBackup(context: BackupContext, request: CreateBackup
     await context.index.fail(id, failure.message).catch(() => undefined);
     throw failure;
   } finally {
-    if (snapshot) await closeSnapshot(snapshot);
+    if (snapshot) await closeSnapshot(snapshot, failed);
   }
 }
 
@@ -179,10 +181,23 @@ async function openSnapshot(databaseUrl: string): Promise<Snapshot> {
   return { main, side, snapshotAt: rows[0].snapshot_at, database: rows[0].database };
 }
 
-async function closeSnapshot(snapshot: Snapshot): Promise<void> {
+/**
+ * Ends the snapshot's sessions. After a failure a session may be inside an interrupted COPY (its stream destroyed
+ * when the file could not be written), where a rollback would wait for ever: ending the session rolls its
+ * transaction back anyway, and a session that does not end within 5 s has its socket destroyed.
+ */
+async function closeSnapshot(snapshot: Snapshot, failed: boolean): Promise<void> {
   for (const client of [snapshot.main, snapshot.side]) {
-    await client.query('rollback').catch(() => undefined);
-    await client.end().catch(() => undefined);
+    if (!failed) await client.query('rollback').catch(() => undefined);
+    let timer: NodeJS.Timeout | undefined;
+    const ended = await Promise.race([
+      client.end().then(() => true, () => true),
+      new Promise<boolean>((resolve) => {
+        timer = setTimeout(() => resolve(false), 5_000);
+      }),
+    ]);
+    clearTimeout(timer);
+    if (!ended) (client as unknown as { connection: { stream: { destroy(): void } } }).connection.stream.destroy();
   }
 }
 
