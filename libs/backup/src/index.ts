@@ -5,7 +5,7 @@ export * from './migrations/sql-migration-runner';
 export { BackupService, type BackupServiceOptions, type RetentionResult } from './backups/backup-service';
 export type { BackupSource, BackupProgress, ProgressListener } from './backups/backup-context';
 export { BackupJobQueue, openBackupWorker, runBackupJob, type BackupJobData, type BackupJobState, type BackupJobView } from './backups/backup-jobs';
-export { BackupError, isBackupError, redactUrl, type BackupErrorKind } from './backups/backup-errors';
+export { BackupError, isBackupError, type BackupErrorKind } from './backups/backup-errors';
 export type { BackupStatus, BackupSummary } from './backups/backup-index';
 export type { BackupFileEntry, BackupKind, BackupManifest, BackupStoreId, BackupTableEntry } from './backups/backup-manifest';
 export type { DrillOptions, DrillReport, DrillTableResult } from './backups/drill-backup';
@@ -23,7 +23,7 @@ export { VerifiedPipelineBackups, type StoreBackupService, type StoreBackupServi
 export { WebhookNotifier, type PipelineNotification, type PipelineNotifier } from './pipeline/webhook-notifier';
 export { DEFAULT_CONNECTION_RETRY, DatabaseUnreachableError, type ConnectionRetrySettings } from './pipeline/connection-retry';
 export { StepTimeoutError } from './pipeline/step-timeout';
-export { redactDatabaseUrl } from './pipeline/database-url';
+export { redactDatabaseUrl, withDatabase } from './pipeline/database-url';
 export type { MigrationCheckReport } from './pipeline/migration-check';
 export type { MigrationValidateReport } from './pipeline/migration-validate';
 export type { HealthCheckReport } from './pipeline/health-check';

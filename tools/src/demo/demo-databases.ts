@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { Client } from 'pg';
+import { withDatabase } from '@dualwrite/backup';
 import type { PlatformConfig } from '@dualwrite/config';
 import { redactUrl } from '../setup/databases';
 import { prepareLocalStoreB, prepareStoreA } from '../setup/store-databases';
@@ -8,12 +9,6 @@ const root = path.resolve(__dirname, '..', '..', '..');
 
 /** The demo's own databases: it recreates them every run, so it starts from empty stores on any machine. */
 export const DEMO_DATABASES = { a: 'dw_demo_a', b: 'dw_demo_b' } as const;
-
-function withDatabase(url: string, name: string): string {
-  const parsed = new URL(url);
-  parsed.pathname = `/${name}`;
-  return parsed.toString();
-}
 
 /**
  * The settings the demo runs under, over the configured ones: its own store A (also the control database) and

@@ -26,17 +26,6 @@ export function isBackupError(error: unknown, kind?: BackupErrorKind): error is 
   return error instanceof BackupError && (kind === undefined || error.kind === kind);
 }
 
-/** A connection string without its password, for messages and logs. */
-export function redactUrl(url: string): string {
-  try {
-    const parsed = new URL(url);
-    if (parsed.password) parsed.password = '***';
-    return parsed.toString();
-  } catch {
-    return '(unparseable connection string)';
-  }
-}
-
 /** Error text without any connection-string password that a driver may have echoed. */
 export function safeMessage(error: unknown): string {
   const text = error instanceof Error ? error.message : String(error);

@@ -3,7 +3,8 @@ import { Client } from 'pg';
 import { buildRangeChecksumSql, quoteIdentifier, type EntityDefinition } from '@dualwrite/stores';
 import type { BackupContext, ProgressListener } from './backup-context';
 import { percentOf, throttledProgress } from './backup-context';
-import { BackupError, isBackupError, redactUrl, safeMessage } from './backup-errors';
+import { redactDatabaseUrl } from '../pipeline/database-url';
+import { BackupError, isBackupError, safeMessage } from './backup-errors';
 import type { BackupManifest, BackupTableEntry } from './backup-manifest';
 import { loadCopyFile } from './copy-files';
 import { sequenceResetSql } from './psql-restore';
@@ -64,7 +65,7 @@ export async function restoreBackup(context: BackupContext, id: string, options:
   const chain = await chainOf(context, id);
   const full = chain[0];
   const last = chain[chain.length - 1];
-  const target = redactUrl(options.targetUrl);
+  const target = redactDatabaseUrl(options.targetUrl);
   const validation = await validateBackup(context, id, { countRows: false });
   if (validation.firstBadFile) {
     throw new BackupError('invalid_backup', `Restore refused: ${describeBadFile(validation.firstBadFile)}.`);
