@@ -1,5 +1,6 @@
 import type { Pool } from 'pg';
 import type { EntityGateEvidence, GateEvidenceSource } from '@dualwrite/dual-write';
+import { CopyRunRepository } from '../copy/copy-repository';
 
 /** The two stores' names, as the copy runs record them (store A is the one being left). */
 export interface GateStoreNames {
@@ -9,9 +10,9 @@ export interface GateStoreNames {
 
 /**
  * What the phase gates judge, read from the control database: per entity, when its latest complete copy in each
- * direction finished (dual_write_copy_runs) and when its latest clean reconcile finished: a completed run that
- * reconciled the entity without error and recorded no finding for it (reconcile_runs, reconcile_findings).
- * Tables not created yet mean no such record.
+ * direction finished (CopyRunRepository) and when its latest clean reconcile finished: a completed run that
+ * reconciled the entity without error and recorded no finding for it (reconcile_runs, reconcile_findings; not
+ * created yet means none).
  */
 export class GateEvidenceReader implements GateEvidenceSource {
   constructor(
@@ -20,29 +21,27 @@ export class GateEvidenceReader implements GateEvidenceSource {
   ) {}
 
   async read(entities: string[]): Promise<{ at: Date; entities: Record<string, EntityGateEvidence> }> {
-    const { rows: tables } = await this.pool.query<{ now: Date; copies: string | null; reconciles: string | null }>(
-      `select now() as now, to_regclass('dual_write_copy_runs')::text as copies, to_regclass('reconcile_runs')::text as reconciles`,
+    const { rows: tables } = await this.pool.query<{ now: Date; reconciles: string | null }>(
+      `select now() as now, to_regclass('reconcile_runs')::text as reconciles`,
     );
     const at = tables[0]?.now ?? new Date();
     const evidence: Record<string, EntityGateEvidence> = Object.fromEntries(
       entities.map((entity) => [entity, { copied: { 'a-to-b': null, 'b-to-a': null }, cleanReconcileAt: null }]),
     );
-    if (tables[0]?.copies) await this.readCopies(entities, evidence);
+    await this.readCopies(entities, evidence);
     if (tables[0]?.reconciles) await this.readReconciles(entities, evidence);
     return { at, entities: evidence };
   }
 
   private async readCopies(entities: string[], evidence: Record<string, EntityGateEvidence>): Promise<void> {
-    const { rows } = await this.pool.query<{ entity: string; source_store: string; target_store: string; finished_at: Date }>(
-      `select entity, source_store, target_store, max(finished_at) as finished_at from dual_write_copy_runs
-        where status = 'completed' and entity = any($1) group by entity, source_store, target_store`,
-      [entities],
-    );
-    for (const row of rows) {
-      const facts = evidence[row.entity];
-      if (!facts) continue;
-      if (row.source_store === this.stores.a && row.target_store === this.stores.b) facts.copied['a-to-b'] = row.finished_at;
-      if (row.source_store === this.stores.b && row.target_store === this.stores.a) facts.copied['b-to-a'] = row.finished_at;
+    const runs = new CopyRunRepository(this.pool);
+    const { a, b } = this.stores;
+    if (b === null) return;
+    for (const entity of entities) {
+      const facts = evidence[entity] as EntityGateEvidence;
+      const [forward, reverse] = await Promise.all([runs.lastCompleted(entity, a, b), runs.lastCompleted(entity, b, a)]);
+      facts.copied['a-to-b'] = forward?.finishedAt ?? null;
+      facts.copied['b-to-a'] = reverse?.finishedAt ?? null;
     }
   }
 
