@@ -1,3 +1,5 @@
+import DataLoader from 'dataloader';
+
 /**
  * Lets at most `limit` batches be on their way; a batch created meanwhile waits (and keeps gathering rows)
  * until one is back. DataLoader adds the first row to a batch right after scheduling it, so dispatch is deferred.
@@ -26,4 +28,20 @@ export class DispatchGate {
       else this.inFlight -= 1;
     }
   }
+}
+
+/**
+ * A DataLoader for group commit: no cache, at most `maxBatchSize` keys a batch, and at most `batchesInFlight`
+ * batches on their way (DispatchGate): one that finds nothing on its way goes out at once, the next gather.
+ */
+export function gatedLoader<K, V>(
+  load: (keys: readonly K[]) => Promise<(V | Error)[]>,
+  options: { maxBatchSize: number; batchesInFlight: number },
+): DataLoader<K, V> {
+  const gate = new DispatchGate(options.batchesInFlight);
+  return new DataLoader<K, V>((keys) => gate.release(load(keys)), {
+    cache: false,
+    maxBatchSize: options.maxBatchSize,
+    batchScheduleFn: (dispatch) => gate.schedule(dispatch),
+  });
 }

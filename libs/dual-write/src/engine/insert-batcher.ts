@@ -4,7 +4,7 @@ import { primaryKeyOf } from '@dualwrite/stores';
 import { isStoreError } from '@dualwrite/stores';
 import type { StorePlugin } from '@dualwrite/stores';
 import { BackpressureError } from './backpressure-error';
-import { DispatchGate } from './dispatch-gate';
+import { gatedLoader } from './dispatch-gate';
 
 export interface InsertBatcherOptions {
   /** Most rows in one multi-row insert. Default 100. */
@@ -110,12 +110,7 @@ export class InsertBatcher {
   }
 
   private createLoader(store: StorePlugin, entity: EntityDefinition): DataLoader<Row, Row> {
-    const gate = new DispatchGate(this.batchesInFlight);
-    return new DataLoader<Row, Row>((rows) => gate.release(insertRows(store, entity, rows)), {
-      cache: false,
-      maxBatchSize: this.maxBatchSize,
-      batchScheduleFn: (dispatch) => gate.schedule(dispatch),
-    });
+    return gatedLoader<Row, Row>((rows) => insertRows(store, entity, rows), { maxBatchSize: this.maxBatchSize, batchesInFlight: this.batchesInFlight });
   }
 }
 

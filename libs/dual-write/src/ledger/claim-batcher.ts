@@ -1,6 +1,6 @@
 import DataLoader from 'dataloader';
 import type { Pool } from 'pg';
-import { DispatchGate } from '../engine/dispatch-gate';
+import { gatedLoader } from '../engine/dispatch-gate';
 import type { NewOperation, OperationLedger, OperationRecord } from './operation-ledger';
 
 /** A claim's outcome: new and pending, or the record of the opId already there (a retry). */
@@ -28,11 +28,9 @@ export class ClaimBatcher {
     private readonly ledger: OperationLedger,
     options: ClaimBatcherOptions = {},
   ) {
-    const gate = new DispatchGate(options.batchesInFlight ?? 1);
-    this.loader = new DataLoader<NewOperation, ClaimOutcome>((batch) => gate.release(this.claimBatch(batch)), {
-      cache: false,
+    this.loader = gatedLoader((batch: readonly NewOperation[]) => this.claimBatch(batch), {
       maxBatchSize: options.maxBatchSize ?? 100,
-      batchScheduleFn: (dispatch) => gate.schedule(dispatch),
+      batchesInFlight: options.batchesInFlight ?? 1,
     });
   }
 

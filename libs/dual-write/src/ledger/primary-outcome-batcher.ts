@@ -1,6 +1,6 @@
 import DataLoader from 'dataloader';
 import type { Pool } from 'pg';
-import { DispatchGate } from '../engine/dispatch-gate';
+import { gatedLoader } from '../engine/dispatch-gate';
 import type { OperationLedger, OperationObservation, OperationStatus } from './operation-ledger';
 import { LedgerTransitionError, statusesAccepting } from './operation-transitions';
 import { statusCaseSql } from './sync-settlement';
@@ -44,11 +44,9 @@ export class PrimaryOutcomeBatcher {
   record(event: PrimaryWroteEvent, wrote: PrimaryWrote): Promise<OperationStatus> {
     let loader = this.loaders.get(event);
     if (!loader) {
-      const gate = new DispatchGate(this.options.batchesInFlight ?? 1);
-      loader = new DataLoader<PrimaryWrote, OperationStatus>((batch) => gate.release(this.recordBatch(event, batch)), {
-        cache: false,
+      loader = gatedLoader((batch: readonly PrimaryWrote[]) => this.recordBatch(event, batch), {
         maxBatchSize: this.options.maxBatchSize ?? 100,
-        batchScheduleFn: (dispatch) => gate.schedule(dispatch),
+        batchesInFlight: this.options.batchesInFlight ?? 1,
       });
       this.loaders.set(event, loader);
     }

@@ -1,7 +1,7 @@
 import DataLoader from 'dataloader';
 import type { EntityDefinition, RowKey, StorePlugin } from '@dualwrite/stores';
 import type { OperationStatus } from '../ledger/operation-ledger';
-import { DispatchGate } from '../engine/dispatch-gate';
+import { gatedLoader } from '../engine/dispatch-gate';
 import { keyFromText } from '../replay/replay-processor';
 import { emptySyncReport, type KeySync, type LeftKey, type SyncReport, type SyncedWrite } from './key-sync';
 
@@ -68,11 +68,9 @@ export class SyncBatcher {
     const id = `${entity.name}\u0000${source.name}\u0000${target.name}`;
     let loader = this.loaders.get(id);
     if (!loader) {
-      const gate = new DispatchGate(this.batchesInFlight);
-      loader = new DataLoader<KeyRequest, KeyOutcome>((requests) => gate.release(this.syncBatch(entity, requests, source, target)), {
-        cache: false,
+      loader = gatedLoader((requests: readonly KeyRequest[]) => this.syncBatch(entity, requests, source, target), {
         maxBatchSize: this.maxBatchSize,
-        batchScheduleFn: (dispatch) => gate.schedule(dispatch),
+        batchesInFlight: this.batchesInFlight,
       });
       this.loaders.set(id, loader);
     }
