@@ -1,9 +1,11 @@
+import { execFile } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Client } from 'pg';
 import { MigrationChecksumError, SqlMigrationRunner } from './sql-migration-runner';
 
+const ROOT = path.join(__dirname, '..', '..', '..', '..');
 const serverUrl = new URL(process.env.PRIMARY_DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/dw_primary');
 const databaseName = `dw_migration_test_${process.pid}_${Date.now()}`;
 const databaseUrl = (() => {
@@ -126,6 +128,51 @@ describe('SqlMigrationRunner', () => {
     expect(await tableExists('public.half_table')).toBe(false);
     const names = await onServer((client) => client.query('select migration_name from "_prisma_migrations"'));
     expect(names.rows.map((row) => row.migration_name)).toEqual(['20260101000000_good']);
+  });
+
+  it('survives its session being terminated (pg_terminate_backend): the process lives on and the caller gets a clear error', async () => {
+    const dir = prismaMigrations({
+      '20260101000000_before': 'create table before_table (id int primary key);',
+      '20260102000000_slow': 'create table slow_table (id int primary key);\nselect pg_sleep(60);',
+    });
+    const url = new URL(databaseUrl);
+    url.searchParams.set('application_name', 'dw_h4_runner_terminated');
+    // Its own process: an 'error' event nobody listens to would kill it, which Jest's own process must not hide.
+    const script = `
+      process.env.SWC_NODE_PROJECT = ${JSON.stringify(path.join(ROOT, 'tsconfig.base.json'))};
+      require(${JSON.stringify(require.resolve('@swc-node/register'))});
+      const { SqlMigrationRunner } = require(${JSON.stringify(path.join(__dirname, 'sql-migration-runner.ts'))});
+      new SqlMigrationRunner('prisma', ${JSON.stringify(dir)}).run(${JSON.stringify(url.toString())})
+        .then(() => console.log('applied'), (error) => console.log(error.name + ': ' + error.message))
+        .then(() => setTimeout(() => console.log('still running'), 500));
+    `;
+    const child = new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
+      const process_ = execFile(process.execPath, ['-e', script], { timeout: 60_000 }, (error, stdout, stderr) =>
+        resolve({ code: error ? (typeof error.code === 'number' ? error.code : -1) : 0, stdout, stderr }),
+      );
+      process_.stdin?.end();
+    });
+    const terminated = await onServer(async (client) => {
+      for (const deadline = Date.now() + 30_000; Date.now() < deadline; ) {
+        const { rows } = await client.query<{ ended: boolean }>(
+          `select pg_terminate_backend(pid) as ended from pg_stat_activity where application_name = 'dw_h4_runner_terminated' and query like '%pg_sleep%'`,
+        );
+        if (rows.length > 0) return rows.every((row) => row.ended);
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      return false;
+    }, maintenanceUrl());
+
+    const exit = await child;
+    expect(terminated).toBe(true);
+    expect({ code: exit.code, stderr: exit.stderr }).toEqual({ code: 0, stderr: '' });
+    expect(exit.stdout.trim().split('\n')).toEqual([
+      `MigrationSessionLostError: The session on database "${databaseName}" ended (terminating connection due to administrator command) ` +
+        'while applying migration 20260102000000_slow, which was not committed; migrations applied before it stay applied. Run the migrations again.',
+      'still running',
+    ]);
+    expect(await tableExists('public.before_table')).toBe(true);
+    expect(await tableExists('public.slow_table')).toBe(false);
   });
 
   it('records Supabase migrations by version in supabase_migrations.schema_migrations', async () => {

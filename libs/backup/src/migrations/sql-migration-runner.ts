@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Client } from 'pg';
+import { databaseNameOf } from '../pipeline/database-url';
 import { readMigrationFiles, type MigrationFile, type MigrationLayout } from './migration-files';
 
 export interface MigrationRunResult {
@@ -51,6 +52,23 @@ const LEDGERS: Record<MigrationLayout, string> = {
   platform: PLATFORM_LEDGER,
 };
 
+/**
+ * The database session ended under the runner (pg_terminate_backend, a server restart, a dropped connection): the
+ * migration in progress, if any, was not committed; those before it were. Running again applies the rest.
+ */
+export class MigrationSessionLostError extends Error {
+  constructor(
+    readonly database: string,
+    readonly migration: string | null,
+    cause: unknown,
+  ) {
+    const reason = cause instanceof Error ? cause.message : String(cause);
+    const during = migration ? `while applying migration ${migration}, which was not committed` : 'before any migration was applied in this run';
+    super(`The session on database "${database}" ended (${reason}) ${during}; migrations applied before it stay applied. Run the migrations again.`, { cause });
+    this.name = 'MigrationSessionLostError';
+  }
+}
+
 /** Any constant works; it only has to be the same for every process applying migrations. */
 const ADVISORY_LOCK_KEY = 727_310_001;
 
@@ -69,6 +87,13 @@ export class SqlMigrationRunner {
   async run(connectionString: string): Promise<MigrationRunResult> {
     const migrations = readMigrationFiles(this.layout, this.dir);
     const client = new Client({ connectionString });
+    // pg emits 'error' when the session ends under it; without a listener that event would crash the process.
+    // The failing query rejects on its own; the event only tells that the session is gone.
+    let lost: Error | undefined;
+    client.on('error', (error) => {
+      lost ??= error;
+    });
+    let current: string | null = null;
     await client.connect();
     try {
       await client.query('select pg_advisory_lock($1)', [ADVISORY_LOCK_KEY]);
@@ -82,10 +107,15 @@ export class SqlMigrationRunner {
           result.alreadyApplied.push(migration.id);
           continue;
         }
+        current = migration.id;
         await this.apply(client, migration);
         result.applied.push(migration.id);
+        current = null;
       }
       return result;
+    } catch (error) {
+      if (lost || sessionEnded(error)) throw new MigrationSessionLostError(databaseNameOf(connectionString), current, lost && !sessionEnded(error) ? lost : rootCause(error));
+      throw error;
     } finally {
       await client.query('select pg_advisory_unlock($1)', [ADVISORY_LOCK_KEY]).catch(() => undefined);
       await client.end();
@@ -134,9 +164,20 @@ export class SqlMigrationRunner {
       }
       await client.query('commit');
     } catch (error) {
-      await client.query('rollback');
+      // On a session that ended the rollback fails too; the server has rolled back already, and the first error says why.
+      await client.query('rollback').catch(() => undefined);
       const reason = error instanceof Error ? error.message : String(error);
       throw new Error(`Migration ${migration.id} failed and was rolled back: ${reason}`, { cause: error });
     }
   }
+}
+
+/** The server ended the session (admin shutdown, crash shutdown, cannot connect now: SQLSTATE class 57P). */
+function sessionEnded(error: unknown): boolean {
+  const code = (rootCause(error) as { code?: unknown }).code;
+  return typeof code === 'string' && code.startsWith('57P');
+}
+
+function rootCause(error: unknown): unknown {
+  return error instanceof Error && error.cause !== undefined ? error.cause : error;
 }
