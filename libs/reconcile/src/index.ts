@@ -51,6 +51,7 @@ export type {
   RepairInput,
   RepairOutcome,
   RepairPlan,
+  RepairProgress,
   RepairResult,
 } from './repair/repair.types';
 

@@ -14,9 +14,11 @@ import {
   type PlannedKeyAction,
   type RepairActionKind,
   type RepairInput,
+  type RepairProgress,
 } from '@dualwrite/reconcile';
 import { readCommandLine } from './args';
 import { openOperatorResources } from './operator-resources';
+import { openProgress, type ProgressOutput, type ProgressTask } from './progress-output';
 import { COMPENSATE_DATA_USAGE, parseCompensateDataArgs, type CompensateDataRequest } from './compensate-data-args';
 
 /**
@@ -39,6 +41,21 @@ function countActions(actions: readonly PlannedKeyAction[]): string {
   return [...counts].map(([action, count]) => `${action} ${count}`).join(', ') || 'no keys';
 }
 
+const STEP_LABELS: Record<RepairProgress['step'], string> = { assess: 'assess', sync: 'repair', recheck: 're-check' };
+
+/** A progress task per step of the repair (assess, sync, re-check), opened at the step's first batch. */
+function progressListener(progress: ProgressOutput): (event: RepairProgress) => void {
+  const tasks = new Map<RepairProgress['step'], ProgressTask>();
+  return (event) => {
+    let task = tasks.get(event.step);
+    if (!task) {
+      task = progress.task(STEP_LABELS[event.step], event.keysTotal, 'keys');
+      tasks.set(event.step, task);
+    }
+    task.advance(event.keysDone);
+  };
+}
+
 async function readInput(request: Extract<CompensateDataRequest, { kind: 'compensate' }>, control: Pool): Promise<RepairInput> {
   return 'report' in request.source ? readReportFile(path.resolve(request.source.report)) : readReconcileRun(control, request.source.run);
 }
@@ -48,6 +65,7 @@ async function run(request: Extract<CompensateDataRequest, { kind: 'compensate' 
   await new SqlMigrationRunner('platform', path.join(root, 'libs', 'dual-write', 'migrations')).run(config.controlDatabaseUrl);
   await new SqlMigrationRunner('platform', RECONCILE_MIGRATIONS_DIR).run(config.controlDatabaseUrl);
   const resources = openOperatorResources(config, 'repair');
+  const progress = openProgress();
   try {
     const input = await readInput(request, resources.pools.control);
     const ledger = new OperationLedger(resources.pools.control);
@@ -57,10 +75,11 @@ async function run(request: Extract<CompensateDataRequest, { kind: 'compensate' 
       control: resources.pools.control,
       keySync: new KeySync({ pool: resources.pools.control, ledger }),
       ledger,
+      onProgress: progressListener(progress),
     });
     const from = input.origin.kind === 'file' ? `report ${input.origin.path} (run ${input.runId})` : `reconcile run ${input.runId}`;
     if (!request.apply) {
-      const plan = await repair.plan(input);
+      const plan = await repair.plan(input).finally(() => progress.stop());
       if (request.json) {
         out(JSON.stringify(plan, null, 2));
         return;
@@ -73,7 +92,7 @@ async function run(request: Extract<CompensateDataRequest, { kind: 'compensate' 
       out('dry run: nothing written (--apply repairs)');
       return;
     }
-    const result = await repair.apply(input, { requestedBy: `${hostname()}:${process.pid}` });
+    const result = await repair.apply(input, { requestedBy: `${hostname()}:${process.pid}` }).finally(() => progress.stop());
     if (request.json) out(JSON.stringify(result, null, 2));
     else {
       out(`repair ${result.repairId} of ${from}: from ${result.primaryStore} to ${result.secondaryStore}`);
@@ -94,6 +113,7 @@ async function run(request: Extract<CompensateDataRequest, { kind: 'compensate' 
     }
     throw error;
   } finally {
+    progress.stop();
     await resources.close();
   }
 }

@@ -1,5 +1,4 @@
 import path from 'node:path';
-import { MultiBar, Presets, type SingleBar } from 'cli-progress';
 import { SqlMigrationRunner } from '@dualwrite/backup';
 import { loadEnvFiles, loadPlatformConfigOrExit } from '@dualwrite/config';
 import { FlagRepository, KeySync, OperationLedger, modeOf } from '@dualwrite/dual-write';
@@ -20,6 +19,7 @@ import {
 import { readCommandLine } from './args';
 import { openOperatorResources, type OperatorResources } from './operator-resources';
 import { COPY_DATA_USAGE, parseCopyDataArgs, type CopyDataRequest } from './copy-data-args';
+import { openProgress, type ProgressTask } from './progress-output';
 
 /**
  * `npm run copy-data -- --entity=all|<name> [--rate=rows/s] [--dry-run] [--from=a|b] [--chunk-size=N]`: the initial
@@ -48,49 +48,39 @@ function sides(resources: OperatorResources, from: 'a' | 'b'): { source: CopySid
   return from === 'a' ? { source: side('a'), target: side('b') } : { source: side('b'), target: side('a') };
 }
 
-/** A bar per entity on a terminal (cli-progress); otherwise plain lines: start, every 10 % of chunks, speed, re-check, end. */
-function progressDisplay(stream: NodeJS.WriteStream = process.stderr): { listener: (event: CopyProgress) => void; stop(): void } {
-  const bars = stream.isTTY
-    ? new MultiBar({ format: '{entity} [{bar}] {value}/{total} chunks | {rows} rows | {note}', stream, hideCursor: true, clearOnComplete: false }, Presets.shades_classic)
-    : null;
-  const bar = new Map<string, SingleBar>();
+/** A bar per entity's chunks on a terminal, plain lines otherwise (progress-output.ts); speed changes and re-checks as they happen. */
+function progressDisplay(): { listener: (event: CopyProgress) => void; stop(): void } {
+  const progress = openProgress();
+  const tasks = new Map<string, ProgressTask>();
   const rows = new Map<string, number>();
-  const lastTenth = new Map<string, number>();
-  const line = (text: string) => (bars ? bars.log(`${text}\n`) : stream.write(`${text}\n`));
   return {
     listener: (event) => {
       switch (event.kind) {
         case 'entity-start': {
           rows.set(event.entity, 0);
-          const note = event.resumed ? `resumed run ${event.runId}` : `run ${event.runId}`;
-          if (bars) bar.set(event.entity, bars.create(event.chunks, event.chunksDone, { entity: event.entity, rows: 0, note }));
-          else line(`${event.entity}: ${note}, ${event.chunks} chunks (${event.chunksDone} done before), ${event.rowsPlanned} rows planned`);
+          const task = progress.task(event.entity, event.chunks, 'chunks', { done: event.chunksDone, detail: `${event.rowsPlanned} rows planned` });
+          tasks.set(event.entity, task);
+          task.status(`${event.resumed ? `resumed run ${event.runId}` : `run ${event.runId}`} (${event.chunksDone} chunks done before)`);
           return;
         }
         case 'chunk': {
           const copied = (rows.get(event.entity) ?? 0) + event.rowsCopied;
           rows.set(event.entity, copied);
-          bar.get(event.entity)?.update(event.chunksDone, { rows: copied });
-          const tenth = Math.floor((event.chunksDone * 10) / event.chunks);
-          if (!bars && tenth !== lastTenth.get(event.entity)) {
-            lastTenth.set(event.entity, tenth);
-            line(`${event.entity}: ${event.chunksDone}/${event.chunks} chunks, ${copied} rows copied`);
-          }
+          tasks.get(event.entity)?.advance(event.chunksDone, `${copied} rows copied`);
           return;
         }
         case 'speed':
-          line(`${event.entity}: speed ${Math.round(event.factor * 100)} % (primary write p95 ${event.recentP95Ms ?? '-'} ms, before the copy ${event.baselineP95Ms ?? '-'} ms)`);
+          progress.line(`${event.entity}: speed ${Math.round(event.factor * 100)} % (primary write p95 ${event.recentP95Ms ?? '-'} ms, before the copy ${event.baselineP95Ms ?? '-'} ms)`);
           return;
         case 'recheck':
-          bar.get(event.entity)?.update({ note: `re-checking ${event.keys} keys written meanwhile` });
-          if (!bars) line(`${event.entity}: re-checking ${event.keys} keys written during the copy`);
+          tasks.get(event.entity)?.status(`re-checking ${event.keys} keys written during the copy`);
           return;
         case 'entity-done':
-          bar.get(event.result.entity)?.update({ note: 'done' });
+          tasks.get(event.result.entity)?.status('done');
           return;
       }
     },
-    stop: () => bars?.stop(),
+    stop: () => progress.stop(),
   };
 }
 

@@ -13,8 +13,10 @@ import {
   writeReconcileReport,
   type ReconcileRunResult,
   type ReconcileSide,
+  type ReconcilerDependencies,
 } from '@dualwrite/reconcile';
 import { readCommandLine } from './args';
+import { openProgress, type ProgressTask } from './progress-output';
 import { RECONCILE_USAGE, parseReconcileArgs, type ReconcileRequest } from './reconcile-args';
 
 /**
@@ -62,6 +64,28 @@ function summaryLine(result: ReconcileRunResult['entities'][number]): string {
   );
 }
 
+/** A Reconciler that reports each entity it starts and finishes (entities done, findings so far) to a progress task. */
+class ProgressReconciler extends Reconciler {
+  private done = 0;
+  private findings = 0;
+
+  constructor(
+    dependencies: ReconcilerDependencies,
+    private readonly progress: ProgressTask,
+  ) {
+    super(dependencies);
+  }
+
+  override async reconcileEntity(...args: Parameters<Reconciler['reconcileEntity']>): ReturnType<Reconciler['reconcileEntity']> {
+    this.progress.status(`comparing ${args[0].name}`);
+    const result = await super.reconcileEntity(...args);
+    this.done += 1;
+    this.findings += result.findings.length;
+    this.progress.advance(this.done, `${this.findings} findings so far`);
+    return result;
+  }
+}
+
 async function run(request: Extract<ReconcileRequest, { kind: 'reconcile' }>): Promise<void> {
   const config = loadPlatformConfigOrExit();
   await new SqlMigrationRunner('platform', RECONCILE_MIGRATIONS_DIR).run(config.controlDatabaseUrl);
@@ -71,8 +95,15 @@ async function run(request: Extract<ReconcileRequest, { kind: 'reconcile' }>): P
   try {
     const flags = await new FlagRepository(control).read();
     const [primary, secondary] = flags.enableSupabasePrimary ? [sides.b, sides.a] : [sides.a, sides.b];
-    const reconciler = new Reconciler({ entities: exampleEntities, primary, secondary, ledger: new LedgerActivity(control) });
-    const result = await reconciler.run(request.entities);
+    const progress = openProgress();
+    const total = request.entities === 'all' ? exampleEntities.length : request.entities.length;
+    const reconciler = new ProgressReconciler({ entities: exampleEntities, primary, secondary, ledger: new LedgerActivity(control) }, progress.task('reconcile', total, 'entities'));
+    let result: ReconcileRunResult;
+    try {
+      result = await reconciler.run(request.entities);
+    } finally {
+      progress.stop();
+    }
     await new ReconcileRunRepository(control).save(result, request.entities);
     for (const entity of result.entities) out(summaryLine(entity));
     out(`run ${result.runId}: ${result.totals.findings} findings in ${result.durationMs} ms (stored in reconcile_runs / reconcile_findings)`);

@@ -6,7 +6,7 @@ import { keyFromText, keyText } from '../key-order';
 import { KeyAssessment, differencesByKey, type AssessmentSides } from './key-assessment';
 import { RepairInputError } from './repair-input';
 import { RepairRunRepository } from './repair-repository';
-import type { AppliedKeyAction, KeyLeft, PlannedKeyAction, RecordedDifference, RecordedEntity, RepairInput, RepairOutcome, RepairPlan, RepairResult } from './repair.types';
+import type { AppliedKeyAction, KeyLeft, PlannedKeyAction, RecordedDifference, RecordedEntity, RepairInput, RepairOutcome, RepairPlan, RepairProgress, RepairResult } from './repair.types';
 
 export interface DataRepairDependencies {
   /** The host's entities, parents first (copies go parents first, deletes children first). */
@@ -23,6 +23,8 @@ export interface DataRepairDependencies {
   ignoreFields?: readonly string[];
   /** Keys per KeySync call and per read. Default 200. */
   keysPerBatch?: number;
+  /** Called after each batch of each step (the CLI's progress bar). */
+  onProgress?: (progress: RepairProgress) => void;
 }
 
 interface Prepared {
@@ -140,10 +142,12 @@ export class DataRepair {
   private async assess(input: RepairInput, prepared: Prepared[], current: { primary: StorePlugin; secondary: StorePlugin }): Promise<PlannedKeyAction[]> {
     const storeNamed = (name: string) => (current.primary.name === name ? current.primary : current.secondary);
     const actions: PlannedKeyAction[] = [];
+    const report = this.progressOf('assess', keyCount(prepared));
     for (const { entity, recorded, keys } of prepared) {
       const sides: AssessmentSides = { report: { primary: storeNamed(recorded.primaryStore), secondary: storeNamed(recorded.secondaryStore) }, current };
       for (const batch of batches([...keys.entries()], this.batchSize)) {
         actions.push(...(await this.assessment.assess(entity, new Map(batch), sides, input.finishedAt)));
+        report(batch.length);
       }
     }
     return actions;
@@ -158,6 +162,7 @@ export class DataRepair {
       ...prepared.map(({ entity }): [EntityDefinition, string[]] => [entity, keysOf(entity.name, ['copy'])]),
       ...[...prepared].reverse().map(({ entity }): [EntityDefinition, string[]] => [entity, keysOf(entity.name, ['delete', 'leave'])]),
     ];
+    const report = this.progressOf('sync', passes.reduce((total, [, keys]) => total + keys.length, 0));
     for (const [entity, keys] of passes) {
       for (const batch of batches(keys, this.batchSize)) {
         try {
@@ -167,6 +172,7 @@ export class DataRepair {
           const reason = `KeySync failed: ${error instanceof Error ? error.message : String(error)}`;
           for (const key of batch) outcomes.set(slot(entity.name, key), { outcome: 'failed', reason });
         }
+        report(batch.length);
       }
     }
     return outcomes;
@@ -175,20 +181,35 @@ export class DataRepair {
   /** Every key of the report read again on both stores: the slots (entity, key) that still differ. */
   private async recheck(prepared: Prepared[], current: { primary: StorePlugin; secondary: StorePlugin }): Promise<Set<string>> {
     const differing = new Set<string>();
+    const report = this.progressOf('recheck', keyCount(prepared));
     for (const { entity, keys } of prepared) {
       for (const batch of batches([...keys.keys()], this.batchSize)) {
         const ids = batch.map((key) => keyFromText(entity, key));
         const [primaryRows, secondaryRows] = await Promise.all([current.primary.findManyByIds(entity, ids), current.secondary.findManyByIds(entity, ids)]);
         const { differences } = compareResults(entity, primaryRows, secondaryRows, { ignoreFields: this.dependencies.ignoreFields });
         for (const key of differencesByKey(entity, differences).keys()) differing.add(slot(entity.name, key));
+        report(batch.length);
       }
     }
     return differing;
   }
 
+  /** A counter for one step: each call adds the keys of a batch and reports the step's progress. */
+  private progressOf(step: RepairProgress['step'], keysTotal: number): (keys: number) => void {
+    let keysDone = 0;
+    return (keys) => {
+      keysDone += keys;
+      this.dependencies.onProgress?.({ step, keysDone, keysTotal });
+    };
+  }
+
   private get batchSize(): number {
     return this.dependencies.keysPerBatch ?? 200;
   }
+}
+
+function keyCount(prepared: readonly Prepared[]): number {
+  return prepared.reduce((total, { keys }) => total + keys.size, 0);
 }
 
 function outcomesOf(entity: EntityDefinition, keys: string[], report: SyncReport): Map<string, { outcome: RepairOutcome; reason?: string }> {

@@ -89,3 +89,10 @@ export interface RepairResult {
   counts: Record<RepairOutcome, number>;
   durationMs: number;
 }
+
+/** How far a plan or repair is: keys assessed (plan and apply), synced through KeySync, re-checked (apply). */
+export interface RepairProgress {
+  step: 'assess' | 'sync' | 'recheck';
+  keysDone: number;
+  keysTotal: number;
+}
