@@ -1,0 +1,131 @@
+import type { Pool } from 'pg';
+import type { KeySync } from '@dualwrite/dual-write';
+import type { EntityDefinition } from '@dualwrite/stores';
+import { keyFromText } from '../key-order';
+import { planChunks } from '../copy/chunk-plan';
+import { CopyRunRepository } from '../copy/copy-repository';
+import type { CopySide, LeftKeySummary } from '../copy/copy.types';
+import type { PlannedSegment, SegmentRange } from './run.types';
+
+export const DEFAULT_CHUNK_ROWS = 1000;
+
+/** What a copy chunk job records. */
+export interface CopyChunkResult {
+  rowsCopied: number;
+  rowsDeleted: number;
+  left: LeftKeySummary[];
+}
+
+/** What a copy entity job records once the keys written during the copy were synced again. */
+export interface CopyEntityResult {
+  copyRunId: string;
+  sourceStore: string;
+  targetStore: string;
+  chunks: number;
+  rowsCopied: number;
+  rowsDeleted: number;
+  keysLeft: LeftKeySummary[];
+  keysRechecked: number;
+}
+
+export interface CopySteps {
+  source: CopySide;
+  target: CopySide;
+  keySync: KeySync;
+  control: Pool;
+}
+
+/**
+ * The entity's copy run in dual_write_copy_runs, as copy-data keeps it: an unfinished run of the same direction is
+ * taken over (its finished chunks are not copied again, whoever copied them), otherwise a new run with its chunks.
+ */
+export async function planCopySegments(steps: CopySteps, entity: EntityDefinition, chunkRows: number): Promise<{ copyRunId: string; chunkSize: number; segments: PlannedSegment[] }> {
+  const runs = new CopyRunRepository(steps.control);
+  const { source, target } = steps;
+  const unfinished = await runs.unfinished(entity.name, source.store.name, target.store.name);
+  const run = unfinished ?? (await runs.create(entity.name, source.store.name, target.store.name, chunkRows, planChunks(await source.keys.plan(entity, chunkRows), chunkRows)));
+  if (unfinished) await runs.resume(unfinished.runId);
+  const chunks = await runs.chunks(run.runId);
+  return {
+    copyRunId: run.runId,
+    chunkSize: run.chunkSize,
+    segments: chunks.map((chunk) => ({ segmentNo: chunk.chunkNo, range: { afterKey: chunk.afterKey, upToKey: chunk.upToKey, chunkSize: run.chunkSize }, rowsPlanned: chunk.rows, done: chunk.done })),
+  };
+}
+
+/**
+ * One chunk, in batches of up to `chunkSize` source keys, each with the target's keys in the same key window (a row
+ * only the target holds is synced too: deleted with the ledger's proof, else left), through KeySync. Running it twice
+ * is harmless: KeySync makes the target match the source's current rows whatever it held.
+ */
+export async function copyChunk(steps: CopySteps, entity: EntityDefinition, range: SegmentRange): Promise<CopyChunkResult> {
+  const chunkSize = range.chunkSize ?? DEFAULT_CHUNK_ROWS;
+  const total: CopyChunkResult = { rowsCopied: 0, rowsDeleted: 0, left: [] };
+  let after = range.afterKey ?? undefined;
+  for (;;) {
+    const sourceKeys = await steps.source.keys.keys(entity, { after, upTo: range.upToKey ?? undefined }, chunkSize);
+    const full = sourceKeys.length === chunkSize;
+    const upTo = full ? sourceKeys[sourceKeys.length - 1] : (range.upToKey ?? undefined);
+    const known = new Set(sourceKeys);
+    const targetOnly = (await allKeys(steps.target, entity, { after, upTo }, chunkSize)).filter((key) => !known.has(key));
+    const keys = [...sourceKeys, ...targetOnly];
+    for (let index = 0; index < keys.length; index += chunkSize) add(total, await syncBatch(steps, entity, keys.slice(index, index + chunkSize)));
+    if (!full) return total;
+    after = upTo;
+  }
+}
+
+/** Records the chunk in the copy run (once: a chunk already done is not counted again). */
+export async function recordChunk(steps: CopySteps, copyRunId: string, chunkNo: number, result: CopyChunkResult): Promise<void> {
+  await new CopyRunRepository(steps.control).chunkDone(copyRunId, chunkNo, { rowsCopied: result.rowsCopied, rowsDeleted: result.rowsDeleted, keysLeft: result.left.length });
+}
+
+/** The entity job: keys the ledger shows written since the copy run began are synced again, then the copy run completes. */
+export async function finaliseCopyEntity(steps: CopySteps, entity: EntityDefinition, copyRunId: string, chunks: CopyChunkResult[]): Promise<CopyEntityResult> {
+  const runs = new CopyRunRepository(steps.control);
+  const { rows } = await steps.control.query<{ started_at: Date; status: string; chunk_size: number }>(
+    'select started_at, status, chunk_size from dual_write_copy_runs where run_id = $1',
+    [copyRunId],
+  );
+  const run = rows[0];
+  if (!run) throw new Error(`copy run ${copyRunId} of ${entity.name} is gone from dual_write_copy_runs`);
+  const total: CopyChunkResult = { rowsCopied: 0, rowsDeleted: 0, left: [] };
+  for (const chunk of chunks) add(total, chunk);
+  const written = await runs.keysWrittenSince(entity.name, run.started_at);
+  const recheck: CopyChunkResult = { rowsCopied: 0, rowsDeleted: 0, left: [] };
+  for (let index = 0; index < written.length; index += run.chunk_size) add(recheck, await syncBatch(steps, entity, written.slice(index, index + run.chunk_size)));
+  if (run.status === 'running') await runs.complete(copyRunId, written.length, recheck.left.length);
+  add(total, recheck);
+  return {
+    copyRunId,
+    sourceStore: steps.source.store.name,
+    targetStore: steps.target.store.name,
+    chunks: chunks.length,
+    rowsCopied: total.rowsCopied,
+    rowsDeleted: total.rowsDeleted,
+    keysLeft: total.left,
+    keysRechecked: written.length,
+  };
+}
+
+async function allKeys(side: CopySide, entity: EntityDefinition, window: { after?: string; upTo?: string }, pageSize: number): Promise<string[]> {
+  const keys: string[] = [];
+  for (let after = window.after; ; ) {
+    const page = await side.keys.keys(entity, { after, upTo: window.upTo }, pageSize);
+    keys.push(...page);
+    if (page.length < pageSize) return keys;
+    after = page[page.length - 1];
+  }
+}
+
+async function syncBatch(steps: CopySteps, entity: EntityDefinition, keys: string[]): Promise<CopyChunkResult> {
+  if (keys.length === 0) return { rowsCopied: 0, rowsDeleted: 0, left: [] };
+  const report = await steps.keySync.sync(entity, keys.map((key) => keyFromText(entity, key)), steps.source.store, steps.target.store);
+  return { rowsCopied: report.copied.length, rowsDeleted: report.deleted.length, left: report.left.map((left) => ({ key: String(left.key), reason: left.reason })) };
+}
+
+function add(total: CopyChunkResult, outcome: CopyChunkResult): void {
+  total.rowsCopied += outcome.rowsCopied;
+  total.rowsDeleted += outcome.rowsDeleted;
+  total.left.push(...outcome.left);
+}

@@ -1,0 +1,97 @@
+import { randomUUID } from 'node:crypto';
+import type { Pool } from 'pg';
+import { Queue } from 'bullmq';
+import { EntityRegistry, type EntityDefinition } from '@dualwrite/stores';
+import { CopyRunRepository } from '../copy/copy-repository';
+import { DistributedRunRepository } from './distributed-run-repository';
+import { InvalidRunRequestError } from './run-errors';
+import { RunProgressReader } from './run-progress';
+import { RUN_JOB_OPTIONS, runJobId, type RunQueueSettings } from './run-queue';
+import type { RunJobData, RunKind, RunOptions, RunProgress, StartRunRequest, StartedRun } from './run.types';
+
+export interface RunCoordinatorDependencies {
+  /** The host's entities (the same list its workers register). */
+  entities: EntityDefinition[];
+  control: Pool;
+  queue: RunQueueSettings;
+  /** Which store is primary now (the flags): a reconcile compares the primary with the secondary. */
+  primarySide: () => Promise<'a' | 'b'>;
+}
+
+const POSITIVE_OPTIONS = ['segmentRows', 'rowCompareLimit', 'concurrency', 'batchSize'] as const;
+
+/** Checks what a run is asked to do; what is wrong is named. */
+export function checkRunOptions(options: RunOptions): RunOptions {
+  for (const name of POSITIVE_OPTIONS) {
+    const value = options[name];
+    if (value !== undefined && (!Number.isInteger(value) || value < 1)) throw new InvalidRunRequestError(`${name} must be a whole number of at least 1, got ${String(value)}`);
+  }
+  if (options.settleTimeoutMs !== undefined && (!Number.isInteger(options.settleTimeoutMs) || options.settleTimeoutMs < 0)) {
+    throw new InvalidRunRequestError(`settleTimeoutMs must be a whole number of at least 0, got ${String(options.settleTimeoutMs)}`);
+  }
+  return options;
+}
+
+/**
+ * Starts distributed runs: records the run and takes its entities' locks (refusing, naming the running run, when a
+ * run of the same kind holds one), then queues the run's job; the workers plan, run and finalise it (RunWorker).
+ * Answers at once with the run id; progress is read from the control database.
+ */
+export class RunCoordinator {
+  private readonly registry: EntityRegistry;
+  private readonly runs: DistributedRunRepository;
+  private readonly reader: RunProgressReader;
+  private readonly queue: Queue<RunJobData>;
+
+  constructor(private readonly deps: RunCoordinatorDependencies) {
+    this.registry = new EntityRegistry(deps.entities);
+    this.runs = new DistributedRunRepository(deps.control);
+    this.reader = new RunProgressReader(deps.control);
+    this.queue = new Queue<RunJobData>(deps.queue.queueName, { connection: deps.queue.connection, prefix: deps.queue.prefix });
+  }
+
+  /** Throws UnknownEntityError (listing the known ones), InvalidRunRequestError, RunAlreadyRunningError or CopyAlreadyRunningError. */
+  async start(request: StartRunRequest): Promise<StartedRun> {
+    const entities = (request.selection === 'all' ? this.registry.all() : request.selection.map((name) => this.registry.get(name))).map((entity) => entity.name);
+    if (entities.length === 0) throw new InvalidRunRequestError('no entity to run: name one, or all');
+    const options = checkRunOptions(request.options ?? {});
+    if (request.kind === 'copy') await this.refuseInProcessCopy(entities);
+    const primarySide = request.kind === 'copy' ? (request.from ?? 'a') : await this.deps.primarySide();
+    const runId = randomUUID();
+    await this.runs.create({
+      runId,
+      kind: request.kind,
+      selection: request.selection === 'all' ? ['all'] : [...new Set(entities)],
+      entities: [...new Set(entities)],
+      primarySide,
+      options,
+      requestedBy: request.requestedBy,
+    });
+    try {
+      await this.queue.add('run', { step: 'run', runId }, { ...RUN_JOB_OPTIONS, jobId: runJobId(runId) });
+    } catch (error) {
+      const message = `could not queue the run: ${error instanceof Error ? error.message : String(error)}`;
+      await this.runs.finish(runId, { status: 'failed', error: message, reconcileSummary: request.kind === 'reconcile' ? { summary: { entities: [] }, findings: 0 } : undefined });
+      throw new Error(message);
+    }
+    return { runId, kind: request.kind, entities };
+  }
+
+  progress(runId: string): Promise<RunProgress | null> {
+    return this.reader.progress(runId);
+  }
+
+  list(kind: RunKind, limit?: number): Promise<RunProgress[]> {
+    return this.reader.list(kind, limit);
+  }
+
+  async close(): Promise<void> {
+    await this.queue.close();
+  }
+
+  /** An in-process copy-data holds its entities' copy locks while it runs: a distributed copy of them is refused. */
+  private async refuseInProcessCopy(entities: string[]): Promise<void> {
+    const locks = await new CopyRunRepository(this.deps.control).lockEntities(entities);
+    await locks.release();
+  }
+}
