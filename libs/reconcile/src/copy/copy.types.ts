@@ -20,9 +20,12 @@ export interface CopyOptions extends SpeedSettings {
   onProgress?: (event: CopyProgress) => void;
 }
 
+/** How a chunk reached the target: COPY into the table, COPY into staging then a merge, or KeySync batches. */
+export type ChunkVia = 'copy' | 'merge' | 'key-sync';
+
 export type CopyProgress =
   | { kind: 'entity-start'; entity: string; runId: string; resumed: boolean; chunks: number; chunksDone: number; rowsPlanned: number }
-  | { kind: 'chunk'; entity: string; chunkNo: number; chunks: number; chunksDone: number; rowsCopied: number }
+  | { kind: 'chunk'; entity: string; chunkNo: number; chunks: number; chunksDone: number; rowsCopied: number; via: ChunkVia }
   | ({ kind: 'speed'; entity: string } & SpeedChange)
   | { kind: 'recheck'; entity: string; keys: number }
   | { kind: 'entity-done'; result: EntityCopyResult };
@@ -49,6 +52,8 @@ export interface EntityCopyResult {
   keysLeft: LeftKeySummary[];
   /** Keys the ledger shows written since the run began, synced again at the end. */
   keysRechecked: number;
+  /** The chunks this call copied, by how they reached the target. */
+  chunksVia: { copy: number; merge: number; keySync: number };
   durationMs: number;
 }
 
