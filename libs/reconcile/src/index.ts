@@ -76,3 +76,14 @@ export type {
   LedgerOpView,
   StoreRowView,
 } from './verify/verify.types';
+
+// Distributed runs (reconcile and copy as BullMQ flows: run → entity → segment jobs, any number of workers).
+export { RunCoordinator, checkRunOptions, type RunCoordinatorDependencies } from './runs/run-coordinator';
+export { RunWorker, type RunWorkerDependencies, type RunWorkerSettings } from './runs/run-worker';
+export { RunProgressReader } from './runs/run-progress';
+export { DistributedRunRepository } from './runs/distributed-run-repository';
+export { InvalidRunRequestError, RunAlreadyRunningError, UnknownRunError } from './runs/run-errors';
+export { DEFAULT_RUNS_QUEUE, type RunQueueSettings } from './runs/run-queue';
+export { RunSettingsError, parseRunSettings, type RunSettings } from './runs/run-settings';
+export type { RunSide } from './runs/reconcile-steps';
+export type { EntityProgress, RunKind, RunOptions, RunProgress, RunStatus, StartRunRequest, StartedRun } from './runs/run.types';

@@ -35,8 +35,9 @@ export class RunsScratch {
   control!: Pool;
   private readonly processes: EntryProcess[] = [];
 
-  constructor(label: string) {
-    this.names = { a: `dw_h3_${label}_${this.suffix}_a`, b: `dw_h3_${label}_${this.suffix}_b`, control: `dw_h3_${label}_${this.suffix}_control` };
+  /** `names`: databases created by someone else (e.g. ScratchStores with its endpoint); the default, this suite's own. */
+  constructor(label: string, names?: { a: string; b: string; control: string }) {
+    this.names = names ?? { a: `dw_h3_${label}_${this.suffix}_a`, b: `dw_h3_${label}_${this.suffix}_b`, control: `dw_h3_${label}_${this.suffix}_control` };
     this.queue = { connection: bullConnection(REDIS_URL), queueName: `runs-${label}-${this.suffix}`, prefix: 'h3' };
   }
 
