@@ -39,7 +39,7 @@ export { GateEvidenceReader, type GateStoreNames } from './gates/gate-evidence-r
 // Repair (compensate-data): a reconcile run's findings repaired from the current primary through KeySync, audited.
 export { DataRepair, type DataRepairDependencies } from './repair/data-repair';
 export { RepairInputError, parseReport, readReconcileRun, readReportFile } from './repair/repair-input';
-export { RepairRunRepository } from './repair/repair-repository';
+export { RepairRunRepository, type RepairActionRecord, type RepairRunRecord } from './repair/repair-repository';
 export { decideRepair, type KeyState, type WriteSinceReport } from './repair/repair-decision';
 export type {
   AppliedKeyAction,

@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { AdminCaller } from './admin-caller';
 import { BreakersController } from './breakers.controller';
+import { CompensateModule } from './compensate/compensate.module';
 import { DiffsAdminService } from './diffs-admin.service';
 import { DiffsController } from './diffs.controller';
 import { FlagsAdminService } from './flags-admin.service';
@@ -11,7 +12,7 @@ import { SchemaSyncModule } from './schema-sync/schema-sync.module';
 
 /** The operator REST routes under /admin: flags, breakers, diffs, replay and schema sync. Needs DualWriteModule (global). */
 @Module({
-  imports: [SchemaSyncModule],
+  imports: [SchemaSyncModule, CompensateModule],
   controllers: [FlagsController, BreakersController, DiffsController, ReplayController],
   providers: [AdminCaller, FlagsAdminService, DiffsAdminService, ReplayStatusService],
 })
