@@ -2,7 +2,7 @@ import { Logger, Module, type DynamicModule } from '@nestjs/common';
 import { ScheduleModule } from '@nestjs/schedule';
 import type { Pool } from 'pg';
 import { DiffRepository, DualWriteControlModule } from '@dualwrite/dual-write';
-import { GateEvidenceReader } from '@dualwrite/reconcile';
+import { GateEvidenceReader, parseRunSettings, type RunSettings } from '@dualwrite/reconcile';
 import type { EntityDefinition } from '@dualwrite/stores';
 import type { PlatformConfig } from '@dualwrite/config';
 import { AlertsService } from './alerts/alerts.service';
@@ -13,6 +13,7 @@ import { WORKER_BACKUPS, createWorkerBackups } from './backups/worker-backups';
 import { DiffBatcher } from './diffs/diff-batcher';
 import { DiffCleanupService } from './diffs/diff-cleanup.service';
 import { DiffConsumer } from './diffs/diff-consumer';
+import { reconcileRunProviders } from './reconcile/reconcile-runs.providers';
 import { LedgerSweepService } from './replay/ledger-sweep.service';
 import { ReplayConsumer } from './replay/replay-consumer';
 import { createWorkerStores, type StoreFactory } from './stores/worker-stores';
@@ -25,6 +26,8 @@ export interface WorkerModuleOptions {
   entities: EntityDefinition[];
   /** Builds the stores; default: Prisma on PRIMARY_DATABASE_URL and Supabase when configured. */
   createStores?: StoreFactory;
+  /** Distributed runs and the nightly reconcile; default: parsed from the environment (parseRunSettings). */
+  runSettings?: RunSettings;
 }
 
 /**
@@ -84,6 +87,7 @@ export class WorkerModule {
         { provide: WORKER_BACKUPS, useFactory: () => createWorkerBackups(config, options.entities) },
         BackupConsumer,
         BackupScheduleService,
+        ...reconcileRunProviders(options.runSettings ?? parseRunSettings(process.env), options.entities),
       ],
     };
   }

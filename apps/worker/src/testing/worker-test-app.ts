@@ -2,6 +2,7 @@ import type { INestApplicationContext } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { bullConnection, type DiffRecord } from '@dualwrite/dual-write';
 import { parsePlatformConfig, type PlatformConfig } from '@dualwrite/config';
+import { parseRunSettings } from '@dualwrite/reconcile';
 import { Queue } from 'bullmq';
 import { v7 as uuidv7 } from 'uuid';
 import { exampleEntities } from '@dualwrite/example-domain';
@@ -62,6 +63,8 @@ export async function startWorkerApp(options: {
       config: testPlatformConfig(options.controlDatabaseUrl, { ...queueEnvironment(options.settings), ...options.env }),
       entities: exampleEntities,
       createStores: options.createStores,
+      // A run queue of the test's own and no nightly reconcile, unless the spec says otherwise.
+      runSettings: parseRunSettings({ DW_RUNS_QUEUE: `dw-runs-test-${uuidv7()}`, RECONCILE_CRON: 'off', ...options.env }),
     }),
     { logger: ['error'] },
   );

@@ -10,6 +10,7 @@ import type { EntityReconcileResult, SeveritySummary } from '../reconcile.types'
 import { copyChunk, finaliseCopyEntity, planCopySegments, recordChunk, DEFAULT_CHUNK_ROWS, type CopyChunkResult, type CopySteps } from './copy-steps';
 import { DistributedRunRepository } from './distributed-run-repository';
 import { finaliseReconcileEntity, planReconcileSegments, reconcileSegment, type RunSide } from './reconcile-steps';
+import { UnknownRunError } from './run-errors';
 import { RUN_JOB_OPTIONS, entityJobId, segmentJobId, type RunQueueSettings } from './run-queue';
 import type { RunEntityRecord, RunJobData, RunRecord } from './run.types';
 
@@ -85,7 +86,9 @@ export class RunWorker {
 
   private async process(job: Job<RunJobData>, token: string | undefined): Promise<string> {
     const run = await this.runs.run(job.data.runId);
-    if (!run || run.status !== 'running') return `run ${job.data.runId} is not running`;
+    // Not in this worker's control database: a queue shared by two deployments; retried, so the right worker may take it.
+    if (!run) throw new UnknownRunError(job.data.runId);
+    if (run.status !== 'running') return `run ${job.data.runId} is not running`;
     switch (job.data.step) {
       case 'run':
         return this.runStep(job, run, token);
