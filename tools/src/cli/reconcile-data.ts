@@ -1,3 +1,4 @@
+import { hostname } from 'node:os';
 import path from 'node:path';
 import { Pool } from 'pg';
 import { SqlMigrationRunner } from '@dualwrite/backup';
@@ -17,6 +18,7 @@ import {
 } from '@dualwrite/reconcile';
 import { readCommandLine } from './args';
 import { openProgress, type ProgressTask } from './progress-output';
+import { ReconcileAlreadyRunningError, lockReconcileEntities, type HeldReconcileLocks } from './reconcile-lock';
 import { RECONCILE_USAGE, parseReconcileArgs, type ReconcileRequest } from './reconcile-args';
 
 /**
@@ -89,10 +91,13 @@ class ProgressReconciler extends Reconciler {
 async function run(request: Extract<ReconcileRequest, { kind: 'reconcile' }>): Promise<void> {
   const config = loadPlatformConfigOrExit();
   await new SqlMigrationRunner('platform', RECONCILE_MIGRATIONS_DIR).run(config.controlDatabaseUrl);
-  const control = new Pool({ connectionString: config.controlDatabaseUrl, max: 2 });
+  // One connection holds the entities' reconcile locks for the whole run.
+  const control = new Pool({ connectionString: config.controlDatabaseUrl, max: 3 });
   control.on('error', () => undefined);
   const sides = openSides(config);
+  let locks: HeldReconcileLocks | undefined;
   try {
+    locks = await lockReconcileEntities(control, request.entities === 'all' ? exampleEntities.map((entity) => entity.name) : request.entities, `${hostname()}:${process.pid}`);
     const flags = await new FlagRepository(control).read();
     const [primary, secondary] = flags.enableSupabasePrimary ? [sides.b, sides.a] : [sides.a, sides.b];
     const progress = openProgress();
@@ -116,7 +121,12 @@ async function run(request: Extract<ReconcileRequest, { kind: 'reconcile' }>): P
       err(`${result.totals.findings} findings, more than --max-findings=${request.maxFindings}`);
       process.exitCode = 1;
     }
+  } catch (error) {
+    if (!(error instanceof ReconcileAlreadyRunningError)) throw error;
+    err(`reconcile-data refused: ${error.message}`);
+    process.exitCode = 1;
   } finally {
+    await locks?.release().catch(() => undefined);
     await Promise.allSettled([sides.close(), control.end()]);
   }
 }
