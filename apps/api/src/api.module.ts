@@ -9,6 +9,7 @@ import { AdminAuthModule } from './admin-auth/admin-auth.module';
 import { AdminModule } from './admin/admin.module';
 import { BackupsAdminModule } from './admin/backups/backups-admin.module';
 import { ConsistencyModule } from './admin/consistency/consistency.module';
+import { RunsAdminModule } from './admin/reconcile/runs-admin.module';
 import { API_STORES, PLATFORM_CONFIG } from './api.tokens';
 import { EXAMPLE_ENTITIES } from './example-host/example-entities';
 import { ContractViolationFilter } from './http/contract-violation.filter';
@@ -66,6 +67,7 @@ export class ApiModule {
         AdminModule,
         BackupsAdminModule,
         ConsistencyModule,
+        RunsAdminModule,
       ],
       providers: [{ provide: PLATFORM_CONFIG, useValue: config }, { provide: APP_FILTER, useClass: StoreErrorFilter }, { provide: APP_FILTER, useClass: ContractViolationFilter }],
       exports: [PLATFORM_CONFIG],

@@ -20,9 +20,11 @@ const delayMs = Number(process.env['RUNS_TEST_DELAY_MS'] ?? '0');
 const pause = () => new Promise((resolve) => setTimeout(resolve, delayMs));
 
 /** Each call waits `delayMs` first, so a run lasts long enough to be killed in the middle. */
-function slowed<T extends object>(target: T, method: keyof T): T {
-  const original = target[method] as unknown as (...args: unknown[]) => Promise<unknown>;
-  Object.assign(target, { [method]: async (...args: unknown[]) => (await pause(), original.apply(target, args)) });
+function slowed<T extends object>(target: T, ...methods: (keyof T)[]): T {
+  for (const method of methods) {
+    const original = target[method] as unknown as (...args: unknown[]) => Promise<unknown>;
+    Object.assign(target, { [method]: async (...args: unknown[]) => (await pause(), original.apply(target, args)) });
+  }
   return target;
 }
 
@@ -48,7 +50,7 @@ async function main(): Promise<void> {
     entities,
     control,
     queue: { connection: bullConnection(env('REDIS_URL')), queueName: env('RUNS_TEST_QUEUE'), prefix: env('RUNS_TEST_PREFIX') },
-    reconcileSides: { a: slowed(new SqlTableReader('store_a', poolA), 'count'), b: new SqlTableReader('store_b', poolB) },
+    reconcileSides: { a: slowed(new SqlTableReader('store_a', poolA), 'count', 'checksum', 'segmentChecksums'), b: new SqlTableReader('store_b', poolB) },
     copy,
     ledger: new LedgerActivity(control),
     settings: { concurrency: Number(process.env['RUNS_TEST_CONCURRENCY'] ?? '2'), lockDuration: 3000, stalledInterval: 1000, maxStalledCount: 5 },
