@@ -25,27 +25,35 @@ import { InterleavingWorld, type RunStats } from '../../test/interleavings/world
  * The sweep keeps its timing assumption: a stopped process's operations are moved on only once every call it sent
  * has settled (the real sweep waits minutes).
  * A failure prints the seed, the shrunk program, the scheduler's releases and which invariant broke.
- * FC_SEED, FC_RUNS and FC_PATH replay or widen a run; FC_TIME_LIMIT_MS bounds the whole property (default 80 s).
+ * FC_SEED, FC_RUNS and FC_PATH replay or widen a run; FC_TIME_LIMIT_MS bounds each property (default 80 s for the
+ * engine writing alone, 50 s for the engine as the api module builds it, with group commit; FC_BATCHED=only|off
+ * runs one of the two).
  */
 
 const SEED = Number(process.env['FC_SEED'] ?? 20261207);
 const RUNS = Number(process.env['FC_RUNS'] ?? 600);
-const TIME_LIMIT_MS = Number(process.env['FC_TIME_LIMIT_MS'] ?? 80_000);
+const TIME_LIMIT_MS = process.env['FC_TIME_LIMIT_MS'] === undefined ? undefined : Number(process.env['FC_TIME_LIMIT_MS']);
 const MAX_COMMANDS = 10;
 /** FC_PROGRAM='{"initial":…,"commands":[…]}' explores one program (e.g. a shrunk counterexample) under many interleavings. */
-const PROGRAM = process.env['FC_PROGRAM'] ? fc.constant(JSON.parse(process.env['FC_PROGRAM']) as Program) : programArb(MAX_COMMANDS);
+const given = process.env['FC_PROGRAM'] ? fc.constant(JSON.parse(process.env['FC_PROGRAM']) as Program) : undefined;
 
-describe('the write protocol under random interleavings (fc.scheduler)', () => {
-  const world = new InterleavingWorld();
-  const totals = { runs: 0, steps: 0, acknowledged: 0, flips: 0, flipsRefused: 0, crashes: 0, knownLimitRows: 0, crashWindows: 0, traces: new Set<string>() };
+const WORLDS = [
+  { batched: false, title: 'each write alone', controlDatabase: 'dw_control_interleavings', timeLimitMs: TIME_LIMIT_MS ?? 80_000 },
+  // Claims, the primary's outcomes and syncs grouped as DualWriteModule does: a sync settles the writes it carries.
+  { batched: true, title: 'with group commit', controlDatabase: 'dw_control_interleavings_batched', timeLimitMs: TIME_LIMIT_MS ?? 50_000 },
+].filter((world) => (process.env['FC_BATCHED'] === 'only' ? world.batched : process.env['FC_BATCHED'] === 'off' ? !world.batched : true));
 
-  beforeAll(() => world.start('dw_control_interleavings'), 60_000);
+describe.each(WORLDS)('the write protocol under random interleavings (fc.scheduler), $title', ({ batched, controlDatabase, timeLimitMs }) => {
+  const world = new InterleavingWorld(batched);
+  const totals = { runs: 0, steps: 0, acknowledged: 0, flips: 0, flipsRefused: 0, crashes: 0, knownLimitRows: 0, crashWindows: 0, groupedSyncs: 0, traces: new Set<string>() };
+
+  beforeAll(() => world.start(controlDatabase), 60_000);
   afterAll(async () => {
     await world.stop();
     console.log(
-      `interleavings: ${totals.runs} runs, ${totals.traces.size} distinct interleavings, ${totals.steps} scheduled releases, ` +
+      `interleavings${batched ? ' (group commit)' : ''}: ${totals.runs} runs, ${totals.traces.size} distinct interleavings, ${totals.steps} scheduled releases, ` +
         `${totals.acknowledged} acknowledged writes, ${totals.flips} flips (${totals.flipsRefused} refused), ${totals.crashes} crashes, ` +
-        `${totals.knownLimitRows} serial rows and ${totals.crashWindows} crashed-sync landings of the known limits (seed ${SEED})`,
+        `${batched ? `${totals.groupedSyncs} syncs settling several writes at once, ` : ''}${totals.knownLimitRows} serial rows and ${totals.crashWindows} crashed-sync landings of the known limits (seed ${SEED})`,
     );
   }, 60_000);
 
@@ -58,12 +66,13 @@ describe('the write protocol under random interleavings (fc.scheduler)', () => {
     totals.crashes += stats.crashes;
     totals.knownLimitRows += stats.knownLimitRows;
     totals.crashWindows += stats.crashWindows;
+    totals.groupedSyncs += stats.groupedSyncs;
     totals.traces.add(stats.trace);
   }
 
   it('keeps I1–I5 for every program and interleaving', async () => {
     await fc.assert(
-      fc.asyncProperty(PROGRAM, fc.scheduler(), async (program, scheduler) => {
+      fc.asyncProperty(given ?? programArb(MAX_COMMANDS, { sameEngineMostly: batched }), fc.scheduler(), async (program, scheduler) => {
         try {
           count(await world.run(program, scheduler));
         } catch (error) {
@@ -75,7 +84,7 @@ describe('the write protocol under random interleavings (fc.scheduler)', () => {
         seed: SEED,
         numRuns: RUNS,
         path: process.env['FC_PATH'],
-        interruptAfterTimeLimit: TIME_LIMIT_MS,
+        interruptAfterTimeLimit: timeLimitMs,
         markInterruptAsFailure: false,
       },
     );

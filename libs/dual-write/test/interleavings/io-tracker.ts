@@ -143,10 +143,17 @@ export function trackedPool(pool: Pool, tracker: IoTracker, owner: PoolOwner, cl
   return new Proxy(pool, {
     get(target, property, receiver) {
       if (property === 'query') {
-        return (...args: Parameters<Pool['query']>) => {
+        return async (...args: unknown[]) => {
           const stopped = owner.stoppedError();
-          if (stopped) return Promise.reject(stopped);
-          return tracker.track(() => (target.query as (...query: unknown[]) => Promise<unknown>)(...args));
+          if (stopped) throw stopped;
+          if (!exhausted(target)) return tracker.track(() => (target.query as (...query: unknown[]) => Promise<unknown>)(...args));
+          // Every client is out (held by syncs that wait for the scheduler): waiting for one is nothing on its way.
+          const client = await target.connect();
+          try {
+            return await tracker.track(() => (client.query as (...query: unknown[]) => Promise<unknown>)(...args));
+          } finally {
+            client.release();
+          }
         };
       }
       if (property === 'connect') {
@@ -155,8 +162,7 @@ export function trackedPool(pool: Pool, tracker: IoTracker, owner: PoolOwner, cl
           if (stopped) throw stopped;
           // Every client of the pool is out (their holders may wait for the scheduler): the connect waits for a
           // release, which is nothing on its way.
-          const exhausted = target.totalCount >= (target.options.max ?? 10) && target.idleCount === 0;
-          const client = exhausted ? await target.connect() : await tracker.track(() => target.connect());
+          const client = exhausted(target) ? await target.connect() : await tracker.track(() => target.connect());
           clients.add(client);
           if (!listening.has(client)) {
             listening.add(client);
@@ -170,6 +176,10 @@ export function trackedPool(pool: Pool, tracker: IoTracker, owner: PoolOwner, cl
       return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
     },
   });
+}
+
+function exhausted(pool: Pool): boolean {
+  return pool.totalCount >= (pool.options.max ?? 10) && pool.idleCount === 0;
 }
 
 /** Clients already given an error listener (pools outlive runs). */

@@ -56,7 +56,7 @@ export class Run {
   private steps = 0;
   /** The first error a command threw (an invariant checked when a caller is answered, or a harness error). */
   private failure: unknown = undefined;
-  private readonly stats = { flips: 0, flipsRefused: 0, crashes: 0, knownLimitRows: 0, crashWindows: 0 };
+  private readonly stats = { flips: 0, flipsRefused: 0, crashes: 0, knownLimitRows: 0, crashWindows: 0, groupedSyncs: 0 };
   /** Keys on which a crashed process's sync call landed late: I3 is not checked there until the end (known limit). */
   private readonly crashWindows = new Set<string>();
 
@@ -83,6 +83,8 @@ export class Run {
       onClaimed: (opId, process) => this.owners.set(opId, process),
       diffs: this.diffs,
       writesInFlight: this.writesInFlight,
+      batched: world.batched,
+      onGroupedSync: () => void (this.stats.groupedSyncs += 1),
     };
     this.api = [this.process('e1', 'api', false), this.process('e2', 'api', false)];
     this.worker = this.process('worker', 'worker', false);

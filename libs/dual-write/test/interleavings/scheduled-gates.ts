@@ -93,6 +93,7 @@ export class TaggedKeySync extends KeySync {
   constructor(
     options: KeySyncOptions,
     private readonly onApplied: (opId: string) => void = () => undefined,
+    private readonly onGrouped: () => void = () => undefined,
   ) {
     super(options);
   }
@@ -100,6 +101,7 @@ export class TaggedKeySync extends KeySync {
   override async sync(entity: EntityDefinition, keys: RowKey[], source: StorePlugin, target: StorePlugin, writes: SyncedWrite[] = []): Promise<SyncReport> {
     const parent = callContext.getStore();
     const context: CallContext = parent ? { ...parent, label: `${parent.label} sync`, role: 'sync', calls: 0 } : { label: 'sync', role: 'sync', calls: 0, process: '?' };
+    if (writes.length > 1) this.onGrouped();
     const report = await callContext.run(context, () => super.sync(entity, keys, source, target, writes));
     for (const [opId, status] of report.settled) if (status === 'applied') this.onApplied(opId);
     return report;

@@ -9,6 +9,9 @@ import { FlagService } from '../../src/flags/flag-service';
 import { OperationLedger, type NewOperation, type OperationRecord, type Reclaim, type TransitionFields } from '../../src/ledger/operation-ledger';
 import type { OperationEvent, OperationStatus } from '../../src/ledger/operation-transitions';
 import { ReplayProcessor } from '../../src/replay/replay-processor';
+import { ClaimBatcher, type ClaimOutcome } from '../../src/ledger/claim-batcher';
+import { PrimaryOutcomeBatcher, type PrimaryWrote, type PrimaryWroteEvent } from '../../src/ledger/primary-outcome-batcher';
+import { SyncBatcher } from '../../src/sync/sync-batcher';
 import type { ReplayQueue } from '../../src/replay/replay-queue';
 import { IoTracker, trackedPool, type PoolOwner } from './io-tracker';
 import { GateHub, ScheduledTimeoutBreakers, TaggedKeySync, callContext } from './scheduled-gates';
@@ -30,6 +33,14 @@ export interface SharedParts {
   diffs: DiffRecord[];
   /** Primary writes sent and not settled yet, by opId (the sweep finds an unknown write only once they have). */
   writesInFlight: Map<string, number>;
+  /**
+   * The engine as the api module builds it: claims, the primary's outcomes and syncs grouped (ClaimBatcher,
+   * PrimaryOutcomeBatcher, SyncBatcher). Insert batching is left out: one store call would then carry the writes
+   * of several operations, and the sweep's timing assumption counts a primary call per operation.
+   */
+  batched: boolean;
+  /** A sync settled several writes at once (the group-commit path the batched world is there to explore). */
+  onGroupedSync: () => void;
 }
 
 /** Replays never dead-letter within a run (a dead operation is an operator's decision, not an interleaving). */
@@ -61,6 +72,41 @@ class ProcessLedger extends OperationLedger {
     const status = await super.transition(opId, event, fields);
     if (event === 'primary_wrote') callContext.getStore()?.onPrimaryDone?.();
     if (status === 'applied') this.onApplied(opId);
+    return status;
+  }
+}
+
+/** ClaimBatcher reporting the claims its grouped insert took, as ProcessLedger reports its own. */
+class ReportingClaimBatcher extends ClaimBatcher {
+  constructor(
+    pool: Pool,
+    ledger: OperationLedger,
+    private readonly onClaimed: (opId: string) => void,
+  ) {
+    super(pool, ledger);
+  }
+
+  override async claim(operation: NewOperation): Promise<ClaimOutcome> {
+    const outcome = await super.claim(operation);
+    if (outcome.created) this.onClaimed(operation.opId);
+    return outcome;
+  }
+}
+
+/** PrimaryOutcomeBatcher reporting the moments ProcessLedger reports for a transition of its own. */
+class ReportingPrimaryOutcomeBatcher extends PrimaryOutcomeBatcher {
+  constructor(
+    pool: Pool,
+    ledger: OperationLedger,
+    private readonly onApplied: (opId: string) => void,
+  ) {
+    super(pool, ledger);
+  }
+
+  override async record(event: PrimaryWroteEvent, wrote: PrimaryWrote): Promise<OperationStatus> {
+    const status = await super.record(event, wrote);
+    if (event === 'primary_wrote') callContext.getStore()?.onPrimaryDone?.();
+    if (status === 'applied') this.onApplied(wrote.opId);
     return status;
   }
 }
@@ -110,6 +156,7 @@ export class SimProcess implements PoolOwner {
     this.keySync = new TaggedKeySync(
       { pool: this.pool, ledger: this.ledger, guard: (store, call) => this.breakers.execute(store.name, () => call()) },
       shared.onApplied,
+      shared.onGroupedSync,
     );
     // api processes trust their cached flags until they learn of a change (a refused claim, a fence, `refresh`);
     // the worker reads them fresh. Neither subscribes to Redis: when a process hears of a change is the program's choice.
@@ -167,6 +214,13 @@ export class SimProcess implements PoolOwner {
       // A fenced flip answers 503 at once: no timer decides when a held write goes on.
       flipHoldMs: 0,
       onWarning: () => undefined,
+      ...(this.shared.batched
+        ? {
+            claims: new ReportingClaimBatcher(this.pool, this.ledger, (opId) => this.shared.onClaimed(opId, this)),
+            primaryOutcomes: new ReportingPrimaryOutcomeBatcher(this.pool, this.ledger, this.shared.onApplied),
+            syncBatcher: new SyncBatcher(this.keySync, { batchesInFlight: 1 }),
+          }
+        : {}),
     });
   }
 

@@ -36,6 +36,9 @@ export class InterleavingWorld {
   private readonly entities = new EntityRegistry(contractFixtures);
   private readonly byName = new Map<string, EntityDefinition>(contractFixtures.map((entity) => [entity.name, entity]));
 
+  /** `batched`: the api processes' engines group claims, the primary's outcomes and syncs, as the api module does. */
+  constructor(readonly batched = false) {}
+
   async start(controlDatabase: string): Promise<void> {
     this.controlUrl = await prepareControlDatabase(controlDatabase);
     this.control = new Pool({ connectionString: this.controlUrl, max: 4 });
