@@ -87,3 +87,4 @@ export { DEFAULT_RUNS_QUEUE, type RunQueueSettings } from './runs/run-queue';
 export { RunSettingsError, parseRunSettings, type RunSettings } from './runs/run-settings';
 export type { RunSide } from './runs/reconcile-steps';
 export type { EntityProgress, RunKind, RunOptions, RunProgress, RunStatus, StartRunRequest, StartedRun } from './runs/run.types';
+export { readDistributedReconcileResult } from './runs/run-result';

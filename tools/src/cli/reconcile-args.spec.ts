@@ -5,7 +5,7 @@ const entities = ['users', 'budgets', 'posts', 'comments'];
 
 describe('parseReconcileArgs', () => {
   it('reads all entities, no report, and allows no finding by default', () => {
-    expect(parseReconcileArgs(['--entity=all'], entities)).toEqual({ kind: 'reconcile', entities: 'all', report: false, reportDir: '.', maxFindings: 0 });
+    expect(parseReconcileArgs(['--entity=all'], entities)).toEqual({ kind: 'reconcile', entities: 'all', report: false, reportDir: '.', maxFindings: 0, distributed: false });
   });
 
   it('reads one entity, the report and its directory, and a finding budget', () => {
@@ -15,7 +15,16 @@ describe('parseReconcileArgs', () => {
       report: true,
       reportDir: '/tmp/r',
       maxFindings: 5,
+      distributed: false,
     });
+  });
+
+  it('reads --distributed and its segment size; --segment-rows alone or not a positive integer is refused', () => {
+    expect(parseReconcileArgs(['--entity=users', '--distributed', '--segment-rows=5000'], entities)).toMatchObject({ distributed: true, segmentRows: 5000 });
+    expect(() => parseReconcileArgs(['--entity=users', '--segment-rows=5000'], entities)).toThrow(new UsageError('--segment-rows goes with --distributed'));
+    expect(() => parseReconcileArgs(['--entity=users', '--distributed', '--segment-rows=0'], entities)).toThrow(
+      new UsageError('--segment-rows must be a positive integer (rows per segment job), got "0"'),
+    );
   });
 
   it('refuses an unknown entity, listing the valid ones', () => {

@@ -7,9 +7,13 @@ import { FlagRepository } from '@dualwrite/dual-write';
 import { createExampleStores, exampleEntities } from '@dualwrite/example-domain';
 import {
   LedgerActivity,
+  DistributedRunRepository,
   RECONCILE_MIGRATIONS_DIR,
   ReconcileRunRepository,
   Reconciler,
+  RunAlreadyRunningError,
+  RunSettingsError,
+  readDistributedReconcileResult,
   SqlTableReader,
   writeReconcileReport,
   type ReconcileRunResult,
@@ -17,6 +21,7 @@ import {
   type ReconcilerDependencies,
 } from '@dualwrite/reconcile';
 import { readCommandLine } from './args';
+import { entityLines, startAndFollow } from './distributed-run';
 import { openProgress, type ProgressTask } from './progress-output';
 import { ReconcileAlreadyRunningError, lockReconcileEntities, type HeldReconcileLocks } from './reconcile-lock';
 import { RECONCILE_USAGE, parseReconcileArgs, type ReconcileRequest } from './reconcile-args';
@@ -88,16 +93,61 @@ class ProgressReconciler extends Reconciler {
   }
 }
 
+/** Summary lines, the report file, and the exit code (1 over --max-findings or when an entity failed). */
+async function reportResult(result: ReconcileRunResult, request: Extract<ReconcileRequest, { kind: 'reconcile' }>): Promise<void> {
+  for (const entity of result.entities) out(summaryLine(entity));
+  out(`run ${result.runId}: ${result.totals.findings} findings in ${result.durationMs} ms (stored in reconcile_runs / reconcile_findings)`);
+  if (request.report) out(`report: ${await writeReconcileReport(result, path.resolve(request.reportDir))}`);
+  const failed = result.entities.filter((entity) => entity.error !== undefined);
+  if (failed.length > 0) {
+    err(`not reconciled: ${failed.map((entity) => entity.entity).join(', ')}`);
+    process.exitCode = 1;
+  } else if (result.totals.findings > request.maxFindings) {
+    err(`${result.totals.findings} findings, more than --max-findings=${request.maxFindings}`);
+    process.exitCode = 1;
+  }
+}
+
+/** --distributed: the run queued for the workers (RunCoordinator) and followed; refused like a second reconcile-data. */
+async function runDistributed(request: Extract<ReconcileRequest, { kind: 'reconcile' }>, config: PlatformConfig): Promise<void> {
+  const control = new Pool({ connectionString: config.controlDatabaseUrl, max: 2 });
+  control.on('error', () => undefined);
+  try {
+    const progress = await startAndFollow(config, control, exampleEntities, { kind: 'reconcile', selection: request.entities, options: { segmentRows: request.segmentRows } }, err);
+    if (!progress) {
+      process.exitCode = 1;
+      return;
+    }
+    const result = await readDistributedReconcileResult(control, progress.runId);
+    if (!result) {
+      for (const line of entityLines(progress)) out(line);
+      err(`run ${progress.runId} ${progress.status}${progress.error ? `: ${progress.error}` : ''}`);
+      process.exitCode = 1;
+      return;
+    }
+    await reportResult(result, request);
+  } catch (error) {
+    if (!(error instanceof RunAlreadyRunningError) && !(error instanceof RunSettingsError)) throw error;
+    err(`reconcile-data refused: ${error.message}`);
+    process.exitCode = error instanceof RunSettingsError ? 78 : 1;
+  } finally {
+    await control.end();
+  }
+}
+
 async function run(request: Extract<ReconcileRequest, { kind: 'reconcile' }>): Promise<void> {
   const config = loadPlatformConfigOrExit();
   await new SqlMigrationRunner('platform', RECONCILE_MIGRATIONS_DIR).run(config.controlDatabaseUrl);
+  if (request.distributed) return runDistributed(request, config);
   // One connection holds the entities' reconcile locks for the whole run.
   const control = new Pool({ connectionString: config.controlDatabaseUrl, max: 3 });
   control.on('error', () => undefined);
   const sides = openSides(config);
   let locks: HeldReconcileLocks | undefined;
   try {
-    locks = await lockReconcileEntities(control, request.entities === 'all' ? exampleEntities.map((entity) => entity.name) : request.entities, `${hostname()}:${process.pid}`);
+    const names = request.entities === 'all' ? exampleEntities.map((entity) => entity.name) : request.entities;
+    locks = await lockReconcileEntities(control, names, `${hostname()}:${process.pid}`);
+    await refuseDistributed(control, names);
     const flags = await new FlagRepository(control).read();
     const [primary, secondary] = flags.enableSupabasePrimary ? [sides.b, sides.a] : [sides.a, sides.b];
     const progress = openProgress();
@@ -110,24 +160,23 @@ async function run(request: Extract<ReconcileRequest, { kind: 'reconcile' }>): P
       progress.stop();
     }
     await new ReconcileRunRepository(control).save(result, request.entities);
-    for (const entity of result.entities) out(summaryLine(entity));
-    out(`run ${result.runId}: ${result.totals.findings} findings in ${result.durationMs} ms (stored in reconcile_runs / reconcile_findings)`);
-    if (request.report) out(`report: ${await writeReconcileReport(result, path.resolve(request.reportDir))}`);
-    const failed = result.entities.filter((entity) => entity.error !== undefined);
-    if (failed.length > 0) {
-      err(`not reconciled: ${failed.map((entity) => entity.entity).join(', ')}`);
-      process.exitCode = 1;
-    } else if (result.totals.findings > request.maxFindings) {
-      err(`${result.totals.findings} findings, more than --max-findings=${request.maxFindings}`);
-      process.exitCode = 1;
-    }
+    await reportResult(result, request);
   } catch (error) {
-    if (!(error instanceof ReconcileAlreadyRunningError)) throw error;
+    if (!(error instanceof ReconcileAlreadyRunningError) && !(error instanceof RunAlreadyRunningError)) throw error;
     err(`reconcile-data refused: ${error.message}`);
     process.exitCode = 1;
   } finally {
     await locks?.release().catch(() => undefined);
     await Promise.allSettled([sides.close(), control.end()]);
+  }
+}
+
+/** A distributed reconcile run (the workers') holding an entity refuses an in-process one too. */
+async function refuseDistributed(control: Pool, entities: readonly string[]): Promise<void> {
+  const runs = new DistributedRunRepository(control);
+  for (const entity of entities) {
+    const holder = await runs.holder('reconcile', entity);
+    if (holder) throw new RunAlreadyRunningError('reconcile', entity, holder);
   }
 }
 

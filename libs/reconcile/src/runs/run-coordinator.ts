@@ -4,7 +4,7 @@ import { Queue } from 'bullmq';
 import { EntityRegistry, type EntityDefinition } from '@dualwrite/stores';
 import { CopyRunRepository } from '../copy/copy-repository';
 import { DistributedRunRepository } from './distributed-run-repository';
-import { InvalidRunRequestError } from './run-errors';
+import { InvalidRunRequestError, RunAlreadyRunningError } from './run-errors';
 import { RunProgressReader } from './run-progress';
 import { RUN_JOB_OPTIONS, runJobId, type RunQueueSettings } from './run-queue';
 import type { RunJobData, RunKind, RunOptions, RunProgress, StartRunRequest, StartedRun } from './run.types';
@@ -17,6 +17,9 @@ export interface RunCoordinatorDependencies {
   /** Which store is primary now (the flags): a reconcile compares the primary with the secondary. */
   primarySide: () => Promise<'a' | 'b'>;
 }
+
+/** reconcile-data's session advisory lock class (tools/src/cli/reconcile-lock.ts): held while an in-process reconcile runs. */
+const RECONCILE_DATA_LOCK_CLASS = 7_201_912;
 
 const POSITIVE_OPTIONS = ['segmentRows', 'rowCompareLimit', 'concurrency', 'batchSize'] as const;
 
@@ -56,6 +59,7 @@ export class RunCoordinator {
     if (entities.length === 0) throw new InvalidRunRequestError('no entity to run: name one, or all');
     const options = checkRunOptions(request.options ?? {});
     if (request.kind === 'copy') await this.refuseInProcessCopy(entities);
+    else await this.refuseInProcessReconcile(entities);
     const primarySide = request.kind === 'copy' ? (request.from ?? 'a') : await this.deps.primarySide();
     const runId = randomUUID();
     await this.runs.create({
@@ -87,6 +91,20 @@ export class RunCoordinator {
 
   async close(): Promise<void> {
     await this.queue.close();
+  }
+
+  /** An in-process reconcile-data holds its entities' locks while it runs: a distributed reconcile of them is refused. */
+  private async refuseInProcessReconcile(entities: string[]): Promise<void> {
+    const client = await this.deps.control.connect();
+    try {
+      for (const entity of entities) {
+        const { rows } = await client.query<{ locked: boolean }>('select pg_try_advisory_lock($1, hashtext($2)) as locked', [RECONCILE_DATA_LOCK_CLASS, `reconcile:${entity}`]);
+        if (rows[0]?.locked !== true) throw new RunAlreadyRunningError('reconcile', entity, null, ' (reconcile-data)');
+        await client.query('select pg_advisory_unlock($1, hashtext($2))', [RECONCILE_DATA_LOCK_CLASS, `reconcile:${entity}`]);
+      }
+    } finally {
+      client.release();
+    }
   }
 
   /** An in-process copy-data holds its entities' copy locks while it runs: a distributed copy of them is refused. */

@@ -1,14 +1,21 @@
 import type { RunKind } from './run.types';
 
-/** A run of this kind already holds the entity: the refusal names that run. */
+/**
+ * A run of this kind already holds the entity: the refusal names that run, or (runningRunId null) the in-process
+ * command holding it (`detail`, e.g. reconcile-data host:pid).
+ */
 export class RunAlreadyRunningError extends Error {
   constructor(
     readonly kind: RunKind,
     readonly entity: string,
-    readonly runningRunId: string,
+    readonly runningRunId: string | null,
     detail = '',
   ) {
-    super(`a ${kind} of ${entity} is already running: run ${runningRunId}${detail}; wait for it to finish (GET /admin/${kind}/runs/${runningRunId})`);
+    super(
+      runningRunId
+        ? `a ${kind} of ${entity} is already running: run ${runningRunId}${detail}; wait for it to finish (GET /admin/${kind}/runs/${runningRunId})`
+        : `a ${kind} of ${entity} is already running in another process${detail}; wait for it to finish`,
+    );
     this.name = 'RunAlreadyRunningError';
   }
 }
