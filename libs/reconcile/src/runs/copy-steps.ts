@@ -9,6 +9,36 @@ import type { PlannedSegment, SegmentRange } from './run.types';
 
 export const DEFAULT_CHUNK_ROWS = 1000;
 
+/** copy-data's session advisory lock class (copy/copy-repository.ts): an in-process copy holds it exclusively. */
+const COPY_LOCK_CLASS = 7_201_911;
+
+/** The entity's copy lock could not be shared: an in-process copy-data of it runs (it holds the lock alone). */
+export class CopyLockBusyError extends Error {
+  constructor(readonly entity: string) {
+    super(`a copy-data of ${entity} holds its copy lock: the chunk waits for it (retried)`);
+    this.name = 'CopyLockBusyError';
+  }
+}
+
+/**
+ * Runs `work` holding the entity's copy lock shared (many chunk jobs at once), so a copy-data of the entity started
+ * meanwhile is refused (CopyAlreadyRunningError, naming this run's copy run) instead of copying the same chunks.
+ */
+export async function withSharedCopyLock<T>(control: Pool, entity: string, work: () => Promise<T>): Promise<T> {
+  const client = await control.connect();
+  try {
+    const { rows } = await client.query<{ locked: boolean }>('select pg_try_advisory_lock_shared($1, hashtext($2)) as locked', [COPY_LOCK_CLASS, `copy:${entity}`]);
+    if (rows[0]?.locked !== true) throw new CopyLockBusyError(entity);
+    try {
+      return await work();
+    } finally {
+      await client.query('select pg_advisory_unlock_shared($1, hashtext($2))', [COPY_LOCK_CLASS, `copy:${entity}`]);
+    }
+  } finally {
+    client.release();
+  }
+}
+
 /** What a copy chunk job records. */
 export interface CopyChunkResult {
   rowsCopied: number;

@@ -58,6 +58,10 @@ export class RunCoordinator {
     const entities = (request.selection === 'all' ? this.registry.all() : request.selection.map((name) => this.registry.get(name))).map((entity) => entity.name);
     if (entities.length === 0) throw new InvalidRunRequestError('no entity to run: name one, or all');
     const options = checkRunOptions(request.options ?? {});
+    for (const entity of entities) {
+      const holder = await this.runs.holder(request.kind, entity);
+      if (holder) throw new RunAlreadyRunningError(request.kind, entity, holder);
+    }
     if (request.kind === 'copy') await this.refuseInProcessCopy(entities);
     else await this.refuseInProcessReconcile(entities);
     const primarySide = request.kind === 'copy' ? (request.from ?? 'a') : await this.deps.primarySide();

@@ -7,7 +7,7 @@ import type { CopySide } from '../copy/copy.types';
 import { parentsFirst } from '../copy/table-order';
 import type { LedgerActivity } from '../ledger-activity';
 import type { EntityReconcileResult, SeveritySummary } from '../reconcile.types';
-import { copyChunk, finaliseCopyEntity, planCopySegments, recordChunk, DEFAULT_CHUNK_ROWS, type CopyChunkResult, type CopySteps } from './copy-steps';
+import { copyChunk, finaliseCopyEntity, planCopySegments, recordChunk, withSharedCopyLock, DEFAULT_CHUNK_ROWS, type CopyChunkResult, type CopySteps } from './copy-steps';
 import { DistributedRunRepository } from './distributed-run-repository';
 import { finaliseReconcileEntity, planReconcileSegments, reconcileSegment, type RunSide } from './reconcile-steps';
 import { UnknownRunError } from './run-errors';
@@ -241,8 +241,11 @@ export class RunWorker {
       } else {
         const record = (await this.runs.entities(run.runId)).find((candidate) => candidate.entity === name);
         const steps = this.copySteps(run);
-        const result = await copyChunk(steps, entity, segment.range);
-        await recordChunk(steps, record?.copyRunId as string, segmentNo, result);
+        const result = await withSharedCopyLock(this.deps.control, name, async () => {
+          const copied = await copyChunk(steps, entity, segment.range);
+          await recordChunk(steps, record?.copyRunId as string, segmentNo, copied);
+          return copied;
+        });
         await this.runs.segmentDone(run.runId, name, segmentNo, result.rowsCopied, result, this.name);
       }
     } catch (error) {
