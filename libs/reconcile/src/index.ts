@@ -32,6 +32,9 @@ export { planChunks, type PlannedChunk } from './copy/chunk-plan';
 export { parentsFirst, readForeignKeys, type ForeignKeyEdge } from './copy/table-order';
 export { DEFAULT_BACKOFF_RULES, TokenBucket, nextSpeedFactor, type BackoffRules, type LatencySample } from './copy/throttle';
 export type { SpeedSettings } from './copy/copy-speed';
+// The COPY-streamed chunks (copy-data with SUPABASE_DB_URL): COPY between the two databases, insert-only.
+export { ChunkConflictError, StreamedChunkCopier, type ChunkPacing, type SqlSide, type StreamedChunk, type StreamedVia } from './copy/copy-stream';
+export type { ChunkVia } from './copy/copy.types';
 
 // Phase gates: the copy and reconcile records the flags' gates judge (FlagSwitcher, @dualwrite/dual-write).
 export { GateEvidenceReader, type GateStoreNames } from './gates/gate-evidence-reader';

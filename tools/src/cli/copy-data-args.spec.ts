@@ -4,8 +4,15 @@ import { parseCopyDataArgs } from './copy-data-args';
 const entities = ['users', 'budgets', 'posts', 'comments'];
 
 describe('parseCopyDataArgs', () => {
-  it('copies from store A, unthrottled, 1000 keys a chunk, for real by default', () => {
-    expect(parseCopyDataArgs(['--entity=all'], entities)).toEqual({ kind: 'copy', entities: 'all', from: 'a', rate: undefined, chunkSize: 1000, dryRun: false });
+  it("copies from store A, unthrottled, by the method and chunk size the stores allow (InitialCopy's defaults), for real by default", () => {
+    expect(parseCopyDataArgs(['--entity=all'], entities)).toEqual({ kind: 'copy', entities: 'all', from: 'a', rate: undefined, chunkSize: undefined, method: 'auto', dryRun: false });
+  });
+
+  it('reads --method=stream (chunks up to 100000 keys) and --method=key-sync (up to 2000); refuses another method by name', () => {
+    expect(parseCopyDataArgs(['--entity=all', '--method=stream', '--chunk-size=100000'], entities)).toMatchObject({ method: 'stream', chunkSize: 100000 });
+    expect(parseCopyDataArgs(['--entity=all', '--method=key-sync', '--chunk-size=2000'], entities)).toMatchObject({ method: 'key-sync', chunkSize: 2000 });
+    expect(() => parseCopyDataArgs(['--entity=all', '--method=stream', '--chunk-size=100001'], entities)).toThrow('--chunk-size must be at most 100000, got 100001');
+    expect(() => parseCopyDataArgs(['--entity=all', '--method=dump'], entities)).toThrow('--method must be stream (COPY between the databases, needs SUPABASE_DB_URL) or key-sync, got "dump"');
   });
 
   it('reads one entity, the reverse direction, a rate, a chunk size and a dry run', () => {
@@ -15,6 +22,7 @@ describe('parseCopyDataArgs', () => {
       from: 'b',
       rate: 2000,
       chunkSize: 500,
+      method: 'auto',
       dryRun: true,
     });
   });
@@ -31,9 +39,9 @@ describe('parseCopyDataArgs', () => {
     expect(() => parseCopyDataArgs(['--entity=all', `--rate=${value}`], entities)).toThrow(`--rate must be a positive integer (rows per second), got "${value}"`);
   });
 
-  it('refuses a chunk size that is no positive integer or above 2000 (one advisory lock per key of a batch)', () => {
+  it('refuses a chunk size that is no positive integer, or above 2000 unless streamed (one advisory lock per key of a batch)', () => {
     expect(() => parseCopyDataArgs(['--entity=all', '--chunk-size=0'], entities)).toThrow('--chunk-size must be a positive integer (keys per chunk), got "0"');
-    expect(() => parseCopyDataArgs(['--entity=all', '--chunk-size=2001'], entities)).toThrow('--chunk-size must be at most 2000, got 2001');
+    expect(() => parseCopyDataArgs(['--entity=all', '--chunk-size=2001'], entities)).toThrow('--chunk-size must be at most 2000 (up to 100000 with --method=stream), got 2001');
   });
 
   it('refuses a direction other than a or b', () => {

@@ -15,17 +15,19 @@ import {
   type CopySide,
   type EntityCopyPlan,
   type EntityCopyResult,
+  type InitialCopyDependencies,
 } from '@dualwrite/reconcile';
 import { readCommandLine } from './args';
 import { openOperatorResources, type OperatorResources } from './operator-resources';
-import { COPY_DATA_USAGE, parseCopyDataArgs, type CopyDataRequest } from './copy-data-args';
+import { COPY_DATA_USAGE, parseCopyDataArgs, type CopyDataRequest, type CopyMethod } from './copy-data-args';
 import { openProgress, type ProgressTask } from './progress-output';
 
 /**
- * `npm run copy-data -- --entity=all|<name> [--rate=rows/s] [--dry-run] [--from=a|b] [--chunk-size=N]`: the initial
- * copy (libs/reconcile/src/copy). Store A over PRIMARY_DATABASE_URL (keys and foreign keys read in SQL), store B
- * over its REST API, its keys in SQL when SUPABASE_DB_URL is set. Exit codes: 0 copied (or listed), 1 refused,
- * stopped or failed (a rerun resumes), 2 bad command line, 78 bad config.
+ * `npm run copy-data -- --entity=all|<name> [--rate=rows/s] [--dry-run] [--from=a|b] [--chunk-size=N] [--method=stream|key-sync]`:
+ * the initial copy (libs/reconcile/src/copy). Store A over PRIMARY_DATABASE_URL (keys and foreign keys read in SQL),
+ * store B over its REST API, its keys in SQL when SUPABASE_DB_URL is set; with it, chunks stream as COPY between
+ * the two databases. Exit codes: 0 copied (or listed), 1 refused, stopped or failed (a rerun resumes), 2 bad
+ * command line, 78 bad config.
  */
 const root = path.resolve(__dirname, '..', '..', '..');
 const out = (text: string) => process.stdout.write(`${text}\n`);
@@ -46,6 +48,22 @@ function sides(resources: OperatorResources, from: 'a' | 'b'): { source: CopySid
     };
   };
   return from === 'a' ? { source: side('a'), target: side('b') } : { source: side('b'), target: side('a') };
+}
+
+/**
+ * Both databases for a COPY-streamed copy (store A's and, with SUPABASE_DB_URL, store B's); undefined: through
+ * KeySync, asked for or without SUPABASE_DB_URL. `--method=stream` without SUPABASE_DB_URL is refused.
+ */
+function streamSides(resources: OperatorResources, from: 'a' | 'b', method: CopyMethod): InitialCopyDependencies['stream'] {
+  const { a, b } = resources.pools;
+  if (method === 'key-sync') return undefined;
+  if (!b) {
+    if (method === 'stream') throw new Error("--method=stream copies between the two databases: set SUPABASE_DB_URL (store B's PostgreSQL)");
+    return undefined;
+  }
+  const sideA = { pool: a };
+  const sideB = { pool: b, schema: 'public' };
+  return from === 'a' ? { source: sideA, target: sideB } : { source: sideB, target: sideA };
 }
 
 /** A bar per entity's chunks on a terminal, plain lines otherwise (progress-output.ts); speed changes and re-checks as they happen. */
@@ -88,7 +106,8 @@ function resultLine(result: EntityCopyResult): string {
   return (
     `${result.entity}: ${result.sourceStore} → ${result.targetStore}, run ${result.runId}${result.resumed ? ' (resumed)' : ''}: ` +
     `${result.chunksCopied} chunks copied, ${result.chunksSkipped} done before; ${result.rowsCopied} rows copied, ${result.rowsDeleted} deleted ` +
-    `(delete proven by the ledger); ${result.keysRechecked} keys re-checked; ${result.keysLeft.length} left; ${result.durationMs} ms`
+    `(delete proven by the ledger); ${result.keysRechecked} keys re-checked; ${result.keysLeft.length} left; ${result.durationMs} ms; ` +
+    `chunks by COPY ${result.chunksVia.copy}, by merge ${result.chunksVia.merge}, through KeySync ${result.chunksVia.keySync}`
   );
 }
 
@@ -110,18 +129,21 @@ async function run(request: Extract<CopyDataRequest, { kind: 'copy' }>): Promise
   process.once('SIGTERM', stop);
   try {
     const { source, target } = sides(resources, request.from);
+    const stream = streamSides(resources, request.from, request.method);
     const copy = new InitialCopy({
       entities: exampleEntities,
       source,
       target,
       control: resources.pools.control,
       keySync: new KeySync({ pool: resources.pools.control, ledger: new OperationLedger(resources.pools.control) }),
+      stream,
     });
     if (request.dryRun) {
       for (const plan of await copy.dryRun(request.entities, { chunkSize: request.chunkSize })) planLines(plan).forEach((text) => out(text));
       out('dry run: nothing written');
       return;
     }
+    err(stream ? 'copying by COPY between the two databases (--method=stream)' : "copying through the key sync over the stores' APIs (--method=key-sync)");
     const mode = modeOf(await new FlagRepository(resources.pools.control).read());
     if (!mode.dual) err(`warning: dual writes are off (${mode.name}): writes after the copy passes a key are not mirrored; copy in phase 2 (or 3 for --from=b)`);
     else if ((mode.primary === 'a') !== (request.from === 'a')) err(`warning: the source (store ${request.from.toUpperCase()}) is not the current primary (${mode.name})`);

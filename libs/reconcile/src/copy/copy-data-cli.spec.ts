@@ -1,8 +1,8 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import path from 'node:path';
-import { exampleEntities } from '@dualwrite/example-domain';
+import { budgetsEntity, exampleEntities } from '@dualwrite/example-domain';
 import { ScratchStores } from './testing/scratch-stores';
-import { seedExampleRows } from './testing/seed';
+import { emptyExampleTables, seedExampleRows } from './testing/seed';
 
 const ROOT = path.resolve(__dirname, '..', '..', '..', '..');
 
@@ -59,6 +59,55 @@ describe('copy-data CLI', () => {
       const [a, b] = await Promise.all([stores.prisma.checksum(entity), stores.supabase.checksum(entity)]);
       expect(b).toEqual(a);
     }
+  });
+
+  it('a streamed copy killed (SIGKILL) mid-run resumes at its first unfinished chunk; chunks done before are not redone', async () => {
+    await emptyExampleTables(stores.poolB);
+    expect((await runCli(['--entity=users'])).code).toBe(0);
+    const env = { PRIMARY_DATABASE_URL: stores.url('a'), CONTROL_DATABASE_URL: stores.controlUrl, SUPABASE_URL: stores.supabaseUrl, SUPABASE_DB_URL: stores.url('b') };
+    // Chunks of the run this test starts only (earlier tests completed runs of budgets too).
+    const since = (await stores.control.query<{ now: Date }>('select now()')).rows[0]?.now;
+    const child = spawn(process.execPath, ['tools/run.js', 'tools/src/cli/copy-data.ts', '--entity=budgets', '--chunk-size=25', '--rate=50'], {
+      cwd: ROOT,
+      env: { ...process.env, ...env },
+      stdio: 'ignore',
+    });
+    const exited = new Promise<NodeJS.Signals | null>((resolve) => child.once('exit', (_code, signal) => resolve(signal)));
+    const doneChunks = async () =>
+      (
+        await stores.control.query<{ chunk_no: number; finished_at: Date }>(
+          `select chunk_no, finished_at from dual_write_copy_chunks where status = 'done'
+              and run_id = (select run_id from dual_write_copy_runs where entity = 'budgets' and started_at > $1 order by started_at desc limit 1) order by chunk_no`,
+          [since],
+        )
+      ).rows;
+    const deadline = Date.now() + 60_000;
+    while ((await doneChunks()).length < 3 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+    child.kill('SIGKILL');
+    expect(await exited).toBe('SIGKILL');
+    const before = await doneChunks();
+    expect(before.length).toBeGreaterThanOrEqual(3);
+    expect(before.length).toBeLessThan(10);
+
+    const resumed = await runCli(['--entity=budgets', '--chunk-size=25']);
+
+    expect(resumed.code).toBe(0);
+    const line = new RegExp(`budgets: prisma → supabase, run \\S+ \\(resumed\\): ${10 - before.length} chunks copied, ${before.length} done before; (\\d+) rows copied`).exec(resumed.stdout);
+    // The chunk in flight may have committed on store B before the kill: it is redone as a merge that adds nothing.
+    expect([250 - 25 * before.length, 250 - 25 * (before.length + 1)]).toContain(Number(line?.[1]));
+    const after = await doneChunks();
+    expect(after.map((chunk) => chunk.chunk_no)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+    expect(after.slice(0, before.length)).toEqual(before);
+    const [a, b] = await Promise.all([stores.prisma.checksum(budgetsEntity), stores.supabase.checksum(budgetsEntity)]);
+    expect(b).toEqual(a);
+  });
+
+  it('--method=key-sync copies through the key sync although SUPABASE_DB_URL is set', async () => {
+    await emptyExampleTables(stores.poolB);
+    const exit = await runCli(['--entity=users', '--method=key-sync']);
+    expect(exit.code).toBe(0);
+    expect(exit.stderr).toContain("copying through the key sync over the stores' APIs (--method=key-sync)");
+    expect(exit.stdout).toContain('chunks by COPY 0, by merge 0, through KeySync 1');
   });
 
   it('refuses an unknown entity, listing the valid ones, and an invalid rate, before connecting to anything', async () => {

@@ -79,8 +79,8 @@ function conflictState(error: unknown): string | null {
 
 /**
  * One chunk of the initial copy as a COPY stream between the two PostgreSQL databases: `COPY (select … where key in
- * the window order by key) TO STDOUT` on the source piped, with backpressure and never a whole chunk in memory,
- * into `COPY … FROM STDIN` on the target, in one target transaction:
+ * the window) TO STDOUT` on the source (in heap order, as pg_dump reads: no sort) piped, with backpressure and never
+ * a whole chunk in memory, into `COPY … FROM STDIN` on the target, in one target transaction:
  *
  * - the window empty on the target (the usual case of an initial copy): straight into the table. A key a sync wrote
  *   meanwhile makes the COPY fail on the unique key, and the chunk is redone as a merge.
@@ -157,7 +157,7 @@ export class StreamedChunkCopier {
     let finished = false;
     try {
       const sql = new ChunkSql(entity, window, this.source.schema, (value) => client.escapeLiteral(value));
-      const out = client.query(copyTo(`copy (select ${sql.columns} from ${sql.table} where ${sql.range} order by ${sql.order}) to stdout`));
+      const out = client.query(copyTo(`copy (select ${sql.columns} from ${sql.table} where ${sql.range}) to stdout`));
       const into = target.query(copyFrom(copyIn));
       await pipeline(out, new RowPacer(pacing, via), into);
       finished = true;
