@@ -1,6 +1,7 @@
 import { Logger, type INestApplication } from '@nestjs/common';
 import type { Server } from 'node:http';
 import { loadEnvFiles, loadPlatformConfigOrExit } from '@dualwrite/config';
+import { RunSettingsError, parseRunSettings } from '@dualwrite/reconcile';
 import { createApiApp } from './app.factory';
 import { HttpDrain } from './http/http-drain';
 
@@ -43,9 +44,21 @@ function stopOnSignals(app: INestApplication, drain: HttpDrain, logger: Logger):
   process.on('SIGINT', stop);
 }
 
+/** The distributed runs' settings (DW_RUNS_QUEUE, DW_RUNS_PREFIX; /admin/reconcile, /admin/copy): a bad one is one line, exit 78. */
+function checkRunSettingsOrExit(): void {
+  try {
+    parseRunSettings(process.env);
+  } catch (error) {
+    if (!(error instanceof RunSettingsError)) throw error;
+    process.stderr.write(`${error.message}\n`);
+    process.exit(78);
+  }
+}
+
 async function main(): Promise<void> {
   loadEnvFiles();
   const config = loadPlatformConfigOrExit();
+  checkRunSettingsOrExit();
   const drain = new HttpDrain();
   const app = await createApiApp(config, { httpDrain: drain });
   const logger = new Logger('Api');

@@ -12,6 +12,7 @@ import { exampleEntities } from '@dualwrite/example-domain';
 import { DistributedRunRepository, RECONCILE_MIGRATIONS_DIR, RunCoordinator, RunProgressReader, parseRunSettings, type RunProgress } from '@dualwrite/reconcile';
 import { eventually, prepareControlDatabase } from '@dualwrite/testing';
 import { queueEnvironment, removeTestQueues, testPlatformConfig, testQueueNames } from '../testing/worker-test-app';
+import { startWorkerProcess } from '../testing/worker-process';
 import { WorkerModule } from '../worker.module';
 import { NIGHTLY_RECONCILE_JOB, ReconcileScheduleService } from './reconcile-schedule.service';
 
@@ -127,6 +128,9 @@ describe('distributed runs in the worker: the run queue consumer and the nightly
       await off.close();
     }
     expect(() => parseRunSettings({ RECONCILE_CRON: 'nightly' })).toThrow('Invalid configuration: RECONCILE_CRON must be a cron expression of 5 or 6 fields, or off, got "nightly"');
+    const exited = await startWorkerProcess({ RECONCILE_CRON: 'at three' }).finished;
+    expect(exited.code).toBe(78);
+    expect(exited.stderr.trim()).toBe('Invalid configuration: RECONCILE_CRON must be a cron expression of 5 or 6 fields, or off, got "at three"');
     expect(parseRunSettings({})).toMatchObject({ queueName: 'dw-runs', prefix: 'bull', reconcileCron: '0 3 * * *', reconcileCronEntities: 'all', reconcileSegmentRows: 50_000 });
   });
 });
