@@ -5,7 +5,7 @@ const entities = ['users', 'budgets', 'posts', 'comments'];
 
 describe('parseCopyDataArgs', () => {
   it("copies from store A, unthrottled, by the method and chunk size the stores allow (InitialCopy's defaults), for real by default", () => {
-    expect(parseCopyDataArgs(['--entity=all'], entities)).toEqual({ kind: 'copy', entities: 'all', from: 'a', rate: undefined, chunkSize: undefined, method: 'auto', dryRun: false });
+    expect(parseCopyDataArgs(['--entity=all'], entities)).toEqual({ kind: 'copy', entities: 'all', from: 'a', rate: undefined, chunkSize: undefined, method: 'auto', dryRun: false, distributed: false });
   });
 
   it('reads --method=stream (chunks up to 100000 keys) and --method=key-sync (up to 2000); refuses another method by name', () => {
@@ -24,7 +24,18 @@ describe('parseCopyDataArgs', () => {
       chunkSize: 500,
       method: 'auto',
       dryRun: true,
+      distributed: false,
     });
+  });
+
+  it('reads --distributed; refuses it with --dry-run, --rate or --method=stream, and chunks above the key sync\'s limit', () => {
+    expect(parseCopyDataArgs(['--entity=users', '--distributed', '--chunk-size=500'], entities)).toMatchObject({ distributed: true, chunkSize: 500 });
+    expect(() => parseCopyDataArgs(['--entity=users', '--distributed', '--dry-run'], entities)).toThrow(
+      new UsageError('--distributed does not go with --dry-run: the workers copy every chunk through the key sync, unthrottled'),
+    );
+    expect(() => parseCopyDataArgs(['--entity=users', '--distributed', '--rate=10'], entities)).toThrow('--distributed does not go with --rate');
+    expect(() => parseCopyDataArgs(['--entity=users', '--distributed', '--method=stream'], entities)).toThrow('--distributed does not go with --method=stream');
+    expect(() => parseCopyDataArgs(['--entity=users', '--distributed', '--chunk-size=5000'], entities)).toThrow('--chunk-size must be at most 2000');
   });
 
   it('refuses an unknown entity, listing the valid ones', () => {

@@ -2,7 +2,7 @@ import { UsageError, integerFlag, parseFlags } from './args';
 
 export type CopyDataRequest =
   | { kind: 'help' }
-  | { kind: 'copy'; entities: 'all' | string[]; from: 'a' | 'b'; rate: number | undefined; chunkSize: number | undefined; method: CopyMethod; dryRun: boolean };
+  | { kind: 'copy'; entities: 'all' | string[]; from: 'a' | 'b'; rate: number | undefined; chunkSize: number | undefined; method: CopyMethod; dryRun: boolean; distributed: boolean };
 
 /** stream: COPY between the two databases (needs SUPABASE_DB_URL); key-sync: through KeySync; auto: stream when it can. */
 export type CopyMethod = 'auto' | 'stream' | 'key-sync';
@@ -17,7 +17,7 @@ export const MAX_CHUNK_SIZE = 2_000;
 export const MAX_STREAM_CHUNK_SIZE = 100_000;
 
 export const COPY_DATA_USAGE = [
-  'usage: npm run copy-data -- --entity=all|<name> [--rate=rows/s] [--dry-run] [--from=a|b] [--chunk-size=N] [--method=stream|key-sync]',
+  'usage: npm run copy-data -- --entity=all|<name> [--rate=rows/s] [--dry-run] [--from=a|b] [--chunk-size=N] [--method=stream|key-sync] [--distributed]',
   '  copies every row of the source store into the other one, parents first, chunk by chunk (each chunk recorded: a',
   '  stopped or killed copy resumes at its first unfinished chunk), then syncs again through the write protocol\'s key',
   '  sync the keys the ledger shows written meanwhile. Run it in phase 2 (or 3 for --from=b), while dual writes run.',
@@ -30,6 +30,8 @@ export const COPY_DATA_USAGE = [
   '  --chunk-size  keys per chunk: streamed, default 20000, at most 100000 (one target transaction); through the',
   '            key sync, default 1000, at most 2000 (a batch\'s keys are locked together)',
   '  --dry-run lists the chunks and rows a copy would do (a resumed run\'s unfinished ones) and writes nothing',
+  '  --distributed  queue the copy for the worker processes (DW_RUNS_QUEUE; chunk jobs through the key sync, parents',
+  '            first) and follow its progress; not with --rate, --dry-run or --method=stream',
 ].join('\n');
 
 /** Reads the command line; `entityNames` are the registered entities, named in the error for an unknown one. */
@@ -41,6 +43,7 @@ export function parseCopyDataArgs(argv: string[], entityNames: readonly string[]
     from: { type: 'string' },
     method: { type: 'string' },
     'dry-run': { type: 'boolean', default: false },
+    distributed: { type: 'boolean', default: false },
     help: { type: 'boolean', short: 'h', default: false },
   });
   if (values.help) return { kind: 'help' };
@@ -54,11 +57,16 @@ export function parseCopyDataArgs(argv: string[], entityNames: readonly string[]
   const rate = values.rate === undefined ? undefined : integerFlag('--rate', values.rate, { meaning: 'rows per second' });
   const method: CopyMethod = values.method === undefined ? 'auto' : readMethod(values.method);
   const chunkSize = values['chunk-size'] === undefined ? undefined : integerFlag('--chunk-size', values['chunk-size'], { meaning: 'keys per chunk' });
-  const limit = method === 'stream' ? MAX_STREAM_CHUNK_SIZE : MAX_CHUNK_SIZE;
+  const distributed = values.distributed === true;
+  if (distributed) {
+    const alone = values['dry-run'] ? '--dry-run' : rate !== undefined ? '--rate' : method === 'stream' ? '--method=stream' : null;
+    if (alone) throw new UsageError(`--distributed does not go with ${alone}: the workers copy every chunk through the key sync, unthrottled`);
+  }
+  const limit = method === 'stream' && !distributed ? MAX_STREAM_CHUNK_SIZE : MAX_CHUNK_SIZE;
   if (chunkSize !== undefined && chunkSize > limit) {
     throw new UsageError(`--chunk-size must be at most ${limit}${method === 'stream' ? '' : ' (up to 100000 with --method=stream)'}, got ${chunkSize}`);
   }
-  return { kind: 'copy', entities: entity === 'all' ? 'all' : [entity], from, rate, chunkSize, method, dryRun: values['dry-run'] === true };
+  return { kind: 'copy', entities: entity === 'all' ? 'all' : [entity], from, rate, chunkSize, method, dryRun: values['dry-run'] === true, distributed };
 }
 
 function readMethod(text: string): CopyMethod {

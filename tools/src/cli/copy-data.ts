@@ -1,12 +1,17 @@
 import path from 'node:path';
+import { Pool } from 'pg';
 import { SqlMigrationRunner } from '@dualwrite/backup';
-import { loadEnvFiles, loadPlatformConfigOrExit } from '@dualwrite/config';
+import { loadEnvFiles, loadPlatformConfigOrExit, type PlatformConfig } from '@dualwrite/config';
 import { FlagRepository, KeySync, OperationLedger, modeOf } from '@dualwrite/dual-write';
 import { exampleEntities } from '@dualwrite/example-domain';
 import {
   CopyAlreadyRunningError,
   CopyStoppedError,
+  DistributedRunRepository,
   InitialCopy,
+  RECONCILE_MIGRATIONS_DIR,
+  RunAlreadyRunningError,
+  RunSettingsError,
   SqlKeyLister,
   StorePageKeyLister,
   readForeignKeys,
@@ -18,6 +23,7 @@ import {
   type InitialCopyDependencies,
 } from '@dualwrite/reconcile';
 import { readCommandLine } from './args';
+import { entityLines, startAndFollow } from './distributed-run';
 import { openOperatorResources, type OperatorResources } from './operator-resources';
 import { COPY_DATA_USAGE, parseCopyDataArgs, type CopyDataRequest, type CopyMethod } from './copy-data-args';
 import { openProgress, type ProgressTask } from './progress-output';
@@ -116,9 +122,49 @@ function planLines(plan: EntityCopyPlan): string[] {
   return [head, ...plan.chunks.map((chunk) => `  chunk ${chunk.chunkNo}: keys (${chunk.afterKey ?? 'start'}, ${chunk.upToKey ?? 'end'}] ${chunk.rows} rows`)];
 }
 
+/** --distributed: the copy queued for the workers (RunCoordinator) and followed; exit 1 unless it completes. */
+async function runDistributed(request: Extract<CopyDataRequest, { kind: 'copy' }>, config: PlatformConfig): Promise<void> {
+  if (!config.supabase) throw new Error('Supabase is not configured (SUPABASE_URL, SUPABASE_SERVICE_ROLE_KEY): there is no store B to copy with.');
+  await new SqlMigrationRunner('platform', RECONCILE_MIGRATIONS_DIR).run(config.controlDatabaseUrl);
+  const control = new Pool({ connectionString: config.controlDatabaseUrl, max: 2 });
+  control.on('error', () => undefined);
+  try {
+    const options = request.chunkSize === undefined ? {} : { segmentRows: request.chunkSize };
+    const progress = await startAndFollow(config, control, exampleEntities, { kind: 'copy', selection: request.entities, from: request.from, options }, err);
+    if (!progress) {
+      process.exitCode = 1;
+      return;
+    }
+    for (const line of entityLines(progress)) out(line);
+    out(`copy run ${progress.runId} ${progress.status} in ${progress.elapsedMs} ms: ${progress.rows.covered} rows copied, ${progress.keysLeft} keys left`);
+    if (progress.status !== 'completed') {
+      err(`copy run ${progress.runId} ${progress.status}${progress.error ? `: ${progress.error}` : ''}; a rerun resumes its unfinished chunks`);
+      process.exitCode = 1;
+    }
+  } catch (error) {
+    if (!(error instanceof RunAlreadyRunningError) && !(error instanceof CopyAlreadyRunningError) && !(error instanceof RunSettingsError)) throw error;
+    err(`copy-data refused: ${error.message}`);
+    process.exitCode = error instanceof RunSettingsError ? 78 : 1;
+  } finally {
+    await control.end();
+  }
+}
+
+/** A distributed copy (the workers') holding an entity refuses an in-process one (its tables exist once one ran). */
+async function refuseDistributed(control: Pool, entities: readonly string[]): Promise<void> {
+  const { rows } = await control.query<{ exists: boolean }>(`select to_regclass('distributed_run_locks') is not null as exists`);
+  if (!rows[0]?.exists) return;
+  const runs = new DistributedRunRepository(control);
+  for (const entity of entities) {
+    const holder = await runs.holder('copy', entity);
+    if (holder) throw new RunAlreadyRunningError('copy', entity, holder);
+  }
+}
+
 async function run(request: Extract<CopyDataRequest, { kind: 'copy' }>): Promise<void> {
   const config = loadPlatformConfigOrExit();
   await new SqlMigrationRunner('platform', path.join(root, 'libs', 'dual-write', 'migrations')).run(config.controlDatabaseUrl);
+  if (request.distributed) return runDistributed(request, config);
   const resources = openOperatorResources(config, 'copy with');
   const controller = new AbortController();
   const stop = () => {
@@ -147,6 +193,7 @@ async function run(request: Extract<CopyDataRequest, { kind: 'copy' }>): Promise
     const mode = modeOf(await new FlagRepository(resources.pools.control).read());
     if (!mode.dual) err(`warning: dual writes are off (${mode.name}): writes after the copy passes a key are not mirrored; copy in phase 2 (or 3 for --from=b)`);
     else if ((mode.primary === 'a') !== (request.from === 'a')) err(`warning: the source (store ${request.from.toUpperCase()}) is not the current primary (${mode.name})`);
+    await refuseDistributed(resources.pools.control, request.entities === 'all' ? exampleEntities.map((entity) => entity.name) : request.entities);
     const display = progressDisplay();
     let result: CopyResult;
     try {
@@ -161,7 +208,7 @@ async function run(request: Extract<CopyDataRequest, { kind: 'copy' }>): Promise
     }
     out(`copy done in ${result.durationMs} ms`);
   } catch (error) {
-    if (error instanceof CopyStoppedError || error instanceof CopyAlreadyRunningError) {
+    if (error instanceof CopyStoppedError || error instanceof CopyAlreadyRunningError || error instanceof RunAlreadyRunningError) {
       err(error.message);
       process.exitCode = 1;
       return;

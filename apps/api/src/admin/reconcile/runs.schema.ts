@@ -24,8 +24,8 @@ export const copyStartBody = z.strictObject({
   entity: entitySelection,
   /** The source store: a (default; before phase 3) or b (the reverse copy before 4 → 3). */
   from: z.enum(['a', 'b']).default('a'),
-  /** Keys per chunk job (default 1000); a resumed copy keeps its own. */
-  chunkSize: positive.optional(),
+  /** Keys per chunk job (default 1000, at most 2000: a KeySync batch's keys are locked together); a resumed copy keeps its own. */
+  chunkSize: positive.max(2000, 'must be at most 2000 (a batch\'s keys are locked together)').optional(),
 });
 
 export const runListQuery = z.strictObject({
