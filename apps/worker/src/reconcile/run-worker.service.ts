@@ -10,7 +10,8 @@ import { RUN_ENTITIES, RUN_SETTINGS } from './reconcile.constants';
 /**
  * Executes distributed reconcile and copy runs from DW_RUNS_QUEUE (RunWorker, @dualwrite/reconcile) in this worker
  * process, DW_RUNS_CONCURRENCY jobs at once. Reconciles read store A's PostgreSQL and store B's (SUPABASE_DB_URL) with
- * SqlTableReader, store B over REST otherwise; copies write through the protocol's KeySync. A worker killed mid-job
+ * SqlTableReader, store B over REST otherwise; copies stream chunks as COPY between the two databases when
+ * SUPABASE_DB_URL is set, through the protocol's KeySync otherwise (and for keys written meanwhile). A worker killed mid-job
  * loses nothing: its job is handed to another worker after DW_QUEUE_LOCK_MS.
  */
 @Injectable()
@@ -45,7 +46,10 @@ export class RunWorkerService implements OnApplicationBootstrap, BeforeApplicati
       reconcileSides: storeB
         ? { a: new SqlTableReader(this.stores.a.name, poolA), b: poolB ? new SqlTableReader(storeB.name, poolB, { schema: 'public' }) : storeB }
         : null,
-      copy: storeB ? { a: side(this.stores.a, poolA), b: side(storeB, poolB, 'public'), keySync: this.keySync } : null,
+      // With both stores' PostgreSQL, chunks stream as COPY between them (as copy-data does); KeySync otherwise.
+      copy: storeB
+        ? { a: side(this.stores.a, poolA), b: side(storeB, poolB, 'public'), keySync: this.keySync, ...(poolB ? { stream: { a: { pool: poolA }, b: { pool: poolB, schema: 'public' } } } : {}) }
+        : null,
       ledger: new LedgerActivity(this.control),
       settings: {
         concurrency: this.settings.concurrency,

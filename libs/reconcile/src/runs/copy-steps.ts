@@ -3,11 +3,20 @@ import type { KeySync } from '@dualwrite/dual-write';
 import type { EntityDefinition } from '@dualwrite/stores';
 import { keyFromText } from '../key-order';
 import { planChunks } from '../copy/chunk-plan';
+import { ChunkConflictError, StreamedChunkCopier, type SqlSide } from '../copy/copy-stream';
 import { CopyRunRepository } from '../copy/copy-repository';
 import type { CopySide, LeftKeySummary } from '../copy/copy.types';
 import type { PlannedSegment, SegmentRange } from './run.types';
 
 export const DEFAULT_CHUNK_ROWS = 1000;
+/** A streamed chunk holds no per-key lock (copy-data's default for it too); KeySync batches stay at most 1000 keys. */
+export const DEFAULT_STREAM_CHUNK_ROWS = 20_000;
+const MAX_SYNC_BATCH = 1000;
+/**
+ * A streamed chunk copies the source's snapshot: writes claimed up to this long before the copy run began may land
+ * after it, so the final re-check looks back this far (as copy-data's streamed path does).
+ */
+const STREAM_RECHECK_LOOKBACK_MS = 10 * 60_000;
 
 /** copy-data's session advisory lock class (copy/copy-repository.ts): an in-process copy holds it exclusively. */
 const COPY_LOCK_CLASS = 7_201_911;
@@ -44,6 +53,8 @@ export interface CopyChunkResult {
   rowsCopied: number;
   rowsDeleted: number;
   left: LeftKeySummary[];
+  /** How the chunk went: COPY straight in, COPY then merge, or KeySync. */
+  via?: 'copy' | 'merge' | 'key-sync';
 }
 
 /** What a copy entity job records once the keys written during the copy were synced again. */
@@ -63,6 +74,8 @@ export interface CopySteps {
   target: CopySide;
   keySync: KeySync;
   control: Pool;
+  /** Both stores' PostgreSQL: chunks stream as COPY between them (StreamedChunkCopier); absent: KeySync only. */
+  stream?: { source: SqlSide; target: SqlSide };
 }
 
 /**
@@ -89,8 +102,8 @@ export async function planCopySegments(steps: CopySteps, entity: EntityDefinitio
  * is harmless: KeySync makes the target match the source's current rows whatever it held.
  */
 export async function copyChunk(steps: CopySteps, entity: EntityDefinition, range: SegmentRange): Promise<CopyChunkResult> {
-  const chunkSize = range.chunkSize ?? DEFAULT_CHUNK_ROWS;
-  const total: CopyChunkResult = { rowsCopied: 0, rowsDeleted: 0, left: [] };
+  const chunkSize = Math.min(range.chunkSize ?? DEFAULT_CHUNK_ROWS, MAX_SYNC_BATCH);
+  const total: CopyChunkResult = { rowsCopied: 0, rowsDeleted: 0, left: [], via: 'key-sync' };
   let after = range.afterKey ?? undefined;
   for (;;) {
     const sourceKeys = await steps.source.keys.keys(entity, { after, upTo: range.upToKey ?? undefined }, chunkSize);
@@ -102,6 +115,29 @@ export async function copyChunk(steps: CopySteps, entity: EntityDefinition, rang
     for (let index = 0; index < keys.length; index += chunkSize) add(total, await syncBatch(steps, entity, keys.slice(index, index + chunkSize)));
     if (!full) return total;
     after = upTo;
+  }
+}
+
+/**
+ * One chunk as copy-data's streamed path copies it: a COPY of the source's rows in the window into the target
+ * (StreamedChunkCopier: straight in when the window is empty there, else merged inserting only keys the target lacks),
+ * the keys only the target holds synced through KeySync; a chunk the target refuses as the snapshot had it (live
+ * writes) goes through KeySync instead. A chunk killed mid-COPY is rolled back with its transaction.
+ */
+export async function streamChunk(steps: CopySteps, entity: EntityDefinition, range: SegmentRange): Promise<CopyChunkResult> {
+  if (!steps.stream) return copyChunk(steps, entity, range);
+  try {
+    const streamed = await new StreamedChunkCopier(steps.stream.source, steps.stream.target).copy(
+      entity,
+      { after: range.afterKey ?? undefined, upTo: range.upToKey ?? undefined },
+      { pace: async () => undefined },
+    );
+    const total: CopyChunkResult = { rowsCopied: streamed.rowsCopied, rowsDeleted: 0, left: [], via: streamed.via };
+    for (let index = 0; index < streamed.targetOnly.length; index += MAX_SYNC_BATCH) add(total, await syncBatch(steps, entity, streamed.targetOnly.slice(index, index + MAX_SYNC_BATCH)));
+    return total;
+  } catch (error) {
+    if (!(error instanceof ChunkConflictError)) throw error;
+    return copyChunk(steps, entity, { ...range, chunkSize: Math.min(range.chunkSize ?? DEFAULT_CHUNK_ROWS, MAX_SYNC_BATCH) });
   }
 }
 
@@ -121,9 +157,11 @@ export async function finaliseCopyEntity(steps: CopySteps, entity: EntityDefinit
   if (!run) throw new Error(`copy run ${copyRunId} of ${entity.name} is gone from dual_write_copy_runs`);
   const total: CopyChunkResult = { rowsCopied: 0, rowsDeleted: 0, left: [] };
   for (const chunk of chunks) add(total, chunk);
-  const written = await runs.keysWrittenSince(entity.name, run.started_at);
+  const since = steps.stream ? new Date(run.started_at.getTime() - STREAM_RECHECK_LOOKBACK_MS) : run.started_at;
+  const written = await runs.keysWrittenSince(entity.name, since);
   const recheck: CopyChunkResult = { rowsCopied: 0, rowsDeleted: 0, left: [] };
-  for (let index = 0; index < written.length; index += run.chunk_size) add(recheck, await syncBatch(steps, entity, written.slice(index, index + run.chunk_size)));
+  const batch = Math.min(run.chunk_size, MAX_SYNC_BATCH);
+  for (let index = 0; index < written.length; index += batch) add(recheck, await syncBatch(steps, entity, written.slice(index, index + batch)));
   if (run.status === 'running') await runs.complete(copyRunId, written.length, recheck.left.length);
   add(total, recheck);
   return {

@@ -3,7 +3,7 @@ import { exampleEntities } from '@dualwrite/example-domain';
 import { EntityRegistry } from '@dualwrite/stores';
 import { eventually } from '@dualwrite/testing';
 import { ScratchStores } from '../copy/testing/scratch-stores';
-import { seedExampleRows } from '../copy/testing/seed';
+import { emptyExampleTables, seedExampleRows } from '../copy/testing/seed';
 import { RunAlreadyRunningError } from './run-errors';
 import { RunCoordinator } from './run-coordinator';
 import type { RunProgress } from './run.types';
@@ -83,5 +83,40 @@ describe('distributed copy: chunk jobs run by worker processes (real PostgreSQL,
       { entity: 'posts', status: 'completed', rows_copied: 100, chunks_done: 1, chunks_planned: 1 },
       { entity: 'users', status: 'completed', rows_copied: 30, chunks_done: 1, chunks_planned: 1 },
     ]);
+  });
+
+  it('streamed (COPY between the databases): a worker SIGKILLed mid-copy, another finishes it; store B equals store A, no chunk counted twice', async () => {
+    await emptyExampleTables(stores.poolB);
+    const workerEnv = { RUNS_TEST_DOMAIN: 'example', RUNS_TEST_SUPABASE_URL: stores.supabaseUrl, RUNS_TEST_STREAM: 'true' };
+    const doomed = await scratch.startWorker({ ...workerEnv, RUNS_TEST_DELAY_MS: '150', RUNS_TEST_CONCURRENCY: '1' });
+    const { runId } = await coordinator.start({ kind: 'copy', selection: 'all', from: 'a', options: { segmentRows: 100 }, requestedBy: 'spec' });
+    const early = await eventually(async () => {
+      const progress = await coordinator.progress(runId);
+      const budgets = progress?.entities.find((entity) => entity.entity === 'budgets');
+      return progress && budgets && budgets.segmentsDone >= 3 ? progress : undefined;
+    }, 90_000);
+    doomed.kill('SIGKILL');
+    await doomed.finished;
+    expect(early.status).toBe('running');
+    expect(early.segments.done).toBeLessThan(19);
+
+    await scratch.startWorker(workerEnv);
+    const progress = await finished(runId);
+
+    expect(progress).toMatchObject({ status: 'completed', segments: { done: 19, failed: 0, total: 19 }, keysLeft: 0, rows: { covered: 1830, planned: 1830 } });
+    for (const name of Object.keys(SEEDED)) {
+      const entity = registry.get(name);
+      const [a, b] = await Promise.all([stores.prisma.checksum(entity), stores.supabase.checksum(entity)]);
+      expect({ name, ...b }).toEqual({ name, ...a });
+    }
+    const { rows } = await stores.control.query<{ entity: string; rows_copied: number; chunks_done: number }>(
+      `select r.entity, r.rows_copied::int, (select count(*)::int from dual_write_copy_chunks c where c.run_id = r.run_id and c.status = 'done') as chunks_done
+         from dual_write_copy_runs r join distributed_run_entities e on e.copy_run_id = r.run_id where e.run_id = $1 order by r.entity`,
+      [runId],
+    );
+    expect(rows.map((row) => [row.entity, row.chunks_done])).toEqual([['budgets', 15], ['comments', 2], ['posts', 1], ['users', 1]]);
+    for (const row of rows) expect(row.rows_copied).toBeLessThanOrEqual(SEEDED[row.entity as keyof typeof SEEDED]);
+    const { rows: vias } = await stores.control.query<{ via: string }>(`select distinct result->>'via' as via from distributed_run_segments where run_id = $1 and result is not null`, [runId]);
+    expect(vias.map((row) => row.via)).toContain('copy');
   });
 });

@@ -4,10 +4,11 @@ import { FlowProducer, WaitingChildrenError, Worker, type Job } from 'bullmq';
 import type { DiffSeverityRules, KeySync } from '@dualwrite/dual-write';
 import { EntityRegistry, type EntityDefinition } from '@dualwrite/stores';
 import type { CopySide } from '../copy/copy.types';
+import type { SqlSide } from '../copy/copy-stream';
 import { parentsFirst } from '../copy/table-order';
 import type { LedgerActivity } from '../ledger-activity';
 import type { EntityReconcileResult, SeveritySummary } from '../reconcile.types';
-import { copyChunk, finaliseCopyEntity, planCopySegments, recordChunk, withSharedCopyLock, DEFAULT_CHUNK_ROWS, type CopyChunkResult, type CopySteps } from './copy-steps';
+import { finaliseCopyEntity, planCopySegments, recordChunk, streamChunk, withSharedCopyLock, DEFAULT_CHUNK_ROWS, DEFAULT_STREAM_CHUNK_ROWS, type CopyChunkResult, type CopySteps } from './copy-steps';
 import { DistributedRunRepository } from './distributed-run-repository';
 import { finaliseReconcileEntity, planReconcileSegments, reconcileSegment, type RunSide } from './reconcile-steps';
 import { UnknownRunError } from './run-errors';
@@ -31,8 +32,11 @@ export interface RunWorkerDependencies {
   queue: RunQueueSettings;
   /** Store A and store B as a reconcile reads them; null when store B is not configured. */
   reconcileSides: { a: RunSide; b: RunSide } | null;
-  /** Store A and store B as a copy reads and writes them, and the protocol's KeySync; null without store B. */
-  copy: { a: CopySide; b: CopySide; keySync: KeySync } | null;
+  /**
+   * Store A and store B as a copy reads and writes them, and the protocol's KeySync; null without store B. With
+   * `stream` (both stores' PostgreSQL) chunks stream as COPY between them, as copy-data does with SUPABASE_DB_URL.
+   */
+  copy: { a: CopySide; b: CopySide; keySync: KeySync; stream?: { a: SqlSide; b: SqlSide } } | null;
   ledger?: LedgerActivity;
   severityRules?: DiffSeverityRules;
   settings?: RunWorkerSettings;
@@ -137,7 +141,8 @@ export class RunWorker {
       const { primary, secondary } = this.reconcileSides(run);
       await this.runs.plan(run.runId, entity.name, await planReconcileSegments(entity, primary, secondary, run.options));
     } else {
-      const planned = await planCopySegments(this.copySteps(run), entity, run.options.segmentRows ?? DEFAULT_CHUNK_ROWS);
+      const steps = this.copySteps(run);
+      const planned = await planCopySegments(steps, entity, run.options.segmentRows ?? (steps.stream ? DEFAULT_STREAM_CHUNK_ROWS : DEFAULT_CHUNK_ROWS));
       await this.runs.plan(run.runId, entity.name, planned.segments, planned.copyRunId);
     }
   }
@@ -242,11 +247,12 @@ export class RunWorker {
         const record = (await this.runs.entities(run.runId)).find((candidate) => candidate.entity === name);
         const steps = this.copySteps(run);
         const result = await withSharedCopyLock(this.deps.control, name, async () => {
-          const copied = await copyChunk(steps, entity, segment.range);
+          const copied = await streamChunk(steps, entity, segment.range);
           await recordChunk(steps, record?.copyRunId as string, segmentNo, copied);
           return copied;
         });
-        await this.runs.segmentDone(run.runId, name, segmentNo, result.rowsCopied, result, this.name);
+        // A streamed chunk redone after a kill finds its rows there already (copies none): it still covered them.
+        await this.runs.segmentDone(run.runId, name, segmentNo, Math.max(result.rowsCopied, segment.rowsPlanned), result, this.name);
       }
     } catch (error) {
       if (job.attemptsMade + 1 >= (job.opts.attempts ?? 1)) {
@@ -273,6 +279,7 @@ export class RunWorker {
     const copy = this.deps.copy;
     if (!copy) throw new Error('store B is not configured: there is nothing to copy to or from');
     const [source, target] = run.primarySide === 'a' ? [copy.a, copy.b] : [copy.b, copy.a];
-    return { source, target, keySync: copy.keySync, control: this.deps.control };
+    const stream = copy.stream && (run.primarySide === 'a' ? { source: copy.stream.a, target: copy.stream.b } : { source: copy.stream.b, target: copy.stream.a });
+    return { source, target, keySync: copy.keySync, control: this.deps.control, ...(stream ? { stream } : {}) };
   }
 }

@@ -24,8 +24,11 @@ export const copyStartBody = z.strictObject({
   entity: entitySelection,
   /** The source store: a (default; before phase 3) or b (the reverse copy before 4 → 3). */
   from: z.enum(['a', 'b']).default('a'),
-  /** Keys per chunk job (default 1000, at most 2000: a KeySync batch's keys are locked together); a resumed copy keeps its own. */
-  chunkSize: positive.max(2000, 'must be at most 2000 (a batch\'s keys are locked together)').optional(),
+  /**
+   * Keys per chunk job (default 20000 when the workers stream chunks as COPY, 1000 through KeySync, whose batches stay
+   * at most 1000 keys either way); at most 100000 (one target transaction); a resumed copy keeps its own.
+   */
+  chunkSize: positive.max(100_000, 'must be at most 100000 (a streamed chunk is one target transaction)').optional(),
 });
 
 export const runListQuery = z.strictObject({

@@ -28,6 +28,17 @@ function slowed<T extends object>(target: T, ...methods: (keyof T)[]): T {
   return target;
 }
 
+/** A pool whose `connect` waits `delayMs` first (a streamed chunk takes one target connection). */
+function slowConnect(pool: Pool): Pool {
+  return new Proxy(pool, {
+    get(target, property, receiver) {
+      if (property === 'connect') return async () => (await pause(), target.connect());
+      const value: unknown = Reflect.get(target, property, receiver);
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  });
+}
+
 async function main(): Promise<void> {
   const control = new Pool({ connectionString: env('RUNS_TEST_CONTROL_URL'), max: 6 });
   const poolA = new Pool({ connectionString: env('RUNS_TEST_A_URL'), max: 4 });
@@ -44,6 +55,7 @@ async function main(): Promise<void> {
       a: { store: prisma, keys: slowed(new SqlKeyLister(poolA), 'keys'), foreignKeys: () => readForeignKeys(poolA) },
       b: { store: supabase, keys: new SqlKeyLister(poolB, 'public'), foreignKeys: () => readForeignKeys(poolA) },
       keySync: new KeySync({ pool: control, ledger: new OperationLedger(control) }),
+      ...(process.env['RUNS_TEST_STREAM'] === 'true' ? { stream: { a: { pool: poolA }, b: { pool: slowConnect(poolB), schema: 'public' } } } : {}),
     };
   }
   const worker = new RunWorker({
