@@ -1,5 +1,6 @@
 import type { DiffSeverity } from '@dualwrite/dual-write';
 import type { DifferenceKind, EntityDefinition, KeyRange, RangeChecksum, Row, RowKey, StorePlugin } from '@dualwrite/stores';
+import type { KeySpan } from './key-span';
 
 /**
  * What reconciliation needs from one store: counts and checksums of key ranges, the rows of a range in key
@@ -18,6 +19,17 @@ export interface KeyBoundarySource {
 }
 
 export type LedgerState = 'quiet' | 'settled' | 'unsettled';
+
+/** A side that can count a range and name its smallest and largest key in one query. */
+export interface KeySpanSource {
+  keySpan(entity: EntityDefinition, range: KeyRange): Promise<KeySpan>;
+}
+
+/** A side that can read the rows of many key ranges in one query. */
+export interface RangeRowsSource {
+  /** Every row of the `ranges` (disjoint, ascending), in key order. */
+  rowsOfRanges(entity: EntityDefinition, ranges: readonly KeyRange[]): Promise<Row[]>;
+}
 
 /** A side that can checksum every part of a split range in one pass over the range. */
 export interface SegmentChecksumSource {
@@ -110,6 +122,11 @@ export interface ReconcileOptions {
   rowCompareLimit?: number;
   /** Segment checksums running at once per entity (each is one query on each side). Default 4. */
   concurrency?: number;
+  /**
+   * Entities reconciled at once. Default 2: one entity's grouped pass keeps both databases busy while another's
+   * shorter queries (counts, row reads, re-checks) wait on round trips. Results keep the entities' order.
+   */
+  entityConcurrency?: number;
   /** Rows per keyset page when reading a segment's rows. Default 500. */
   batchSize?: number;
   /** Longest wait for the ledger's writes on a key to settle before re-checking it. Default 30 s. */

@@ -3,6 +3,7 @@ import type { DiffSeverityRules } from '@dualwrite/dual-write';
 import { EntityRegistry, type EntityDefinition } from '@dualwrite/stores';
 import { FindingRecheck } from './finding-recheck';
 import type { LedgerActivity } from './ledger-activity';
+import { mapLimit } from './map-limit';
 import type {
   EntityReconcileResult,
   Finding,
@@ -25,7 +26,8 @@ export interface ReconcilerDependencies {
   severityRules?: DiffSeverityRules;
 }
 
-const DEFAULTS = { splitFactor: 16, maxSplitParts: 16384, rowCompareLimit: 20, concurrency: 4, batchSize: 500, settleTimeoutMs: 30_000 };
+const DEFAULTS = { splitFactor: 16, maxSplitParts: 65536, rowCompareLimit: 20, concurrency: 4, batchSize: 500, settleTimeoutMs: 30_000 };
+const DEFAULT_ENTITY_CONCURRENCY = 2;
 
 /** `all` → every registered entity; otherwise the named ones, each checked (an unknown name lists the known). */
 export function selectEntities(registry: EntityRegistry, selection: 'all' | readonly string[]): EntityDefinition[] {
@@ -59,8 +61,7 @@ export class Reconciler {
   async run(selection: 'all' | readonly string[], options: ReconcileOptions = {}): Promise<ReconcileRunResult> {
     const entities = this.entitiesFor(selection);
     const started = new Date();
-    const results: EntityReconcileResult[] = [];
-    for (const entity of entities) results.push(await this.reconcileEntity(entity, options));
+    const results = await mapLimit(entities, options.entityConcurrency ?? DEFAULT_ENTITY_CONCURRENCY, (entity) => this.reconcileEntity(entity, options));
     const finished = new Date();
     const findings = results.flatMap((result) => result.findings);
     return {

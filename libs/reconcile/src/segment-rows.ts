@@ -1,10 +1,16 @@
 import { compareResults, primaryKeyOf, type EntityDefinition, type KeyRange, type Row, type RowKey } from '@dualwrite/stores';
 import { compareKeys, keyText } from './key-order';
-import type { ReconcileSide } from './reconcile.types';
+import type { RangeRowsSource, ReconcileSide } from './reconcile.types';
 
 export interface SegmentRowsOptions {
   batchSize: number;
   ignoreFields?: readonly string[];
+}
+
+/** Keys whose rows differ or that one side lacks (candidates for the re-check), and the rows read to learn it. */
+export interface DifferingKeys {
+  keys: Map<string, RowKey>;
+  rowsRead: number;
 }
 
 /**
@@ -13,16 +19,46 @@ export interface SegmentRowsOptions {
  * These are candidates only: a re-check by key decides what is reported (a store whose order is not the
  * reconcile order, or a write in between, shows here as a candidate and is cleared there).
  */
-export async function differingKeysOfRange(
+export function differingKeysOfRange(
   entity: EntityDefinition,
   primary: ReconcileSide,
   secondary: ReconcileSide,
   range: KeyRange,
   options: SegmentRowsOptions,
-): Promise<{ keys: Map<string, RowKey>; rowsRead: number }> {
+): Promise<DifferingKeys> {
+  return differingKeys(
+    entity,
+    primary.stream(entity, { range, batchSize: options.batchSize }),
+    secondary.stream(entity, { range, batchSize: options.batchSize }),
+    options.ignoreFields,
+  );
+}
+
+/**
+ * The same for many disjoint ranges at once: one query per side reads the rows of all of them (both sides at the
+ * same time), then one merge walks both lists; the ranges are disjoint, so key order across them is one order.
+ */
+export async function differingKeysOfRanges(
+  entity: EntityDefinition,
+  primary: RangeRowsSource,
+  secondary: RangeRowsSource,
+  ranges: readonly KeyRange[],
+  options: Pick<SegmentRowsOptions, 'ignoreFields'>,
+): Promise<DifferingKeys> {
+  const [left, right] = await Promise.all([primary.rowsOfRanges(entity, ranges), secondary.rowsOfRanges(entity, ranges)]);
+  return differingKeys(entity, left, right, options.ignoreFields);
+}
+
+/** Merge-compares two row sequences, each in key order. */
+async function differingKeys(
+  entity: EntityDefinition,
+  primaryRows: AsyncIterable<Row> | Iterable<Row>,
+  secondaryRows: AsyncIterable<Row> | Iterable<Row>,
+  ignoreFields: readonly string[] | undefined,
+): Promise<DifferingKeys> {
   const keys = new Map<string, RowKey>();
-  const left = cursor(primary.stream(entity, { range, batchSize: options.batchSize }));
-  const right = cursor(secondary.stream(entity, { range, batchSize: options.batchSize }));
+  const left = cursor(primaryRows);
+  const right = cursor(secondaryRows);
   let rowsRead = 0;
   const note = (row: Row): void => {
     const key = primaryKeyOf(entity, row);
@@ -41,7 +77,7 @@ export async function differingKeysOfRange(
       rowsRead += 1;
       b = await right.next();
     } else if (a !== undefined && b !== undefined) {
-      if (!compareResults(entity, a, b, { ignoreFields: options.ignoreFields }).equal) note(a);
+      if (!compareResults(entity, a, b, { ignoreFields }).equal) note(a);
       rowsRead += 2;
       a = await left.next();
       b = await right.next();
@@ -56,11 +92,20 @@ function keyOf(entity: EntityDefinition, row: Row): RowKey {
   return key;
 }
 
-function cursor(rows: AsyncIterable<Row>): { next(): Promise<Row | undefined> } {
-  const iterator = rows[Symbol.asyncIterator]();
+function cursor(rows: AsyncIterable<Row> | Iterable<Row>): { next(): Promise<Row | undefined> } {
+  if (Symbol.asyncIterator in rows) {
+    const iterator = rows[Symbol.asyncIterator]();
+    return {
+      async next() {
+        const step = await iterator.next();
+        return step.done ? undefined : step.value;
+      },
+    };
+  }
+  const iterator = rows[Symbol.iterator]();
   return {
     async next() {
-      const step = await iterator.next();
+      const step = iterator.next();
       return step.done ? undefined : step.value;
     },
   };

@@ -1,5 +1,6 @@
 import { segmentVerdict, splitParts, splitRange } from './segment-search';
 import { compareKeys, keyText } from './key-order';
+import { evenKeyBoundaries, unionSpan } from './key-span';
 import { driftItems } from '../test/drift-fixture';
 import { tortureNames } from '../test/torture-fixture';
 import type { EntityDefinition } from '@dualwrite/stores';
@@ -44,6 +45,36 @@ describe('splitRange', () => {
   });
   it('gives the range itself without boundaries', () => {
     expect(splitRange({ from: 'a' }, [])).toEqual([{ from: 'a' }]);
+  });
+});
+
+describe('evenKeyBoundaries', () => {
+  it('cuts an int key span into parts of equal width, each boundary above the smallest key', () => {
+    expect(evenKeyBoundaries(intKeyed, 1, 100, 4)).toEqual([26, 51, 76]);
+  });
+  it('gives no more boundaries than the span has keys, and none for a single key', () => {
+    expect(evenKeyBoundaries(intKeyed, 10, 12, 8)).toEqual([11, 12]);
+    expect(evenKeyBoundaries(intKeyed, 7, 7, 8)).toEqual([]);
+  });
+  it('cuts a uuid span as 128-bit numbers, in uuid order, in lower case', () => {
+    expect(evenKeyBoundaries(driftItems, '00000000-0000-0000-0000-000000000000', 'FFFFFFFF-FFFF-FFFF-FFFF-FFFFFFFFFFFF', 4)).toEqual([
+      '40000000-0000-0000-0000-000000000000',
+      '80000000-0000-0000-0000-000000000000',
+      'c0000000-0000-0000-0000-000000000000',
+    ]);
+  });
+  it('refuses a split into fewer than 2 parts and a key that is not a uuid', () => {
+    expect(() => evenKeyBoundaries(intKeyed, 1, 10, 1)).toThrow('at least 2 parts');
+    expect(() => evenKeyBoundaries(driftItems, 'x', 'y', 2)).toThrow('"x" is not a uuid');
+  });
+});
+
+describe('unionSpan', () => {
+  it('takes the smaller minimum and the larger maximum by value, skipping an empty side', () => {
+    expect(unionSpan(intKeyed, [{ count: 2, min: 9, max: 10 }, { count: 0 }, { count: 3, min: 2, max: 9 }])).toEqual({ min: 2, max: 10 });
+  });
+  it('is empty when no side has a key', () => {
+    expect(unionSpan(intKeyed, [{ count: 0 }, { count: 0 }])).toEqual({});
   });
 });
 

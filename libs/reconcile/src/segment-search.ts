@@ -1,7 +1,9 @@
 import type { EntityDefinition, KeyRange, RangeChecksum, RowKey } from '@dualwrite/stores';
+import { compareKeys } from './key-order';
+import { evenKeyBoundaries, hasKeyArithmetic, unionSpan, type KeySpan } from './key-span';
 import { mapLimit } from './map-limit';
-import type { KeyBoundarySource, ReconcileSide, ReconcileWork, SegmentChecksumSource } from './reconcile.types';
-import { differingKeysOfRange } from './segment-rows';
+import type { KeyBoundarySource, KeySpanSource, RangeRowsSource, ReconcileSide, ReconcileWork, SegmentChecksumSource } from './reconcile.types';
+import { differingKeysOfRange, differingKeysOfRanges, type DifferingKeys } from './segment-rows';
 
 export interface SegmentSearchOptions {
   splitFactor: number;
@@ -20,7 +22,7 @@ export interface SegmentSearchResult {
   work: ReconcileWork;
 }
 
-type SearchSide = ReconcileSide & Partial<KeyBoundarySource> & Partial<SegmentChecksumSource>;
+type SearchSide = ReconcileSide & Partial<KeyBoundarySource> & Partial<SegmentChecksumSource> & Partial<KeySpanSource> & Partial<RangeRowsSource>;
 
 /** A key range with both sides' checksums of it. */
 interface Segment {
@@ -63,12 +65,15 @@ export function splitParts(rows: number, options: Pick<SegmentSearchOptions, 'sp
   return Math.min(options.maxSplitParts, Math.max(2, Math.ceil(rows / rowsPerPart)));
 }
 
+/** Ranges whose rows one bulk read takes (both sides): bounds the rows held in memory at once. */
+const RANGES_PER_READ = 256;
+
 /**
  * Finds the keys that differ between two stores without reading equal data: checksums of a key range on both
  * stores at once (computed inside each database where the store can), equal → done; different → split at
  * keys that cut it into `splitFactor` parts of about equal row counts, every part checksummed (in one grouped
  * query per side where the side can), level by level; a part small enough (or that cannot be split) is compared
- * row by row in key order.
+ * row by row in key order, the parts of a level together (one read per side for many parts where the sides can).
  */
 export class SegmentSearch {
   private readonly work: ReconcileWork = {
@@ -91,7 +96,10 @@ export class SegmentSearch {
     const { counts, level: first } = this.groupedChecksums ? await this.firstPartsGrouped(range) : await this.firstSegment(range);
     let level = first;
     while (level.length > 0) {
-      level = (await mapLimit(level, this.options.concurrency, (segment) => this.settle(segment))).flat();
+      const toCompare: KeyRange[] = [];
+      const next = (await mapLimit(level, this.options.concurrency, (segment) => this.settle(segment, toCompare))).flat();
+      await this.compareRows(toCompare);
+      level = next;
     }
     return { counts, candidates: this.candidates, work: this.work };
   }
@@ -104,18 +112,34 @@ export class SegmentSearch {
   }
 
   /**
-   * Both sides checksum parts in one grouped query: count both sides (cheap), then cut a range too big to compare
-   * row by row into parts straight away; one grouped pass over the table on each side checks every part.
+   * Both sides checksum parts in one grouped query: size both sides (with their smallest and largest keys where the
+   * sides can name them), then cut a range too big to compare row by row into parts straight away, at equal widths
+   * of the key space when the keys have arithmetic (no query names the cuts), else at one side's keys; one grouped
+   * pass over the table on each side checks every part, and its part counts are the counts reported.
    */
   private async firstPartsGrouped(range: KeyRange): Promise<{ counts: SegmentSearchResult['counts']; level: Segment[] }> {
-    const [primary, secondary] = await Promise.all([this.primary.count(this.entity, range), this.secondary.count(this.entity, range)]);
-    const rows = Math.max(primary, secondary);
-    const boundaries = rows > this.options.rowCompareLimit ? await this.boundaries(range, rows, primary >= secondary) : [];
-    return { counts: { primary, secondary }, level: await this.parts(range, boundaries) };
+    const [primary, secondary] = await Promise.all([this.span(this.primary, range), this.span(this.secondary, range)]);
+    const rows = Math.max(primary.count, secondary.count);
+    const { min, max } = unionSpan(this.entity, [primary, secondary]);
+    let boundaries: RowKey[] = [];
+    if (rows > this.options.rowCompareLimit) {
+      boundaries =
+        hasKeyArithmetic(this.entity) && min !== undefined && max !== undefined
+          ? evenKeyBoundaries(this.entity, min, max, splitParts(rows, this.options, true))
+          : await this.boundaries(range, rows, primary.count >= secondary.count);
+    }
+    const level = await this.parts(range, boundaries);
+    const total = (side: 'primary' | 'secondary') => level.reduce((sum, segment) => sum + segment[side].count, 0);
+    return { counts: { primary: total('primary'), secondary: total('secondary') }, level };
   }
 
-  /** Decides a segment: nothing more, its rows compared now, or its parts (with their checksums) to decide next. */
-  private async settle(segment: Segment): Promise<Segment[]> {
+  private span(side: SearchSide, range: KeyRange): Promise<KeySpan> {
+    if (side.keySpan && hasKeyArithmetic(this.entity)) return side.keySpan(this.entity, range);
+    return side.count(this.entity, range).then((count) => ({ count }));
+  }
+
+  /** Decides a segment: nothing more, its range to compare row by row (into `toCompare`), or its parts to decide next. */
+  private async settle(segment: Segment, toCompare: KeyRange[]): Promise<Segment[]> {
     const { range, primary, secondary } = segment;
     const verdict = segmentVerdict(primary, secondary, this.options.rowCompareLimit);
     if (verdict === 'equal') return [];
@@ -124,7 +148,7 @@ export class SegmentSearch {
       const boundaries = await this.boundaries(range, primary.count >= secondary.count ? primary.count : secondary.count, primary.count >= secondary.count);
       if (boundaries.length > 0) return this.parts(range, boundaries);
     }
-    await this.compareRows(range);
+    toCompare.push(range);
     return [];
   }
 
@@ -161,13 +185,36 @@ export class SegmentSearch {
     return this.primary.segmentChecksums !== undefined && this.secondary.segmentChecksums !== undefined;
   }
 
-  private async compareRows(range: KeyRange): Promise<void> {
-    this.work.segmentsComparedRowByRow += 1;
-    const { keys, rowsRead } = await differingKeysOfRange(this.entity, this.primary, this.secondary, range, {
-      batchSize: this.options.batchSize,
-      ignoreFields: this.options.ignoreFields,
-    });
-    this.work.rowsCompared += rowsRead;
-    for (const [text, key] of keys) this.candidates.set(text, key);
+  /**
+   * Compares the rows of mismatched ranges (disjoint, from one level): where both sides read many ranges in one
+   * query, in reads of up to RANGES_PER_READ ranges; otherwise range by range, each a keyset walk on both sides.
+   */
+  private async compareRows(ranges: KeyRange[]): Promise<void> {
+    if (ranges.length === 0) return;
+    this.work.segmentsComparedRowByRow += ranges.length;
+    const { primary, secondary } = this;
+    const options = { batchSize: this.options.batchSize, ignoreFields: this.options.ignoreFields };
+    let results: DifferingKeys[];
+    if (primary.rowsOfRanges && secondary.rowsOfRanges) {
+      const sorted = [...ranges].sort((left, right) => compareRangeStarts(this.entity, left, right));
+      const chunks: KeyRange[][] = [];
+      for (let start = 0; start < sorted.length; start += RANGES_PER_READ) chunks.push(sorted.slice(start, start + RANGES_PER_READ));
+      results = await mapLimit(chunks, this.options.concurrency, (chunk) =>
+        differingKeysOfRanges(this.entity, primary as RangeRowsSource, secondary as RangeRowsSource, chunk, options),
+      );
+    } else {
+      results = await mapLimit(ranges, this.options.concurrency, (range) => differingKeysOfRange(this.entity, primary, secondary, range, options));
+    }
+    for (const { keys, rowsRead } of results) {
+      this.work.rowsCompared += rowsRead;
+      for (const [text, key] of keys) this.candidates.set(text, key);
+    }
   }
+}
+
+/** Orders disjoint ranges by where they start (a range open below first). */
+function compareRangeStarts(entity: EntityDefinition, left: KeyRange, right: KeyRange): number {
+  if (left.from === undefined) return right.from === undefined ? 0 : -1;
+  if (right.from === undefined) return 1;
+  return compareKeys(entity, left.from, right.from);
 }

@@ -3,7 +3,6 @@ import {
   buildKeysetPageSql,
   buildRangeChecksumSql,
   buildRangeCountSql,
-  canonicalRowSql,
   keyOrderSql,
   keyRangeWhereSql,
   qualifiedTable,
@@ -18,7 +17,9 @@ import {
   type SqlTarget,
 } from '@dualwrite/stores';
 import { keyFromText, keyTypeOf } from './key-order';
-import type { KeyBoundarySource, ReconcileSide, SegmentChecksumSource } from './reconcile.types';
+import type { KeySpan } from './key-span';
+import type { KeyBoundarySource, KeySpanSource, RangeRowsSource, ReconcileSide, SegmentChecksumSource } from './reconcile.types';
+import { MILLISECOND_TIMESTAMP_COLUMNS_SQL, rowDigestSql } from './row-digest-sql';
 
 /** Queries a reader sent, by kind: what a run cost each database. */
 export interface ReaderQueryCounts {
@@ -27,9 +28,12 @@ export interface ReaderQueryCounts {
   page: number;
   byIds: number;
   boundaries: number;
+  /** Reads of the rows of many ranges at once (`rowsOfRanges`). */
+  ranges: number;
 }
 
 const ARRAY_CAST = { int: 'bigint[]', uuid: 'uuid[]', string: 'text[]' } as const;
+const KEY_CAST = { int: 'bigint', uuid: 'uuid', string: 'text' } as const;
 
 /**
  * Reads one store's tables over a plain PostgreSQL connection (store A's database, or store B's through
@@ -37,8 +41,10 @@ const ARRAY_CAST = { int: 'bigint[]', uuid: 'uuid[]', string: 'text[]' } as cons
  * database, keyset pages in collation-free key order, rows by key, and the keys that split a range evenly.
  * The pool belongs to the caller.
  */
-export class SqlTableReader implements ReconcileSide, KeyBoundarySource, SegmentChecksumSource {
-  readonly queries: ReaderQueryCounts = { count: 0, checksum: 0, page: 0, byIds: 0, boundaries: 0 };
+export class SqlTableReader implements ReconcileSide, KeyBoundarySource, SegmentChecksumSource, KeySpanSource, RangeRowsSource {
+  readonly queries: ReaderQueryCounts = { count: 0, checksum: 0, page: 0, byIds: 0, boundaries: 0, ranges: 0 };
+  /** Per table, its timestamp columns that keep at most milliseconds (read once: the digest need not truncate them). */
+  private readonly millisecondColumns = new Map<string, Promise<Set<string>>>();
 
   constructor(
     readonly name: string,
@@ -61,26 +67,136 @@ export class SqlTableReader implements ReconcileSide, KeyBoundarySource, Segment
   }
 
   /**
+   * Rows, smallest and largest key of the range in one query (the keys from the index where there is one). For a
+   * whole table that has been analysed the count is the planner's estimate (`estimated`), which spares a scan: it
+   * only sizes the parts, whose grouped checksums count exactly.
+   */
+  async keySpan(entity: EntityDefinition, range: KeyRange): Promise<KeySpan> {
+    this.queries.count += 1;
+    const key = keyOrderSql(entity.fields[entity.primaryKey]);
+    const where = keyRangeWhereSql(entity, range);
+    const qualified = qualifiedTable(entity, this.target);
+    const table = `${qualified}${where.sql}`;
+    const whole = where.values.length === 0;
+    const estimate = `(select reltuples from pg_class where oid = to_regclass($1) and reltuples > 0)::bigint`;
+    // min()/max() do not exist for uuid; the first and last key in key order come from the index. The keys are
+    // named `key_text` so that `order by` is the key's order, not the order of an output column named like it.
+    const { rows } = await this.pool.query<{ row_count: string; estimated: boolean; min_key: string | null; max_key: string | null }>(
+      `select ${whole ? `coalesce(${estimate}, (select count(*) from ${table}))` : `(select count(*) from ${table})`}::bigint as row_count,
+              ${whole ? `${estimate} is not null` : 'false'} as estimated,
+              (select (${key})::text as key_text from ${table} order by ${key} limit 1) as min_key,
+              (select (${key})::text as key_text from ${table} order by ${key} desc limit 1) as max_key`,
+      whole ? [qualified] : where.values,
+    );
+    const row = rows[0];
+    const span: KeySpan = { count: Number(row?.row_count ?? 0), estimated: row?.estimated === true };
+    if (row?.min_key != null && row.max_key != null) {
+      span.min = keyFromText(entity, row.min_key);
+      span.max = keyFromText(entity, row.max_key);
+    }
+    return span;
+  }
+
+  /**
    * Every part's count and digest in one grouped query: `width_bucket` puts each row in the part its key falls in.
-   * The digest is the sum of the first 60 bits of each canonical row's md5 (order-free, as data-diff does), so no
-   * sort is needed; it is comparable only with another reader's `segmentChecksums`, never with `checksum`.
-   * Counted as one checksum query.
+   * The digest is the sum of each row's 64-bit `rowDigestSql` (order-free, so no sort is needed); it is comparable
+   * only with another reader's `segmentChecksums`, never with `checksum`. Counted as one checksum query.
    */
   async segmentChecksums(entity: EntityDefinition, range: KeyRange, boundaries: readonly RowKey[]): Promise<RangeChecksum[]> {
     this.queries.checksum += 1;
     const key = keyOrderSql(entity.fields[entity.primaryKey]);
     const where = keyRangeWhereSql(entity, range);
     const part = boundaries.length === 0 ? '0' : `width_bucket(${key}, $${where.values.length + 1}::${ARRAY_CAST[keyTypeOf(entity)]})`;
+    const digest = rowDigestSql(entity, await this.millisecondTimestampColumns(entity));
+    // Digests computed in a subquery kept apart (offset 0): the planner then groups them in a hash table of parts
+    // (it assumes 200 of them) where it would sort every row with all its columns by part (a ninth less CPU).
     const { rows } = await this.pool.query<{ part: number; row_count: string; digest: string | null }>(
-      `select ${part} as part, count(*)::bigint as row_count,
-              sum(('x' || substr(md5(${canonicalRowSql(entity)}), 1, 15))::bit(60)::bigint)::text as digest
-         from ${qualifiedTable(entity, this.target)}${where.sql}
-        group by 1`,
+      `select part, count(*)::bigint as row_count, sum(row_digest)::text as digest
+         from (select ${part} as part, ${digest} as row_digest from ${qualifiedTable(entity, this.target)}${where.sql} offset 0) as digested
+        group by part`,
       boundaries.length === 0 ? where.values : [...where.values, boundaries.map(String)],
     );
     const parts: RangeChecksum[] = Array.from({ length: boundaries.length + 1 }, () => ({ count: 0, checksum: '0' }));
     for (const row of rows) parts[Number(row.part)] = { count: Number(row.row_count), checksum: row.digest ?? '0' };
     return parts;
+  }
+
+  private millisecondTimestampColumns(entity: EntityDefinition): Promise<Set<string>> {
+    const table = qualifiedTable(entity, this.target);
+    let columns = this.millisecondColumns.get(table);
+    if (!columns) {
+      columns = this.pool
+        .query<{ column: string }>(MILLISECOND_TIMESTAMP_COLUMNS_SQL, [table])
+        .then(({ rows }) => new Set(rows.map((row) => row.column)));
+      // A failed read is not kept: the next run asks again.
+      columns.catch(() => this.millisecondColumns.delete(table));
+      this.millisecondColumns.set(table, columns);
+    }
+    return columns;
+  }
+
+  /**
+   * The rows of many disjoint ranges in one query, in key order: ranges bounded on both ends as pairs of keys
+   * (one index range scan each), an open-ended range as a branch of its own.
+   */
+  async rowsOfRanges(entity: EntityDefinition, ranges: readonly KeyRange[]): Promise<Row[]> {
+    if (ranges.length === 0) return [];
+    this.queries.ranges += 1;
+    const type = keyTypeOf(entity);
+    const keyField = entity.fields[entity.primaryKey];
+    const key = keyOrderSql(keyField);
+    const table = qualifiedTable(entity, this.target);
+    const columns = Object.values(entity.fields).map((field) => quoteIdentifier(field.column));
+    const values: unknown[] = [];
+    const bind = (value: unknown, cast: string): string => {
+      values.push(value);
+      return `$${values.length}::${cast}`;
+    };
+    const branches: string[] = [];
+    const bounded = ranges.filter((range) => range.from !== undefined && range.to !== undefined);
+    if (bounded.length > 0) {
+      const froms = bind(bounded.map((range) => String(range.from)), ARRAY_CAST[type]);
+      const tos = bind(bounded.map((range) => String(range.to)), ARRAY_CAST[type]);
+      // A LATERAL subquery kept apart (offset 0) makes the plan one index range scan per pair: the planner guesses
+      // a ninth of the table for each range, and would otherwise rather walk the whole table in key order (to spare
+      // a sort) against every pair.
+      branches.push(
+        `select part_rows.* from unnest(${froms}, ${tos}) as part(range_from, range_to)
+           cross join lateral (select ${columns.join(', ')} from ${table}
+                                where ${key} >= part.range_from and ${key} < part.range_to offset 0) as part_rows`,
+      );
+    }
+    for (const range of ranges.filter((item) => item.from === undefined || item.to === undefined)) {
+      const conditions: string[] = [];
+      if (range.from !== undefined) conditions.push(`${key} >= ${bind(String(range.from), KEY_CAST[type])}`);
+      if (range.to !== undefined) conditions.push(`${key} < ${bind(String(range.to), KEY_CAST[type])}`);
+      branches.push(`select ${columns.join(', ')} from ${table}${conditions.length ? ` where ${conditions.join(' and ')}` : ''}`);
+    }
+    const rows = await this.queryWithoutJit<Row>(
+      `select * from (${branches.map((branch) => `(${branch})`).join(' union all ')}) as ranged order by ${key}`,
+      values,
+    );
+    return rows.map((row) => toCanonicalRowFromColumns(entity, row));
+  }
+
+  /**
+   * A query run without JIT compilation and parallel workers. The planner guesses a ninth of the table for each
+   * range of a range join, so it judges a read of a few thousand rows costly enough to compile and to share out,
+   * which takes longer (0.25 s idle, seconds on a loaded machine) than the read itself.
+   */
+  private async queryWithoutJit<T extends object>(text: string, values: unknown[]): Promise<T[]> {
+    const client = await this.pool.connect();
+    try {
+      await client.query('begin; set local jit = off; set local max_parallel_workers_per_gather = 0');
+      const { rows } = await client.query<T>(text, values);
+      await client.query('commit');
+      return rows;
+    } catch (error) {
+      await client.query('rollback').catch(() => undefined);
+      throw error;
+    } finally {
+      client.release();
+    }
   }
 
   async *stream(entity: EntityDefinition, options: { batchSize?: number; range?: KeyRange } = {}): AsyncIterable<Row> {

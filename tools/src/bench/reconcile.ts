@@ -21,10 +21,12 @@ const DATABASES = { a: 'dw_reconcile_bench_a', b: 'dw_reconcile_bench_b' };
 const MODES = ['count', 'reconcile', 'stream'] as const;
 type Mode = (typeof MODES)[number];
 
-type Request = { kind: 'help' } | { kind: 'run'; rows: number; mode?: Mode; splitFactor: number; rowCompareLimit: number; maxSplitParts: number };
+type Request =
+  | { kind: 'help' }
+  | { kind: 'run'; rows: number; mode?: Mode; splitFactor: number; rowCompareLimit: number; maxSplitParts: number; entityConcurrency: number };
 
 const USAGE = [
-  'usage: npm run bench:reconcile -- [--rows=1000000] [--row-compare-limit=20] [--max-split-parts=16384] [--split-factor=16]',
+  'usage: npm run bench:reconcile -- [--rows=1000000] [--row-compare-limit=20] [--max-split-parts=65536] [--split-factor=16] [--entity-concurrency=2]',
   '  seeds two databases of its own with --rows rows of the demo schema (0.1 % differing), then measures count(*),',
   '  the reconciler and a full stream through Node side by side; prints a Markdown table',
 ].join('\n');
@@ -35,7 +37,8 @@ function parse(argv: string[]): Request {
     mode: { type: 'string' },
     'split-factor': { type: 'string', default: '16' },
     'row-compare-limit': { type: 'string', default: '20' },
-    'max-split-parts': { type: 'string', default: '16384' },
+    'max-split-parts': { type: 'string', default: '65536' },
+    'entity-concurrency': { type: 'string', default: '2' },
     help: { type: 'boolean', default: false },
   });
   if (values.help) return { kind: 'help' };
@@ -49,6 +52,7 @@ function parse(argv: string[]): Request {
     splitFactor: integerFlag('--split-factor', values['split-factor']),
     rowCompareLimit: integerFlag('--row-compare-limit', values['row-compare-limit']),
     maxSplitParts: integerFlag('--max-split-parts', values['max-split-parts']),
+    entityConcurrency: integerFlag('--entity-concurrency', values['entity-concurrency']),
     ...(mode ? { mode } : {}),
   };
 }
@@ -98,6 +102,7 @@ async function measureReconcile(request: Extract<Request, { kind: 'run' }>): Pro
       splitFactor: request.splitFactor,
       rowCompareLimit: request.rowCompareLimit,
       maxSplitParts: request.maxSplitParts,
+      entityConcurrency: request.entityConcurrency,
     });
     const failed = run.entities.find((entity) => entity.error);
     if (failed) throw new Error(`${failed.entity}: ${failed.error}`);
@@ -191,7 +196,7 @@ async function onServer(sql: string): Promise<void> {
 }
 
 function runChild(request: Extract<Request, { kind: 'run' }>, mode: Mode): Promise<Measurement> {
-  const args = ['tools/run.js', 'tools/src/bench/reconcile.ts', `--mode=${mode}`, `--rows=${request.rows}`, `--split-factor=${request.splitFactor}`, `--row-compare-limit=${request.rowCompareLimit}`, `--max-split-parts=${request.maxSplitParts}`];
+  const args = ['tools/run.js', 'tools/src/bench/reconcile.ts', `--mode=${mode}`, `--rows=${request.rows}`, `--split-factor=${request.splitFactor}`, `--row-compare-limit=${request.rowCompareLimit}`, `--max-split-parts=${request.maxSplitParts}`, `--entity-concurrency=${request.entityConcurrency}`];
   return new Promise((resolve, reject) => {
     execFile(process.execPath, args, { cwd: root, maxBuffer: 256 * 1024 * 1024 }, (error, stdout, stderr) => {
       if (error) return reject(new Error(`${mode} failed: ${stderr || error.message}`));
@@ -236,7 +241,7 @@ async function parent(request: Extract<Request, { kind: 'run' }>): Promise<void>
     const row = (name: string, m: Measurement, extra: string) =>
       `| ${name} | ${m.wallMs} | ${m.maxRssMb} | ${m.rowsThroughNode ?? 0} | ${extra} |`;
     log('');
-    log(`rows: ${request.rows} per store (${exampleEntities.length} tables), ${seeded.length} differing (0.1 %); row-compare limit ${request.rowCompareLimit}, max split parts ${request.maxSplitParts}`);
+    log(`rows: ${request.rows} per store (${exampleEntities.length} tables), ${seeded.length} differing (0.1 %); row-compare limit ${request.rowCompareLimit}, max split parts ${request.maxSplitParts}, entities at once ${request.entityConcurrency}`);
     log('| measurement | wall ms | peak RSS MB | rows through Node | notes |');
     log('|---|---|---|---|---|');
     log(row('sum of count(*), every table, both stores', results.count, '-'));
