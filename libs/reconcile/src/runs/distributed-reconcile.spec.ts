@@ -143,6 +143,22 @@ describe('distributed reconcile: a BullMQ flow run by worker processes (real Pos
     expect(await finished(again.runId)).toMatchObject({ status: 'completed', findings: 10, segments: { total: 3 } });
   });
 
+  it('while reconcile-data (in process) holds an entity, a distributed run of it is refused, and nothing recorded', async () => {
+    // reconcile-data's per-entity session advisory lock (tools/src/cli/reconcile-lock.ts), held by another session.
+    const holder = await scratch.control.connect();
+    try {
+      await holder.query('select pg_advisory_lock(7201912, hashtext($1))', ['reconcile:drift_items']);
+      await expect(coordinator.start({ kind: 'reconcile', selection: 'all', requestedBy: 'spec' })).rejects.toThrow(
+        new RunAlreadyRunningError('reconcile', 'drift_items', null, ' (reconcile-data)'),
+      );
+      const { rows } = await scratch.control.query<{ n: number }>("select count(*)::int as n from distributed_runs where status = 'running'");
+      expect(rows[0]?.n).toBe(0);
+    } finally {
+      await holder.query('select pg_advisory_unlock_all()');
+      holder.release();
+    }
+  });
+
   it('an unknown entity and a bad option are refused before anything is recorded', async () => {
     await expect(coordinator.start({ kind: 'reconcile', selection: ['drift'], requestedBy: 'spec' })).rejects.toThrow('Unknown entity "drift". Known entities: drift_items.');
     await expect(coordinator.start({ kind: 'reconcile', selection: 'all', options: { segmentRows: 0 }, requestedBy: 'spec' })).rejects.toThrow('segmentRows must be a whole number of at least 1, got 0');
