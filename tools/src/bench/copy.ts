@@ -6,39 +6,43 @@ import { SqlMigrationRunner } from '@dualwrite/backup';
 import { loadEnvFiles, loadPlatformConfigOrExit } from '@dualwrite/config';
 import { KeySync, OperationLedger } from '@dualwrite/dual-write';
 import { createPrismaClient, exampleEntities } from '@dualwrite/example-domain';
-import { InitialCopy, SqlKeyLister, readForeignKeys } from '@dualwrite/reconcile';
+import { InitialCopy, SqlKeyLister, readForeignKeys, type CopyResult } from '@dualwrite/reconcile';
 import { PrismaStore, SupabaseStore } from '@dualwrite/stores';
 import { integerFlag, parseFlags, readCommandLine } from '../cli/args';
 
 /**
- * `npm run bench:copy -- [--rows=1000000] [--chunk-size=1000]`
+ * `npm run bench:copy -- [--rows=1000000] [--chunk-size=20000] [--key-sync]`
  * Seeds the demo schema (users, budgets, posts, comments: 1/5, 1/5, 1/5, 2/5 of the rows) into a store A database
- * of its own, then in the same run: `pg_dump --data-only | psql` of the four tables into an empty store B database,
- * against `InitialCopy` (the copy-data path: KeySync through supabase-js and a supabase-local process of its own) into
- * another. Checks both copies hold what store A holds (count and checksum per table), prints wall times, the ratio
- * and the copy's peak RSS as Markdown, and drops its databases.
+ * of its own, then in the same run: `pg_dump --data-only` of the four tables piped into `psql` on an empty store B
+ * database, `InitialCopy` streamed (COPY between the two databases, as copy-data does when SUPABASE_DB_URL is set)
+ * into another, `pg_dump | psql` again (the reference is the mean of the two, taken around the copy), and with
+ * `--key-sync` also `InitialCopy` through KeySync (supabase-js to a supabase-local process of its own, 1,000 keys a
+ * batch) into a third. Checks every copy holds what store A holds (count and checksum per table), prints wall times,
+ * ratios and each copy's peak RSS as Markdown, and drops its databases.
  */
 export const COPY_BENCH_USAGE = [
-  'usage: npm run bench:copy -- [--rows=1000000] [--chunk-size=1000]',
+  'usage: npm run bench:copy -- [--rows=1000000] [--chunk-size=20000] [--key-sync]',
   '  --rows=N        rows of the demo schema to copy (default 1000000)',
-  '  --chunk-size=N  keys per chunk of the copy (default 1000)',
+  '  --chunk-size=N  keys per chunk of the streamed copy (default 20000)',
+  '  --key-sync      also time the KeySync path (1000 keys a chunk; ~10x slower than pg_dump | psql)',
 ].join('\n');
 
-type BenchRequest = { kind: 'help' } | { kind: 'run'; rows: number; chunkSize: number };
+type BenchRequest = { kind: 'help' } | { kind: 'run'; rows: number; chunkSize: number; keySync: boolean };
 
 function parseCopyBenchArgs(argv: string[]): BenchRequest {
-  const flags = parseFlags(argv, { rows: { type: 'string' }, 'chunk-size': { type: 'string' }, help: { type: 'boolean' } });
+  const flags = parseFlags(argv, { rows: { type: 'string' }, 'chunk-size': { type: 'string' }, 'key-sync': { type: 'boolean' }, help: { type: 'boolean' } });
   if (flags.help) return { kind: 'help' };
   return {
     kind: 'run',
     rows: integerFlag('--rows', flags.rows ?? '1000000', { meaning: 'rows to copy' }),
-    chunkSize: integerFlag('--chunk-size', flags['chunk-size'] ?? '1000', { meaning: 'keys per chunk' }),
+    chunkSize: integerFlag('--chunk-size', flags['chunk-size'] ?? '20000', { meaning: 'keys per chunk' }),
+    keySync: flags['key-sync'] === true,
   };
 }
 
 const root = path.resolve(__dirname, '..', '..', '..');
 const TABLES = ['users', 'budgets', 'posts', 'comments'];
-const NAMES = { a: 'dw_copy_bench_a', b: 'dw_copy_bench_b', dump: 'dw_copy_bench_dump', control: 'dw_copy_bench_control' };
+const NAMES = { a: 'dw_copy_bench_a', b: 'dw_copy_bench_b', sync: 'dw_copy_bench_sync', dump: 'dw_copy_bench_dump', control: 'dw_copy_bench_control' };
 
 function urlOf(base: string, name: string): string {
   const url = new URL(base);
@@ -79,7 +83,7 @@ async function prepareDatabases(base: string): Promise<void> {
     readFileSync(path.join(root, 'tools', 'supabase-local', 'sql', 'bootstrap.sql'), 'utf8'),
     ...sqlFiles(path.join(root, 'supabase', 'migrations'), (name) => (name.endsWith('.sql') ? name : null)),
   ];
-  for (const name of [NAMES.b, NAMES.dump]) {
+  for (const name of [NAMES.b, NAMES.sync, NAMES.dump]) {
     await onDatabase(urlOf(base, name), async (client) => {
       for (const sql of supabase) await client.query(sql);
     });
@@ -98,7 +102,8 @@ async function seed(url: string, rows: number): Promise<void> {
       select md5('p' || i)::uuid, md5('u' || (1 + i % ${fifth}))::uuid, 'Post ' || i, repeat('lorem ipsum ', 8) || i, i % 3 = 0 from generate_series(1, ${fifth}) i`);
     await client.query(`insert into comments (post_id, author_id, body)
       select md5('p' || (1 + i % ${fifth}))::uuid, md5('u' || (1 + i % ${fifth}))::uuid, 'Comment ' || i from generate_series(1, ${comments}) i`);
-    await client.query('analyze');
+    // As autovacuum leaves a live table (it is off on the bench machine): visibility map set, statistics fresh.
+    await client.query('vacuum analyze');
   });
 }
 
@@ -107,8 +112,15 @@ function pgEnv(url: string): NodeJS.ProcessEnv {
   return { ...process.env, PGHOST: parsed.hostname, PGPORT: parsed.port || '5432', PGUSER: decodeURIComponent(parsed.username), PGPASSWORD: decodeURIComponent(parsed.password) };
 }
 
-/** `pg_dump --data-only` of the four tables piped into `psql`: the reference a copy is measured against. */
-function dumpAndLoad(base: string): Promise<number> {
+/** Flushes the dirty pages the previous step left, so each timed step starts with none (the server is shared). */
+async function checkpoint(base: string): Promise<void> {
+  await onDatabase(urlOf(base, 'postgres'), (client) => client.query('checkpoint'));
+}
+
+/** `pg_dump --data-only` of the four tables piped into `psql` (into emptied tables): the reference a copy is measured against. */
+async function dumpAndLoad(base: string): Promise<number> {
+  await onDatabase(urlOf(base, NAMES.dump), (client) => client.query(`truncate ${TABLES.join(', ')}`));
+  await checkpoint(base);
   const started = Date.now();
   const tables = TABLES.map((table) => `-t public.${table}`).join(' ');
   const script = `set -o pipefail; pg_dump --data-only ${tables} -d ${NAMES.a} | psql -q -v ON_ERROR_STOP=1 -d ${NAMES.dump} > /dev/null`;
@@ -146,6 +158,19 @@ async function checksums(store: PrismaStore | SupabaseStore): Promise<string> {
   return parts.join(' ');
 }
 
+/** Peak RSS of this process while `work` runs, sampled every 100 ms. */
+async function measured<T>(work: () => Promise<T>): Promise<{ value: T; ms: number; peakRss: number }> {
+  let peakRss = process.memoryUsage().rss;
+  const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 100);
+  const started = Date.now();
+  try {
+    const value = await work();
+    return { value, ms: Date.now() - started, peakRss: Math.max(peakRss, process.memoryUsage().rss) };
+  } finally {
+    clearInterval(sampler);
+  }
+}
+
 async function run(request: Extract<BenchRequest, { kind: 'run' }>): Promise<void> {
   const config = loadPlatformConfigOrExit();
   const base = config.primaryDatabaseUrl;
@@ -154,52 +179,87 @@ async function run(request: Extract<BenchRequest, { kind: 'run' }>): Promise<voi
   await prepareDatabases(base);
   await seed(urlOf(base, NAMES.a), request.rows);
 
-  log('pg_dump --data-only | psql');
-  const dumpMs = await dumpAndLoad(base);
-
   const endpoint = await startSupabaseLocal(urlOf(base, NAMES.b));
+  const syncEndpoint = request.keySync ? await startSupabaseLocal(urlOf(base, NAMES.sync)) : null;
   const control = new Pool({ connectionString: urlOf(base, NAMES.control), max: 6 });
   const poolA = new Pool({ connectionString: urlOf(base, NAMES.a), max: 4 });
   const poolB = new Pool({ connectionString: urlOf(base, NAMES.b), max: 4 });
+  const poolSync = new Pool({ connectionString: urlOf(base, NAMES.sync), max: 4 });
+  const serviceRoleKey = config.supabase?.serviceRoleKey ?? '';
   const prisma = new PrismaStore(createPrismaClient(urlOf(base, NAMES.a)), { ownsClient: true });
-  const supabase = new SupabaseStore({ url: endpoint.url, serviceRoleKey: config.supabase?.serviceRoleKey ?? '', databaseUrl: urlOf(base, NAMES.b) });
-  const dumpStore = new SupabaseStore({ url: endpoint.url, serviceRoleKey: config.supabase?.serviceRoleKey ?? '', databaseUrl: urlOf(base, NAMES.dump) });
-  let peakRss = process.memoryUsage().rss;
-  const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 100);
+  const supabase = new SupabaseStore({ url: endpoint.url, serviceRoleKey, databaseUrl: urlOf(base, NAMES.b) });
+  const syncStore = syncEndpoint ? new SupabaseStore({ url: syncEndpoint.url, serviceRoleKey, databaseUrl: urlOf(base, NAMES.sync) }) : null;
+  const dumpStore = new SupabaseStore({ url: endpoint.url, serviceRoleKey, databaseUrl: urlOf(base, NAMES.dump) });
+  const keySync = new KeySync({ pool: control, ledger: new OperationLedger(control) });
+  const source = { store: prisma, keys: new SqlKeyLister(poolA), foreignKeys: () => readForeignKeys(poolA) };
   try {
-    log('copy-data (InitialCopy through KeySync)');
-    const copy = new InitialCopy({
-      entities: exampleEntities,
-      source: { store: prisma, keys: new SqlKeyLister(poolA), foreignKeys: () => readForeignKeys(poolA) },
-      target: { store: supabase, keys: new SqlKeyLister(poolB, 'public') },
-      control,
-      keySync: new KeySync({ pool: control, ledger: new OperationLedger(control) }),
-    });
-    const started = Date.now();
-    await copy.copy('all', { chunkSize: request.chunkSize });
-    const copyMs = Date.now() - started;
-    clearInterval(sampler);
+    log('pg_dump --data-only | psql');
+    const dumpBefore = await dumpAndLoad(base);
 
-    const [sumA, sumB, sumDump] = await Promise.all([checksums(prisma), checksums(supabase), checksums(dumpStore)]);
-    const equal = sumA === sumB && sumA === sumDump;
-    const seconds = (ms: number) => (ms / 1000).toFixed(1);
+    log(`copy-data streamed (COPY between the databases, ${request.chunkSize} keys a chunk)`);
+    await checkpoint(base);
+    const streamed = await measured(() =>
+      new InitialCopy({
+        entities: exampleEntities,
+        source,
+        target: { store: supabase, keys: new SqlKeyLister(poolB, 'public') },
+        control,
+        keySync,
+        stream: { source: { pool: poolA }, target: { pool: poolB, schema: 'public' } },
+      }).copy('all', { chunkSize: request.chunkSize }),
+    );
+
+    log(`  ${streamed.value.entities.map((entity) => `${entity.entity} ${entity.durationMs} ms`).join(', ')}`);
+    log('pg_dump --data-only | psql (again)');
+    const dumpAfter = await dumpAndLoad(base);
+    const dumpMs = (dumpBefore + dumpAfter) / 2;
+
+    let viaKeySync: Awaited<ReturnType<typeof measured<CopyResult>>> | null = null;
+    if (syncStore) {
+      log('copy-data through KeySync (1000 keys a chunk)');
+      await checkpoint(base);
+      viaKeySync = await measured(() =>
+        new InitialCopy({ entities: exampleEntities, source, target: { store: syncStore, keys: new SqlKeyLister(poolSync, 'public') }, control, keySync }).copy('all', {
+          chunkSize: 1000,
+        }),
+      );
+    }
+
+    const sumA = await checksums(prisma);
+    const copies: [string, PrismaStore | SupabaseStore][] = [['streamed', supabase], ['pg_dump | psql', dumpStore], ...(syncStore ? [['KeySync', syncStore] as [string, SupabaseStore]] : [])];
+    let equal = true;
+    for (const [name, store] of copies) {
+      const sum = await checksums(store);
+      if (sum !== sumA) {
+        equal = false;
+        log(`${name} differs from store A:\nA:    ${sumA}\n${name}: ${sum}`);
+      }
+    }
+    const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+    const mb = (bytes: number) => `${Math.round(bytes / 1048576)} MB`;
+    const line = (name: string, result: { ms: number; peakRss: number; value: CopyResult }) => {
+      const via = result.value.entities.reduce((sum, entity) => ({ copy: sum.copy + entity.chunksVia.copy, merge: sum.merge + entity.chunksVia.merge, keySync: sum.keySync + entity.chunksVia.keySync }), { copy: 0, merge: 0, keySync: 0 });
+      return `| ${name} | ${seconds(result.ms)} | ${(result.ms / dumpMs).toFixed(2)}× | ${Math.round(request.rows / (result.ms / 1000))} | ${mb(result.peakRss)} | ${via.copy}/${via.merge}/${via.keySync} |`;
+    };
     process.stdout.write(
       [
-        `| rows | pg_dump --data-only \\| psql | copy-data (KeySync, supabase-js) | ratio | copy rows/s | copy peak RSS | stores equal |`,
-        '|---|---|---|---|---|---|---|',
-        `| ${request.rows} | ${seconds(dumpMs)} s | ${seconds(copyMs)} s | ${(copyMs / dumpMs).toFixed(1)}× | ${Math.round(request.rows / (copyMs / 1000))} | ${Math.round(peakRss / 1048576)} MB | ${equal ? 'yes' : 'NO'} |`,
+        `${request.rows} rows; pg_dump --data-only \\| psql ${seconds(dumpBefore)} before the copy, ${seconds(dumpAfter)} after (reference: mean ${seconds(dumpMs)}); all copies equal to store A: ${equal ? 'yes' : 'NO'}`,
+        '',
+        '| path | wall time | vs pg_dump \\| psql | rows/s | peak RSS (process) | chunks copy/merge/KeySync |',
+        '|---|---|---|---|---|---|',
+        line(`copy-data streamed (COPY, ${request.chunkSize} keys a chunk)`, streamed),
+        ...(viaKeySync ? [line('copy-data through KeySync (1,000 keys a chunk)', viaKeySync)] : []),
         '',
       ].join('\n'),
     );
-    if (!equal) {
-      log(`A:    ${sumA}\nB:    ${sumB}\ndump: ${sumDump}`);
-      process.exitCode = 1;
-    }
+    if (!equal) process.exitCode = 1;
   } finally {
-    clearInterval(sampler);
-    await Promise.allSettled([prisma.close(), supabase.close(), dumpStore.close(), control.end(), poolA.end(), poolB.end()]);
-    endpoint.child.kill('SIGTERM');
-    await new Promise((resolve) => endpoint.child.once('exit', resolve));
+    await Promise.allSettled([prisma.close(), supabase.close(), syncStore?.close(), dumpStore.close(), control.end(), poolA.end(), poolB.end(), poolSync.end()]);
+    for (const started of [endpoint, syncEndpoint]) {
+      if (!started) continue;
+      started.child.kill('SIGTERM');
+      await new Promise((resolve) => started.child.once('exit', resolve));
+    }
     await onDatabase(urlOf(base, 'postgres'), async (client) => {
       for (const name of Object.values(NAMES)) await client.query(`drop database if exists "${name}" with (force)`);
     });

@@ -276,6 +276,27 @@ describe('initial copy, streamed as COPY between the two PostgreSQL databases (r
     await expectStoresEqual(budgetsEntity);
   });
 
+  it('copies back from store B to store A streamed (the reverse copy): rows only store B holds are inserted, the rest kept', async () => {
+    await freshTargetWithUsers();
+    await copier().copy(['budgets'], { chunkSize: 100 });
+    await stores.poolA.query("delete from budgets where name like 'Budget 1%'");
+    const reverse = new InitialCopy({
+      entities: exampleEntities,
+      source: { store: stores.supabase, keys: new SqlKeyLister(stores.poolB, 'public') },
+      target: { store: stores.prisma, keys: new SqlKeyLister(stores.poolA) },
+      control: stores.control,
+      keySync: keySync(),
+      stream: { source: { pool: stores.poolB, schema: 'public' }, target: { pool: stores.poolA } },
+    });
+
+    const result = await reverse.copy(['budgets'], { chunkSize: 100 });
+
+    expect(result.entities[0]).toMatchObject({ sourceStore: 'supabase', targetStore: 'prisma', keysLeft: [] });
+    expect(result.entities[0]?.rowsCopied).toBeGreaterThan(0);
+    expect(result.entities[0]?.chunksVia.keySync).toBe(0);
+    await expectStoresEqual(budgetsEntity);
+  });
+
   it('keeps to --rate inside a chunk: paced as the rows stream, not once per chunk', async () => {
     await freshTargetWithUsers();
     const rows = (await budgetKeysOnA()).length;
