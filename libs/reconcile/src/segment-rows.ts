@@ -1,10 +1,9 @@
-import { compareResults, primaryKeyOf, type EntityDefinition, type KeyRange, type Row, type RowKey } from '@dualwrite/stores';
+import { canonicalRowText, primaryKeyOf, type EntityDefinition, type KeyRange, type Row, type RowKey } from '@dualwrite/stores';
 import { compareKeys, keyText } from './key-order';
 import type { RangeRowsSource, ReconcileSide } from './reconcile.types';
 
 export interface SegmentRowsOptions {
   batchSize: number;
-  ignoreFields?: readonly string[];
 }
 
 /** Keys whose rows differ or that one side lacks (candidates for the re-check), and the rows read to learn it. */
@@ -30,7 +29,6 @@ export function differingKeysOfRange(
     entity,
     primary.stream(entity, { range, batchSize: options.batchSize }),
     secondary.stream(entity, { range, batchSize: options.batchSize }),
-    options.ignoreFields,
   );
 }
 
@@ -43,10 +41,9 @@ export async function differingKeysOfRanges(
   primary: RangeRowsSource,
   secondary: RangeRowsSource,
   ranges: readonly KeyRange[],
-  options: Pick<SegmentRowsOptions, 'ignoreFields'>,
 ): Promise<DifferingKeys> {
   const [left, right] = await Promise.all([primary.rowsOfRanges(entity, ranges), secondary.rowsOfRanges(entity, ranges)]);
-  return differingKeys(entity, left, right, options.ignoreFields);
+  return differingKeys(entity, left, right);
 }
 
 /** Merge-compares two row sequences, each in key order. */
@@ -54,7 +51,6 @@ async function differingKeys(
   entity: EntityDefinition,
   primaryRows: AsyncIterable<Row> | Iterable<Row>,
   secondaryRows: AsyncIterable<Row> | Iterable<Row>,
-  ignoreFields: readonly string[] | undefined,
 ): Promise<DifferingKeys> {
   const keys = new Map<string, RowKey>();
   const left = cursor(primaryRows);
@@ -77,13 +73,26 @@ async function differingKeys(
       rowsRead += 1;
       b = await right.next();
     } else if (a !== undefined && b !== undefined) {
-      if (!compareResults(entity, a, b, { ignoreFields }).equal) note(a);
+      if (!sameCanonicalRow(entity, a, b)) note(a);
       rowsRead += 2;
       a = await left.next();
       b = await right.next();
     }
   }
   return { keys, rowsRead };
+}
+
+/**
+ * Whether two rows have the same canonical text (every field, as the checksums render it). Stricter than the
+ * dual-write comparison, which the re-check applies (ignored fields, the values it reports), and much cheaper:
+ * it builds no report values. A value a field's type cannot hold makes the rows differ.
+ */
+function sameCanonicalRow(entity: EntityDefinition, primary: Row, secondary: Row): boolean {
+  try {
+    return canonicalRowText(entity, primary) === canonicalRowText(entity, secondary);
+  } catch {
+    return false;
+  }
 }
 
 function keyOf(entity: EntityDefinition, row: Row): RowKey {

@@ -11,7 +11,6 @@ export interface SegmentSearchOptions {
   rowCompareLimit: number;
   concurrency: number;
   batchSize: number;
-  ignoreFields?: readonly string[];
 }
 
 export interface SegmentSearchResult {
@@ -33,15 +32,17 @@ interface Segment {
 
 /** Splits [from, to) at ascending boundary keys: [from, b1), [b1, b2), …, [bn, to). */
 export function splitRange(range: KeyRange, boundaries: readonly RowKey[]): KeyRange[] {
-  const cuts = [range.from, ...boundaries, range.to];
-  const parts: KeyRange[] = [];
-  for (let index = 0; index + 1 < cuts.length; index += 1) {
-    const part: KeyRange = {};
-    if (cuts[index] !== undefined) part.from = cuts[index];
-    if (cuts[index + 1] !== undefined) part.to = cuts[index + 1];
-    parts.push(part);
-  }
-  return parts;
+  return Array.from({ length: boundaries.length + 1 }, (_, index) => partOf(range, boundaries, index));
+}
+
+/** Part `index` of splitRange(range, boundaries), without building the others. */
+export function partOf(range: KeyRange, boundaries: readonly RowKey[], index: number): KeyRange {
+  const from = index === 0 ? range.from : boundaries[index - 1];
+  const to = index === boundaries.length ? range.to : boundaries[index];
+  const part: KeyRange = {};
+  if (from !== undefined) part.from = from;
+  if (to !== undefined) part.to = to;
+  return part;
 }
 
 /** What to do with a segment once both checksums are in: a pure decision, tested on its own. */
@@ -128,9 +129,8 @@ export class SegmentSearch {
           ? evenKeyBoundaries(this.entity, min, max, splitParts(rows, this.options, true))
           : await this.boundaries(range, rows, primary.count >= secondary.count);
     }
-    const level = await this.parts(range, boundaries);
-    const total = (side: 'primary' | 'secondary') => level.reduce((sum, segment) => sum + segment[side].count, 0);
-    return { counts: { primary: total('primary'), secondary: total('secondary') }, level };
+    const { segments, counts } = await this.parts(range, boundaries);
+    return { counts, level: segments };
   }
 
   private span(side: SearchSide, range: KeyRange): Promise<KeySpan> {
@@ -146,26 +146,38 @@ export class SegmentSearch {
     this.work.segmentsMismatched += 1;
     if (verdict === 'split') {
       const boundaries = await this.boundaries(range, primary.count >= secondary.count ? primary.count : secondary.count, primary.count >= secondary.count);
-      if (boundaries.length > 0) return this.parts(range, boundaries);
+      if (boundaries.length > 0) return (await this.parts(range, boundaries)).segments;
     }
     toCompare.push(range);
     return [];
   }
 
-  private async parts(range: KeyRange, boundaries: readonly RowKey[]): Promise<Segment[]> {
-    const ranges = splitRange(range, boundaries);
+  /**
+   * The parts of `range` cut at `boundaries` that differ, with both sides' checksums, and the rows of all parts.
+   * Every part is checked; only the ones that differ are built (a grouped split makes tens of thousands of parts,
+   * nearly all equal).
+   */
+  private async parts(range: KeyRange, boundaries: readonly RowKey[]): Promise<{ segments: Segment[]; counts: SegmentSearchResult['counts'] }> {
     const [primary, secondary] = await Promise.all([
-      this.partChecksums(this.primary, range, boundaries, ranges),
-      this.partChecksums(this.secondary, range, boundaries, ranges),
+      this.partChecksums(this.primary, range, boundaries),
+      this.partChecksums(this.secondary, range, boundaries),
     ]);
-    this.work.segmentsVisited += ranges.length;
-    return ranges.map((part, index) => ({ range: part, primary: primary[index], secondary: secondary[index] }));
+    this.work.segmentsVisited += primary.length;
+    const segments: Segment[] = [];
+    const counts = { primary: 0, secondary: 0 };
+    for (let index = 0; index < primary.length; index += 1) {
+      counts.primary += primary[index].count;
+      counts.secondary += secondary[index].count;
+      if (segmentVerdict(primary[index], secondary[index], this.options.rowCompareLimit) === 'equal') continue;
+      segments.push({ range: partOf(range, boundaries, index), primary: primary[index], secondary: secondary[index] });
+    }
+    return { segments, counts };
   }
 
-  private partChecksums(side: SearchSide, range: KeyRange, boundaries: readonly RowKey[], ranges: KeyRange[]): Promise<RangeChecksum[]> {
+  private partChecksums(side: SearchSide, range: KeyRange, boundaries: readonly RowKey[]): Promise<RangeChecksum[]> {
     // Grouped digests are comparable only with each other: both sides grouped, or neither.
     if (this.groupedChecksums && side.segmentChecksums) return side.segmentChecksums(this.entity, range, boundaries);
-    return mapLimit(ranges, this.options.concurrency, (part) => side.checksum(this.entity, part));
+    return mapLimit(splitRange(range, boundaries), this.options.concurrency, (part) => side.checksum(this.entity, part));
   }
 
   /** Boundaries from the side with more rows in the range, when it can name them; the other side's otherwise. */
@@ -193,14 +205,14 @@ export class SegmentSearch {
     if (ranges.length === 0) return;
     this.work.segmentsComparedRowByRow += ranges.length;
     const { primary, secondary } = this;
-    const options = { batchSize: this.options.batchSize, ignoreFields: this.options.ignoreFields };
+    const options = { batchSize: this.options.batchSize };
     let results: DifferingKeys[];
     if (primary.rowsOfRanges && secondary.rowsOfRanges) {
       const sorted = [...ranges].sort((left, right) => compareRangeStarts(this.entity, left, right));
       const chunks: KeyRange[][] = [];
       for (let start = 0; start < sorted.length; start += RANGES_PER_READ) chunks.push(sorted.slice(start, start + RANGES_PER_READ));
       results = await mapLimit(chunks, this.options.concurrency, (chunk) =>
-        differingKeysOfRanges(this.entity, primary as RangeRowsSource, secondary as RangeRowsSource, chunk, options),
+        differingKeysOfRanges(this.entity, primary as RangeRowsSource, secondary as RangeRowsSource, chunk),
       );
     } else {
       results = await mapLimit(ranges, this.options.concurrency, (range) => differingKeysOfRange(this.entity, primary, secondary, range, options));
