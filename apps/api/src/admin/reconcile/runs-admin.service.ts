@@ -26,6 +26,14 @@ export interface StartedRunView {
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
+/** The runs' tables missing from the control database (PostgreSQL undefined_table) is a 503 saying how to add them. */
+function missingTables(error: unknown): never {
+  if ((error as { code?: unknown } | null)?.code === '42P01') {
+    throw new ServiceUnavailableException('The distributed runs\' tables are missing from the control database: run `npm run setup` (it applies libs/reconcile/migrations).');
+  }
+  throw error;
+}
+
 /**
  * Distributed reconcile and copy runs over REST: a start records the run and queues it on DW_RUNS_QUEUE for the
  * workers (RunCoordinator) and answers at once; progress is read from the control database.
@@ -65,18 +73,18 @@ export class RunsAdminService implements OnModuleDestroy {
       if (error instanceof UnknownEntityError || error instanceof InvalidRunRequestError) throw new BadRequestException(error.message);
       if (error instanceof RunAlreadyRunningError) throw new ConflictException({ statusCode: 409, error: 'Conflict', message: error.message, runningRunId: error.runningRunId, entity: error.entity });
       if (error instanceof CopyAlreadyRunningError) throw new ConflictException({ statusCode: 409, error: 'Conflict', message: error.message, runningRunId: error.running?.runId ?? null, entity: error.entity });
-      throw error;
+      return missingTables(error);
     }
   }
 
   async progress(kind: RunKind, runId: string): Promise<RunProgress> {
     if (!UUID.test(runId)) throw new BadRequestException(`run id "${runId}" is not a uuid`);
-    const progress = await this.coordinator.progress(runId);
+    const progress = await this.coordinator.progress(runId).catch(missingTables);
     if (!progress || progress.kind !== kind) throw new NotFoundException(`No ${kind} run ${runId}.`);
     return progress;
   }
 
   list(kind: RunKind, limit: number): Promise<RunProgress[]> {
-    return this.coordinator.list(kind, limit);
+    return this.coordinator.list(kind, limit).catch(missingTables);
   }
 }

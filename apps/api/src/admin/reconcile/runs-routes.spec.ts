@@ -15,13 +15,13 @@ import { PrismaStore, SupabaseStore } from '@dualwrite/stores';
 import { eventually, prepareControlDatabase, startEntryProcess, type EntryProcess } from '@dualwrite/testing';
 import { createApiApp } from '../../app.factory';
 import { LogCapture } from '../../testing/test-api-app';
-import { adminTokenFor, bearer, testConfig } from '../../testing/test-config';
+import { DEGRADED_ENV, adminTokenFor, bearer, testConfig } from '../../testing/test-config';
 
 const ROOT = path.resolve(__dirname, '..', '..', '..', '..', '..');
 const SERVER = new URL(process.env['PRIMARY_DATABASE_URL'] ?? 'postgresql://postgres@127.0.0.1:5432/dw_primary');
 const REDIS_URL = process.env['REDIS_URL'] as string;
 const suffix = randomBytes(4).toString('hex');
-const names = { a: `dw_h3_api_${suffix}_a`, b: `dw_h3_api_${suffix}_b`, control: `dw_h3_api_${suffix}_control` };
+const names = { a: `dw_h3_api_${suffix}_a`, b: `dw_h3_api_${suffix}_b`, control: `dw_h3_api_${suffix}_control`, bare: `dw_h3_api_${suffix}_bare` };
 const urlOf = (database: string) => Object.assign(new URL(SERVER.toString()), { pathname: `/${database}` }).toString();
 const QUEUE = { queueName: `runs-api-${suffix}`, prefix: 'h3' };
 
@@ -210,5 +210,36 @@ describe('POST /admin/copy and GET /admin/copy/runs/:id', () => {
     const [a, b] = await Promise.all([prisma.checksum(users), supabase.checksum(users)]);
     expect(b).toEqual(a);
     expect((await request(server).get(`/admin/reconcile/runs/${started.body.runId}`).set(asViewer)).status).toBe(404);
+  });
+});
+
+describe('/admin/reconcile and /admin/copy without store B, or without the runs\' tables', () => {
+  let degraded: INestApplication;
+  let bare: INestApplication;
+  beforeAll(async () => {
+    __resetOutOfContextForTests();
+    degraded = await createApiApp(testConfig({ ...DEGRADED_ENV, PRIMARY_DATABASE_URL: urlOf(names.a), CONTROL_DATABASE_URL: urlOf(names.control) }), { logDestination: new LogCapture() });
+    // A control database with the platform's tables but not libs/reconcile/migrations.
+    const bareUrl = await prepareControlDatabase(names.bare);
+    __resetOutOfContextForTests();
+    bare = await createApiApp(testConfig({ PRIMARY_DATABASE_URL: urlOf(names.a), SUPABASE_DB_URL: urlOf(names.b), CONTROL_DATABASE_URL: bareUrl }), { logDestination: new LogCapture() });
+  });
+  afterAll(async () => {
+    await degraded?.close();
+    await bare?.close();
+  });
+
+  it('answers 503 naming the settings when store B is not configured', async () => {
+    for (const route of ['/admin/reconcile', '/admin/copy']) {
+      const response = await request(degraded.getHttpServer() as App).post(route).set(asOperator).send({ entity: 'users' });
+      expect(response.status).toBe(503);
+      expect(response.body.message).toContain('Store B (Supabase) is not configured (SUPABASE_URL, SUPABASE_SERVICE_ROLE_KEY)');
+    }
+  });
+
+  it('answers 503 saying how to add the tables when the control database lacks them', async () => {
+    const response = await request(bare.getHttpServer() as App).get('/admin/reconcile/runs').set(asViewer);
+    expect(response.status).toBe(503);
+    expect(response.body.message).toBe("The distributed runs' tables are missing from the control database: run `npm run setup` (it applies libs/reconcile/migrations).");
   });
 });
