@@ -26,9 +26,14 @@ export function testQueueNames(suite: string): TestQueues {
   return { replayQueue: `dw-replay-${suite}-${run}`, diffsQueue: `dw-diffs-${suite}-${run}` };
 }
 
+/** The distributed runs' queue of a test run (DW_RUNS_QUEUE), named after its replay queue. */
+function runsQueueOf(queues: TestQueues): string {
+  return `${queues.replayQueue}-runs`;
+}
+
 /** Removes a test run's queues from Redis (jobs, and the keys a worker leaves behind). */
 export async function removeTestQueues(queues: TestQueues): Promise<void> {
-  for (const name of [queues.replayQueue, queues.diffsQueue]) {
+  for (const name of [queues.replayQueue, queues.diffsQueue, runsQueueOf(queues)]) {
     const queue = new Queue(name, { connection: bullConnection(process.env['REDIS_URL'] as string) });
     await queue.obliterate({ force: true });
     await queue.close();
@@ -64,7 +69,7 @@ export async function startWorkerApp(options: {
       entities: exampleEntities,
       createStores: options.createStores,
       // A run queue of the test's own and no nightly reconcile, unless the spec says otherwise.
-      runSettings: parseRunSettings({ DW_RUNS_QUEUE: `dw-runs-test-${uuidv7()}`, RECONCILE_CRON: 'off', ...options.env }),
+      runSettings: parseRunSettings({ DW_RUNS_QUEUE: runsQueueOf(options.settings), RECONCILE_CRON: 'off', ...options.env }),
     }),
     { logger: ['error'] },
   );
