@@ -43,11 +43,16 @@ export function evenKeyBoundaries(entity: EntityDefinition, min: RowKey, max: Ro
   const low = keyToBigInt(entity, min);
   const high = keyToBigInt(entity, max);
   if (high <= low) return [];
+  // low + ⌊width · i / parts⌋ = low + step · i + ⌊rest · i / parts⌋, the last term exact in a double (rest < parts).
   const width = high - low + 1n;
+  const step = width / BigInt(parts);
+  const rest = Number(width % BigInt(parts));
   const boundaries: RowKey[] = [];
   let previous = low;
-  for (let index = 1n; index < BigInt(parts); index += 1n) {
-    const boundary = low + (width * index) / BigInt(parts);
+  let stepped = low;
+  for (let index = 1; index < parts; index += 1) {
+    stepped += step;
+    const boundary = stepped + BigInt(Math.floor((rest * index) / parts));
     if (boundary <= previous || boundary > high) continue;
     boundaries.push(bigIntToKey(entity, boundary));
     previous = boundary;
