@@ -4,6 +4,7 @@ import { LedgerActivity } from '../ledger-activity';
 import type { Finding } from '../reconcile.types';
 import { Reconciler } from '../reconciler';
 import { SqlTableReader } from '../sql-table-reader';
+import { DistributedRunRepository } from './distributed-run-repository';
 import { RunAlreadyRunningError } from './run-errors';
 import { RunCoordinator } from './run-coordinator';
 import type { RunProgress } from './run.types';
@@ -156,6 +157,22 @@ describe('distributed reconcile: a BullMQ flow run by worker processes (real Pos
     } finally {
       await holder.query('select pg_advisory_unlock_all()');
       holder.release();
+    }
+  });
+
+  it('a run whose planning fails for good ends failed, naming why, and releases its entities', async () => {
+    await scratch.b.query('alter table drift_items rename to drift_items_away');
+    try {
+      await scratch.startWorker();
+      const { runId } = await coordinator.start({ kind: 'reconcile', selection: 'all', requestedBy: 'spec' });
+      const progress = await finished(runId);
+      expect(progress).toMatchObject({ status: 'failed', error: expect.stringContaining('the run job failed:') });
+      expect(progress.error).toContain('drift_items');
+      expect(await new DistributedRunRepository(scratch.control).holder('reconcile', 'drift_items')).toBeNull();
+      const { rows } = await scratch.control.query('select status from reconcile_runs where run_id = $1', [runId]);
+      expect(rows).toEqual([{ status: 'failed' }]);
+    } finally {
+      await scratch.b.query('alter table drift_items_away rename to drift_items');
     }
   });
 

@@ -95,7 +95,15 @@ export class RunWorker {
     if (run.status !== 'running') return `run ${job.data.runId} is not running`;
     switch (job.data.step) {
       case 'run':
-        return this.runStep(job, run, token);
+        try {
+          return await this.runStep(job, run, token);
+        } catch (error) {
+          // A run job failing for good (planning kept failing) ends its run, so its locks do not outlive it.
+          if (!(error instanceof WaitingChildrenError) && job.attemptsMade + 1 >= (job.opts.attempts ?? 1)) {
+            await this.endRun(run, `the run job failed: ${error instanceof Error ? error.message : String(error)}`);
+          }
+          throw error;
+        }
       case 'entity':
         return this.entityStep(run, job.data.entity);
       case 'segment':
