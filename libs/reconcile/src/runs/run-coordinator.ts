@@ -4,7 +4,7 @@ import { Queue } from 'bullmq';
 import { EntityRegistry, type EntityDefinition } from '@dualwrite/stores';
 import { CopyRunRepository } from '../copy/copy-repository';
 import { DistributedRunRepository } from './distributed-run-repository';
-import { InvalidRunRequestError, RunAlreadyRunningError } from './run-errors';
+import { InvalidRunRequestError, RunAlreadyRunningError, UnknownRunError } from './run-errors';
 import { RunProgressReader } from './run-progress';
 import { RUN_JOB_OPTIONS, runJobId, type RunQueueSettings } from './run-queue';
 import type { RunJobData, RunKind, RunOptions, RunProgress, StartRunRequest, StartedRun } from './run.types';
@@ -83,6 +83,22 @@ export class RunCoordinator {
       throw new Error(message);
     }
     return { runId, kind: request.kind, entities };
+  }
+
+  /**
+   * Ends a running run as failed ("cancelled by …") and releases its entities at once; its jobs still queued find it
+   * ended and do nothing, a segment in flight finishes and is recorded. A cancelled copy's copy run stays unfinished,
+   * so the next copy of the entity resumes it. Throws UnknownRunError, or InvalidRunRequestError when it already ended.
+   */
+  async cancel(runId: string, by: string): Promise<RunProgress> {
+    const run = await this.runs.run(runId);
+    if (!run) throw new UnknownRunError(runId);
+    // The entities finalised before the cancel keep their summaries (their findings are stored and name them).
+    const finalised = (await this.runs.entities(runId)).filter((entity) => entity.result !== null).map((entity) => entity.result);
+    const reconcileSummary = run.kind === 'reconcile' ? { summary: { entities: finalised, cancelled: true }, findings: await this.runs.findingCount(runId) } : undefined;
+    const ended = await this.runs.finish(runId, { status: 'failed', error: `cancelled by ${by}`, reconcileSummary });
+    if (!ended) throw new InvalidRunRequestError(`run ${runId} is not running (${run.status}): there is nothing to cancel`);
+    return (await this.reader.progress(runId)) as RunProgress;
   }
 
   progress(runId: string): Promise<RunProgress | null> {

@@ -45,6 +45,16 @@ export class CopyController {
     return this.runs.list('copy', parseRequest(runListQuery, query, 'query').limit);
   }
 
+  @Post('runs/:id/cancel')
+  @HttpCode(200)
+  @AdminRole('operator')
+  @ApiOperation({ summary: 'Cancel a running copy run: it ends failed ("cancelled by …") and releases its entities; queued jobs then do nothing, and the next copy of an entity resumes its unfinished chunks' })
+  @ApiNotFoundResponse({ description: 'no copy run with this id' })
+  @ApiConflictResponse({ description: 'the run is not running' })
+  cancel(@Param('id') id: string, @Req() request: ExpressRequestLike): Promise<RunProgress> {
+    return this.runs.cancel('copy', id, this.caller.labelOf(request));
+  }
+
   @Get('runs/:id')
   @ApiOperation({ summary: 'A copy run: status; chunks done, failed and total; rows copied of planned; keys left; rows/s and ETA; per entity the same' })
   @ApiNotFoundResponse({ description: 'no copy run with this id' })

@@ -45,6 +45,16 @@ export class ReconcileController {
     return this.runs.list('reconcile', parseRequest(runListQuery, query, 'query').limit);
   }
 
+  @Post('runs/:id/cancel')
+  @HttpCode(200)
+  @AdminRole('operator')
+  @ApiOperation({ summary: 'Cancel a running reconcile run: it ends failed ("cancelled by …") and releases its entities; queued jobs then do nothing' })
+  @ApiNotFoundResponse({ description: 'no reconcile run with this id' })
+  @ApiConflictResponse({ description: 'the run is not running' })
+  cancel(@Param('id') id: string, @Req() request: ExpressRequestLike): Promise<RunProgress> {
+    return this.runs.cancel('reconcile', id, this.caller.labelOf(request));
+  }
+
   @Get('runs/:id')
   @ApiOperation({
     summary:

@@ -84,6 +84,16 @@ export class RunsAdminService implements OnModuleDestroy {
     return progress;
   }
 
+  async cancel(kind: RunKind, runId: string, caller: string): Promise<RunProgress> {
+    await this.progress(kind, runId);
+    try {
+      return await this.coordinator.cancel(runId, caller);
+    } catch (error) {
+      if (error instanceof InvalidRunRequestError) throw new ConflictException(error.message);
+      throw error;
+    }
+  }
+
   list(kind: RunKind, limit: number): Promise<RunProgress[]> {
     return this.coordinator.list(kind, limit).catch(missingTables);
   }

@@ -184,10 +184,30 @@ describe('POST /admin/reconcile and GET /admin/reconcile/runs/:id', () => {
     expect((await request(server).get('/admin/reconcile/runs/nope').set(asViewer)).status).toBe(400);
   });
 
+  it('cancel: a running run ends failed naming who cancelled it and releases its entity; 409 once ended, 403 for a viewer', async () => {
+    const started = await request(server).post('/admin/reconcile').set(asOperator).send({ entity: 'users', segmentRows: 20 });
+    expect(started.status).toBe(202);
+    expect((await request(server).post(`/admin/reconcile/runs/${started.body.runId}/cancel`).set(asViewer)).status).toBe(403);
+
+    const cancelled = await request(server).post(`/admin/reconcile/runs/${started.body.runId}/cancel`).set(asOperator);
+
+    expect(cancelled.status).toBe(200);
+    expect(cancelled.body).toMatchObject({ runId: started.body.runId, status: 'failed', error: 'cancelled by operator token' });
+    const again = await request(server).post(`/admin/reconcile/runs/${started.body.runId}/cancel`).set(asOperator);
+    expect(again.status).toBe(409);
+    expect(again.body.message).toBe(`run ${started.body.runId} is not running (failed): there is nothing to cancel`);
+    expect((await request(server).post('/admin/copy/runs/00000000-0000-4000-8000-000000000000/cancel').set(asOperator)).status).toBe(404);
+    const next = await request(server).post('/admin/reconcile').set(asOperator).send({ entity: 'users', segmentRows: 100 });
+    expect(next.status).toBe(202);
+    expect(await finished(next.body.statusUrl)).toMatchObject({ status: 'completed', findings: 2 });
+  });
+
   it('is listed in the OpenAPI document with bearer auth', async () => {
     const response = await request(server).get('/admin/docs-json');
 
-    for (const route of ['/admin/reconcile', '/admin/copy']) expect(response.body.paths[route]).toEqual({ post: expect.objectContaining({ security: [{ bearer: [] }] }) });
+    for (const route of ['/admin/reconcile', '/admin/copy', '/admin/reconcile/runs/{id}/cancel', '/admin/copy/runs/{id}/cancel']) {
+      expect(response.body.paths[route]).toEqual({ post: expect.objectContaining({ security: [{ bearer: [] }] }) });
+    }
     for (const route of ['/admin/reconcile/runs/{id}', '/admin/copy/runs/{id}', '/admin/reconcile/runs', '/admin/copy/runs']) {
       expect(response.body.paths[route]).toEqual({ get: expect.objectContaining({ security: [{ bearer: [] }] }) });
     }
