@@ -62,8 +62,10 @@ function readParts(text: string, length: number): RangeChecksum[] {
 
 /**
  * Reads one store's tables over a plain PostgreSQL connection (store A's database, or store B's through
- * SUPABASE_DB_URL), with the same SQL the store plugins push down: range counts and checksums computed in the
- * database, keyset pages in collation-free key order, rows by key, and the keys that split a range evenly.
+ * SUPABASE_DB_URL): range counts and checksums computed in the database with the same SQL the store plugins push
+ * down (the md5 `checksum` a REST-only store reproduces in JavaScript), keyset pages in collation-free key order,
+ * rows by key, and the keys that split a range evenly. Between two readers, cheaper work of its own: the size and
+ * key span of a range, 64-bit part digests (`segmentChecksums`) and the rows of many ranges in one query.
  * The pool belongs to the caller.
  */
 export class SqlTableReader implements ReconcileSide, KeyBoundarySource, SegmentChecksumSource, KeySpanSource, RangeRowsSource {
