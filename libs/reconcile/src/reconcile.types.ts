@@ -116,7 +116,7 @@ export interface ReconcileOptions {
    * `rowCompareLimit` rows (at most `maxSplitParts`), so bisection reaches rows in one step whatever the table size.
    */
   splitFactor?: number;
-  /** Most parts one grouped split makes (its boundary keys are held in memory). Default 16384. */
+  /** Most parts one grouped split makes (its boundary keys are held in memory). Default 65536. */
   maxSplitParts?: number;
   /** A mismatched segment with at most this many rows on each side is compared row by row. Default 20. */
   rowCompareLimit?: number;
