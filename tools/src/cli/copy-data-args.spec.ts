@@ -28,12 +28,13 @@ describe('parseCopyDataArgs', () => {
     });
   });
 
-  it('reads --distributed; refuses it with --dry-run, --rate or --method, and chunks above the streamed limit', () => {
+  it('reads --distributed; takes --rate; refuses it with --dry-run or --method, and chunks above the streamed limit', () => {
     expect(parseCopyDataArgs(['--entity=users', '--distributed', '--chunk-size=500'], entities)).toMatchObject({ distributed: true, chunkSize: 500 });
     expect(() => parseCopyDataArgs(['--entity=users', '--distributed', '--dry-run'], entities)).toThrow(
-      new UsageError('--distributed does not go with --dry-run: the workers copy unthrottled, by COPY when they have SUPABASE_DB_URL, else through the key sync'),
+      new UsageError('--distributed does not go with --dry-run: the workers copy by COPY when they have SUPABASE_DB_URL, else through the key sync'),
     );
-    expect(() => parseCopyDataArgs(['--entity=users', '--distributed', '--rate=10'], entities)).toThrow('--distributed does not go with --rate');
+    expect(parseCopyDataArgs(['--entity=users', '--distributed', '--rate=10'], entities)).toMatchObject({ distributed: true, rate: 10 });
+    expect(() => parseCopyDataArgs(['--entity=users', '--distributed', '--rate=0'], entities)).toThrow('--rate');
     expect(() => parseCopyDataArgs(['--entity=users', '--distributed', '--method=stream'], entities)).toThrow('--distributed does not go with --method');
     expect(parseCopyDataArgs(['--entity=users', '--distributed', '--chunk-size=50000'], entities)).toMatchObject({ chunkSize: 50000 });
     expect(() => parseCopyDataArgs(['--entity=users', '--distributed', '--chunk-size=200000'], entities)).toThrow('--chunk-size must be at most 100000');

@@ -31,7 +31,8 @@ export const COPY_DATA_USAGE = [
   '            key sync, default 1000, at most 2000 (a batch\'s keys are locked together)',
   '  --dry-run lists the chunks and rows a copy would do (a resumed run\'s unfinished ones) and writes nothing',
   '  --distributed  queue the copy for the worker processes (DW_RUNS_QUEUE; chunk jobs, parents first, by COPY when the',
-  '            workers have SUPABASE_DB_URL, else through the key sync) and follow it; not with --rate, --dry-run, --method',
+  '            workers have SUPABASE_DB_URL, else through the key sync) and follow it; --rate is then the whole run\'s,',
+  '            whatever the number of workers; not with --dry-run, --method',
 ].join('\n');
 
 /** Reads the command line; `entityNames` are the registered entities, named in the error for an unknown one. */
@@ -59,8 +60,8 @@ export function parseCopyDataArgs(argv: string[], entityNames: readonly string[]
   const chunkSize = values['chunk-size'] === undefined ? undefined : integerFlag('--chunk-size', values['chunk-size'], { meaning: 'keys per chunk' });
   const distributed = values.distributed === true;
   if (distributed) {
-    const alone = values['dry-run'] ? '--dry-run' : rate !== undefined ? '--rate' : values.method !== undefined ? '--method' : null;
-    if (alone) throw new UsageError(`--distributed does not go with ${alone}: the workers copy unthrottled, by COPY when they have SUPABASE_DB_URL, else through the key sync`);
+    const alone = values['dry-run'] ? '--dry-run' : values.method !== undefined ? '--method' : null;
+    if (alone) throw new UsageError(`--distributed does not go with ${alone}: the workers copy by COPY when they have SUPABASE_DB_URL, else through the key sync`);
   }
   // The workers sync at most 1000 keys per KeySync batch whatever the chunk size.
   const limit = method === 'stream' || distributed ? MAX_STREAM_CHUNK_SIZE : MAX_CHUNK_SIZE;

@@ -90,12 +90,13 @@ describe('copy-data --distributed', () => {
     for (const name of Object.values(names)) await onDatabase('postgres', `drop database if exists "${name}" with (force)`);
   });
 
-  it('queues the copy for the workers, follows it, and leaves store B equal to store A (exit 0)', async () => {
-    const result = await runCli('tools/src/cli/copy-data.ts', ['--entity=users', '--distributed', '--chunk-size=50'], { ...env, DW_RUNS_QUEUE: queues.worked });
+  it('queues the copy for the workers at --rate=60, follows it (120 rows: at least 2 s), and leaves store B equal to store A (exit 0)', async () => {
+    const result = await runCli('tools/src/cli/copy-data.ts', ['--entity=users', '--distributed', '--chunk-size=50', '--rate=60'], { ...env, DW_RUNS_QUEUE: queues.worked });
 
     expect(result.stderr).toMatch(/copy [0-9a-f]{8}: 3\/3 segments, 120\/120 rows, 0 keys left/);
     expect(result.code).toBe(0);
     expect(result.stdout).toContain('users: completed; 3/3 segments, 120 rows');
+    expect(Number(/completed in (\d+) ms/.exec(result.stdout)?.[1])).toBeGreaterThanOrEqual(2000);
     const users = exampleEntities.find((entity) => entity.name === 'users');
     if (!users) throw new Error('no users entity');
     const [a, b] = await Promise.all([prisma.checksum(users), supabase.checksum(users)]);

@@ -129,7 +129,7 @@ async function runDistributed(request: Extract<CopyDataRequest, { kind: 'copy' }
   const control = new Pool({ connectionString: config.controlDatabaseUrl, max: 2 });
   control.on('error', () => undefined);
   try {
-    const options = request.chunkSize === undefined ? {} : { segmentRows: request.chunkSize };
+    const options = { ...(request.chunkSize === undefined ? {} : { segmentRows: request.chunkSize }), ...(request.rate === undefined ? {} : { rate: request.rate }) };
     const progress = await startAndFollow(config, control, exampleEntities, { kind: 'copy', selection: request.entities, from: request.from, options }, err);
     if (!progress) {
       process.exitCode = 1;

@@ -21,7 +21,7 @@ export interface RunCoordinatorDependencies {
 /** reconcile-data's session advisory lock class (tools/src/cli/reconcile-lock.ts): held while an in-process reconcile runs. */
 const RECONCILE_DATA_LOCK_CLASS = 7_201_912;
 
-const POSITIVE_OPTIONS = ['segmentRows', 'rowCompareLimit', 'concurrency', 'batchSize'] as const;
+const POSITIVE_OPTIONS = ['segmentRows', 'rowCompareLimit', 'concurrency', 'batchSize', 'rate'] as const;
 
 /** Checks what a run is asked to do; what is wrong is named. */
 export function checkRunOptions(options: RunOptions): RunOptions {

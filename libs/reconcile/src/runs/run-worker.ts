@@ -12,6 +12,7 @@ import { finaliseCopyEntity, planCopySegments, recordChunk, streamChunk, withSha
 import { DistributedRunRepository } from './distributed-run-repository';
 import { finaliseReconcileEntity, planReconcileSegments, reconcileSegment, type RunSide } from './reconcile-steps';
 import { UnknownRunError } from './run-errors';
+import { RunPace, type RunPaceSettings } from './run-pace';
 import { RUN_JOB_OPTIONS, entityJobId, segmentJobId, type RunQueueSettings } from './run-queue';
 import type { RunEntityRecord, RunJobData, RunRecord } from './run.types';
 
@@ -40,6 +41,8 @@ export interface RunWorkerDependencies {
   ledger?: LedgerActivity;
   severityRules?: DiffSeverityRules;
   settings?: RunWorkerSettings;
+  /** A copy's back-off on the primary's write p95 (copy-data's rules by default). */
+  pace?: RunPaceSettings;
   /** Called with one line per notable event (a job failed, a run ended). */
   log?: (message: string) => void;
 }
@@ -55,12 +58,16 @@ export class RunWorker {
   private readonly registry: EntityRegistry;
   private readonly runs: DistributedRunRepository;
   private readonly flows: FlowProducer;
+  private readonly pace: RunPace;
   private worker?: Worker<RunJobData>;
 
   constructor(private readonly deps: RunWorkerDependencies) {
     this.registry = new EntityRegistry(deps.entities);
     this.runs = new DistributedRunRepository(deps.control);
     this.flows = new FlowProducer({ connection: deps.queue.connection, prefix: deps.queue.prefix });
+    this.pace = new RunPace(deps.control, deps.pace, undefined, (runId, change) =>
+      this.log(`copy run ${runId}: speed ×${change.factor} (primary write p95 ${change.recentP95Ms ?? '-'} ms, baseline ${change.baselineP95Ms ?? '-'} ms)`),
+    );
   }
 
   async start(): Promise<void> {
@@ -254,6 +261,11 @@ export class RunWorker {
       } else {
         const record = (await this.runs.entities(run.runId)).find((candidate) => candidate.entity === name);
         const steps = this.copySteps(run);
+        const paced = { runId: run.runId, startedAt: run.startedAt, rate: run.options.rate };
+        await this.pace.beforeChunk(paced, steps.source.store.name, segment.rowsPlanned);
+        // Cancelled while the chunk waited for its slot: nothing copied, nothing recorded.
+        if ((await this.runs.run(run.runId))?.status !== 'running') return `run ${run.runId} is not running`;
+        const began = Date.now();
         const result = await withSharedCopyLock(this.deps.control, name, async () => {
           const copied = await streamChunk(steps, entity, segment.range);
           await recordChunk(steps, record?.copyRunId as string, segmentNo, copied);
@@ -261,6 +273,7 @@ export class RunWorker {
         });
         // A streamed chunk redone after a kill finds its rows there already (copies none): it still covered them.
         await this.runs.segmentDone(run.runId, name, segmentNo, Math.max(result.rowsCopied, segment.rowsPlanned), result, this.name);
+        await this.pace.afterChunk(paced, Date.now() - began);
       }
     } catch (error) {
       if (job.attemptsMade + 1 >= (job.opts.attempts ?? 1)) {

@@ -14,6 +14,8 @@ export interface RunOptions {
   batchSize?: number;
   settleTimeoutMs?: number;
   ignoreFields?: string[];
+  /** Copy: rows per second for the whole run whatever the number of workers (RunPace); absent: as fast as they go. */
+  rate?: number;
 }
 
 export interface StartRunRequest {

@@ -26,7 +26,8 @@ export class CopyController {
   @ApiOperation({
     summary:
       'Start a copy of an entity, several or all from store a (or b) to the other through the protocol\'s KeySync, chunk by chunk, each chunk ' +
-      'recorded (an unfinished copy-data run is resumed, never restarted); keys written meanwhile are synced again at the end.',
+      'recorded (an unfinished copy-data run is resumed, never restarted); keys written meanwhile are synced again at the end. ' +
+      'With `rate`, the run copies at most that many rows per second whatever the number of workers.',
   })
   @ApiBody({ schema: openApiSchemaOf(copyStartBody) })
   @ApiAcceptedResponse({ description: '{ runId, kind, entities, statusUrl }' })
@@ -34,8 +35,9 @@ export class CopyController {
   @ApiConflictResponse({ description: 'a copy of one of the entities is running (here or in copy-data): { message, runningRunId, entity }' })
   @ApiServiceUnavailableResponse({ description: 'store B is not configured' })
   start(@Body() body: unknown, @Req() request: ExpressRequestLike): Promise<StartedRunView> {
-    const { entity, from, chunkSize } = parseRequest(copyStartBody, body, 'body');
-    return this.runs.start({ kind: 'copy', selection: selectionOf(entity), from, options: chunkSize === undefined ? {} : { segmentRows: chunkSize }, requestedBy: this.caller.labelOf(request) });
+    const { entity, from, chunkSize, rate } = parseRequest(copyStartBody, body, 'body');
+    const options = { ...(chunkSize === undefined ? {} : { segmentRows: chunkSize }), ...(rate === undefined ? {} : { rate }) };
+    return this.runs.start({ kind: 'copy', selection: selectionOf(entity), from, options, requestedBy: this.caller.labelOf(request) });
   }
 
   @Get('runs')

@@ -216,7 +216,7 @@ describe('POST /admin/reconcile and GET /admin/reconcile/runs/:id', () => {
 
 describe('POST /admin/copy and GET /admin/copy/runs/:id', () => {
   it('copies store A into store B chunk by chunk; progress counts the chunks; B equals A after', async () => {
-    const started = await request(server).post('/admin/copy').set(asOperator).send({ entity: ['users'], chunkSize: 50 });
+    const started = await request(server).post('/admin/copy').set(asOperator).send({ entity: ['users'], chunkSize: 50, rate: 2000 });
     expect(started.status).toBe(202);
 
     const again = await request(server).post('/admin/copy').set(asOperator).send({ entity: 'users' });
@@ -230,6 +230,17 @@ describe('POST /admin/copy and GET /admin/copy/runs/:id', () => {
     const [a, b] = await Promise.all([prisma.checksum(users), supabase.checksum(users)]);
     expect(b).toEqual(a);
     expect((await request(server).get(`/admin/reconcile/runs/${started.body.runId}`).set(asViewer)).status).toBe(404);
+  });
+
+  it('400 naming a rate that is not a positive whole number of rows per second', async () => {
+    for (const [rate, message] of [
+      [0, 'rate: must be at least 1 row per second'],
+      [2.5, 'rate: must be a whole number of rows per second'],
+      ['fast', 'rate: must be a number of rows per second'],
+    ] as const) {
+      const refused = await request(server).post('/admin/copy').set(asOperator).send({ entity: 'users', rate });
+      expect({ rate, status: refused.status, message: refused.body.message }).toEqual({ rate, status: 400, message: `Invalid body: ${message}` });
+    }
   });
 });
 

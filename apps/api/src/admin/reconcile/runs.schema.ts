@@ -29,6 +29,8 @@ export const copyStartBody = z.strictObject({
    * at most 1000 keys either way); at most 100000 (one target transaction); a resumed copy keeps its own.
    */
   chunkSize: positive.max(100_000, 'must be at most 100000 (a streamed chunk is one target transaction)').optional(),
+  /** Rows per second for the whole copy, whatever the number of workers; slowed further while the primary's write p95 is up. */
+  rate: z.number({ message: 'must be a number of rows per second' }).int('must be a whole number of rows per second').min(1, 'must be at least 1 row per second').optional(),
 });
 
 export const runListQuery = z.strictObject({

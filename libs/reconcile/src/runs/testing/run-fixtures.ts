@@ -36,9 +36,9 @@ export class RunsScratch {
   private readonly processes: EntryProcess[] = [];
 
   /** `names`: databases created by someone else (e.g. ScratchStores with its endpoint); the default, this suite's own. */
-  constructor(label: string, names?: { a: string; b: string; control: string }) {
+  constructor(label: string, names?: { a: string; b: string; control: string }, queuePrefix = 'h3') {
     this.names = names ?? { a: `dw_h3_${label}_${this.suffix}_a`, b: `dw_h3_${label}_${this.suffix}_b`, control: `dw_h3_${label}_${this.suffix}_control` };
-    this.queue = { connection: bullConnection(REDIS_URL), queueName: `runs-${label}-${this.suffix}`, prefix: 'h3' };
+    this.queue = { connection: bullConnection(REDIS_URL), queueName: `runs-${label}-${this.suffix}`, prefix: queuePrefix };
   }
 
   /** Creates the control database (platform and reconcile tables); store databases too unless `storesExist`. */
