@@ -1,10 +1,9 @@
 import type { Pool } from 'pg';
+import { insertFindings } from './finding-rows';
 import type { EntityReconcileResult, ReconcileRunResult } from './reconcile.types';
 
 /** A run as stored: the summary per entity (everything but the findings, which have their own rows). */
 export type EntitySummary = Omit<EntityReconcileResult, 'findings' | 'differingFields'>;
-
-const FINDINGS_PER_INSERT = 500;
 
 /** Reconcile runs and their findings in the control database (libs/reconcile/migrations). */
 export class ReconcileRunRepository {
@@ -31,30 +30,7 @@ export class ReconcileRunRepository {
         ],
       );
       const findings = run.entities.flatMap((entity) => entity.findings);
-      for (let start = 0; start < findings.length; start += FINDINGS_PER_INSERT) {
-        const chunk = findings.slice(start, start + FINDINGS_PER_INSERT);
-        await client.query(
-          `insert into reconcile_findings (run_id, entity, entity_id, kind, field, primary_value, secondary_value, severity, ledger)
-           select $1, f.entity, f.entity_id, f.kind, f.field, f.primary_value, f.secondary_value, f.severity, f.ledger
-             from jsonb_to_recordset($2::jsonb) as f(entity text, entity_id text, kind text, field text,
-                                                     primary_value jsonb, secondary_value jsonb, severity text, ledger text)`,
-          [
-            run.runId,
-            JSON.stringify(
-              chunk.map((finding) => ({
-                entity: finding.entity,
-                entity_id: finding.key,
-                kind: finding.kind,
-                field: finding.field ?? null,
-                primary_value: finding.primary ?? null,
-                secondary_value: finding.secondary ?? null,
-                severity: finding.severity,
-                ledger: finding.ledger,
-              })),
-            ),
-          ],
-        );
-      }
+      await insertFindings(client, run.runId, findings);
       await client.query('commit');
     } catch (error) {
       await client.query('rollback').catch(() => undefined);

@@ -7,6 +7,7 @@ import { CopySpeed } from './copy-speed';
 import { ChunkConflictError, StreamedChunkCopier, type SqlSide, type StreamedChunk, type StreamedVia } from './copy-stream';
 import { CopyRunRepository, type CopyRunRecord, type StoredChunk } from './copy-repository';
 import type { ChunkVia, CopyOptions, CopyProgress, CopyResult, CopySelection, CopySide, EntityCopyPlan, EntityCopyResult, LeftKeySummary } from './copy.types';
+import { keysInWindow } from './key-lister';
 import { parentsFirst } from './table-order';
 import { PrimaryLatency, realSleep, type Sleep } from './throttle';
 
@@ -249,7 +250,7 @@ export class InitialCopy {
       const full = sourceKeys.length === chunkSize;
       const upTo = full ? sourceKeys[sourceKeys.length - 1] : (chunk.upToKey ?? undefined);
       const known = new Set(sourceKeys);
-      const targetOnly = (await this.allKeys(this.deps.target, entity, { after, upTo }, chunkSize)).filter((key) => !known.has(key));
+      const targetOnly = (await keysInWindow(this.deps.target.keys, entity, { after, upTo }, chunkSize)).filter((key) => !known.has(key));
       // Never more than chunkSize keys under one transaction's locks, however many only the target holds.
       const keys = [...sourceKeys, ...targetOnly];
       for (let index = 0; index < keys.length; index += chunkSize) {
@@ -260,16 +261,6 @@ export class InitialCopy {
       }
       if (!full) return total;
       after = upTo;
-    }
-  }
-
-  private async allKeys(side: CopySide, entity: EntityDefinition, window: { after?: string; upTo?: string }, pageSize: number): Promise<string[]> {
-    const keys: string[] = [];
-    for (let after = window.after; ; ) {
-      const page = await side.keys.keys(entity, { after, upTo: window.upTo }, pageSize);
-      keys.push(...page);
-      if (page.length < pageSize) return keys;
-      after = page[page.length - 1];
     }
   }
 

@@ -29,6 +29,17 @@ function parameterCast(entity: EntityDefinition): string {
   return type === 'int' ? 'bigint' : type === 'uuid' ? 'uuid' : 'text';
 }
 
+/** Every key `lister` holds in the window, read `pageSize` at a time (a chunk's keys on the side that is not paged by it). */
+export async function keysInWindow(lister: KeyLister, entity: EntityDefinition, window: KeyWindow, pageSize: number): Promise<string[]> {
+  const keys: string[] = [];
+  for (let after = window.after; ; ) {
+    const page = await lister.keys(entity, { after, upTo: window.upTo }, pageSize);
+    keys.push(...page);
+    if (page.length < pageSize) return keys;
+    after = page[page.length - 1];
+  }
+}
+
 /** Over the store's PostgreSQL: key columns only, one index scan per call; no row leaves the database. */
 export class SqlKeyLister implements KeyLister {
   constructor(

@@ -5,6 +5,7 @@ import { keyFromText } from '../key-order';
 import { planChunks } from '../copy/chunk-plan';
 import { ChunkConflictError, StreamedChunkCopier, type SqlSide } from '../copy/copy-stream';
 import { CopyRunRepository } from '../copy/copy-repository';
+import { keysInWindow } from '../copy/key-lister';
 import type { CopySide, LeftKeySummary } from '../copy/copy.types';
 import type { PlannedSegment, SegmentRange } from './run.types';
 
@@ -110,7 +111,7 @@ export async function copyChunk(steps: CopySteps, entity: EntityDefinition, rang
     const full = sourceKeys.length === chunkSize;
     const upTo = full ? sourceKeys[sourceKeys.length - 1] : (range.upToKey ?? undefined);
     const known = new Set(sourceKeys);
-    const targetOnly = (await allKeys(steps.target, entity, { after, upTo }, chunkSize)).filter((key) => !known.has(key));
+    const targetOnly = (await keysInWindow(steps.target.keys, entity, { after, upTo }, chunkSize)).filter((key) => !known.has(key));
     const keys = [...sourceKeys, ...targetOnly];
     for (let index = 0; index < keys.length; index += chunkSize) add(total, await syncBatch(steps, entity, keys.slice(index, index + chunkSize)));
     if (!full) return total;
@@ -174,16 +175,6 @@ export async function finaliseCopyEntity(steps: CopySteps, entity: EntityDefinit
     keysLeft: total.left,
     keysRechecked: written.length,
   };
-}
-
-async function allKeys(side: CopySide, entity: EntityDefinition, window: { after?: string; upTo?: string }, pageSize: number): Promise<string[]> {
-  const keys: string[] = [];
-  for (let after = window.after; ; ) {
-    const page = await side.keys.keys(entity, { after, upTo: window.upTo }, pageSize);
-    keys.push(...page);
-    if (page.length < pageSize) return keys;
-    after = page[page.length - 1];
-  }
 }
 
 async function syncBatch(steps: CopySteps, entity: EntityDefinition, keys: string[]): Promise<CopyChunkResult> {

@@ -1,9 +1,8 @@
 import type { Pool, PoolClient } from 'pg';
+import { insertFindings } from '../finding-rows';
 import type { Finding } from '../reconcile.types';
 import { RunAlreadyRunningError } from './run-errors';
 import type { PlannedSegment, RunEntityRecord, RunKind, RunOptions, RunRecord, RunStatus, SegmentRecord } from './run.types';
-
-const FINDINGS_PER_INSERT = 500;
 
 interface RunRow {
   run_id: string;
@@ -250,31 +249,5 @@ export class DistributedRunRepository {
     } finally {
       client.release();
     }
-  }
-}
-
-async function insertFindings(client: PoolClient, runId: string, findings: readonly Finding[]): Promise<void> {
-  for (let start = 0; start < findings.length; start += FINDINGS_PER_INSERT) {
-    const chunk = findings.slice(start, start + FINDINGS_PER_INSERT);
-    await client.query(
-      `insert into reconcile_findings (run_id, entity, entity_id, kind, field, primary_value, secondary_value, severity, ledger)
-       select $1, f.entity, f.entity_id, f.kind, f.field, f.primary_value, f.secondary_value, f.severity, f.ledger
-         from jsonb_to_recordset($2::jsonb) as f(entity text, entity_id text, kind text, field text, primary_value jsonb, secondary_value jsonb, severity text, ledger text)`,
-      [
-        runId,
-        JSON.stringify(
-          chunk.map((finding) => ({
-            entity: finding.entity,
-            entity_id: finding.key,
-            kind: finding.kind,
-            field: finding.field ?? null,
-            primary_value: finding.primary ?? null,
-            secondary_value: finding.secondary ?? null,
-            severity: finding.severity,
-            ledger: finding.ledger,
-          })),
-        ),
-      ],
-    );
   }
 }
