@@ -3,3 +3,5 @@
 export { prepareControlDatabase } from './control-database';
 export { startEntryProcess, type EntryProcess, type EntryProcessExit } from './entry-process';
 export { eventually } from './eventually';
+export { onDatabase, scratchDatabaseUrl } from './scratch-databases';
+export { createStoreDatabases, dropDatabases, startSupabaseLocal, stopSupabaseLocal, type StoreDatabaseNames } from './store-databases';

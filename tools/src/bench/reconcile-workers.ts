@@ -1,8 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
-import { Client, Pool } from 'pg';
+import { Pool } from 'pg';
 import { Queue } from 'bullmq';
-import { SqlMigrationRunner } from '@dualwrite/backup';
+import { SqlMigrationRunner, withDatabase } from '@dualwrite/backup';
 import { bullConnection } from '@dualwrite/dual-write';
 import { exampleEntities } from '@dualwrite/example-domain';
 import { LedgerActivity, RECONCILE_MIGRATIONS_DIR, Reconciler, RunCoordinator, RunProgressReader, RunWorker, SqlTableReader, type RunProgress } from '@dualwrite/reconcile';
@@ -45,20 +45,11 @@ function parse(argv: string[]): Request {
   return { kind: 'run', rows, workers, segmentRows: integerFlag('--segment-rows', values['segment-rows']), worker: values.worker === true, ...(values.queue ? { queue: values.queue } : {}) };
 }
 
-function urlOf(database: string): string {
-  const url = new URL(base);
-  url.pathname = `/${database}`;
-  return url.toString();
-}
+const urlOf = (database: string) => withDatabase(base, database);
 
 async function onServer(sql: string): Promise<void> {
-  const client = new Client({ connectionString: urlOf('postgres') });
-  await client.connect();
-  try {
-    await client.query(sql);
-  } finally {
-    await client.end();
-  }
+  const server = new Pool({ connectionString: urlOf('postgres'), max: 1 });
+  await server.query(sql).finally(() => server.end());
 }
 
 function openPools(): { a: Pool; b: Pool; control: Pool; end(): Promise<void> } {

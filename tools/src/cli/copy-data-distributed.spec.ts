@@ -1,38 +1,17 @@
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
-import { Queue } from 'bullmq';
-import { Client, Pool } from 'pg';
-import { SqlMigrationRunner } from '@dualwrite/backup';
+import { Pool } from 'pg';
 import { KeySync, OperationLedger, bullConnection } from '@dualwrite/dual-write';
 import { createPrismaClient, exampleEntities } from '@dualwrite/example-domain';
 import { DistributedRunRepository, LedgerActivity, RECONCILE_MIGRATIONS_DIR, RunCoordinator, RunWorker, SqlKeyLister, readForeignKeys } from '@dualwrite/reconcile';
 import { PrismaStore, SupabaseStore } from '@dualwrite/stores';
-import { eventually, prepareControlDatabase, startEntryProcess, type EntryProcess } from '@dualwrite/testing';
+import { createStoreDatabases, dropDatabases, onDatabase, scratchDatabaseUrl, startSupabaseLocal, stopSupabaseLocal, type EntryProcess } from '@dualwrite/testing';
 import { runCli } from './testing/run-cli';
+import { removeRunQueues } from './testing/run-queues';
 
-const root = path.resolve(__dirname, '..', '..', '..');
-const base = process.env['PRIMARY_DATABASE_URL'] ?? 'postgresql://postgres@127.0.0.1:5432/dw_primary';
 const REDIS_URL = process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379';
 const suffix = randomBytes(4).toString('hex');
 const names = { a: `dw_h3_ccli_${suffix}_a`, b: `dw_h3_ccli_${suffix}_b`, control: `dw_h3_ccli_${suffix}_control` };
 const queues = { worked: `runs-ccli-${suffix}`, idle: `runs-ccli-idle-${suffix}` };
-
-function urlOf(database: string): string {
-  const url = new URL(base);
-  url.pathname = `/${database}`;
-  return url.toString();
-}
-
-async function onDatabase(database: string, sql: string): Promise<void> {
-  const client = new Client({ connectionString: urlOf(database) });
-  await client.connect();
-  try {
-    await client.query(sql);
-  } finally {
-    await client.end();
-  }
-}
 
 /** `npm run copy-data -- --distributed`: queued for a RunWorker (here in the spec's process), followed, B equal to A after. */
 describe('copy-data --distributed', () => {
@@ -46,19 +25,13 @@ describe('copy-data --distributed', () => {
   let worker: RunWorker;
 
   beforeAll(async () => {
-    await onDatabase('postgres', `create database "${names.a}"`);
-    await onDatabase('postgres', `create database "${names.b}"`);
-    await new SqlMigrationRunner('prisma', path.join(root, 'prisma', 'migrations')).run(urlOf(names.a));
-    await onDatabase(names.b, readFileSync(path.join(root, 'tools', 'supabase-local', 'sql', 'bootstrap.sql'), 'utf8'));
-    await new SqlMigrationRunner('supabase', path.join(root, 'supabase', 'migrations')).run(urlOf(names.b));
-    await prepareControlDatabase(names.control);
-    await new SqlMigrationRunner('platform', RECONCILE_MIGRATIONS_DIR).run(urlOf(names.control));
+    await createStoreDatabases(names, [RECONCILE_MIGRATIONS_DIR]);
     await onDatabase(names.a, `insert into users (id, email, display_name) select md5('u' || i)::uuid, 'u' || i || '@copy.test', 'User ' || i from generate_series(1, 120) i`);
-    endpoint = startEntryProcess('tools/supabase-local/src/main.ts', { SUPABASE_LOCAL_PORT: '0', SUPABASE_DB_URL: urlOf(names.b) });
-    const supabaseUrl = await eventually(async () => /serving (http:\/\/[^\s]+)\/rest\/v1/.exec(endpoint.stdout())?.[1], 30_000);
-    [poolA, poolB, control] = [names.a, names.b, names.control].map((name) => new Pool({ connectionString: urlOf(name), max: 4 }));
-    prisma = new PrismaStore(createPrismaClient(urlOf(names.a)), { ownsClient: true });
-    supabase = new SupabaseStore({ url: supabaseUrl, serviceRoleKey: process.env['SUPABASE_SERVICE_ROLE_KEY'] ?? '', databaseUrl: urlOf(names.b) });
+    const { endpoint: started, url: supabaseUrl } = await startSupabaseLocal(scratchDatabaseUrl(names.b));
+    endpoint = started;
+    [poolA, poolB, control] = [names.a, names.b, names.control].map((name) => new Pool({ connectionString: scratchDatabaseUrl(name), max: 4 }));
+    prisma = new PrismaStore(createPrismaClient(scratchDatabaseUrl(names.a)), { ownsClient: true });
+    supabase = new SupabaseStore({ url: supabaseUrl, serviceRoleKey: process.env['SUPABASE_SERVICE_ROLE_KEY'] ?? '', databaseUrl: scratchDatabaseUrl(names.b) });
     worker = new RunWorker({
       entities: exampleEntities,
       control,
@@ -72,22 +45,15 @@ describe('copy-data --distributed', () => {
       ledger: new LedgerActivity(control),
     });
     await worker.start();
-    env = { PRIMARY_DATABASE_URL: urlOf(names.a), SUPABASE_URL: supabaseUrl, SUPABASE_DB_URL: urlOf(names.b), CONTROL_DATABASE_URL: urlOf(names.control), DW_RUNS_PREFIX: 'h3' };
+    env = { PRIMARY_DATABASE_URL: scratchDatabaseUrl(names.a), SUPABASE_URL: supabaseUrl, SUPABASE_DB_URL: scratchDatabaseUrl(names.b), CONTROL_DATABASE_URL: scratchDatabaseUrl(names.control), DW_RUNS_PREFIX: 'h3' };
   }, 90_000);
 
   afterAll(async () => {
     await worker?.close();
-    for (const name of Object.values(queues)) {
-      const queue = new Queue(name, { connection: bullConnection(REDIS_URL), prefix: 'h3' });
-      await queue.obliterate({ force: true });
-      await queue.close();
-    }
+    await removeRunQueues(REDIS_URL, 'h3', Object.values(queues));
     await Promise.allSettled([prisma?.close(), supabase?.close(), poolA?.end(), poolB?.end(), control?.end()]);
-    if (endpoint) {
-      endpoint.kill('SIGTERM');
-      await endpoint.finished;
-    }
-    for (const name of Object.values(names)) await onDatabase('postgres', `drop database if exists "${name}" with (force)`);
+    await stopSupabaseLocal(endpoint);
+    await dropDatabases(names);
   });
 
   it('queues the copy for the workers at --rate=60, follows it (120 rows: at least 2 s), and leaves store B equal to store A (exit 0)', async () => {

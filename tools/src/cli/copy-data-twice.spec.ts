@@ -1,22 +1,10 @@
 import { randomBytes } from 'node:crypto';
-import { Client, Pool } from 'pg';
+import { Pool } from 'pg';
 import { CopyRunRepository } from '@dualwrite/reconcile';
-import { prepareControlDatabase } from '@dualwrite/testing';
+import { onDatabase, prepareControlDatabase, scratchDatabaseUrl } from '@dualwrite/testing';
 import { runCli } from './testing/run-cli';
 
-const base = process.env['PRIMARY_DATABASE_URL'] ?? 'postgresql://postgres@127.0.0.1:5432/dw_primary';
 const control = `dw_h4_copy_twice_${randomBytes(4).toString('hex')}`;
-const urlOf = (database: string) => Object.assign(new URL(base), { pathname: `/${database}` }).toString();
-
-async function onServer(sql: string): Promise<void> {
-  const client = new Client({ connectionString: urlOf('postgres') });
-  await client.connect();
-  try {
-    await client.query(sql);
-  } finally {
-    await client.end();
-  }
-}
 
 /** A copy started twice: the CLI is refused, naming the copy that holds the entity, before it copies anything. */
 describe('copy-data started while a copy of the entity runs', () => {
@@ -24,12 +12,12 @@ describe('copy-data started while a copy of the entity runs', () => {
 
   beforeAll(async () => {
     await prepareControlDatabase(control);
-    pool = new Pool({ connectionString: urlOf(control), max: 2 });
+    pool = new Pool({ connectionString: scratchDatabaseUrl(control), max: 2 });
   });
 
   afterAll(async () => {
     await pool?.end();
-    await onServer(`drop database if exists "${control}" with (force)`);
+    await onDatabase('postgres', `drop database if exists "${control}" with (force)`);
   });
 
   it('exits 1 naming the running copy; no run of any entity is recorded', async () => {
@@ -38,9 +26,9 @@ describe('copy-data started while a copy of the entity runs', () => {
     try {
       // Both stores point at the control database: the refusal comes before either is read for rows.
       const result = await runCli('tools/src/cli/copy-data.ts', ['--entity=all'], {
-        PRIMARY_DATABASE_URL: urlOf(control),
-        SUPABASE_DB_URL: urlOf(control),
-        CONTROL_DATABASE_URL: urlOf(control),
+        PRIMARY_DATABASE_URL: scratchDatabaseUrl(control),
+        SUPABASE_DB_URL: scratchDatabaseUrl(control),
+        CONTROL_DATABASE_URL: scratchDatabaseUrl(control),
       });
 
       expect(result.code).toBe(1);

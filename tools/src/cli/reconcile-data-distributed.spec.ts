@@ -2,44 +2,27 @@ import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { Queue } from 'bullmq';
-import { Client, Pool } from 'pg';
+import { Pool } from 'pg';
 import { SqlMigrationRunner } from '@dualwrite/backup';
 import { bullConnection } from '@dualwrite/dual-write';
 import { exampleEntities } from '@dualwrite/example-domain';
 import { DistributedRunRepository, LedgerActivity, RECONCILE_MIGRATIONS_DIR, RunCoordinator, RunWorker, SqlTableReader } from '@dualwrite/reconcile';
-import { prepareControlDatabase } from '@dualwrite/testing';
+import { dropDatabases, onDatabase, prepareControlDatabase, scratchDatabaseUrl } from '@dualwrite/testing';
 import { runCli } from './testing/run-cli';
+import { removeRunQueues } from './testing/run-queues';
 
 const root = path.resolve(__dirname, '..', '..', '..');
-const base = process.env['PRIMARY_DATABASE_URL'] ?? 'postgresql://postgres@127.0.0.1:5432/dw_primary';
 const REDIS_URL = process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379';
 const suffix = randomBytes(4).toString('hex');
 const names = { a: `dw_h3_cli_${suffix}_a`, b: `dw_h3_cli_${suffix}_b`, control: `dw_h3_cli_${suffix}_control` };
 const queues = { worked: `runs-cli-${suffix}`, idle: `runs-cli-idle-${suffix}` };
-
-function urlOf(database: string): string {
-  const url = new URL(base);
-  url.pathname = `/${database}`;
-  return url.toString();
-}
-
-async function onServer(sql: string): Promise<void> {
-  const client = new Client({ connectionString: urlOf('postgres') });
-  await client.connect();
-  try {
-    await client.query(sql);
-  } finally {
-    await client.end();
-  }
-}
 
 /**
  * `npm run reconcile-data -- --distributed` end to end: the CLI queues the run, a RunWorker (the worker app's, here in
  * the spec's process) executes it, the CLI follows the progress in plain lines and reports as the in-process mode does.
  */
 describe('reconcile-data --distributed', () => {
-  const env = { PRIMARY_DATABASE_URL: urlOf(names.a), SUPABASE_DB_URL: urlOf(names.b), CONTROL_DATABASE_URL: urlOf(names.control), DW_RUNS_PREFIX: 'h3' };
+  const env = { PRIMARY_DATABASE_URL: scratchDatabaseUrl(names.a), SUPABASE_DB_URL: scratchDatabaseUrl(names.b), CONTROL_DATABASE_URL: scratchDatabaseUrl(names.control), DW_RUNS_PREFIX: 'h3' };
   let a: Pool;
   let b: Pool;
   let control: Pool;
@@ -47,14 +30,14 @@ describe('reconcile-data --distributed', () => {
   let reportDir: string;
 
   beforeAll(async () => {
-    await onServer(`create database "${names.a}"`);
-    await onServer(`create database "${names.b}"`);
+    await onDatabase('postgres', `create database "${names.a}"`);
+    await onDatabase('postgres', `create database "${names.b}"`);
     await prepareControlDatabase(names.control);
-    await new SqlMigrationRunner('platform', RECONCILE_MIGRATIONS_DIR).run(urlOf(names.control));
-    for (const side of [names.a, names.b]) await new SqlMigrationRunner('prisma', path.join(root, 'prisma', 'migrations')).run(urlOf(side));
-    a = new Pool({ connectionString: urlOf(names.a), max: 2 });
-    b = new Pool({ connectionString: urlOf(names.b), max: 2 });
-    control = new Pool({ connectionString: urlOf(names.control), max: 4 });
+    await new SqlMigrationRunner('platform', RECONCILE_MIGRATIONS_DIR).run(scratchDatabaseUrl(names.control));
+    for (const side of [names.a, names.b]) await new SqlMigrationRunner('prisma', path.join(root, 'prisma', 'migrations')).run(scratchDatabaseUrl(side));
+    a = new Pool({ connectionString: scratchDatabaseUrl(names.a), max: 2 });
+    b = new Pool({ connectionString: scratchDatabaseUrl(names.b), max: 2 });
+    control = new Pool({ connectionString: scratchDatabaseUrl(names.control), max: 4 });
     for (const pool of [a, b]) {
       await pool.query(`insert into users (id, email, display_name, created_at, updated_at)
                         select md5('u' || i)::uuid, 'u' || i || '@cli.test', 'User ' || i, '2026-01-01', '2026-01-01' from generate_series(1, 50) as i`);
@@ -75,13 +58,9 @@ describe('reconcile-data --distributed', () => {
 
   afterAll(async () => {
     await worker?.close();
-    for (const name of Object.values(queues)) {
-      const queue = new Queue(name, { connection: bullConnection(REDIS_URL), prefix: 'h3' });
-      await queue.obliterate({ force: true });
-      await queue.close();
-    }
+    await removeRunQueues(REDIS_URL, 'h3', Object.values(queues));
     await Promise.allSettled([a?.end(), b?.end(), control?.end()]);
-    for (const name of Object.values(names)) await onServer(`drop database if exists "${name}" with (force)`);
+    await dropDatabases(names);
     await rm(reportDir, { recursive: true, force: true });
   });
 

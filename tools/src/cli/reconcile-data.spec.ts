@@ -2,49 +2,32 @@ import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { Client, Pool } from 'pg';
+import { Pool } from 'pg';
 import { SqlMigrationRunner } from '@dualwrite/backup';
-import { prepareControlDatabase } from '@dualwrite/testing';
+import { onDatabase, prepareControlDatabase, scratchDatabaseUrl } from '@dualwrite/testing';
 import { runCli } from './testing/run-cli';
 
 const root = path.resolve(__dirname, '..', '..', '..');
-const base = process.env['PRIMARY_DATABASE_URL'] ?? 'postgresql://postgres@127.0.0.1:5432/dw_primary';
 const suffix = randomBytes(4).toString('hex');
 const names = { a: `dw_reconcile_t_cli_${suffix}_a`, b: `dw_reconcile_t_cli_${suffix}_b`, control: `dw_reconcile_t_cli_${suffix}_control` };
-
-function urlOf(database: string): string {
-  const url = new URL(base);
-  url.pathname = `/${database}`;
-  return url.toString();
-}
-
-async function onServer(sql: string): Promise<void> {
-  const client = new Client({ connectionString: urlOf('postgres') });
-  await client.connect();
-  try {
-    await client.query(sql);
-  } finally {
-    await client.end();
-  }
-}
 
 /**
  * `npm run reconcile-data` end to end, on databases of its own: the demo schema (store A's migrations) on both
  * sides, read directly (SUPABASE_DB_URL), a control database of its own for flags, ledger and runs.
  */
 describe('reconcile-data CLI', () => {
-  const env = { PRIMARY_DATABASE_URL: urlOf(names.a), SUPABASE_DB_URL: urlOf(names.b), CONTROL_DATABASE_URL: urlOf(names.control) };
+  const env = { PRIMARY_DATABASE_URL: scratchDatabaseUrl(names.a), SUPABASE_DB_URL: scratchDatabaseUrl(names.b), CONTROL_DATABASE_URL: scratchDatabaseUrl(names.control) };
   let a: Pool;
   let b: Pool;
   let reportDir: string;
 
   beforeAll(async () => {
-    await onServer(`create database "${names.a}"`);
-    await onServer(`create database "${names.b}"`);
+    await onDatabase('postgres', `create database "${names.a}"`);
+    await onDatabase('postgres', `create database "${names.b}"`);
     await prepareControlDatabase(names.control);
-    for (const side of [names.a, names.b]) await new SqlMigrationRunner('prisma', path.join(root, 'prisma', 'migrations')).run(urlOf(side));
-    a = new Pool({ connectionString: urlOf(names.a), max: 1 });
-    b = new Pool({ connectionString: urlOf(names.b), max: 1 });
+    for (const side of [names.a, names.b]) await new SqlMigrationRunner('prisma', path.join(root, 'prisma', 'migrations')).run(scratchDatabaseUrl(side));
+    a = new Pool({ connectionString: scratchDatabaseUrl(names.a), max: 1 });
+    b = new Pool({ connectionString: scratchDatabaseUrl(names.b), max: 1 });
     for (const pool of [a, b]) {
       await pool.query(`insert into users (id, email, display_name, created_at, updated_at)
                         select md5('u' || i)::uuid, 'u' || i || '@cli.test', 'User ' || i, '2026-01-01', '2026-01-01' from generate_series(1, 5) as i`);
@@ -58,7 +41,7 @@ describe('reconcile-data CLI', () => {
 
   afterAll(async () => {
     await Promise.allSettled([a?.end(), b?.end()]);
-    for (const name of Object.values(names)) await onServer(`drop database if exists "${name}" with (force)`);
+    for (const name of Object.values(names)) await onDatabase('postgres', `drop database if exists "${name}" with (force)`);
     await rm(reportDir, { recursive: true, force: true });
   });
 

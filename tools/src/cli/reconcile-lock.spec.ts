@@ -1,22 +1,10 @@
 import { randomBytes } from 'node:crypto';
-import { Client, Pool } from 'pg';
-import { prepareControlDatabase } from '@dualwrite/testing';
+import { Pool } from 'pg';
+import { onDatabase, prepareControlDatabase, scratchDatabaseUrl } from '@dualwrite/testing';
 import { ReconcileAlreadyRunningError, lockReconcileEntities } from './reconcile-lock';
 import { runCli } from './testing/run-cli';
 
-const base = process.env['PRIMARY_DATABASE_URL'] ?? 'postgresql://postgres@127.0.0.1:5432/dw_primary';
 const control = `dw_h4_reconcile_lock_${randomBytes(4).toString('hex')}`;
-const urlOf = (database: string) => Object.assign(new URL(base), { pathname: `/${database}` }).toString();
-
-async function onServer(sql: string): Promise<void> {
-  const client = new Client({ connectionString: urlOf('postgres') });
-  await client.connect();
-  try {
-    await client.query(sql);
-  } finally {
-    await client.end();
-  }
-}
 
 /** A reconcile started twice: the second is refused, naming the first, before it reads or records anything. */
 describe('reconcile-data locks', () => {
@@ -24,12 +12,12 @@ describe('reconcile-data locks', () => {
 
   beforeAll(async () => {
     await prepareControlDatabase(control);
-    pool = new Pool({ connectionString: urlOf(control), max: 4 });
+    pool = new Pool({ connectionString: scratchDatabaseUrl(control), max: 4 });
   });
 
   afterAll(async () => {
     await pool?.end();
-    await onServer(`drop database if exists "${control}" with (force)`);
+    await onDatabase('postgres', `drop database if exists "${control}" with (force)`);
   });
 
   it('refuses a second holder of an entity, naming the first, and takes none of the others', async () => {
@@ -53,7 +41,7 @@ describe('reconcile-data locks', () => {
 
   it('lets the entity go on release', async () => {
     // Another pool: a session-level advisory lock is re-entrant, so the same session would take it again anyway.
-    const other = new Pool({ connectionString: urlOf(control), max: 1 });
+    const other = new Pool({ connectionString: scratchDatabaseUrl(control), max: 1 });
     try {
       const first = await lockReconcileEntities(pool, ['posts'], 'host-one:101');
       await first.release();
@@ -70,9 +58,9 @@ describe('reconcile-data locks', () => {
     try {
       // Store A and B point at the control database: the refusal comes before either is read.
       const result = await runCli('tools/src/cli/reconcile-data.ts', ['--entity=budgets'], {
-        PRIMARY_DATABASE_URL: urlOf(control),
-        SUPABASE_DB_URL: urlOf(control),
-        CONTROL_DATABASE_URL: urlOf(control),
+        PRIMARY_DATABASE_URL: scratchDatabaseUrl(control),
+        SUPABASE_DB_URL: scratchDatabaseUrl(control),
+        CONTROL_DATABASE_URL: scratchDatabaseUrl(control),
       });
 
       expect(result.code).toBe(1);

@@ -1,38 +1,23 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
 import type { INestApplicationContext } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { SchedulerRegistry } from '@nestjs/schedule';
 import { Queue } from 'bullmq';
-import { Client, Pool } from 'pg';
-import { SqlMigrationRunner } from '@dualwrite/backup';
+import { Pool } from 'pg';
 import { bullConnection } from '@dualwrite/dual-write';
 import { exampleEntities } from '@dualwrite/example-domain';
 import { DistributedRunRepository, RECONCILE_MIGRATIONS_DIR, RunCoordinator, RunProgressReader, parseRunSettings, type RunProgress } from '@dualwrite/reconcile';
-import { eventually, prepareControlDatabase } from '@dualwrite/testing';
+import { createStoreDatabases, dropDatabases, eventually, onDatabase, scratchDatabaseUrl } from '@dualwrite/testing';
 import { queueEnvironment, removeTestQueues, testPlatformConfig, testQueueNames } from '../testing/worker-test-app';
 import { startWorkerProcess } from '../testing/worker-process';
 import { WorkerModule } from '../worker.module';
 import { NIGHTLY_RECONCILE_JOB, ReconcileScheduleService } from './reconcile-schedule.service';
 
-const ROOT = path.resolve(__dirname, '..', '..', '..', '..');
-const SERVER = new URL(process.env['PRIMARY_DATABASE_URL'] ?? 'postgresql://postgres@127.0.0.1:5432/dw_primary');
 const REDIS_URL = process.env['REDIS_URL'] as string;
 const suffix = randomBytes(4).toString('hex');
 const names = { a: `dw_h3_wrk_${suffix}_a`, b: `dw_h3_wrk_${suffix}_b`, control: `dw_h3_wrk_${suffix}_control` };
-const urlOf = (database: string) => Object.assign(new URL(SERVER.toString()), { pathname: `/${database}` }).toString();
+const urlOf = scratchDatabaseUrl;
 const runsQueue = `runs-worker-${suffix}`;
-
-async function onDatabase(database: string, sql: string): Promise<void> {
-  const client = new Client({ connectionString: urlOf(database) });
-  await client.connect();
-  try {
-    await client.query(sql);
-  } finally {
-    await client.end();
-  }
-}
 
 /** md5(text)::uuid, as the seed computes keys. */
 function uuidOf(text: string): string {
@@ -59,13 +44,7 @@ describe('distributed runs in the worker: the run queue consumer and the nightly
   let app: INestApplicationContext;
 
   beforeAll(async () => {
-    await onDatabase('postgres', `create database "${names.a}"`);
-    await onDatabase('postgres', `create database "${names.b}"`);
-    await new SqlMigrationRunner('prisma', path.join(ROOT, 'prisma', 'migrations')).run(urlOf(names.a));
-    await onDatabase(names.b, readFileSync(path.join(ROOT, 'tools', 'supabase-local', 'sql', 'bootstrap.sql'), 'utf8'));
-    await new SqlMigrationRunner('supabase', path.join(ROOT, 'supabase', 'migrations')).run(urlOf(names.b));
-    await prepareControlDatabase(names.control);
-    await new SqlMigrationRunner('platform', RECONCILE_MIGRATIONS_DIR).run(urlOf(names.control));
+    await createStoreDatabases(names, [RECONCILE_MIGRATIONS_DIR]);
     await onDatabase(names.a, SEED_USERS);
     await onDatabase(names.b, SEED_USERS);
     await onDatabase(names.b, `update users set display_name = 'Drifted' where id = md5('user7')::uuid`);
@@ -79,7 +58,7 @@ describe('distributed runs in the worker: the run queue consumer and the nightly
     await queue.obliterate({ force: true });
     await queue.close();
     await control?.end();
-    for (const name of Object.values(names)) await onDatabase('postgres', `drop database if exists "${name}" with (force)`);
+    await dropDatabases(names);
   });
 
   it('schedules the nightly reconcile at RECONCILE_CRON, and a tick starts a run the worker executes to the end', async () => {

@@ -1,36 +1,22 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
 import type { INestApplication } from '@nestjs/common';
 import { __resetOutOfContextForTests } from 'nestjs-pino/PinoLogger';
-import { Client, Pool } from 'pg';
+import { Pool } from 'pg';
 import request from 'supertest';
 import type { App } from 'supertest/types';
-import { SqlMigrationRunner } from '@dualwrite/backup';
 import { FlagRepository, OperationLedger } from '@dualwrite/dual-write';
-import { prepareControlDatabase, startEntryProcess, type EntryProcess } from '@dualwrite/testing';
+import { createStoreDatabases, dropDatabases, scratchDatabaseUrl, startSupabaseLocal, stopSupabaseLocal, type EntryProcess } from '@dualwrite/testing';
 import { createApiApp } from '../../app.factory';
+import { startAdminTestApp } from '../../testing/admin-test-app';
 import { LogCapture } from '../../testing/test-api-app';
-import { DEGRADED_ENV, adminTokenFor, bearer, testConfig } from '../../testing/test-config';
+import { DEGRADED_ENV, testConfig } from '../../testing/test-config';
 
-const ROOT = path.resolve(__dirname, '..', '..', '..', '..', '..');
-const SERVER = new URL(process.env['PRIMARY_DATABASE_URL'] ?? 'postgresql://postgres@127.0.0.1:5432/dw_primary');
 const suffix = randomBytes(4).toString('hex');
 /** Both stores and the control database of these tests: databases of their own, never dw_primary or dw_supabase. */
 const names = { a: `dw_verify_t_api_${suffix}_a`, b: `dw_verify_t_api_${suffix}_b`, control: `dw_verify_t_api_${suffix}_control` };
-const urlOf = (database: string) => Object.assign(new URL(SERVER.toString()), { pathname: `/${database}` }).toString();
+const urlOf = scratchDatabaseUrl;
 const OWNER = '7e57a000-0000-4000-8000-000000000001';
 const budget = (n: number) => `7e57b000-0000-4000-8000-${String(n).padStart(12, '0')}`;
-
-async function onDatabase(database: string, sql: string): Promise<void> {
-  const client = new Client({ connectionString: urlOf(database) });
-  await client.connect();
-  try {
-    await client.query(sql);
-  } finally {
-    await client.end();
-  }
-}
 
 async function seed(pool: Pool): Promise<void> {
   await pool.query('truncate comments, posts, budgets, users cascade');
@@ -51,36 +37,20 @@ let control: Pool;
 let asViewer: { Authorization: string };
 
 beforeAll(async () => {
-  await onDatabase('postgres', `create database "${names.a}"`);
-  await onDatabase('postgres', `create database "${names.b}"`);
-  await new SqlMigrationRunner('prisma', path.join(ROOT, 'prisma', 'migrations')).run(urlOf(names.a));
-  await onDatabase(names.b, readFileSync(path.join(ROOT, 'tools', 'supabase-local', 'sql', 'bootstrap.sql'), 'utf8'));
-  await new SqlMigrationRunner('supabase', path.join(ROOT, 'supabase', 'migrations')).run(urlOf(names.b));
-  const controlUrl = await prepareControlDatabase(names.control);
-  endpoint = startEntryProcess('tools/supabase-local/src/main.ts', { SUPABASE_LOCAL_PORT: '0', SUPABASE_DB_URL: urlOf(names.b) });
-  let supabaseUrl: string | undefined;
-  for (let waited = 0; !supabaseUrl && waited < 30_000; waited += 100) {
-    supabaseUrl = /serving (http:\/\/[^\s]+)\/rest\/v1/.exec(endpoint.stdout())?.[1];
-    if (!supabaseUrl) await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  if (!supabaseUrl) throw new Error(`supabase-local did not start: ${endpoint.stdout()}`);
+  const controlUrl = await createStoreDatabases(names);
+  const { endpoint: started, url: supabaseUrl } = await startSupabaseLocal(urlOf(names.b));
+  endpoint = started;
   [poolA, poolB, control] = [urlOf(names.a), urlOf(names.b), controlUrl].map((url) => new Pool({ connectionString: url, max: 2 }));
   await new FlagRepository(control).change({ next: { enableDualWrite: true, enableSupabasePrimary: false }, changedBy: 'consistency spec', source: 'cli', reason: 'phase 2' });
   const config = testConfig({ PRIMARY_DATABASE_URL: urlOf(names.a), SUPABASE_URL: supabaseUrl, SUPABASE_DB_URL: urlOf(names.b), CONTROL_DATABASE_URL: controlUrl });
-  asViewer = bearer(adminTokenFor(config, 'viewer'));
-  __resetOutOfContextForTests();
-  app = await createApiApp(config, { logDestination: new LogCapture() });
-  server = app.getHttpServer() as App;
+  ({ app, server, asViewer } = await startAdminTestApp(config));
 }, 120_000);
 
 afterAll(async () => {
   await app?.close();
   await Promise.allSettled([poolA?.end(), poolB?.end(), control?.end()]);
-  if (endpoint) {
-    endpoint.kill('SIGTERM');
-    await endpoint.finished;
-  }
-  for (const name of Object.values(names)) await onDatabase('postgres', `drop database if exists "${name}" with (force)`);
+  await stopSupabaseLocal(endpoint);
+  await dropDatabases(names);
 });
 
 beforeEach(async () => {

@@ -1,39 +1,25 @@
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
 import type { INestApplication } from '@nestjs/common';
 import { __resetOutOfContextForTests } from 'nestjs-pino/PinoLogger';
 import { Queue } from 'bullmq';
-import { Client, Pool } from 'pg';
+import { Pool } from 'pg';
 import request from 'supertest';
 import type { App } from 'supertest/types';
-import { SqlMigrationRunner } from '@dualwrite/backup';
 import { KeySync, OperationLedger, bullConnection } from '@dualwrite/dual-write';
 import { createPrismaClient, exampleEntities } from '@dualwrite/example-domain';
 import { LedgerActivity, RECONCILE_MIGRATIONS_DIR, RunWorker, SqlKeyLister, SqlTableReader, readForeignKeys, type RunProgress } from '@dualwrite/reconcile';
 import { PrismaStore, SupabaseStore } from '@dualwrite/stores';
-import { eventually, prepareControlDatabase, startEntryProcess, type EntryProcess } from '@dualwrite/testing';
+import { createStoreDatabases, dropDatabases, eventually, onDatabase, prepareControlDatabase, scratchDatabaseUrl, startSupabaseLocal, stopSupabaseLocal, type EntryProcess } from '@dualwrite/testing';
 import { createApiApp } from '../../app.factory';
+import { startAdminTestApp } from '../../testing/admin-test-app';
 import { LogCapture } from '../../testing/test-api-app';
-import { DEGRADED_ENV, adminTokenFor, bearer, testConfig } from '../../testing/test-config';
+import { DEGRADED_ENV, testConfig } from '../../testing/test-config';
 
-const ROOT = path.resolve(__dirname, '..', '..', '..', '..', '..');
-const SERVER = new URL(process.env['PRIMARY_DATABASE_URL'] ?? 'postgresql://postgres@127.0.0.1:5432/dw_primary');
 const REDIS_URL = process.env['REDIS_URL'] as string;
 const suffix = randomBytes(4).toString('hex');
 const names = { a: `dw_h3_api_${suffix}_a`, b: `dw_h3_api_${suffix}_b`, control: `dw_h3_api_${suffix}_control`, bare: `dw_h3_api_${suffix}_bare` };
-const urlOf = (database: string) => Object.assign(new URL(SERVER.toString()), { pathname: `/${database}` }).toString();
+const urlOf = scratchDatabaseUrl;
 const QUEUE = { queueName: `runs-api-${suffix}`, prefix: 'h3' };
-
-async function onDatabase(database: string, sql: string): Promise<void> {
-  const client = new Client({ connectionString: urlOf(database) });
-  await client.connect();
-  try {
-    await client.query(sql);
-  } finally {
-    await client.end();
-  }
-}
 
 const SEED_USERS = `insert into users (id, email, display_name, created_at, updated_at)
   select md5('user' || n)::uuid, 'user' || n || '@runs.test', 'User ' || n, '2026-01-01Z', '2026-01-01Z' from generate_series(1, 200) n`;
@@ -61,18 +47,12 @@ let asOperator: { Authorization: string };
 let asViewer: { Authorization: string };
 
 beforeAll(async () => {
-  await onDatabase('postgres', `create database "${names.a}"`);
-  await onDatabase('postgres', `create database "${names.b}"`);
-  await new SqlMigrationRunner('prisma', path.join(ROOT, 'prisma', 'migrations')).run(urlOf(names.a));
-  await onDatabase(names.b, readFileSync(path.join(ROOT, 'tools', 'supabase-local', 'sql', 'bootstrap.sql'), 'utf8'));
-  await new SqlMigrationRunner('supabase', path.join(ROOT, 'supabase', 'migrations')).run(urlOf(names.b));
-  const controlUrl = await prepareControlDatabase(names.control);
-  await new SqlMigrationRunner('platform', RECONCILE_MIGRATIONS_DIR).run(controlUrl);
+  const controlUrl = await createStoreDatabases(names, [RECONCILE_MIGRATIONS_DIR]);
   await onDatabase(names.a, SEED_USERS);
   await onDatabase(names.b, SEED_USERS);
   await onDatabase(names.b, `update users set display_name = 'Drifted' where id in (md5('user3')::uuid, md5('user150')::uuid)`);
-  endpoint = startEntryProcess('tools/supabase-local/src/main.ts', { SUPABASE_LOCAL_PORT: '0', SUPABASE_DB_URL: urlOf(names.b) });
-  const supabaseUrl = await eventually(async () => /serving (http:\/\/[^\s]+)\/rest\/v1/.exec(endpoint.stdout())?.[1], 30_000);
+  const { endpoint: started, url: supabaseUrl } = await startSupabaseLocal(urlOf(names.b));
+  endpoint = started;
   [poolA, poolB, control] = [urlOf(names.a), urlOf(names.b), controlUrl].map((url) => new Pool({ connectionString: url, max: 4 }));
   prisma = new PrismaStore(createPrismaClient(urlOf(names.a)), { ownsClient: true });
   supabase = new SupabaseStore({ url: supabaseUrl, serviceRoleKey: process.env['SUPABASE_SERVICE_ROLE_KEY'] ?? '', databaseUrl: urlOf(names.b) });
@@ -94,11 +74,7 @@ beforeAll(async () => {
   process.env['DW_RUNS_QUEUE'] = QUEUE.queueName;
   process.env['DW_RUNS_PREFIX'] = QUEUE.prefix;
   const config = testConfig({ PRIMARY_DATABASE_URL: urlOf(names.a), SUPABASE_URL: supabaseUrl, SUPABASE_DB_URL: urlOf(names.b), CONTROL_DATABASE_URL: controlUrl });
-  asOperator = bearer(adminTokenFor(config, 'operator'));
-  asViewer = bearer(adminTokenFor(config, 'viewer'));
-  __resetOutOfContextForTests();
-  app = await createApiApp(config, { logDestination: new LogCapture() });
-  server = app.getHttpServer() as App;
+  ({ app, server, asViewer, asOperator } = await startAdminTestApp(config));
 }, 120_000);
 
 afterAll(async () => {
@@ -110,11 +86,8 @@ afterAll(async () => {
   await queue.obliterate({ force: true });
   await queue.close();
   await Promise.allSettled([prisma?.close(), supabase?.close(), poolA?.end(), poolB?.end(), control?.end()]);
-  if (endpoint) {
-    endpoint.kill('SIGTERM');
-    await endpoint.finished;
-  }
-  for (const name of Object.values(names)) await onDatabase('postgres', `drop database if exists "${name}" with (force)`);
+  await stopSupabaseLocal(endpoint);
+  await dropDatabases(names);
 });
 
 async function progressOf(url: string): Promise<RunProgress> {
