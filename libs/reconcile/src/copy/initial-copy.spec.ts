@@ -16,6 +16,7 @@ import { CopyAlreadyRunningError } from './copy-repository';
 import { CopyStoppedError, InitialCopy } from './initial-copy';
 import { SqlKeyLister, StorePageKeyLister } from './key-lister';
 import { readForeignKeys } from './table-order';
+import { writeLatencyProbe } from './testing/latency-probe';
 import { ScratchStores } from './testing/scratch-stores';
 import { emptyExampleTables, seedExampleRows, seededBudgetId } from './testing/seed';
 
@@ -231,13 +232,7 @@ describe('initial copy (store A → store B, real PostgreSQL and supabase-local)
     await emptyExampleTables(stores.poolB);
     await copier().copy(['users'], { chunkSize: 100 });
     // Enough writes to outweigh the earlier tests' real ones in both windows.
-    const probe = (latencyMs: number, age: string) =>
-      stores.control.query(
-        `insert into dual_write_ops (op_id, entity, operation, entity_ids, payload, primary_store, secondary_store, status, mode, path_latency_ms, created_at)
-         select gen_random_uuid(), 'latency_probe', 'update', '{}', '{}', 'prisma', 'supabase', 'applied', 'dual-primary-a', $1, now() - $2::interval
-           from generate_series(1, 10000)`,
-        [latencyMs, age],
-      );
+    const probe = (latencyMs: number, age: string) => writeLatencyProbe(stores.control, { latencyMs, age, writes: 10_000, primaryStore: 'prisma' });
     await probe(2, '2 minutes'); // before the copy: p95 2 ms
     const controller = new AbortController();
     const first = copier().copy(['budgets'], { chunkSize: 100, signal: controller.signal, onProgress: (event) => void (event.kind === 'chunk' && controller.abort()) });

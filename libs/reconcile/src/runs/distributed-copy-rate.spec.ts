@@ -2,6 +2,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { exampleEntities } from '@dualwrite/example-domain';
 import { EntityRegistry } from '@dualwrite/stores';
 import { eventually } from '@dualwrite/testing';
+import { writeLatencyProbe } from '../copy/testing/latency-probe';
 import { ScratchStores } from '../copy/testing/scratch-stores';
 import { emptyExampleTables, seedExampleRows } from '../copy/testing/seed';
 import { InvalidRunRequestError } from './run-errors';
@@ -109,13 +110,7 @@ describe('distributed copy with a rate: the whole run at or under it whatever th
       [runId],
     );
     // A primary store name of this test's own, so the other tests' copies see none of these writes.
-    const probe = (latencyMs: number, age: string) =>
-      scratch.control.query(
-        `insert into dual_write_ops (op_id, entity, operation, entity_ids, payload, primary_store, secondary_store, status, mode, path_latency_ms, created_at)
-         select gen_random_uuid(), 'latency_probe', 'update', '{}', '{}', 'probe_primary', 'supabase', 'applied', 'dual-primary-a', $1, now() - $2::interval
-           from generate_series(1, 200)`,
-        [latencyMs, age],
-      );
+    const probe = (latencyMs: number, age: string) => writeLatencyProbe(scratch.control, { latencyMs, age, writes: 200, primaryStore: 'probe_primary' });
     await probe(2, '2 minutes'); // before the run: p95 2 ms
     await probe(40, '0 seconds'); // since: p95 40 ms
     const waits: number[] = [];

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { exampleEntities } from '@dualwrite/example-domain';
 import { EntityRegistry } from '@dualwrite/stores';
-import { eventually } from '@dualwrite/testing';
+import { eventually, type EntryProcess } from '@dualwrite/testing';
 import { ScratchStores } from '../copy/testing/scratch-stores';
 import { emptyExampleTables, seedExampleRows } from '../copy/testing/seed';
 import { RunAlreadyRunningError } from './run-errors';
@@ -30,6 +30,18 @@ describe('distributed copy: chunk jobs run by worker processes (real PostgreSQL,
     }, 120_000);
   }
 
+  /** Waits until 3 chunks of budgets are done, then SIGKILLs `doomed`; the progress as it was then. */
+  async function killAfterThreeBudgetChunks(runId: string, doomed: EntryProcess): Promise<RunProgress> {
+    const early = await eventually(async () => {
+      const progress = await coordinator.progress(runId);
+      const budgets = progress?.entities.find((entity) => entity.entity === 'budgets');
+      return progress && budgets && budgets.segmentsDone >= 3 ? progress : undefined;
+    }, 90_000);
+    doomed.kill('SIGKILL');
+    await doomed.finished;
+    return early;
+  }
+
   beforeAll(async () => {
     await stores.start();
     await seedExampleRows(stores.poolA, SEEDED);
@@ -51,13 +63,7 @@ describe('distributed copy: chunk jobs run by worker processes (real PostgreSQL,
 
     await expect(coordinator.start({ kind: 'copy', selection: ['budgets'], requestedBy: 'spec' })).rejects.toThrow(RunAlreadyRunningError);
     await expect(coordinator.start({ kind: 'copy', selection: ['budgets'], requestedBy: 'spec' })).rejects.toThrow(`a copy of budgets is already running: run ${runId}`);
-    const early = await eventually(async () => {
-      const progress = await coordinator.progress(runId);
-      const budgets = progress?.entities.find((entity) => entity.entity === 'budgets');
-      return progress && budgets && budgets.segmentsDone >= 3 ? progress : undefined;
-    }, 90_000);
-    doomed.kill('SIGKILL');
-    await doomed.finished;
+    const early = await killAfterThreeBudgetChunks(runId, doomed);
     expect(early.status).toBe('running');
     expect(early.entities.map((entity) => entity.entity)).toEqual(['users', 'budgets', 'posts', 'comments']);
     expect(early.entities.find((entity) => entity.entity === 'users')?.status).toBe('completed');
@@ -90,13 +96,7 @@ describe('distributed copy: chunk jobs run by worker processes (real PostgreSQL,
     const workerEnv = { RUNS_TEST_DOMAIN: 'example', RUNS_TEST_SUPABASE_URL: stores.supabaseUrl, RUNS_TEST_STREAM: 'true' };
     const doomed = await scratch.startWorker({ ...workerEnv, RUNS_TEST_DELAY_MS: '150', RUNS_TEST_CONCURRENCY: '1' });
     const { runId } = await coordinator.start({ kind: 'copy', selection: 'all', from: 'a', options: { segmentRows: 100 }, requestedBy: 'spec' });
-    const early = await eventually(async () => {
-      const progress = await coordinator.progress(runId);
-      const budgets = progress?.entities.find((entity) => entity.entity === 'budgets');
-      return progress && budgets && budgets.segmentsDone >= 3 ? progress : undefined;
-    }, 90_000);
-    doomed.kill('SIGKILL');
-    await doomed.finished;
+    const early = await killAfterThreeBudgetChunks(runId, doomed);
     expect(early.status).toBe('running');
     expect(early.segments.done).toBeLessThan(19);
 
