@@ -1,12 +1,13 @@
 import { KeySync, OperationLedger } from '@dualwrite/dual-write';
 import { budgetsEntity, commentsEntity, exampleEntities, postsEntity } from '@dualwrite/example-domain';
-import { EntityRegistry, type EntityDefinition } from '@dualwrite/stores';
+import { EntityRegistry } from '@dualwrite/stores';
 import type { StreamedVia } from './copy-stream';
 import { InitialCopy } from './initial-copy';
 import { SqlKeyLister } from './key-lister';
 import { readForeignKeys } from './table-order';
 import { startPhaseTwo, type PhaseTwo } from './testing/phase-two';
 import { ScratchStores } from './testing/scratch-stores';
+import { countRows, expectStoresEqual } from './testing/store-checks';
 import { emptyExampleTables, seedExampleRows } from './testing/seed';
 
 const redisUrl = process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379';
@@ -41,17 +42,6 @@ describe('initial copy, streamed as COPY between the two PostgreSQL databases (r
     });
   }
 
-  async function expectStoresEqual(entity: EntityDefinition): Promise<number> {
-    const [a, b] = await Promise.all([stores.prisma.checksum(entity), stores.supabase.checksum(entity)]);
-    expect(b).toEqual(a);
-    return a.count;
-  }
-
-  async function countOnB(table: string): Promise<number> {
-    const { rows } = await stores.poolB.query<{ n: number }>(`select count(*)::int as n from ${table}`);
-    return rows[0]?.n ?? -1;
-  }
-
   /** The budget keys of store A in key order (the copy's chunks are runs of 100 of them). */
   async function budgetKeysOnA(): Promise<string[]> {
     const { rows } = await stores.poolA.query<{ id: string }>('select id::text as id from budgets order by id');
@@ -79,7 +69,7 @@ describe('initial copy, streamed as COPY between the two PostgreSQL databases (r
     expect(result.entities.map((entity) => entity.entity)).toEqual(['users', 'budgets', 'posts', 'comments']);
     const registry = new EntityRegistry(exampleEntities);
     for (const [name, rows] of Object.entries(SEEDED)) {
-      expect(await expectStoresEqual(registry.get(name))).toBe(name === 'users' ? rows + 1 : rows);
+      expect(await expectStoresEqual(stores, registry.get(name))).toBe(name === 'users' ? rows + 1 : rows);
     }
     expect(result.entities.find((entity) => entity.entity === 'budgets')).toMatchObject({
       chunks: 11,
@@ -115,7 +105,7 @@ describe('initial copy, streamed as COPY between the two PostgreSQL databases (r
       await stores.poolB.query('drop trigger refuse_one_budget on budgets; drop function refuse_one_budget()');
     }
     expect(firstChunks).toEqual([1, 2, 3, 4]);
-    expect(await countOnB('budgets')).toBe(400);
+    expect(await countRows(stores.poolB, 'budgets')).toBe(400);
     const { rows: failedRun } = await stores.control.query<{ status: string; error: string }>('select status, error from dual_write_copy_runs where run_id = $1', [firstRun]);
     expect(failedRun[0]).toEqual({ status: 'failed', error: expect.stringContaining('refused by the spec') });
 
@@ -126,7 +116,7 @@ describe('initial copy, streamed as COPY between the two PostgreSQL databases (r
 
     expect(result.entities[0]).toMatchObject({ runId: firstRun, resumed: true, chunksSkipped: 4, chunksCopied: 7, rowsCopied: 650, chunksVia: { copy: 7, merge: 0, keySync: 0 } });
     expect(resumedChunks).toEqual([5, 6, 7, 8, 9, 10, 11]);
-    expect(await countOnB('budgets')).toBe(1050);
+    expect(await countRows(stores.poolB, 'budgets')).toBe(1050);
     const { rows } = await stores.poolB.query<{ name: string }>('select name from budgets where id = $1', [keys[0]]);
     expect(rows[0]?.name).toBe('changed on B');
   });
@@ -142,17 +132,17 @@ describe('initial copy, streamed as COPY between the two PostgreSQL databases (r
     } finally {
       await stores.control.query('drop trigger lose_chunk_three on dual_write_copy_chunks; drop function lose_chunk_three()');
     }
-    expect(await countOnB('budgets')).toBe(300);
+    expect(await countRows(stores.poolB, 'budgets')).toBe(300);
     await stores.poolB.query("update budgets set name = 'changed on B' where id = $1", [keys[250]]);
 
     const result = await copier().copy(['budgets'], { chunkSize: 100 });
 
     expect(result.entities[0]).toMatchObject({ resumed: true, chunksSkipped: 2, chunksCopied: 9, rowsCopied: 750, chunksVia: { copy: 8, merge: 1, keySync: 0 } });
-    expect(await countOnB('budgets')).toBe(1050);
+    expect(await countRows(stores.poolB, 'budgets')).toBe(1050);
     const { rows } = await stores.poolB.query<{ name: string }>('select name from budgets where id = $1', [keys[250]]);
     expect(rows[0]?.name).toBe('changed on B');
     await keySync().sync(budgetsEntity, [keys[250] as string], stores.prisma, stores.supabase);
-    await expectStoresEqual(budgetsEntity);
+    await expectStoresEqual(stores, budgetsEntity);
   });
 
   it('a row the dual write updates while its chunk streams is not overwritten with the older snapshot (merge, and COPY falling back to merge)', async () => {
@@ -184,7 +174,7 @@ describe('initial copy, streamed as COPY between the two PostgreSQL databases (r
       { id: keys[1], name: 'newer, during the merge' },
       { id: keys[150], name: 'newer, during the COPY' },
     ]);
-    await expectStoresEqual(budgetsEntity);
+    await expectStoresEqual(stores, budgetsEntity);
   });
 
   it('a row the dual write deletes after its chunk snapshot is removed again by the end re-check (the ledger has its delete): not resurrected', async () => {
@@ -202,7 +192,7 @@ describe('initial copy, streamed as COPY between the two PostgreSQL databases (r
     });
     const { rows } = await stores.poolB.query('select id from budgets where id = $1', [victim]);
     expect(rows).toEqual([]);
-    expect(await expectStoresEqual(budgetsEntity)).toBe(1049);
+    expect(await expectStoresEqual(stores, budgetsEntity)).toBe(1049);
   });
 
   it('a chunk whose parents the dual writes delete while it streams (foreign key refused twice) goes through KeySync; both stores end equal', async () => {
@@ -219,8 +209,8 @@ describe('initial copy, streamed as COPY between the two PostgreSQL databases (r
 
       expect(result.entities[0]).toMatchObject({ chunksVia: { copy: 2, merge: 0, keySync: 1 }, keysLeft: [] });
     });
-    await expectStoresEqual(postsEntity);
-    expect(await expectStoresEqual(commentsEntity)).toBeLessThan(SEEDED.comments);
+    await expectStoresEqual(stores, postsEntity);
+    expect(await expectStoresEqual(stores, commentsEntity)).toBeLessThan(SEEDED.comments);
   });
 
   it('under phase-2 dual writes (updates, deletes, creates through the real engine) both stores end equal, no deleted row comes back', async () => {
@@ -244,7 +234,7 @@ describe('initial copy, streamed as COPY between the two PostgreSQL databases (r
       await engine.drain();
 
       const created = writes.length - deleted.length - updated.length;
-      expect(await expectStoresEqual(budgetsEntity)).toBe(live.length - deleted.length + created);
+      expect(await expectStoresEqual(stores, budgetsEntity)).toBe(live.length - deleted.length + created);
       const { rows } = await stores.poolB.query<{ n: number }>('select count(*)::int as n from budgets where id = any($1::uuid[])', [deleted]);
       expect(rows[0]?.n).toBe(0);
       expect(result.entities[0]?.keysLeft).toEqual([]);
@@ -273,7 +263,7 @@ describe('initial copy, streamed as COPY between the two PostgreSQL databases (r
     const { rows } = await stores.poolB.query<{ id: string }>('select id from budgets where id = any($1::uuid[])', [orphans]);
     expect(rows.map((row) => row.id)).toEqual([orphans[0]]);
     await stores.poolB.query('delete from budgets where id = $1', [orphans[0]]);
-    await expectStoresEqual(budgetsEntity);
+    await expectStoresEqual(stores, budgetsEntity);
   });
 
   it('copies back from store B to store A streamed (the reverse copy): rows only store B holds are inserted, the rest kept', async () => {
@@ -294,7 +284,7 @@ describe('initial copy, streamed as COPY between the two PostgreSQL databases (r
     expect(result.entities[0]).toMatchObject({ sourceStore: 'supabase', targetStore: 'prisma', keysLeft: [] });
     expect(result.entities[0]?.rowsCopied).toBeGreaterThan(0);
     expect(result.entities[0]?.chunksVia.keySync).toBe(0);
-    await expectStoresEqual(budgetsEntity);
+    await expectStoresEqual(stores, budgetsEntity);
   });
 
   it('keeps to --rate inside a chunk: paced as the rows stream, not once per chunk', async () => {
@@ -304,6 +294,6 @@ describe('initial copy, streamed as COPY between the two PostgreSQL databases (r
     await copier().copy(['budgets'], { chunkSize: 1000, rate: 200 });
     // The bucket starts with a second of rows and the last piece of the stream (at most ~64 KB, < 400 rows) is not waited for.
     expect(Date.now() - started).toBeGreaterThanOrEqual(((rows - 200 - 400) / 200) * 1000);
-    await expectStoresEqual(budgetsEntity);
+    await expectStoresEqual(stores, budgetsEntity);
   });
 });

@@ -1,23 +1,14 @@
-import { randomBytes } from 'node:crypto';
-import {
-  DiffPolicy,
-  DiffQueue,
-  DualWriteEngine,
-  FlagRepository,
-  FlagService,
-  KeySync,
-  OperationLedger,
-  ReplayQueue,
-  StoreBreakers,
-} from '@dualwrite/dual-write';
+import { KeySync, OperationLedger } from '@dualwrite/dual-write';
 import { budgetsEntity, exampleEntities } from '@dualwrite/example-domain';
-import { EntityRegistry, type EntityDefinition } from '@dualwrite/stores';
+import { EntityRegistry } from '@dualwrite/stores';
 import { CopyAlreadyRunningError } from './copy-repository';
 import { CopyStoppedError, InitialCopy } from './initial-copy';
 import { SqlKeyLister, StorePageKeyLister } from './key-lister';
 import { readForeignKeys } from './table-order';
 import { writeLatencyProbe } from './testing/latency-probe';
+import { startPhaseTwo } from './testing/phase-two';
 import { ScratchStores } from './testing/scratch-stores';
+import { countRows, expectStoresEqual } from './testing/store-checks';
 import { emptyExampleTables, seedExampleRows, seededBudgetId } from './testing/seed';
 
 const redisUrl = process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379';
@@ -45,17 +36,6 @@ describe('initial copy (store A → store B, real PostgreSQL and supabase-local)
     });
   }
 
-  async function expectStoresEqual(entity: EntityDefinition): Promise<number> {
-    const [a, b] = await Promise.all([stores.prisma.checksum(entity), stores.supabase.checksum(entity)]);
-    expect(b).toEqual(a);
-    return a.count;
-  }
-
-  async function countOnB(table: string): Promise<number> {
-    const { rows } = await stores.poolB.query<{ n: number }>(`select count(*)::int as n from ${table}`);
-    return rows[0]?.n ?? -1;
-  }
-
   it('copies every table completely, parents before children (foreign keys read from the source)', async () => {
     await emptyExampleTables(stores.poolB);
     const result = await copier().copy(['comments', 'budgets', 'posts', 'users'], { chunkSize: 100 });
@@ -63,7 +43,7 @@ describe('initial copy (store A → store B, real PostgreSQL and supabase-local)
     expect(result.entities.map((entity) => entity.entity)).toEqual(['users', 'budgets', 'posts', 'comments']);
     const registry = new EntityRegistry(exampleEntities);
     for (const [name, rows] of Object.entries(SEEDED)) {
-      expect(await expectStoresEqual(registry.get(name))).toBe(rows);
+      expect(await expectStoresEqual(stores, registry.get(name))).toBe(rows);
     }
     expect(result.entities.find((entity) => entity.entity === 'budgets')).toMatchObject({ chunks: 11, chunksCopied: 11, rowsCopied: 1050, keysLeft: [], resumed: false });
     // Serial keys: store B's sequence is above the copied keys, so it never hands out one store A gave.
@@ -90,7 +70,7 @@ describe('initial copy (store A → store B, real PostgreSQL and supabase-local)
     });
     await expect(stopped).rejects.toThrow(CopyStoppedError);
     expect(firstChunks).toEqual([1, 2, 3]);
-    expect(await countOnB('budgets')).toBe(300);
+    expect(await countRows(stores.poolB, 'budgets')).toBe(300);
 
     // A change behind the copy's back in a finished chunk: redoing that chunk would overwrite it.
     const { rows } = await stores.poolB.query<{ id: string }>("update budgets set name = 'changed on B' where id = (select id from budgets order by id limit 1) returning id");
@@ -99,7 +79,7 @@ describe('initial copy (store A → store B, real PostgreSQL and supabase-local)
 
     expect(result.entities[0]).toMatchObject({ runId: firstRun, resumed: true, chunks: 11, chunksSkipped: 3, chunksCopied: 8, rowsCopied: 750 });
     expect(resumedChunks).toEqual([4, 5, 6, 7, 8, 9, 10, 11]);
-    expect(await countOnB('budgets')).toBe(1050);
+    expect(await countRows(stores.poolB, 'budgets')).toBe(1050);
     const untouched = await stores.poolB.query<{ name: string }>('select name from budgets where id = $1', [rows[0]?.id]);
     expect(untouched.rows[0]?.name).toBe('changed on B');
     const { rows: chunkRows } = await stores.control.query<{ done: number }>("select count(*)::int as done from dual_write_copy_chunks where run_id = $1 and status = 'done'", [firstRun]);
@@ -119,7 +99,7 @@ describe('initial copy (store A → store B, real PostgreSQL and supabase-local)
       ['comments', 3, 300, null],
     ]);
     expect(plans[1]?.chunks[0]).toMatchObject({ chunkNo: 1, afterKey: null, rows: 100 });
-    for (const table of ['users', 'budgets', 'posts', 'comments']) expect(await countOnB(table)).toBe(0);
+    for (const table of ['users', 'budgets', 'posts', 'comments']) expect(await countRows(stores.poolB, table)).toBe(0);
     const { rows: after } = await stores.control.query<{ n: number }>('select count(*)::int as n from dual_write_copy_runs');
     expect(after[0]?.n).toBe(before[0]?.n);
     await expect(copier().copy(['budget'])).rejects.toThrow('Unknown entity "budget". Known entities: users, budgets, posts, comments.');
@@ -130,27 +110,8 @@ describe('initial copy (store A → store B, real PostgreSQL and supabase-local)
     // The owner of the budgets created during the copy; users are copied first (parents), then left alone.
     await stores.poolA.query("insert into users (id, email, display_name) values ('5d0e8b1e-0000-4000-8000-000000000000', 'creator@copy.test', 'Creator')");
     await copier().copy(['users'], { chunkSize: 100 });
-    const suffix = randomBytes(4).toString('hex');
-    const flagRepository = new FlagRepository(stores.control);
-    await flagRepository.change({ next: { enableDualWrite: true, enableSupabasePrimary: false }, changedBy: 'copy spec', source: 'cli', reason: 'phase 2 for the copy' });
-    const flags = new FlagService(flagRepository, { redisUrl, cacheTtlMs: 0, redisKeyPrefix: `dw-copy-t-${suffix}:` });
-    await flags.start();
-    const ledger = new OperationLedger(stores.control);
-    const keySync = new KeySync({ pool: stores.control, ledger });
-    const replayQueue = new ReplayQueue({ redisUrl, queueName: `dw-replay-copy-t-${suffix}` });
-    const diffQueue = new DiffQueue({ redisUrl, queueName: `dw-diffs-copy-t-${suffix}` });
-    const engine = new DualWriteEngine({
-      stores: { a: stores.prisma, b: stores.supabase },
-      entities: new EntityRegistry(exampleEntities),
-      flags,
-      ledger,
-      keySync,
-      replayQueue,
-      breakers: new StoreBreakers({ stores: ['prisma', 'supabase'] }),
-      diffs: diffQueue,
-      diffPolicy: new DiffPolicy(),
-      secondaryTimeoutMs: 3_000,
-    });
+    const phase = await startPhaseTwo(stores, redisUrl, 'copy spec');
+    const { engine } = phase;
     const deleted = Array.from({ length: 1050 }, (_, i) => i + 1).filter((n) => n % 11 === 0).map(seededBudgetId);
     const updated = Array.from({ length: 1050 }, (_, i) => i + 1).filter((n) => n % 7 === 0 && n % 11 !== 0).map(seededBudgetId);
     const writes: (() => Promise<unknown>)[] = [];
@@ -172,7 +133,7 @@ describe('initial copy (store A → store B, real PostgreSQL and supabase-local)
       await engine.drain();
 
       const created = writes.length - deleted.length - updated.length;
-      expect(await expectStoresEqual(budgetsEntity)).toBe(1050 - deleted.length + created);
+      expect(await expectStoresEqual(stores, budgetsEntity)).toBe(1050 - deleted.length + created);
       const { rows } = await stores.poolB.query<{ n: number }>('select count(*)::int as n from budgets where id = any($1::uuid[])', [deleted]);
       expect(rows[0]?.n).toBe(0);
       expect(result.entities[0]?.keysRechecked).toBeGreaterThan(0);
@@ -180,9 +141,7 @@ describe('initial copy (store A → store B, real PostgreSQL and supabase-local)
       const { rows: statuses } = await stores.control.query<{ status: string; n: number }>('select status, count(*)::int as n from dual_write_ops group by status');
       expect(statuses).toEqual([{ status: 'applied', n: writes.length }]);
     } finally {
-      await engine.drain();
-      await flagRepository.change({ next: { enableDualWrite: false, enableSupabasePrimary: false }, changedBy: 'copy spec', source: 'cli', reason: 'back to phase 1' });
-      await Promise.allSettled([flags.close(), replayQueue.obliterate().then(() => replayQueue.close()), diffQueue.close()]);
+      await phase.close();
     }
   });
 
@@ -259,7 +218,7 @@ describe('initial copy (store A → store B, real PostgreSQL and supabase-local)
 
   it("copies back from store B to store A (the reverse copy), store B's keys read over REST", async () => {
     await copier().copy(['budgets'], { chunkSize: 100 }); // store B complete (finishing the run the previous test stopped)
-    await expectStoresEqual(budgetsEntity);
+    await expectStoresEqual(stores, budgetsEntity);
     await stores.poolA.query("delete from budgets where name like 'Budget 1%'");
     const { rows: before } = await stores.poolA.query<{ n: number }>('select count(*)::int as n from budgets');
     const reverse = new InitialCopy({
@@ -273,7 +232,7 @@ describe('initial copy (store A → store B, real PostgreSQL and supabase-local)
     const result = await reverse.copy(['budgets'], { chunkSize: 100 });
 
     expect(result.entities[0]).toMatchObject({ sourceStore: 'supabase', targetStore: 'prisma', keysLeft: [] });
-    const count = await expectStoresEqual(budgetsEntity);
+    const count = await expectStoresEqual(stores, budgetsEntity);
     expect(count).toBeGreaterThan(before[0]?.n ?? 0);
   });
 });
