@@ -7,7 +7,7 @@ import { SqlKeyLister } from './key-lister';
 import { readForeignKeys } from './table-order';
 import { startPhaseTwo, type PhaseTwo } from './testing/phase-two';
 import { ScratchStores } from './testing/scratch-stores';
-import { countRows, expectStoresEqual } from './testing/store-checks';
+import { countRows, expectStoresEqual, plantTargetOnlyBudgets } from './testing/store-checks';
 import { emptyExampleTables, seedExampleRows } from './testing/seed';
 
 const redisUrl = process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379';
@@ -244,15 +244,7 @@ describe('initial copy, streamed as COPY between the two PostgreSQL databases (r
 
   it("merges into a window the target already holds rows of: a row only the target holds goes with the ledger's proof of its delete, else it is reported as left", async () => {
     await freshTargetWithUsers();
-    const orphans = ['0f000000-0000-4000-8000-000000000001', '0f000000-0000-4000-8000-000000000002'];
-    for (const id of orphans) {
-      await stores.poolB.query("insert into budgets (id, owner_id, name, amount, currency) values ($1, $2, 'only on B', 1, 'EUR')", [id, CREATOR]);
-    }
-    await stores.control.query(
-      `insert into dual_write_ops (op_id, entity, operation, entity_ids, payload, primary_store, secondary_store, status, mode, flag_version)
-       values (gen_random_uuid(), 'budgets', 'delete', array[$1], '{}', 'prisma', 'supabase', 'applied', 'dual-primary-a', 1)`,
-      [orphans[1]],
-    );
+    const orphans = await plantTargetOnlyBudgets(stores, CREATOR);
 
     const result = await copier().copy(['budgets'], { chunkSize: 100 });
 

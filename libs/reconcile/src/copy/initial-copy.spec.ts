@@ -8,7 +8,7 @@ import { readForeignKeys } from './table-order';
 import { writeLatencyProbe } from './testing/latency-probe';
 import { startPhaseTwo } from './testing/phase-two';
 import { ScratchStores } from './testing/scratch-stores';
-import { countRows, expectStoresEqual } from './testing/store-checks';
+import { countRows, expectStoresEqual, plantTargetOnlyBudgets } from './testing/store-checks';
 import { emptyExampleTables, seedExampleRows, seededBudgetId } from './testing/seed';
 
 const redisUrl = process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379';
@@ -166,16 +166,7 @@ describe('initial copy (store A → store B, real PostgreSQL and supabase-local)
   it("never deletes a row only the target holds without the ledger's proof: it is reported as left; with a proven delete it goes", async () => {
     await emptyExampleTables(stores.poolB);
     await copier().copy(['users'], { chunkSize: 100 });
-    const orphans = ['0f000000-0000-4000-8000-000000000001', '0f000000-0000-4000-8000-000000000002'];
-    for (const id of orphans) {
-      await stores.poolB.query("insert into budgets (id, owner_id, name, amount, currency) values ($1, $2, 'only on B', 1, 'EUR')", [id, '5d0e8b1e-0000-4000-8000-000000000000']);
-    }
-    // The ledger proves a delete of the second one on the source (its newest write there is a delete).
-    await stores.control.query(
-      `insert into dual_write_ops (op_id, entity, operation, entity_ids, payload, primary_store, secondary_store, status, mode, flag_version)
-       values (gen_random_uuid(), 'budgets', 'delete', array[$1], '{}', 'prisma', 'supabase', 'applied', 'dual-primary-a', 1)`,
-      [orphans[1]],
-    );
+    const orphans = await plantTargetOnlyBudgets(stores, '5d0e8b1e-0000-4000-8000-000000000000');
 
     const result = await copier().copy(['budgets'], { chunkSize: 100 });
 
