@@ -51,7 +51,22 @@ export function rowDigestSql(entity: EntityDefinition, millisecondColumns: Reado
   const key = entity.fields[entity.primaryKey];
   if (!key) throw new Error(`Entity "${entity.name}": primary key "${entity.primaryKey}" is not one of its fields.`);
   const values = Object.values(entity.fields).map((field) => digestColumnSql(field, millisecondColumns));
-  return `hash_record_extended(row(${values.join(', ')}), hash_record_extended(row(${digestColumnSql(key)}), 0))`;
+  return `hash_record_extended(row(${values.join(', ')}), ${keySeedSql(key)})`;
+}
+
+/** The seed of a row's digest: its key's own 64-bit hash (the type's hash function; a record hash costs more). */
+function keySeedSql(key: FieldDefinition): string {
+  const value = digestColumnSql(key);
+  switch (key.type) {
+    case 'uuid':
+      return `uuid_hash_extended(${value}, 0)`;
+    case 'int':
+      return `hashint8extended(${value}, 0)`;
+    case 'string':
+      return `hashtextextended(${value}, 0)`;
+    default:
+      return `hash_record_extended(row(${value}), 0)`;
+  }
 }
 
 /**
