@@ -10,22 +10,17 @@ import { createApiApp } from '../../app.factory';
 import { startAdminTestApp } from '../../testing/admin-test-app';
 import { LogCapture } from '../../testing/test-api-app';
 import { DEGRADED_ENV, testConfig } from '../../testing/test-config';
+import { seedOwnerWithBudgets, seededBudget } from '../../testing/owner-budgets';
 
 const suffix = randomBytes(4).toString('hex');
 /** Both stores and the control database of these tests: databases of their own, never dw_primary or dw_supabase. */
 const names = { a: `dw_verify_t_api_${suffix}_a`, b: `dw_verify_t_api_${suffix}_b`, control: `dw_verify_t_api_${suffix}_control` };
 const urlOf = scratchDatabaseUrl;
 const OWNER = '7e57a000-0000-4000-8000-000000000001';
-const budget = (n: number) => `7e57b000-0000-4000-8000-${String(n).padStart(12, '0')}`;
+const budget = seededBudget;
 
-async function seed(pool: Pool): Promise<void> {
-  await pool.query('truncate comments, posts, budgets, users cascade');
-  await pool.query(`insert into users (id, email, display_name, created_at, updated_at) values ($1, 'owner@verify.test', 'Owner', '2026-01-01Z', '2026-01-01Z')`, [OWNER]);
-  await pool.query(
-    `insert into budgets (id, owner_id, name, amount, currency, metadata, created_at, updated_at)
-     select ('7e57b000-0000-4000-8000-' || lpad(n::text, 12, '0'))::uuid, $1, 'Budget ' || n, n * 10, 'EUR', '{}', '2026-01-01Z', '2026-01-01Z' from generate_series(1, 5) n`,
-    [OWNER],
-  );
+function seed(pool: Pool): Promise<void> {
+  return seedOwnerWithBudgets(pool, { id: OWNER, email: 'owner@verify.test' });
 }
 
 let endpoint: EntryProcess;
