@@ -96,14 +96,16 @@ export class KeySync {
   private async lock(client: PoolClient, entity: EntityDefinition, keys: RowKey[], writes: SyncedWrite[]): Promise<Map<string, Row>> {
     const escape = (value: string) => client.escapeLiteral(value);
     const creates = writes.filter((write) => write.created !== undefined);
-    const statements = ['begin', lockKeysSql(escape, entity.name, keys.map(String))];
+    // No parallel workers for these look-ups of a few keys: the planner misjudges how many ledger rows an array
+    // overlap matches (thousands for a handful) and would start workers, which cost more than the look-up itself.
+    const statements = ['begin', 'set local max_parallel_workers_per_gather = 0', lockKeysSql(escape, entity.name, keys.map(String))];
     if (creates.length > 0) {
       const createdKeys = creates.map((write) => String(write.created?.key));
       statements.push(keysWrittenByOthersSql(escape, entity.name, createdKeys, creates.map((write) => write.opId)));
     }
     const results = (await client.query(statements.join(';\n'))) as unknown as QueryResult<{ key: string }>[];
     const own = new Map<string, Row>();
-    const others = new Set(results[2]?.rows.map((row) => row.key));
+    const others = new Set(creates.length > 0 ? results[statements.length - 1]?.rows.map((row) => row.key) : []);
     for (const write of creates) {
       const key = String(write.created?.key);
       if (!others.has(key)) own.set(key, write.created?.row as Row);
