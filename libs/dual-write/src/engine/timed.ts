@@ -15,8 +15,12 @@ export function describeError(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
-/** The call's outcome when it settles within `ms`; undefined when it is still running then (it goes on). */
+/**
+ * The call's outcome when it settles within `ms`; undefined when it is still running then (it goes on). With no
+ * time to wait (`ms` ≤ 0) the answer is undefined at once: no timer, no turn of the event loop for the caller.
+ */
 export async function settledWithin<R>(work: Promise<R>, ms: number): Promise<R | undefined> {
+  if (ms <= 0) return undefined;
   let timer: NodeJS.Timeout | undefined;
   const deadline = new Promise<undefined>((resolve) => {
     timer = setTimeout(() => resolve(undefined), ms);
