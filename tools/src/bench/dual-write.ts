@@ -72,6 +72,15 @@ function supabaseLocalPid(supabaseUrl: string): number {
   }
 }
 
+async function withPool<T>(url: string, work: (pool: Pool) => Promise<T>): Promise<T> {
+  const pool = new Pool({ connectionString: url, max: 1 });
+  try {
+    return await work(pool);
+  } finally {
+    await pool.end();
+  }
+}
+
 async function run(options: BenchOptions): Promise<void> {
   const { seconds, concurrency, burstRate, burstSeconds, modes, latencyRate, rounds } = options;
   loadEnvFiles(root);
@@ -149,12 +158,19 @@ async function run(options: BenchOptions): Promise<void> {
       await setMode(settings.dual, `bench: warm-up ${settings.label}`, settings.supabasePrimary);
       await closedLoop(write, concurrency, 3_000);
     }
-    // The modes take turns in rounds, so drift over the run (tables growing, the worker's minute crons,
-    // autovacuum) falls on every mode alike; each mode's rounds are added up.
+    // The modes take turns in rounds, so drift over the run (tables growing, the worker's minute crons)
+    // falls on every mode alike; each mode's rounds are added up. Before each, the ledger and the written tables are
+    // vacuumed, as autovacuum would have done by then: a server running without it (this machine's) would otherwise
+    // make each mode pay for the dead rows of the modes before it, mode 2 (three ledger versions a write) most.
+    const vacuum = async () => {
+      await control.query('vacuum (analyze) dual_write_ops, dual_write_diffs, budgets');
+      if (config.supabase?.dbUrl) await withPool(config.supabase.dbUrl, (pool) => pool.query('vacuum (analyze) budgets'));
+    };
     const roundMs = (seconds * 1000) / rounds;
     for (let round = 0; round < rounds; round += 1) {
       for (const [index, mode] of modes.entries()) {
         const settings = MODE_SETTINGS[mode];
+        await vacuum();
         await setMode(settings.dual, `bench: ${settings.label}, round ${round + 1}`, settings.supabasePrimary);
         await closedLoop(write, concurrency, 1_000);
         const before = cpuSnapshot(processes);
