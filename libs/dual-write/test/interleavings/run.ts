@@ -83,8 +83,7 @@ export class Run {
       onClaimed: (opId, process) => this.owners.set(opId, process),
       diffs: this.diffs,
       writesInFlight: this.writesInFlight,
-      batched: world.batched,
-      onGroupedSync: () => void (this.stats.groupedSyncs += 1),
+      groupCommit: world.batched ? { onGroupedSync: () => void (this.stats.groupedSyncs += 1) } : null,
     };
     this.api = [this.process('e1', 'api', false), this.process('e2', 'api', false)];
     this.worker = this.process('worker', 'worker', false);

@@ -34,13 +34,12 @@ export interface SharedParts {
   /** Primary writes sent and not settled yet, by opId (the sweep finds an unknown write only once they have). */
   writesInFlight: Map<string, number>;
   /**
-   * The engine as the api module builds it: claims, the primary's outcomes and syncs grouped (ClaimBatcher,
-   * PrimaryOutcomeBatcher, SyncBatcher). Insert batching is left out: one store call would then carry the writes
-   * of several operations, and the sweep's timing assumption counts a primary call per operation.
+   * Present: the engine as the api module builds it, claims, the primary's outcomes and syncs grouped (ClaimBatcher,
+   * PrimaryOutcomeBatcher, SyncBatcher), told when a sync settled several writes at once. Insert batching is left
+   * out: one store call would then carry the writes of several operations, and the sweep's timing assumption counts
+   * a primary call per operation. Null: each write alone.
    */
-  batched: boolean;
-  /** A sync settled several writes at once (the group-commit path the batched world is there to explore). */
-  onGroupedSync: () => void;
+  groupCommit: { onGroupedSync: () => void } | null;
 }
 
 /** Replays never dead-letter within a run (a dead operation is an operator's decision, not an interleaving). */
@@ -156,7 +155,7 @@ export class SimProcess implements PoolOwner {
     this.keySync = new TaggedKeySync(
       { pool: this.pool, ledger: this.ledger, guard: (store, call) => this.breakers.execute(store.name, () => call()) },
       shared.onApplied,
-      shared.onGroupedSync,
+      shared.groupCommit?.onGroupedSync,
     );
     // api processes trust their cached flags until they learn of a change (a refused claim, a fence, `refresh`);
     // the worker reads them fresh. Neither subscribes to Redis: when a process hears of a change is the program's choice.
@@ -214,7 +213,7 @@ export class SimProcess implements PoolOwner {
       // A fenced flip answers 503 at once: no timer decides when a held write goes on.
       flipHoldMs: 0,
       onWarning: () => undefined,
-      ...(this.shared.batched
+      ...(this.shared.groupCommit
         ? {
             claims: new ReportingClaimBatcher(this.pool, this.ledger, (opId) => this.shared.onClaimed(opId, this)),
             primaryOutcomes: new ReportingPrimaryOutcomeBatcher(this.pool, this.ledger, this.shared.onApplied),
