@@ -1,6 +1,6 @@
 import type { DiffSeverity } from '@dualwrite/dual-write';
 import type { DifferenceKind, EntityDefinition, KeyRange, RangeChecksum, Row, RowKey, StorePlugin } from '@dualwrite/stores';
-import type { KeySpan } from './key-span';
+import type { KeyCuts, KeySpan } from './key-span';
 
 /**
  * What reconciliation needs from one store: counts and checksums of key ranges, the rows of a range in key
@@ -34,7 +34,7 @@ export interface RangeRowsSource {
 /** A side that can checksum every part of a split range in one pass over the range. */
 export interface SegmentChecksumSource {
   /** Count and checksum of each part of `range` cut at `boundaries` (ascending): boundaries.length + 1 results. */
-  segmentChecksums(entity: EntityDefinition, range: KeyRange, boundaries: readonly RowKey[]): Promise<RangeChecksum[]>;
+  segmentChecksums(entity: EntityDefinition, range: KeyRange, boundaries: KeyCuts): Promise<RangeChecksum[]>;
 }
 
 /** One difference that survived the re-check, in plain data. */

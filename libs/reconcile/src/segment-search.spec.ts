@@ -1,6 +1,6 @@
 import { segmentVerdict, splitParts, splitRange } from './segment-search';
 import { compareKeys, keyText } from './key-order';
-import { evenKeyBoundaries, unionSpan } from './key-span';
+import { EvenKeyCuts, evenKeyBoundaries, evenKeyCuts, unionSpan, type KeyCuts } from './key-span';
 import { driftItems } from '../test/drift-fixture';
 import { tortureNames } from '../test/torture-fixture';
 import type { EntityDefinition } from '@dualwrite/stores';
@@ -66,6 +66,41 @@ describe('evenKeyBoundaries', () => {
   it('refuses a split into fewer than 2 parts and a key that is not a uuid', () => {
     expect(() => evenKeyBoundaries(intKeyed, 1, 10, 1)).toThrow('at least 2 parts');
     expect(() => evenKeyBoundaries(driftItems, 'x', 'y', 2)).toThrow('"x" is not a uuid');
+  });
+});
+
+describe('evenKeyCuts', () => {
+  const all = (cuts: KeyCuts | undefined) => (cuts ? Array.from({ length: cuts.length }, (_, index) => cuts.at(index)) : undefined);
+  it('names the cuts of an int span by arithmetic, as evenKeyBoundaries does, and nothing past the last', () => {
+    const cuts = evenKeyCuts(intKeyed, 1, 100, 4);
+    expect(cuts).toBeInstanceOf(EvenKeyCuts);
+    expect(all(cuts)).toEqual([26, 51, 76]);
+    expect(cuts?.at(3)).toBeUndefined();
+    expect(all(evenKeyCuts(intKeyed, 10, 12, 8))).toEqual([11, 12]);
+    expect(evenKeyCuts(intKeyed, 7, 7, 8)).toEqual([]);
+    expect(all(evenKeyCuts(intKeyed, -5, 5, 2))).toEqual([1]);
+  });
+  it('leaves an int span too wide for bigint arithmetic to evenKeyBoundaries', () => {
+    expect(evenKeyCuts(intKeyed, '-9000000000000000000', '9000000000000000000', 4)).toBeUndefined();
+  });
+  it('cuts a uuid span in the 3 bytes after the bytes its ends share, the rest of each cut zero', () => {
+    expect(all(evenKeyCuts(driftItems, '00000000-0000-0000-0000-000000000000', 'FFFFFFFF-FFFF-FFFF-FFFF-FFFFFFFFFFFF', 4))).toEqual([
+      '40000000-0000-0000-0000-000000000000',
+      '80000000-0000-0000-0000-000000000000',
+      'c0000000-0000-0000-0000-000000000000',
+    ]);
+    const cuts = evenKeyCuts(driftItems, '0123aa00-0000-7000-8000-000000000000', '0123ab00-0000-7000-8000-0000000000ff', 2);
+    expect(cuts).toMatchObject({ prefix: '0123', windowByte: 2 });
+    expect(all(cuts)).toEqual(['0123aa80-0100-0000-0000-000000000000']);
+    expect(all(evenKeyCuts(driftItems, '01234567-89ab-cdef-0123-456789abcd00', '01234567-89ab-cdef-0123-456789abcd03', 8))).toEqual([
+      '01234567-89ab-cdef-0123-456789abcd01',
+      '01234567-89ab-cdef-0123-456789abcd02',
+      '01234567-89ab-cdef-0123-456789abcd03',
+    ]);
+  });
+  it('refuses a split into fewer than 2 parts and text keys', () => {
+    expect(() => evenKeyCuts(intKeyed, 1, 10, 1)).toThrow('at least 2 parts');
+    expect(() => evenKeyCuts(tortureNames, 'a', 'b', 2)).toThrow('text keys have no arithmetic');
   });
 });
 

@@ -1,6 +1,6 @@
 import type { EntityDefinition, KeyRange, RangeChecksum, RowKey } from '@dualwrite/stores';
 import { compareKeys } from './key-order';
-import { evenKeyBoundaries, hasKeyArithmetic, unionSpan, type KeySpan } from './key-span';
+import { evenKeyBoundaries, evenKeyCuts, hasKeyArithmetic, unionSpan, type KeyCuts, type KeySpan } from './key-span';
 import { mapLimit } from './map-limit';
 import type { KeyBoundarySource, KeySpanSource, RangeRowsSource, ReconcileSide, ReconcileWork, SegmentChecksumSource } from './reconcile.types';
 import { differingKeysOfRange, differingKeysOfRanges, type DifferingKeys } from './segment-rows';
@@ -31,14 +31,14 @@ interface Segment {
 }
 
 /** Splits [from, to) at ascending boundary keys: [from, b1), [b1, b2), …, [bn, to). */
-export function splitRange(range: KeyRange, boundaries: readonly RowKey[]): KeyRange[] {
+export function splitRange(range: KeyRange, boundaries: KeyCuts): KeyRange[] {
   return Array.from({ length: boundaries.length + 1 }, (_, index) => partOf(range, boundaries, index));
 }
 
 /** Part `index` of splitRange(range, boundaries), without building the others. */
-export function partOf(range: KeyRange, boundaries: readonly RowKey[], index: number): KeyRange {
-  const from = index === 0 ? range.from : boundaries[index - 1];
-  const to = index === boundaries.length ? range.to : boundaries[index];
+export function partOf(range: KeyRange, boundaries: KeyCuts, index: number): KeyRange {
+  const from = index === 0 ? range.from : boundaries.at(index - 1);
+  const to = index === boundaries.length ? range.to : boundaries.at(index);
   const part: KeyRange = {};
   if (from !== undefined) part.from = from;
   if (to !== undefined) part.to = to;
@@ -122,11 +122,12 @@ export class SegmentSearch {
     const [primary, secondary] = await Promise.all([this.span(this.primary, range), this.span(this.secondary, range)]);
     const rows = Math.max(primary.count, secondary.count);
     const { min, max } = unionSpan(this.entity, [primary, secondary]);
-    let boundaries: RowKey[] = [];
+    let boundaries: KeyCuts = [];
     if (rows > this.options.rowCompareLimit) {
+      const parts = splitParts(rows, this.options, true);
       boundaries =
         hasKeyArithmetic(this.entity) && min !== undefined && max !== undefined
-          ? evenKeyBoundaries(this.entity, min, max, splitParts(rows, this.options, true))
+          ? (evenKeyCuts(this.entity, min, max, parts) ?? evenKeyBoundaries(this.entity, min, max, parts))
           : await this.boundaries(range, rows, primary.count >= secondary.count);
     }
     const { segments, counts } = await this.parts(range, boundaries);
@@ -157,7 +158,7 @@ export class SegmentSearch {
    * Every part is checked; only the ones that differ are built (a grouped split makes tens of thousands of parts,
    * nearly all equal).
    */
-  private async parts(range: KeyRange, boundaries: readonly RowKey[]): Promise<{ segments: Segment[]; counts: SegmentSearchResult['counts'] }> {
+  private async parts(range: KeyRange, boundaries: KeyCuts): Promise<{ segments: Segment[]; counts: SegmentSearchResult['counts'] }> {
     const [primary, secondary] = await Promise.all([
       this.partChecksums(this.primary, range, boundaries),
       this.partChecksums(this.secondary, range, boundaries),
@@ -174,7 +175,7 @@ export class SegmentSearch {
     return { segments, counts };
   }
 
-  private partChecksums(side: SearchSide, range: KeyRange, boundaries: readonly RowKey[]): Promise<RangeChecksum[]> {
+  private partChecksums(side: SearchSide, range: KeyRange, boundaries: KeyCuts): Promise<RangeChecksum[]> {
     // Grouped digests are comparable only with each other: both sides grouped, or neither.
     if (this.groupedChecksums && side.segmentChecksums) return side.segmentChecksums(this.entity, range, boundaries);
     return mapLimit(splitRange(range, boundaries), this.options.concurrency, (part) => side.checksum(this.entity, part));

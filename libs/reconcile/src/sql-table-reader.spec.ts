@@ -3,6 +3,7 @@ import type { EntityDefinition } from '@dualwrite/stores';
 import { SqlTableReader } from './sql-table-reader';
 import { Reconciler } from './reconciler';
 import { ScratchDatabases } from '../test/scratch-databases';
+import { EvenKeyCuts, evenKeyCuts, type KeyCuts } from './key-span';
 
 /** An int-keyed table: text order of its keys (10 < 9) is not their order. */
 const counters: EntityDefinition = {
@@ -20,6 +21,14 @@ const counters: EntityDefinition = {
   contract: z.object({}),
 };
 
+/** A uuid-keyed table. */
+const tokens: EntityDefinition = {
+  ...counters,
+  name: 'tokens',
+  table: 'tokens',
+  fields: { id: { type: 'uuid', column: 'id' }, label: { type: 'string', column: 'label', nullable: true } },
+};
+
 const DDL = 'create table counters (id integer primary key, active boolean not null, label text)';
 const SEED = "insert into counters select i, i % 2 = 0, 'label ' || i from generate_series(1, $1::int) as i";
 
@@ -33,6 +42,10 @@ describe('SqlTableReader', () => {
       await pool.query(DDL);
       await pool.query(SEED, [120]);
     }
+    // Keys spread over the whole uuid space, and 300 that share their first 5 bytes.
+    await databases.a.query('create table tokens (id uuid primary key, label text)');
+    await databases.a.query("insert into tokens select md5('t' || i)::uuid, 'token ' || i from generate_series(1, 500) as i");
+    await databases.a.query("insert into tokens select ('0123456789' || substr(md5('s' || i), 1, 22))::uuid, null from generate_series(1, 300) as i");
     a = new SqlTableReader('a', databases.a);
   });
 
@@ -54,6 +67,25 @@ describe('SqlTableReader', () => {
     expect(rows.map((row) => row['id'])).toEqual([1, 2, 9, 10, 50, 119, 120]);
     expect(rows[0]).toEqual({ id: 1, active: false, label: 'label 1' });
     expect(a.queries.ranges - before).toBe(1);
+  });
+
+  it('puts every row in the same part with cuts by arithmetic as with the same cuts as keys, keys outside the span too', async () => {
+    const asKeys = (cuts: KeyCuts) => Array.from({ length: cuts.length }, (_, index) => cuts.at(index) as string | number);
+    const cases: Array<[EntityDefinition, KeyCuts | undefined, object]> = [
+      [counters, evenKeyCuts(counters, 1, 120, 7), {}],
+      [counters, evenKeyCuts(counters, 30, 90, 5), {}],
+      [counters, evenKeyCuts(counters, 30, 90, 5), { from: 20, to: 100 }],
+      [tokens, evenKeyCuts(tokens, '00000000-0000-0000-0000-000000000000', 'ffffffff-ffff-ffff-ffff-ffffffffffff', 37), {}],
+      [tokens, evenKeyCuts(tokens, '40000000-0000-0000-0000-000000000000', 'a0000000-0000-0000-0000-000000000000', 9), {}],
+      [tokens, evenKeyCuts(tokens, '01234567-8900-0000-0000-000000000000', '01234567-89ff-ffff-ffff-ffffffffffff', 11), {}],
+      [tokens, evenKeyCuts(tokens, '01234567-8940-0000-0000-000000000000', '01234567-89c0-0000-0000-000000000000', 6), { from: '01234567-8900-0000-0000-000000000000' }],
+    ];
+    for (const [entity, cuts, range] of cases) {
+      expect(cuts).toBeInstanceOf(EvenKeyCuts);
+      const [byArithmetic, byKeys] = await Promise.all([a.segmentChecksums(entity, range, cuts as KeyCuts), a.segmentChecksums(entity, range, asKeys(cuts as KeyCuts))]);
+      expect(byArithmetic).toEqual(byKeys);
+      expect(byArithmetic.filter((part) => part.count > 0).length).toBeGreaterThan(1);
+    }
   });
 
   it('sees the same change made in opposite directions in two rows of one part (row digests do not cancel)', async () => {

@@ -17,7 +17,7 @@ import {
   type SqlTarget,
 } from '@dualwrite/stores';
 import { keyFromText, keyTypeOf } from './key-order';
-import type { KeySpan } from './key-span';
+import { EvenKeyCuts, type KeyCuts, type KeySpan } from './key-span';
 import type { KeyBoundarySource, KeySpanSource, RangeRowsSource, ReconcileSide, SegmentChecksumSource } from './reconcile.types';
 import { MILLISECOND_TIMESTAMP_COLUMNS_SQL, rowDigestSql } from './row-digest-sql';
 
@@ -41,6 +41,26 @@ const KEY_CAST = { int: 'bigint', uuid: 'uuid', string: 'text' } as const;
  */
 function keyArrayParameter(entity: EntityDefinition, keys: readonly RowKey[]): string | string[] {
   return keyTypeOf(entity) === 'string' ? keys.map(String) : `{${keys.join(',')}}`;
+}
+
+/**
+ * The part of `cuts` a row's key (`key`, SQL) falls in, 0 to cuts.length, binding what it needs into `values`:
+ * arithmetic on the key for EvenKeyCuts (a uuid's window read with get_byte, a third of the CPU of a binary search
+ * of the cut keys), `width_bucket` over the cut keys otherwise.
+ */
+function partNumberSql(entity: EntityDefinition, key: string, cuts: KeyCuts, values: unknown[]): string {
+  if (cuts.length === 0) return '0';
+  const type = keyTypeOf(entity);
+  const bind = (value: unknown, cast: string): string => {
+    values.push(value);
+    return `$${values.length}::${cast}`;
+  };
+  if (!(cuts instanceof EvenKeyCuts)) return `width_bucket(${key}, ${bind(keyArrayParameter(entity, cuts), ARRAY_CAST[type])})`;
+  const first = bind(String(cuts.at(0)), KEY_CAST[type]);
+  const last = cuts.length === 1 ? first : bind(String(cuts.at(cuts.length - 1)), KEY_CAST[type]);
+  const byte = (offset: number) => `get_byte(uuid_send(${key}), ${cuts.windowByte + offset})`;
+  const window = type === 'int' ? `(${key})::bigint` : `((${byte(0)} << 16) | (${byte(1)} << 8) | ${byte(2)})`;
+  return `case when ${key} < ${first} then 0 when ${key} >= ${last} then ${cuts.length} else (${window} - (${cuts.origin})) / ${cuts.step} end`;
 }
 
 const EMPTY_PART: RangeChecksum = Object.freeze({ count: 0, checksum: '0' });
@@ -125,15 +145,16 @@ export class SqlTableReader implements ReconcileSide, KeyBoundarySource, Segment
   }
 
   /**
-   * Every part's count and digest in one grouped query: `width_bucket` puts each row in the part its key falls in.
+   * Every part's count and digest in one grouped query: `partNumberSql` puts each row in the part its key falls in.
    * The digest is the sum of each row's 64-bit `rowDigestSql` (order-free, so no sort is needed); it is comparable
    * only with another reader's `segmentChecksums`, never with `checksum`. Counted as one checksum query.
    */
-  async segmentChecksums(entity: EntityDefinition, range: KeyRange, boundaries: readonly RowKey[]): Promise<RangeChecksum[]> {
+  async segmentChecksums(entity: EntityDefinition, range: KeyRange, boundaries: KeyCuts): Promise<RangeChecksum[]> {
     this.queries.checksum += 1;
     const key = keyOrderSql(entity.fields[entity.primaryKey]);
     const where = keyRangeWhereSql(entity, range);
-    const part = boundaries.length === 0 ? '0' : `width_bucket(${key}, $${where.values.length + 1}::${ARRAY_CAST[keyTypeOf(entity)]})`;
+    const values: unknown[] = [...where.values];
+    const part = partNumberSql(entity, key, boundaries, values);
     const digest = rowDigestSql(entity, await this.millisecondTimestampColumns(entity));
     // Digests computed in a subquery kept apart (offset 0): the planner then groups them in a hash table of parts
     // (it assumes 200 of them) where it would sort every row with all its columns by part (a ninth less CPU). The
@@ -144,7 +165,7 @@ export class SqlTableReader implements ReconcileSide, KeyBoundarySource, Segment
                  from (select ${part} as part, ${digest} as row_digest
                          from ${qualifiedTable(entity, this.target)}${where.sql} offset 0) as digested
                 group by part) as grouped`,
-      boundaries.length === 0 ? where.values : [...where.values, keyArrayParameter(entity, boundaries)],
+      values,
     );
     return readParts(rows[0]?.parts ?? '', boundaries.length + 1);
   }
