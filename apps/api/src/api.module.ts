@@ -50,6 +50,7 @@ export class ApiModule {
             queues: config.queues,
             flagCacheTtlMs: config.flagCacheTtlMs,
             secondaryTimeoutMs: config.secondaryTimeoutMs,
+            syncGatherMs: config.syncGatherMs,
             shadowReadRate: config.shadowReadRate,
             batchInserts: config.batchInserts,
             breakers: { settings: config.breaker },

@@ -193,3 +193,22 @@ describe('backup settings', () => {
     expect(() => parsePlatformConfig({ ...validEnvironment, BACKUP_STORES: 'c' })).toThrow('Invalid configuration: BACKUP_STORES must be a, b, a,b or off');
   });
 });
+
+describe('secondary sync gathering (SYNC_GATHER_MS)', () => {
+  it('defaults to 20 ms when callers are answered before the secondary', () => {
+    expect(parsePlatformConfig(validEnvironment).syncGatherMs).toBe(20);
+  });
+
+  it('defaults to 0 when callers wait for the secondary, who would wait for the gathering too', () => {
+    expect(parsePlatformConfig({ ...validEnvironment, SECONDARY_TIMEOUT_MS: '250' }).syncGatherMs).toBe(0);
+  });
+
+  it('takes an explicit value, 0 included', () => {
+    expect(parsePlatformConfig({ ...validEnvironment, SYNC_GATHER_MS: '0' }).syncGatherMs).toBe(0);
+    expect(parsePlatformConfig({ ...validEnvironment, SECONDARY_TIMEOUT_MS: '250', SYNC_GATHER_MS: '5' }).syncGatherMs).toBe(5);
+  });
+
+  it.each(['-1', '2.5', '1001', 'soon'])('refuses SYNC_GATHER_MS=%s, naming the variable', (value) => {
+    expect(errorFor({ ...validEnvironment, SYNC_GATHER_MS: value }).message).toContain('SYNC_GATHER_MS');
+  });
+});

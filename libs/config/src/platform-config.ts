@@ -115,6 +115,7 @@ const environmentSchema = z.object({
   NOTIFICATION_WEBHOOK: optional(httpUrl),
   FLAG_CACHE_TTL_MS: integer(5000),
   SECONDARY_TIMEOUT_MS: integer(0),
+  SYNC_GATHER_MS: optional(z.coerce.number().int('must be an integer').nonnegative('must be >= 0').max(1000, 'must be at most 1000')),
   SHADOW_READ_RATE: ratio(1),
   BATCH_INSERTS: booleanFlag(true),
   BREAKER_FAILURE_THRESHOLD: integer(3),
@@ -185,6 +186,11 @@ export interface PlatformConfig {
   flagCacheTtlMs: number;
   /** Longest a caller waits for the secondary store. */
   secondaryTimeoutMs: number;
+  /**
+   * SYNC_GATHER_MS: how long a secondary sync gathers the keys of concurrent writes before it goes (fewer, larger
+   * syncs). Default 20 when callers do not wait for the secondary (SECONDARY_TIMEOUT_MS=0), 0 when they do.
+   */
+  syncGatherMs: number;
   /** Share of reads shadowed on the secondary in dual modes (0..1). */
   shadowReadRate: number;
   /** BATCH_INSERTS: concurrent creates of one entity leave as one multi-row insert per store. */
@@ -313,6 +319,7 @@ export function parsePlatformConfig(env: NodeJS.ProcessEnv): PlatformConfig {
     notificationWebhook: values.NOTIFICATION_WEBHOOK,
     flagCacheTtlMs: values.FLAG_CACHE_TTL_MS,
     secondaryTimeoutMs: values.SECONDARY_TIMEOUT_MS,
+    syncGatherMs: values.SYNC_GATHER_MS ?? (values.SECONDARY_TIMEOUT_MS === 0 ? 20 : 0),
     shadowReadRate: values.SHADOW_READ_RATE,
     batchInserts: values.BATCH_INSERTS,
     breaker: {

@@ -110,7 +110,7 @@ async function run(options: BenchOptions): Promise<void> {
     // The guard would (rightly) roll mode 2 back when its p95 rises against the previous phase; the bench
     // measures the mode itself, so the guard is off for its processes.
     const env = { ...process.env, LOG_LEVEL: 'warn', ROLLBACK_ENABLED: 'false', SECONDARY_TIMEOUT_MS: String(secondaryTimeoutMs) };
-    log(`api: SECONDARY_TIMEOUT_MS=${secondaryTimeoutMs} (how long a caller waits for the secondary), BATCH_INSERTS=${String(config.batchInserts)}`);
+    log(`api: SECONDARY_TIMEOUT_MS=${secondaryTimeoutMs} (how long a caller waits for the secondary), BATCH_INSERTS=${String(config.batchInserts)}, SYNC_GATHER_MS=${process.env['SYNC_GATHER_MS'] || 'default'}`);
     apps.start('api', 'apps/api/src/main.ts', env);
     apps.start('worker', 'apps/worker/src/main.ts', env);
     await waitFor('api', async () => ((await fetch(`http://127.0.0.1:${config.apiPort}/health/live`)).ok ? true : undefined), 60_000);

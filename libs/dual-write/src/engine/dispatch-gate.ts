@@ -8,12 +8,17 @@ export class DispatchGate {
   private inFlight = 0;
   private readonly waiting: (() => void)[] = [];
 
-  constructor(private readonly limit: number) {}
+  /** `gatherMs`: how long a batch that could go at once still gathers first (0: it goes on the next tick). */
+  constructor(
+    private readonly limit: number,
+    private readonly gatherMs = 0,
+  ) {}
 
   schedule(dispatch: () => void): void {
     if (this.inFlight < this.limit) {
       this.inFlight += 1;
-      process.nextTick(dispatch);
+      if (this.gatherMs > 0) setTimeout(dispatch, this.gatherMs);
+      else process.nextTick(dispatch);
     } else {
       this.waiting.push(dispatch);
     }
@@ -36,9 +41,9 @@ export class DispatchGate {
  */
 export function gatedLoader<K, V>(
   load: (keys: readonly K[]) => Promise<(V | Error)[]>,
-  options: { maxBatchSize: number; batchesInFlight: number },
+  options: { maxBatchSize: number; batchesInFlight: number; gatherMs?: number },
 ): DataLoader<K, V> {
-  const gate = new DispatchGate(options.batchesInFlight);
+  const gate = new DispatchGate(options.batchesInFlight, options.gatherMs);
   return new DataLoader<K, V>((keys) => gate.release(load(keys)), {
     cache: false,
     maxBatchSize: options.maxBatchSize,

@@ -106,7 +106,7 @@ const engineProviders = [
         shadowReadRate: options.shadowReadRate,
         readFallbackToSecondary: options.readFallbackToSecondary,
         insertBatcher: options.batchInserts === false ? undefined : new InsertBatcher(),
-        syncBatcher: options.batchInserts === false ? undefined : new SyncBatcher(keySync),
+        syncBatcher: options.batchInserts === false ? undefined : new SyncBatcher(keySync, { gatherMs: options.syncGatherMs ?? (options.secondaryTimeoutMs ? 0 : 20) }),
         claims: options.batchInserts === false ? undefined : new ClaimBatcher(pool, ledger),
         primaryOutcomes: options.batchInserts === false ? undefined : new PrimaryOutcomeBatcher(pool, ledger),
         onWarning: options.onWarning,

@@ -51,6 +51,32 @@ describe('SyncBatcher: group commit for syncs (real stores)', () => {
     await expect(kit.supabase.findManyByIds(budgetsEntity, rows.map((row) => String(row['id'])))).resolves.toHaveLength(20);
   });
 
+  it('with a gathering window, writes that arrive one after another within it share one sync', async () => {
+    const counting = new CountingKeySync({ pool: kit.pool, ledger: kit.ledger });
+    const batcher = new SyncBatcher(counting, { gatherMs: 200 });
+    const rows = await rowsOnlyOnA(3);
+
+    const pending: Promise<SyncReport>[] = [];
+    for (const row of rows) {
+      pending.push(batcher.sync(budgetsEntity, [String(row['id'])], kit.prisma, kit.supabase));
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    const reports = await Promise.all(pending);
+
+    expect(counting.batches).toEqual([3]);
+    expect(reports.map((report) => report.copied.map((copied) => copied.key))).toEqual(rows.map((row) => [row['id']]));
+  });
+
+  it('without a gathering window, a write that arrives after the previous sync left goes in a sync of its own', async () => {
+    const counting = new CountingKeySync({ pool: kit.pool, ledger: kit.ledger });
+    const batcher = new SyncBatcher(counting);
+    const rows = await rowsOnlyOnA(2);
+
+    for (const row of rows) await batcher.sync(budgetsEntity, [String(row['id'])], kit.prisma, kit.supabase);
+
+    expect(counting.batches).toEqual([1, 1]);
+  });
+
   it('two callers of one key in the same batch both get it, and the key is synced once', async () => {
     const counting = new CountingKeySync({ pool: kit.pool, ledger: kit.ledger });
     const batcher = new SyncBatcher(counting);
