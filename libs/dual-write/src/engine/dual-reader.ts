@@ -24,6 +24,8 @@ export interface DualReaderParts {
   observer: StoreCallObserver;
   diffRecorder: DiffRecorder;
   background: BackgroundWork;
+  /** The key's secondary sync this process has on its way, if any (SecondarySync.syncOnItsWay). */
+  syncOnItsWay?: (entity: string, key: RowKey) => Promise<void> | undefined;
 }
 
 /**
@@ -96,6 +98,8 @@ export class DualReader {
     call: StoreCall<T>,
     comparable: (value: T) => unknown,
   ): Promise<void> {
+    // A key this process is still syncing would differ until its sync lands: compare once it has.
+    if (entityId !== null) await this.parts.syncOnItsWay?.(plan.entity.name, entityId);
     const secondary = await this.parts.storeCaller.call(plan.secondary as StorePlugin, call);
     this.parts.observer.observe(plan, 'read', operation, [storeOutcome(plan.secondary as StorePlugin, 'secondary', secondary)]);
     if (!secondary.ok) return;

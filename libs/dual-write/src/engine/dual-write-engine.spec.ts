@@ -7,6 +7,7 @@ import { ReplayQueue } from '../replay/replay-queue';
 import { StoreConflictError, StoreUnavailableError } from '@dualwrite/stores';
 import { eventually } from '@dualwrite/testing';
 import { EngineTestKit } from '../../test/engine-test-kit';
+import { SyncBatcher } from '../sync/sync-batcher';
 
 const PHASE_1 = { enableDualWrite: false, enableSupabasePrimary: false };
 const PHASE_2 = { enableDualWrite: true, enableSupabasePrimary: false };
@@ -316,6 +317,20 @@ describe('DualWriteEngine on real stores', () => {
       const diff = await eventually(async () => (await kit.queuedDiffs()).find((queued) => queued.entityId === id && queued.operation === 'read'));
       expect(diff).toMatchObject({ severity: 'error', apiEndpoint: 'GET /api/budgets/:id', primaryStore: 'prisma', secondaryStore: 'supabase' });
       expect(diff.differences).toEqual([expect.objectContaining({ field: 'amount', primary: '120.5', secondary: '999.99' })]);
+    });
+
+    it('a read right after a write compares store B only once the write has synced there: no diff for the lag', async () => {
+      const engine = kit.engine({ secondaryTimeoutMs: 0, syncBatcher: new SyncBatcher(kit.keySync, { gatherMs: 300 }) });
+      const created = await engine.create({ entity: 'budgets' }, kit.budget(await kit.owner()));
+      const id = String(created.data['id']);
+      await expect(kit.supabase.get(budgetsEntity, id)).resolves.toBeNull();
+
+      const read = await engine.find('budgets', id, 'GET /api/budgets/:id');
+      await engine.drain(5_000);
+
+      expect(read.data).toEqual(created.data);
+      await expect(kit.supabase.get(budgetsEntity, id)).resolves.toEqual(created.data);
+      expect((await kit.queuedDiffs()).filter((queued) => queued.entityId === id)).toEqual([]);
     });
 
     it('with store A unavailable, reads fall back to store B and say so', async () => {

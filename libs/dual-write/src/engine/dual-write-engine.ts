@@ -106,6 +106,7 @@ export class DualWriteEngine {
       observer: this.observer,
       diffRecorder: this.diffRecorder,
       background: this.background,
+      syncOnItsWay: (entity, key) => this.secondarySync.syncOnItsWay(entity, key),
     });
   }
 

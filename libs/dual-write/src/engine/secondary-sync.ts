@@ -17,6 +17,9 @@ type SecondarySyncOptions = Pick<DualWriteEngineOptions, 'keySync' | 'syncBatche
  * now holds compared.
  */
 export class SecondarySync {
+  /** The newest sync this process has on its way, by entity and key. */
+  private readonly onTheirWay = new Map<string, Promise<unknown>>();
+
   constructor(
     private readonly options: SecondarySyncOptions,
     private readonly observer: StoreCallObserver,
@@ -38,7 +41,11 @@ export class SecondarySync {
     const syncer = this.options.syncBatcher ?? this.options.keySync;
     // A write of one key is settled by its sync, in the sync's transaction; a write of many keys once all are synced.
     const write = keys.length === 1 ? this.syncedWrite(plan, operation, keys[0] as RowKey, primary.value as Row, primaryOutcome) : undefined;
-    const synced = await timed(() => syncer.sync(plan.entity, keys, plan.primary, secondaryStore, write ? [write] : []));
+    const syncing = timed(() => syncer.sync(plan.entity, keys, plan.primary, secondaryStore, write ? [write] : []));
+    const ids = keys.map((key) => keyId(plan.entity.name, key));
+    for (const id of ids) this.onTheirWay.set(id, syncing);
+    const synced = await syncing;
+    for (const id of ids) if (this.onTheirWay.get(id) === syncing) this.onTheirWay.delete(id);
     const warnings: string[] = [];
     const observation = this.observer.observe(plan, 'write', operation, [primaryOutcome, storeOutcome(secondaryStore, 'secondary', synced)]);
     try {
@@ -58,6 +65,17 @@ export class SecondarySync {
       this.options.onWarning?.(`operation ${plan.opId} could not be settled (${describeError(error)}); the ledger sweep replays it`);
     }
     return { ...synced, warnings };
+  }
+
+  /**
+   * Resolves once the newest sync of the key this process started has settled; undefined when none is on its way.
+   * A shadow read waits for it, so a read right after a write does not compare the secondary before its sync.
+   */
+  syncOnItsWay(entity: string, key: RowKey): Promise<void> | undefined {
+    return this.onTheirWay.get(keyId(entity, key))?.then(
+      () => undefined,
+      () => undefined,
+    );
   }
 
   /** The write a sync settles: a create's answer may stand in for reading the primary again (KeySync). */
@@ -101,4 +119,8 @@ export class SecondarySync {
       return message;
     }
   }
+}
+
+function keyId(entity: string, key: RowKey): string {
+  return `${entity}\u0000${String(key)}`;
 }
