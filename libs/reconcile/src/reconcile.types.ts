@@ -31,6 +31,18 @@ export interface RangeRowsSource {
   rowsOfRanges(entity: EntityDefinition, ranges: readonly KeyRange[]): Promise<Row[]>;
 }
 
+/** A row's key and its 64-bit digest (`rowDigestSql`, decimal). */
+export interface RowDigest {
+  key: RowKey;
+  digest: string;
+}
+
+/** A side that can give the digest of every row of many key ranges in one query (comparable like its part digests). */
+export interface RowDigestSource {
+  /** Key and digest of every row of the `ranges` (disjoint, ascending), in key order. */
+  rowDigestsOfRanges(entity: EntityDefinition, ranges: readonly KeyRange[]): Promise<RowDigest[]>;
+}
+
 /** A side that can checksum every part of a split range in one pass over the range. */
 export interface SegmentChecksumSource {
   /** Count and checksum of each part of `range` cut at `boundaries` (ascending): boundaries.length + 1 results. */

@@ -1,6 +1,6 @@
 import { canonicalRowText, primaryKeyOf, type EntityDefinition, type KeyRange, type Row, type RowKey } from '@dualwrite/stores';
 import { compareKeys, keyText } from './key-order';
-import type { RangeRowsSource, ReconcileSide } from './reconcile.types';
+import type { RangeRowsSource, ReconcileSide, RowDigestSource } from './reconcile.types';
 
 export interface SegmentRowsOptions {
   batchSize: number;
@@ -44,6 +44,34 @@ export async function differingKeysOfRanges(
 ): Promise<DifferingKeys> {
   const [left, right] = await Promise.all([primary.rowsOfRanges(entity, ranges), secondary.rowsOfRanges(entity, ranges)]);
   return differingKeys(entity, left, right);
+}
+
+/**
+ * The same by row digests where both sides give them (two SQL readers): one query per side for the keys and digests
+ * of the rows of all ranges, then one merge; a key whose digests differ is a candidate as a row whose text differs is.
+ */
+export async function differingKeysOfRangeDigests(
+  entity: EntityDefinition,
+  primary: RowDigestSource,
+  secondary: RowDigestSource,
+  ranges: readonly KeyRange[],
+): Promise<DifferingKeys> {
+  const [left, right] = await Promise.all([primary.rowDigestsOfRanges(entity, ranges), secondary.rowDigestsOfRanges(entity, ranges)]);
+  const keys = new Map<string, RowKey>();
+  const note = (key: RowKey): void => void keys.set(keyText(entity, key), key);
+  let i = 0;
+  let j = 0;
+  while (i < left.length || j < right.length) {
+    const order = i === left.length ? 1 : j === right.length ? -1 : compareKeys(entity, left[i].key, right[j].key);
+    if (order < 0) note(left[i++].key);
+    else if (order > 0) note(right[j++].key);
+    else {
+      if (left[i].digest !== right[j].digest) note(left[i].key);
+      i += 1;
+      j += 1;
+    }
+  }
+  return { keys, rowsRead: left.length + right.length };
 }
 
 /** Merge-compares two row sequences, each in key order. */

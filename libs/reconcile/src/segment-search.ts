@@ -2,8 +2,8 @@ import type { EntityDefinition, KeyRange, RangeChecksum, RowKey } from '@dualwri
 import { compareKeys } from './key-order';
 import { evenKeyBoundaries, evenKeyCuts, hasKeyArithmetic, unionSpan, type KeyCuts, type KeySpan } from './key-span';
 import { mapLimit } from './map-limit';
-import type { KeyBoundarySource, KeySpanSource, RangeRowsSource, ReconcileSide, ReconcileWork, SegmentChecksumSource } from './reconcile.types';
-import { differingKeysOfRange, differingKeysOfRanges, type DifferingKeys } from './segment-rows';
+import type { KeyBoundarySource, KeySpanSource, RangeRowsSource, ReconcileSide, ReconcileWork, RowDigestSource, SegmentChecksumSource } from './reconcile.types';
+import { differingKeysOfRange, differingKeysOfRangeDigests, differingKeysOfRanges, type DifferingKeys } from './segment-rows';
 
 export interface SegmentSearchOptions {
   splitFactor: number;
@@ -21,7 +21,12 @@ export interface SegmentSearchResult {
   work: ReconcileWork;
 }
 
-type SearchSide = ReconcileSide & Partial<KeyBoundarySource> & Partial<SegmentChecksumSource> & Partial<KeySpanSource> & Partial<RangeRowsSource>;
+type SearchSide = ReconcileSide &
+  Partial<KeyBoundarySource> &
+  Partial<SegmentChecksumSource> &
+  Partial<KeySpanSource> &
+  Partial<RangeRowsSource> &
+  Partial<RowDigestSource>;
 
 /** A key range with both sides' checksums of it. */
 interface Segment {
@@ -200,7 +205,8 @@ export class SegmentSearch {
 
   /**
    * Compares the rows of mismatched ranges (disjoint, from one level): where both sides read many ranges in one
-   * query, in reads of up to RANGES_PER_READ ranges; otherwise range by range, each a keyset walk on both sides.
+   * query, in reads of up to RANGES_PER_READ ranges (by row digests where both sides give them and the part digests
+   * were theirs: keys and digests, not rows, through Node); otherwise range by range, each a keyset walk on both sides.
    */
   private async compareRows(ranges: KeyRange[]): Promise<void> {
     if (ranges.length === 0) return;
@@ -208,12 +214,16 @@ export class SegmentSearch {
     const { primary, secondary } = this;
     const options = { batchSize: this.options.batchSize };
     let results: DifferingKeys[];
-    if (primary.rowsOfRanges && secondary.rowsOfRanges) {
+    // Row digests are comparable only where the part digests were (both sides grouped).
+    const digests = this.groupedChecksums && primary.rowDigestsOfRanges && secondary.rowDigestsOfRanges;
+    if (digests || (primary.rowsOfRanges && secondary.rowsOfRanges)) {
       const sorted = [...ranges].sort((left, right) => compareRangeStarts(this.entity, left, right));
       const chunks: KeyRange[][] = [];
       for (let start = 0; start < sorted.length; start += RANGES_PER_READ) chunks.push(sorted.slice(start, start + RANGES_PER_READ));
       results = await mapLimit(chunks, this.options.concurrency, (chunk) =>
-        differingKeysOfRanges(this.entity, primary as RangeRowsSource, secondary as RangeRowsSource, chunk),
+        digests
+          ? differingKeysOfRangeDigests(this.entity, primary as RowDigestSource, secondary as RowDigestSource, chunk)
+          : differingKeysOfRanges(this.entity, primary as RangeRowsSource, secondary as RangeRowsSource, chunk),
       );
     } else {
       results = await mapLimit(ranges, this.options.concurrency, (range) => differingKeysOfRange(this.entity, primary, secondary, range, options));

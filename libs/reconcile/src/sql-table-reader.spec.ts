@@ -88,6 +88,21 @@ describe('SqlTableReader', () => {
     }
   });
 
+  it('gives the key and row digest of the rows of many ranges in key order, the digest telling changed rows apart', async () => {
+    const ranges = [{ to: 3 }, { from: 9, to: 11 }, { from: 119 }];
+    const b = new SqlTableReader('b', databases.b);
+    await databases.b.query("update counters set label = 'changed' where id = 10");
+    try {
+      const [left, right] = await Promise.all([a.rowDigestsOfRanges(counters, ranges), b.rowDigestsOfRanges(counters, ranges)]);
+      expect(left.map((row) => row.key)).toEqual([1, 2, 9, 10, 119, 120]);
+      expect(right.map((row) => row.key)).toEqual([1, 2, 9, 10, 119, 120]);
+      expect(left.map((row, index) => row.digest === right[index].digest)).toEqual([true, true, true, false, true, true]);
+      expect(left[0].digest).toMatch(/^-?\d+$/);
+    } finally {
+      await databases.b.query("update counters set label = 'label 10' where id = 10");
+    }
+  });
+
   it('sees the same change made in opposite directions in two rows of one part (row digests do not cancel)', async () => {
     // Row 4 true → false and row 5 false → true on B: a digest that were a plain sum of one weighted hash per
     // value would move by +d and −d and find both parts equal.

@@ -18,7 +18,7 @@ import {
 } from '@dualwrite/stores';
 import { keyFromText, keyTypeOf } from './key-order';
 import { EvenKeyCuts, type KeyCuts, type KeySpan } from './key-span';
-import type { KeyBoundarySource, KeySpanSource, RangeRowsSource, ReconcileSide, SegmentChecksumSource } from './reconcile.types';
+import type { KeyBoundarySource, KeySpanSource, RangeRowsSource, ReconcileSide, RowDigest, RowDigestSource, SegmentChecksumSource } from './reconcile.types';
 import { MILLISECOND_TIMESTAMP_COLUMNS_SQL, rowDigestSql } from './row-digest-sql';
 
 /** Queries a reader sent, by kind: what a run cost each database. */
@@ -88,7 +88,7 @@ function readParts(text: string, length: number): RangeChecksum[] {
  * key span of a range, 64-bit part digests (`segmentChecksums`) and the rows of many ranges in one query.
  * The pool belongs to the caller.
  */
-export class SqlTableReader implements ReconcileSide, KeyBoundarySource, SegmentChecksumSource, KeySpanSource, RangeRowsSource {
+export class SqlTableReader implements ReconcileSide, KeyBoundarySource, SegmentChecksumSource, KeySpanSource, RangeRowsSource, RowDigestSource {
   readonly queries: ReaderQueryCounts = { count: 0, checksum: 0, page: 0, byIds: 0, boundaries: 0, ranges: 0 };
   /** Per table, its timestamp columns that keep at most milliseconds (read once: the digest need not truncate them). */
   private readonly millisecondColumns = new Map<string, Promise<Set<string>>>();
@@ -191,11 +191,31 @@ export class SqlTableReader implements ReconcileSide, KeyBoundarySource, Segment
   async rowsOfRanges(entity: EntityDefinition, ranges: readonly KeyRange[]): Promise<Row[]> {
     if (ranges.length === 0) return [];
     this.queries.ranges += 1;
-    const type = keyTypeOf(entity);
-    const keyField = entity.fields[entity.primaryKey];
-    const key = keyOrderSql(keyField);
-    const table = qualifiedTable(entity, this.target);
     const columns = Object.values(entity.fields).map((field) => quoteIdentifier(field.column));
+    const query = this.rangesQuery(entity, ranges, columns);
+    const rows = await this.queryWithoutJit<Row>(query.text, query.values);
+    return rows.map((row) => toCanonicalRowFromColumns(entity, row));
+  }
+
+  /**
+   * The key and 64-bit digest (`rowDigestSql`) of every row of many disjoint ranges, in key order, read as
+   * `rowsOfRanges` reads the rows: comparable only with another reader's, as `segmentChecksums` are.
+   */
+  async rowDigestsOfRanges(entity: EntityDefinition, ranges: readonly KeyRange[]): Promise<RowDigest[]> {
+    if (ranges.length === 0) return [];
+    this.queries.ranges += 1;
+    const keyColumn = entity.fields[entity.primaryKey].column;
+    const digest = rowDigestSql(entity, await this.millisecondTimestampColumns(entity));
+    const query = this.rangesQuery(entity, ranges, [quoteIdentifier(keyColumn), `${digest} as row_digest`]);
+    const rows = await this.queryWithoutJit<Record<string, unknown>>(query.text, query.values);
+    return rows.map((row) => ({ key: keyFromText(entity, String(row[keyColumn])), digest: String(row['row_digest']) }));
+  }
+
+  /** `columns` (SQL) of the rows of disjoint ranges, in key order (see rowsOfRanges). */
+  private rangesQuery(entity: EntityDefinition, ranges: readonly KeyRange[], columns: string[]): { text: string; values: unknown[] } {
+    const type = keyTypeOf(entity);
+    const key = keyOrderSql(entity.fields[entity.primaryKey]);
+    const table = qualifiedTable(entity, this.target);
     const values: unknown[] = [];
     const bind = (value: unknown, cast: string): string => {
       values.push(value);
@@ -221,11 +241,7 @@ export class SqlTableReader implements ReconcileSide, KeyBoundarySource, Segment
       if (range.to !== undefined) conditions.push(`${key} < ${bind(String(range.to), KEY_CAST[type])}`);
       branches.push(`select ${columns.join(', ')} from ${table}${conditions.length ? ` where ${conditions.join(' and ')}` : ''}`);
     }
-    const rows = await this.queryWithoutJit<Row>(
-      `select * from (${branches.map((branch) => `(${branch})`).join(' union all ')}) as ranged order by ${key}`,
-      values,
-    );
-    return rows.map((row) => toCanonicalRowFromColumns(entity, row));
+    return { text: `select * from (${branches.map((branch) => `(${branch})`).join(' union all ')}) as ranged order by ${key}`, values };
   }
 
   /**
