@@ -125,12 +125,12 @@ export interface ReconcileOptions {
   /**
    * Parts a mismatched segment is split into when a side checksums each part with its own query (REST). Default 16.
    * When both sides checksum all parts in one grouped query, a segment is split straight into parts of about
-   * `rowCompareLimit` rows (at most `maxSplitParts`), so bisection reaches rows in one step whatever the table size.
+   * half `rowCompareLimit` rows (at most `maxSplitParts`), so bisection reaches rows in one step whatever the table size.
    */
   splitFactor?: number;
   /** Most parts one grouped split makes (its boundary keys are held in memory). Default 65536. */
   maxSplitParts?: number;
-  /** A mismatched segment with at most this many rows on each side is compared row by row. Default 20. */
+  /** A mismatched segment with at most this many rows on each side is compared row by row. Default 40. */
   rowCompareLimit?: number;
   /** Segment checksums running at once per entity (each is one query on each side). Default 4. */
   concurrency?: number;

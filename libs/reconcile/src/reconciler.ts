@@ -26,7 +26,7 @@ export interface ReconcilerDependencies {
   severityRules?: DiffSeverityRules;
 }
 
-const DEFAULTS = { splitFactor: 16, maxSplitParts: 65536, rowCompareLimit: 20, concurrency: 4, batchSize: 500, settleTimeoutMs: 30_000 };
+const DEFAULTS = { splitFactor: 16, maxSplitParts: 65536, rowCompareLimit: 40, concurrency: 4, batchSize: 500, settleTimeoutMs: 30_000 };
 const DEFAULT_ENTITY_CONCURRENCY = 2;
 
 /** `all` → every registered entity; otherwise the named ones, each checked (an unknown name lists the known). */

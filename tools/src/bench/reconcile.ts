@@ -26,7 +26,7 @@ type Request =
   | { kind: 'run'; rows: number; mode?: Mode; splitFactor: number; rowCompareLimit: number; maxSplitParts: number; entityConcurrency: number };
 
 const USAGE = [
-  'usage: npm run bench:reconcile -- [--rows=1000000] [--row-compare-limit=20] [--max-split-parts=65536] [--split-factor=16] [--entity-concurrency=2]',
+  'usage: npm run bench:reconcile -- [--rows=1000000] [--row-compare-limit=40] [--max-split-parts=65536] [--split-factor=16] [--entity-concurrency=2]',
   '  seeds two databases of its own with --rows rows of the demo schema (0.1 % differing), then measures count(*),',
   '  the reconciler and a full stream through Node side by side; prints a Markdown table',
 ].join('\n');
@@ -36,7 +36,7 @@ function parse(argv: string[]): Request {
     rows: { type: 'string', default: '1000000' },
     mode: { type: 'string' },
     'split-factor': { type: 'string', default: '16' },
-    'row-compare-limit': { type: 'string', default: '20' },
+    'row-compare-limit': { type: 'string', default: '40' },
     'max-split-parts': { type: 'string', default: '65536' },
     'entity-concurrency': { type: 'string', default: '2' },
     help: { type: 'boolean', default: false },

@@ -11,7 +11,7 @@ import type { PlannedSegment, RunOptions, SegmentRecord } from './run.types';
 export type RunSide = ReconcileSide & Partial<KeyBoundarySource>;
 
 /** The Reconciler's defaults, so a distributed run finds what an in-process one finds. */
-const SEARCH_DEFAULTS = { splitFactor: 16, maxSplitParts: 16384, rowCompareLimit: 20, concurrency: 4, batchSize: 500, settleTimeoutMs: 30_000 };
+const SEARCH_DEFAULTS = { splitFactor: 16, maxSplitParts: 16384, rowCompareLimit: 40, concurrency: 4, batchSize: 500, settleTimeoutMs: 30_000 };
 export const DEFAULT_SEGMENT_ROWS = 50_000;
 /** Most segment jobs per entity (a huge table gets bigger segments, not more jobs). */
 const MAX_SEGMENTS = 2000;
