@@ -246,7 +246,7 @@ async function parent(request: Extract<Request, { kind: 'run' }>): Promise<void>
     log('|---|---|---|---|---|');
     log(row('sum of count(*), every table, both stores', results.count, '-'));
     log(row('reconcile (checksums in the databases, bisection)', results.reconcile,
-      `precision ${reconcileScore.precision}, recall ${reconcileScore.recall}; ${results.reconcile.checksumQueries} checksum queries, segments ${JSON.stringify(results.reconcile.segments)}`));
+      `precision ${reconcileScore.precision}, recall ${reconcileScore.recall}; ${results.reconcile.checksumQueries} checksum queries, segments ${JSON.stringify(results.reconcile.segments)}; rows through Node: row digests (key + 64-bit hash) of the mismatched parts and the rows re-checked`));
     log(`reconcile per entity (ms): ${JSON.stringify(results.reconcile.perEntityMs)}`);
     log(row('every row through Node (keyset pages of 5000)', results.stream, `precision ${streamScore.precision}, recall ${streamScore.recall}`));
     log('');
