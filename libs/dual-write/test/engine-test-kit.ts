@@ -157,6 +157,7 @@ export class EngineTestKit {
     slow.insert = async (entity, row) => (await later(), store.insert(entity, row));
     slow.upsert = async (entity, row) => (await later(), store.upsert(entity, row));
     slow.batchUpsert = async (entity, rows) => (await later(), store.batchUpsert(entity, rows));
+    slow.upsertMany = async (entity, rows) => (await later(), store.upsertMany(entity, rows));
     return slow;
   }
 

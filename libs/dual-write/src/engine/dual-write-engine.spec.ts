@@ -8,6 +8,8 @@ import { StoreConflictError, StoreUnavailableError } from '@dualwrite/stores';
 import { eventually } from '@dualwrite/testing';
 import { EngineTestKit } from '../../test/engine-test-kit';
 import { SyncBatcher } from '../sync/sync-batcher';
+import { Client } from 'pg';
+import { supabaseTestSettings } from '@dualwrite/stores/testing';
 
 const PHASE_1 = { enableDualWrite: false, enableSupabasePrimary: false };
 const PHASE_2 = { enableDualWrite: true, enableSupabasePrimary: false };
@@ -331,6 +333,29 @@ describe('DualWriteEngine on real stores', () => {
       expect(read.data).toEqual(created.data);
       await expect(kit.supabase.get(budgetsEntity, id)).resolves.toEqual(created.data);
       expect((await kit.queuedDiffs()).filter((queued) => queued.entityId === id)).toEqual([]);
+    });
+
+    it('every write of a batched sync is compared with the row store B stored: what B changes is a diff of each', async () => {
+      const storeB = new Client({ connectionString: supabaseTestSettings().databaseUrl });
+      await storeB.connect();
+      const marker = `rewritten by B ${uuidv7()}`;
+      await storeB.query(`create or replace function dw_spec_rewrite_name() returns trigger language plpgsql as $$
+        begin if new.name like 'rewritten by B %' then new.name := new.name || ' (B)'; end if; return new; end $$`);
+      await storeB.query('create or replace trigger dw_spec_rewrite_name before insert or update on budgets for each row execute function dw_spec_rewrite_name()');
+      try {
+        const engine = kit.engine({ secondaryTimeoutMs: 0, syncBatcher: new SyncBatcher(kit.keySync, { gatherMs: 200 }) });
+        const ownerId = await kit.owner();
+        const created = await Promise.all([1, 2, 3].map((n) => engine.create({ entity: 'budgets' }, kit.budget(ownerId, { name: `${marker} ${n}` }))));
+        await engine.drain(5_000);
+
+        const ids = created.map((result) => String(result.data['id']));
+        const diffs = (await kit.queuedDiffs()).filter((queued) => ids.includes(String(queued.entityId)));
+        expect(diffs.map((diff) => diff.entityId).sort()).toEqual([...ids].sort());
+        for (const diff of diffs) expect(diff.differences).toEqual([expect.objectContaining({ field: 'name', secondary: expect.stringMatching(/ \(B\)$/) })]);
+      } finally {
+        await storeB.query('drop trigger if exists dw_spec_rewrite_name on budgets');
+        await storeB.end();
+      }
     });
 
     it('with store A unavailable, reads fall back to store B and say so', async () => {

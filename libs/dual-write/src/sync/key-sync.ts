@@ -23,7 +23,10 @@ export interface LeftKey {
 }
 
 export interface SyncReport {
-  /** The rows now on the target, as the target returned them (for comparison with the source). */
+  /**
+   * The rows now on the target, as the target returned them (for comparison with the source); `target` is null for a
+   * sync of many keys that settles no write (a copy or replay compares nothing).
+   */
   copied: { key: RowKey; source: Row; target: Row | null }[];
   deleted: RowKey[];
   left: LeftKey[];
@@ -77,7 +80,7 @@ export class KeySync {
     let failed = true;
     try {
       const own = await this.lock(client, entity, keys, writes);
-      await this.copy(entity, keys, source, target, report, client, own);
+      await this.copy(entity, keys, source, target, report, client, own, writes.length > 0);
       report.settled = await this.commit(client, writes);
       failed = false;
       return report;
@@ -137,6 +140,7 @@ export class KeySync {
     report: SyncReport,
     client: PoolClient,
     own: Map<string, Row>,
+    compare: boolean,
   ): Promise<void> {
     const toRead = keys.filter((key) => !own.has(String(key)));
     const readRows = toRead.length === 0 ? [] : await this.settled(source, () => source.findManyByIds(entity, toRead));
@@ -150,8 +154,11 @@ export class KeySync {
       report.copied.push({ key: present[0] as RowKey, source: row, target: written });
     } else if (present.length > 1) {
       const rows = present.map((key) => byKey.get(String(key)) as Row);
-      await this.settled(target, () => target.batchUpsert(entity, rows));
-      report.copied.push(...present.map((key) => ({ key, source: byKey.get(String(key)) as Row, target: null })));
+      // For writes the stored rows come back, so each is compared with what the target holds; a copy needs no rows.
+      const written = new Map<string, Row>();
+      if (!compare) await this.settled(target, () => target.batchUpsert(entity, rows));
+      else for (const row of await this.settled(target, () => target.upsertMany(entity, rows))) written.set(String(primaryKeyOf(entity, row)), row);
+      report.copied.push(...present.map((key) => ({ key, source: byKey.get(String(key)) as Row, target: written.get(String(key)) ?? null })));
     }
     if (entity.keyStrategy === 'serial' && present.length > 0) {
       // The target must never hand out a key the source already gave (it may become the primary).

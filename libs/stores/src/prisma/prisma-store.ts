@@ -108,13 +108,18 @@ export class PrismaStore implements StorePlugin {
   }
 
   async batchUpsert(entity: EntityDefinition, rows: Row[]): Promise<number> {
-    if (rows.length === 0) return 0;
+    return (await this.upsertMany(entity, rows)).length;
+  }
+
+  async upsertMany(entity: EntityDefinition, rows: Row[]): Promise<Row[]> {
+    if (rows.length === 0) return [];
     return this.run(() =>
       Promise.resolve(
         this.client.$transaction(
           async (tx) => {
-            for (const row of rows) await this.upsertWith(tx, entity, row);
-            return rows.length;
+            const stored: Row[] = [];
+            for (const row of rows) stored.push(this.toRow(entity, await this.upsertWith(tx, entity, row)));
+            return stored;
           },
           { timeout: this.transactionTimeoutMs },
         ),

@@ -54,6 +54,8 @@ export interface StorePlugin {
   delete(entity: EntityDefinition, id: RowKey): Promise<Row>;
   /** All rows or none: one statement or transaction. Returns the number of rows written. */
   batchUpsert(entity: EntityDefinition, rows: Row[]): Promise<number>;
+  /** As batchUpsert (all rows or none), returning the stored rows in no particular order. */
+  upsertMany(entity: EntityDefinition, rows: Row[]): Promise<Row[]>;
   findManyByIds(entity: EntityDefinition, ids: RowKey[]): Promise<Row[]>;
   page(entity: EntityDefinition, request: PageRequest): Promise<Page>;
   count(entity: EntityDefinition, range?: KeyRange): Promise<number>;

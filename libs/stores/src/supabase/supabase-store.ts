@@ -162,6 +162,13 @@ export class SupabaseStore implements StorePlugin {
     return rows.length;
   }
 
+  async upsertMany(entity: EntityDefinition, rows: Row[]): Promise<Row[]> {
+    if (rows.length === 0) return [];
+    const columns = rows.map((row) => this.toColumns(entity, row));
+    const result = await this.table(entity).upsert(columns, { onConflict: this.keyColumn(entity), defaultToNull: false }).select(this.selectList(entity));
+    return this.toRows(entity, this.dataOf(result));
+  }
+
   async findManyByIds(entity: EntityDefinition, ids: RowKey[]): Promise<Row[]> {
     const found: Row[] = [];
     for (let start = 0; start < ids.length; start += this.idsPerRequest) {

@@ -109,12 +109,17 @@ export class InMemoryStore implements StorePlugin {
   }
 
   async batchUpsert(entity: EntityDefinition, rows: Row[]): Promise<number> {
-    if (rows.length === 0) return 0;
+    return (await this.upsertRows('batchUpsert', entity, rows)).length;
+  }
+
+  async upsertMany(entity: EntityDefinition, rows: Row[]): Promise<Row[]> {
+    return this.upsertRows('upsertMany', entity, rows);
+  }
+
+  private async upsertRows(method: 'batchUpsert' | 'upsertMany', entity: EntityDefinition, rows: Row[]): Promise<Row[]> {
+    if (rows.length === 0) return [];
     const inputs = this.prepare(entity, () => rows.map((row) => toStored(this.name, entity, row)));
-    return this.write('batchUpsert', entity, (tx) => {
-      for (const input of inputs()) this.upsertInto(tx, entity, input);
-      return rows.length;
-    });
+    return this.write(method, entity, (tx) => inputs().map((input) => this.upsertInto(tx, entity, input)));
   }
 
   async findManyByIds(entity: EntityDefinition, ids: RowKey[]): Promise<Row[]> {

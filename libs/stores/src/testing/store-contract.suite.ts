@@ -202,6 +202,30 @@ export function describeStoreContract(label: string, factory: () => Promise<Stor
       await expect(store.findManyByIds(contractItems, [String(fresh['id']), String(orphan['id'])])).resolves.toEqual([]);
     });
 
+    it('upsertMany writes every row and returns the stored rows, defaults filled', async () => {
+      const owner = await newOwner();
+      const existing = await store.insert(contractItems, itemRow(String(owner['id'])));
+      const rows = [{ ...existing, name: 'Updated in batch' }, itemRow(String(owner['id']))];
+
+      const stored = await store.upsertMany(contractItems, rows);
+
+      const byId = (list: Row[]) => [...list].sort((x, y) => String(x['id']).localeCompare(String(y['id'])));
+      expect(byId(stored)).toEqual(byId(await store.findManyByIds(contractItems, rows.map((row) => String(row['id'])))));
+      expect(stored.map((row) => row['name']).sort()).toEqual(['Groceries', 'Updated in batch']);
+    });
+
+    it('upsertMany with one invalid row fails and writes none of the rows', async () => {
+      const owner = await newOwner();
+      const existing = await store.insert(contractItems, itemRow(String(owner['id'])));
+      const fresh = itemRow(String(owner['id']));
+      const orphan = itemRow(keys.id()); // owner does not exist: foreign key violation
+
+      await expect(store.upsertMany(contractItems, [{ ...existing, name: 'Must not stick' }, fresh, orphan])).rejects.toBeInstanceOf(StoreInvalidError);
+
+      await expect(store.get(contractItems, String(existing['id']))).resolves.toEqual(existing);
+      await expect(store.findManyByIds(contractItems, [String(fresh['id']), String(orphan['id'])])).resolves.toEqual([]);
+    });
+
     it('findManyByIds returns the rows that exist, in key order, skipping absent keys', async () => {
       const slice = new RunKeys();
       const rows = await itemsInSlice(slice, 3);
