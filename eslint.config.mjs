@@ -12,7 +12,7 @@ const productConstraints = [
   { sourceTag: 'scope:backup', onlyDependOnLibsWithTags: ['scope:stores', 'scope:engine'] },
   { sourceTag: 'scope:stores', onlyDependOnLibsWithTags: [] },
   { sourceTag: 'scope:config', onlyDependOnLibsWithTags: [] },
-  { sourceTag: 'type:testing', onlyDependOnLibsWithTags: ['scope:stores', 'scope:backup'] },
+  { sourceTag: 'type:testing', onlyDependOnLibsWithTags: ['scope:stores', 'scope:backup', 'scope:example'] },
 ];
 
 // Specs and their helpers (files under a testing/ folder) may also use the test helpers and the example domain.

@@ -1,7 +1,6 @@
 import { Queue } from 'bullmq';
 import { Pool } from 'pg';
 import { v7 as uuidv7 } from 'uuid';
-import { createPrismaClient, exampleEntities, usersEntity } from '@dualwrite/example-domain';
 import { StoreBreakers } from '../src/breakers/store-breakers';
 import { DiffPolicy } from '../src/compare/diff-policy';
 import type { DiffRecord } from '../src/diffs/diff-record';
@@ -24,13 +23,24 @@ import { bullConnection } from '../src/queues/redis-connection';
 import { PrismaStore } from '@dualwrite/stores';
 import { SupabaseStore } from '@dualwrite/stores';
 import { supabaseTestSettings, unreachableSupabase } from '@dualwrite/stores/testing';
-import type { StorePlugin } from '@dualwrite/stores';
-import { prepareControlDatabase } from '@dualwrite/testing';
+import type { EntityDefinition, PrismaClientLike, StorePlugin } from '@dualwrite/stores';
 import { DualWriteEngine, type DualWriteEngineOptions } from '../src/engine/dual-write-engine';
 import { InsertBatcher } from '../src/engine/insert-batcher';
 
 const primaryUrl = process.env['PRIMARY_DATABASE_URL'] ?? 'postgresql://postgres@127.0.0.1:5432/dw_primary';
 const redisUrl = process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379';
+
+/**
+ * The domain a kit's scenarios write, given by the spec (specs may use the example domain and the test helpers; this
+ * lib's code may not): its entities, the one that owns the rows (`owner()`), a Prisma client for store A's database,
+ * and how to prepare a control database of the suite's own (`@dualwrite/testing`'s prepareControlDatabase).
+ */
+export interface EngineTestDomain {
+  entities: EntityDefinition[];
+  owners: EntityDefinition;
+  prismaClient: (databaseUrl: string) => PrismaClientLike;
+  controlDatabase: (name: string) => Promise<string>;
+}
 
 /**
  * Real parts for engine scenarios: Prisma on dw_primary, supabase-js on supabase-local, the control tables,
@@ -42,8 +52,8 @@ export class EngineTestKit {
   keySync!: KeySync;
   flagRepository!: FlagRepository;
   flags!: FlagService;
-  readonly entities = new EntityRegistry(exampleEntities);
-  readonly prisma = new PrismaStore(createPrismaClient(primaryUrl), { ownsClient: true });
+  readonly entities: EntityRegistry;
+  readonly prisma: PrismaStore;
   readonly supabase = new SupabaseStore(supabaseTestSettings());
   readonly runId = uuidv7();
   readonly replayQueueName = `dw-replay-test-${this.runId}`;
@@ -53,9 +63,14 @@ export class EngineTestKit {
   private readonly closables: { close(): Promise<void> }[] = [];
   private readonly userIds: string[] = [];
 
-  /** The control tables live in a database of this suite's own (see prepareControlDatabase). */
+  constructor(private readonly domain: EngineTestDomain) {
+    this.entities = new EntityRegistry(domain.entities);
+    this.prisma = new PrismaStore(domain.prismaClient(primaryUrl), { ownsClient: true });
+  }
+
+  /** The control tables live in a database of this suite's own (see EngineTestDomain.controlDatabase). */
   async start(controlDatabase = 'dw_control_engine_spec'): Promise<void> {
-    this.pool = new Pool({ connectionString: await prepareControlDatabase(controlDatabase), max: 10 });
+    this.pool = new Pool({ connectionString: await this.domain.controlDatabase(controlDatabase), max: 10 });
     this.ledger = new OperationLedger(this.pool);
     this.keySync = new KeySync({ pool: this.pool, ledger: this.ledger });
     this.flagRepository = new FlagRepository(this.pool);
@@ -65,7 +80,7 @@ export class EngineTestKit {
 
   async stop(): Promise<void> {
     for (const id of this.userIds) {
-      for (const store of [this.prisma, this.supabase]) await store.delete(usersEntity, id).catch(() => undefined);
+      for (const store of [this.prisma, this.supabase]) await store.delete(this.domain.owners, id).catch(() => undefined);
     }
     await this.replayQueue.obliterate();
     await this.diffQueue.obliterate();
@@ -106,7 +121,7 @@ export class EngineTestKit {
 
   /** A Prisma store (named like store A) whose database port is closed. */
   unreachablePrisma(): PrismaStore {
-    const store = new PrismaStore(createPrismaClient('postgresql://postgres@127.0.0.1:1/dw_primary'), { ownsClient: true });
+    const store = new PrismaStore(this.domain.prismaClient('postgresql://postgres@127.0.0.1:1/dw_primary'), { ownsClient: true });
     this.closables.push(store);
     return store;
   }
@@ -118,7 +133,7 @@ export class EngineTestKit {
       ledger: this.ledger,
       registry: new ProcessRegistry(this.pool),
       settleTimeoutMs,
-      sequences: { stores: { a: this.prisma, b: this.supabase }, entities: exampleEntities },
+      sequences: { stores: { a: this.prisma, b: this.supabase }, entities: this.domain.entities },
     });
   }
 
@@ -165,8 +180,8 @@ export class EngineTestKit {
   async owner(): Promise<string> {
     const id = uuidv7();
     this.userIds.push(id);
-    const user = await this.prisma.insert(usersEntity, { id, email: `${id}@engine.test`, displayName: 'Engine' });
-    await this.supabase.insert(usersEntity, user);
+    const user = await this.prisma.insert(this.domain.owners, { id, email: `${id}@engine.test`, displayName: 'Engine' });
+    await this.supabase.insert(this.domain.owners, user);
     return id;
   }
 

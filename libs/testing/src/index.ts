@@ -3,5 +3,6 @@
 export { prepareControlDatabase } from './control-database';
 export { startEntryProcess, type EntryProcess, type EntryProcessExit } from './entry-process';
 export { eventually } from './eventually';
+export { exampleTestDomain } from './example-test-domain';
 export { onDatabase, scratchDatabaseUrl } from './scratch-databases';
 export { createStoreDatabases, dropDatabases, startSupabaseLocal, stopSupabaseLocal, type StoreDatabaseNames } from './store-databases';

@@ -36,7 +36,7 @@ describe('backup storage faults and a killed backup (real PostgreSQL, real file 
   let suite: BackupSuite;
 
   beforeAll(async () => {
-    suite = await backupSuite('faults');
+    suite = await backupSuite('faults', exampleEntities);
     await seedBulkUsers(suite.sourceUrl, 3000);
   });
 
@@ -93,7 +93,7 @@ describe('backup storage faults and a killed backup (real PostgreSQL, real file 
   it('a process killed mid-backup leaves no backup that validates; retention clears what it left', async () => {
     const storage = path.join(suite.storagePath, 'killed');
     await mkdir(storage, { recursive: true });
-    const child = spawn(process.execPath, [path.join(ROOT, 'tools', 'run.js'), path.join(__dirname, 'testing', 'backup-child.ts'), suite.sourceUrl, suite.controlUrl, storage], {
+    const child = spawn(process.execPath, [path.join(ROOT, 'tools', 'run.js'), path.join(__dirname, 'testing', 'backup-child.ts'), suite.sourceUrl, suite.controlUrl, storage, JSON.stringify(exampleEntities)], {
       cwd: ROOT,
       stdio: ['ignore', 'pipe', 'inherit'],
     });

@@ -1,3 +1,4 @@
+import { exampleEntities } from '@dualwrite/example-domain';
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { emptyDatabase, dropDatabase, recordDeletes, seedExampleRows, tableRows, withClient, backupSuite, storeADatabase, type BackupSuite } from './testing/backup-fixtures';
@@ -7,7 +8,7 @@ describe('backup round trip (full + incrementals, real PostgreSQL)', () => {
   const targets: string[] = [];
 
   beforeAll(async () => {
-    suite = await backupSuite('rt');
+    suite = await backupSuite('rt', exampleEntities);
   });
 
   afterAll(async () => {
@@ -42,7 +43,7 @@ describe('backup round trip (full + incrementals, real PostgreSQL)', () => {
     const target = await emptyDatabase('dw_backup_t_rt_empty');
     const report = await suite.service.restore(second.id, { targetUrl: target, verify: 'checksums' });
     expect(report).toMatchObject({ mode: 'create', chain: [full.id, first.id, second.id], verified: 'checksums' });
-    expect(await tableRows(target)).toEqual(await tableRows(suite.sourceUrl));
+    expect(await tableRows(target, exampleEntities)).toEqual(await tableRows(suite.sourceUrl, exampleEntities));
   });
 
   it('replaces the rows of a database that has the tables, and moves the serial key sequence past the restored keys', async () => {
@@ -53,7 +54,7 @@ describe('backup round trip (full + incrementals, real PostgreSQL)', () => {
     const report = await suite.service.restore(latest.id, { targetUrl: target });
     expect(report).toMatchObject({ mode: 'replace', verified: 'counts' });
     expect(report.tables.find((table) => table.table === 'users')).toMatchObject({ rowsNow: 4 });
-    expect(await tableRows(target)).toEqual(await tableRows(suite.sourceUrl));
+    expect(await tableRows(target, exampleEntities)).toEqual(await tableRows(suite.sourceUrl, exampleEntities));
     const next = await withClient(target, (client) => client.query<{ id: number; max: number }>(
       `insert into comments (post_id, author_id, body) select id, author_id, 'after restore' from posts limit 1 returning id, (select max(id) from comments) as max`,
     ));
@@ -65,12 +66,12 @@ describe('backup round trip (full + incrementals, real PostgreSQL)', () => {
     targets.push('dw_backup_t_rt_dry');
     const target = await storeADatabase('dw_backup_t_rt_dry');
     await seedExampleRows(target, { users: 2, tag: 'dry' });
-    const before = await tableRows(target);
+    const before = await tableRows(target, exampleEntities);
     const report = await suite.service.restore(latest.id, { targetUrl: target, dryRun: true });
     expect(report).toMatchObject({ dryRun: true, mode: 'replace', schemaMatches: true, rowsRestored: 0 });
     expect(report.tables.map((table) => [table.table, table.rowsNow])).toEqual([['users', 2], ['budgets', 2], ['posts', 2], ['comments', 4]]);
     expect(report.tables.find((table) => table.table === 'users')?.rowsAfter).toBe(14);
-    expect(await tableRows(target)).toEqual(before);
+    expect(await tableRows(target, exampleEntities)).toEqual(before);
   });
 
   it('restores a full backup with psql alone, as its manifest says, equal to the source row for row', async () => {
@@ -83,7 +84,7 @@ describe('backup round trip (full + incrementals, real PostgreSQL)', () => {
     });
     expect(psql.stderr).toBe('');
     expect(psql.status).toBe(0);
-    expect(await tableRows(target)).toEqual(await tableRows(suite.sourceUrl));
+    expect(await tableRows(target, exampleEntities)).toEqual(await tableRows(suite.sourceUrl, exampleEntities));
     const next = await withClient(target, (client) => client.query<{ id: number }>(`insert into comments (post_id, author_id, body) select id, author_id, 'after psql' from posts limit 1 returning id`));
     const highest = await withClient(suite.sourceUrl, (client) => client.query<{ max: number }>('select max(id) as max from comments'));
     expect(next.rows[0].id).toBeGreaterThan(highest.rows[0].max);

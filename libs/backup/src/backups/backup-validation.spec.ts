@@ -1,3 +1,4 @@
+import { exampleEntities } from '@dualwrite/example-domain';
 import { readFile, writeFile } from 'node:fs/promises';
 import { dropDatabase, seedExampleRows, storeADatabase, tableRows, withClient, backupSuite, type BackupSuite } from './testing/backup-fixtures';
 import { alterDataAndRehash, fileIn, flipByte, truncateFile } from './testing/backup-files';
@@ -7,7 +8,7 @@ describe('backup validation, drill and restore refusals (real PostgreSQL)', () =
   const targets: string[] = [];
 
   beforeAll(async () => {
-    suite = await backupSuite('val');
+    suite = await backupSuite('val', exampleEntities);
     await seedExampleRows(suite.sourceUrl, { users: 10, tag: 'val' });
   });
 
@@ -40,9 +41,9 @@ describe('backup validation, drill and restore refusals (real PostgreSQL)', () =
     expect(report.firstBadFile?.actualSha256).not.toBe(posts.data.sha256);
 
     const target = await populatedTarget('dw_backup_t_val_trunc');
-    const before = await tableRows(target);
+    const before = await tableRows(target, exampleEntities);
     await expect(suite.service.restore(backup.id, { targetUrl: target })).rejects.toThrow(/Restore refused: Backup .* file data\/posts\.copy\.gz sha256 differs: expected sha256 [0-9a-f]{64}, actual [0-9a-f]{64}/);
-    expect(await tableRows(target)).toEqual(before);
+    expect(await tableRows(target, exampleEntities)).toEqual(before);
   });
 
   it('names an edited file (one byte changed, same size)', async () => {
@@ -78,9 +79,9 @@ describe('backup validation, drill and restore refusals (real PostgreSQL)', () =
     // A comment pointing at a post that does not exist: users, budgets and posts load, then the foreign key fails.
     await alterDataAndRehash(suite.storagePath, backup.id, 'comments', (text) => text.replace(/^(\d+)\t[0-9a-f-]{36}/, '$1\t00000000-0000-4000-8000-000000000000'));
     const target = await populatedTarget('dw_backup_t_val_atomic');
-    const before = await tableRows(target);
+    const before = await tableRows(target, exampleEntities);
     await expect(suite.service.restore(backup.id, { targetUrl: target })).rejects.toThrow(/failed and was rolled back \(the target is as it was\): .*comments_post_id_fkey/);
-    expect(await tableRows(target)).toEqual(before);
+    expect(await tableRows(target, exampleEntities)).toEqual(before);
   });
 
   it('refuses a target whose tables differ from the backup, names the difference, and restores with force', async () => {
@@ -95,7 +96,7 @@ describe('backup validation, drill and restore refusals (real PostgreSQL)', () =
   it('refuses an unknown backup id and an incremental without a full backup, by name', async () => {
     await expect(suite.service.validate('20991231T000000000Z-full-a-0000')).rejects.toThrow('Unknown backup id 20991231T000000000Z-full-a-0000: not in the backups index nor in');
     await expect(suite.service.restore('../etc', { targetUrl: suite.sourceUrl })).rejects.toThrow('Unknown backup id ../etc');
-    const other = await backupSuite('val_noparent');
+    const other = await backupSuite('val_noparent', exampleEntities);
     try {
       await expect(other.service.create({ store: 'a', kind: 'incremental' })).rejects.toThrow('No complete backup of store a to build an incremental on: take a full backup first.');
       await expect(other.service.create({ store: 'b', kind: 'full' })).rejects.toThrow('Store b has no database connection configured for backups (store B needs SUPABASE_DB_URL).');

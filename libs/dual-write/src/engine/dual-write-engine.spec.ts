@@ -5,7 +5,7 @@ import { ContractViolationError } from '@dualwrite/stores';
 import { requeueOwedOperations } from '../replay/ledger-sweep';
 import { ReplayQueue } from '../replay/replay-queue';
 import { StoreConflictError, StoreUnavailableError } from '@dualwrite/stores';
-import { eventually } from '@dualwrite/testing';
+import { eventually, exampleTestDomain } from '@dualwrite/testing';
 import { EngineTestKit } from '../../test/engine-test-kit';
 import { SyncBatcher } from '../sync/sync-batcher';
 import { Client } from 'pg';
@@ -17,7 +17,7 @@ const PHASE_3 = { enableDualWrite: true, enableSupabasePrimary: true };
 const PHASE_4 = { enableDualWrite: false, enableSupabasePrimary: true };
 
 describe('DualWriteEngine on real stores', () => {
-  const kit = new EngineTestKit();
+  const kit = new EngineTestKit(exampleTestDomain);
 
   beforeAll(() => kit.start());
   afterAll(() => kit.stop());

@@ -7,6 +7,7 @@ import { FlagService } from '../flags/flag-service';
 import { FlipRefusedError } from '../flags/flag-switcher';
 import { LedgerTransitionError } from '../ledger/operation-transitions';
 import { requeueOwedOperations } from '../replay/ledger-sweep';
+import { exampleTestDomain } from '@dualwrite/testing';
 import { EngineTestKit } from '../../test/engine-test-kit';
 
 /**
@@ -47,7 +48,7 @@ function plain(row: Row | null): unknown {
 }
 
 describe('write protocol scenarios (real stores)', () => {
-  const kit = new EngineTestKit();
+  const kit = new EngineTestKit(exampleTestDomain);
 
   beforeAll(() => kit.start('dw_control_protocol_spec'));
   afterAll(() => kit.stop());

@@ -1,3 +1,4 @@
+import { prepareControlDatabase } from '@dualwrite/testing';
 import fc from 'fast-check';
 import { describeProgram, programArb, type Program } from '../../test/interleavings/program';
 import { InterleavingWorld, type RunStats } from '../../test/interleavings/world';
@@ -47,7 +48,7 @@ describe.each(WORLDS)('the write protocol under random interleavings (fc.schedul
   const world = new InterleavingWorld(batched);
   const totals = { runs: 0, steps: 0, acknowledged: 0, flips: 0, flipsRefused: 0, crashes: 0, knownLimitRows: 0, crashWindows: 0, groupedSyncs: 0, traces: new Set<string>() };
 
-  beforeAll(() => world.start(controlDatabase), 60_000);
+  beforeAll(async () => world.start(await prepareControlDatabase(controlDatabase)), 60_000);
   afterAll(async () => {
     await world.stop();
     console.log(

@@ -2,7 +2,7 @@ import { Pool } from 'pg';
 import { v7 as uuidv7 } from 'uuid';
 import { budgetsEntity } from '@dualwrite/example-domain';
 import { StoreUnavailableError, type Row } from '@dualwrite/stores';
-import { prepareControlDatabase } from '@dualwrite/testing';
+import { exampleTestDomain, prepareControlDatabase } from '@dualwrite/testing';
 import { StoreBreakers } from '../breakers/store-breakers';
 import { FlipRefusedError } from '../flags/flag-switcher';
 import { OperationLedger } from '../ledger/operation-ledger';
@@ -27,7 +27,7 @@ function plain(row: Row | null): unknown {
 }
 
 describe('interleaving counterexamples on the real stores', () => {
-  const kit = new EngineTestKit();
+  const kit = new EngineTestKit(exampleTestDomain);
 
   beforeAll(() => kit.start(CONTROL_DATABASE));
   afterAll(() => kit.stop());

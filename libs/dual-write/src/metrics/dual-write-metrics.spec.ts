@@ -12,7 +12,7 @@ import { DualWriteModule } from '../module/dual-write.module';
 import { DualWriteService } from '../module/dual-write.service';
 import { PrismaStore } from '@dualwrite/stores';
 import { StoreUnavailableError } from '@dualwrite/stores';
-import { prepareControlDatabase } from '@dualwrite/testing';
+import { exampleTestDomain, prepareControlDatabase } from '@dualwrite/testing';
 import { DualWriteMetricsModule } from './dual-write-metrics.module';
 import { eventually } from '@dualwrite/testing';
 import { PrometheusDualWriteMetrics } from './prometheus-dual-write-metrics';
@@ -37,7 +37,7 @@ function sample(text: string, line: string): number | undefined {
 }
 
 describe('GET /metrics after engine writes on real stores', () => {
-  const kit = new EngineTestKit();
+  const kit = new EngineTestKit(exampleTestDomain);
   const metrics = new PrometheusDualWriteMetrics();
   let app: INestApplication;
 
@@ -95,7 +95,7 @@ describe('GET /metrics after engine writes on real stores', () => {
 });
 
 describe('gauges read on each scrape', () => {
-  const kit = new EngineTestKit();
+  const kit = new EngineTestKit(exampleTestDomain);
   let ledger: OperationLedger;
   let pool: Pool;
 

@@ -2,11 +2,12 @@ import { Pool } from 'pg';
 import { v7 as uuidv7 } from 'uuid';
 import { budgetsEntity } from '@dualwrite/example-domain';
 import type { Row, StorePlugin } from '@dualwrite/stores';
+import { exampleTestDomain } from '@dualwrite/testing';
 import { EngineTestKit } from '../../test/engine-test-kit';
 import { KeySync } from './key-sync';
 
 describe('KeySync: the secondary made to hold the primary rows (real stores)', () => {
-  const kit = new EngineTestKit();
+  const kit = new EngineTestKit(exampleTestDomain);
   let sync: KeySync;
 
   beforeAll(async () => {

@@ -1,6 +1,7 @@
 import { v7 as uuidv7 } from 'uuid';
 import { budgetsEntity } from '@dualwrite/example-domain';
 import type { EntityDefinition, Row, RowKey, StorePlugin } from '@dualwrite/stores';
+import { exampleTestDomain } from '@dualwrite/testing';
 import { EngineTestKit } from '../../test/engine-test-kit';
 import { KeySync, type SyncReport } from './key-sync';
 import { SyncBatcher } from './sync-batcher';
@@ -16,7 +17,7 @@ class CountingKeySync extends KeySync {
 }
 
 describe('SyncBatcher: group commit for syncs (real stores)', () => {
-  const kit = new EngineTestKit();
+  const kit = new EngineTestKit(exampleTestDomain);
 
   beforeAll(() => kit.start('dw_control_sync_batcher_spec'));
   afterAll(() => kit.stop());

@@ -4,7 +4,6 @@ import { Pool } from 'pg';
 import { v7 as uuidv7 } from 'uuid';
 import { EntityRegistry, type EntityDefinition } from '@dualwrite/stores';
 import { contractFixtures } from '@dualwrite/stores/testing';
-import { prepareControlDatabase } from '@dualwrite/testing';
 import { FlagRepository } from '../../src/flags/flag-repository';
 import { bullConnection } from '../../src/queues/redis-connection';
 import { ReplayQueue, type ReplayJobData } from '../../src/replay/replay-queue';
@@ -39,8 +38,9 @@ export class InterleavingWorld {
   /** `batched`: the api processes' engines group claims, the primary's outcomes and syncs, as the api module does. */
   constructor(readonly batched = false) {}
 
-  async start(controlDatabase: string): Promise<void> {
-    this.controlUrl = await prepareControlDatabase(controlDatabase);
+  /** `controlUrl`: a control database of the suite's own, its tables in place (the spec prepares it). */
+  async start(controlUrl: string): Promise<void> {
+    this.controlUrl = controlUrl;
     this.control = new Pool({ connectionString: this.controlUrl, max: 4 });
     this.control.on('error', () => undefined);
     const queueName = `dw-replay-interleavings-${this.suiteId}`;

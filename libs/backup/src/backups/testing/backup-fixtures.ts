@@ -1,9 +1,9 @@
+import type { EntityDefinition } from '@dualwrite/stores';
 import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Client } from 'pg';
-import { exampleEntities } from '@dualwrite/example-domain';
 import { SqlMigrationRunner } from '../../migrations/sql-migration-runner';
 import { BackupService } from '../backup-service';
 
@@ -82,11 +82,11 @@ export async function seedExampleRows(url: string, { users = 20, commentsPerPost
   });
 }
 
-/** Every table's rows in key order, every column as text: what "row for row" compares. */
-export async function tableRows(url: string): Promise<Record<string, string[]>> {
+/** Every entity's table's rows in key order, every column as text: what "row for row" compares. */
+export async function tableRows(url: string, entities: EntityDefinition[]): Promise<Record<string, string[]>> {
   return withClient(url, async (client) => {
     const tables: Record<string, string[]> = {};
-    for (const entity of exampleEntities) {
+    for (const entity of entities) {
       const { rows } = await client.query<{ row: string }>(`select to_jsonb(t)::text as row from "${entity.table}" t order by t.id`);
       tables[entity.table] = rows.map((row) => row.row);
     }
@@ -119,15 +119,18 @@ export interface BackupSuite {
   cleanup(): Promise<void>;
 }
 
-/** A source database with store A's schema, a control database and a storage folder, all of the suite's own. */
-export async function backupSuite(prefix: string, overlapMs = 0): Promise<BackupSuite> {
+/**
+ * A source database with store A's schema, a control database and a storage folder, all of the suite's own; the
+ * service backs up `entities` (the spec's domain: this lib's code may not import the example domain).
+ */
+export async function backupSuite(prefix: string, entities: EntityDefinition[], overlapMs = 0): Promise<BackupSuite> {
   const sourceName = `dw_backup_t_${prefix}_src`;
   const sourceUrl = await storeADatabase(sourceName);
   const controlName = `dw_backup_t_${prefix}_ctl`;
   const controlUrl = await emptyDatabase(controlName);
   await new SqlMigrationRunner('platform', CONTROL_MIGRATIONS).run(controlUrl);
   const storagePath = await mkdtemp(path.join(tmpdir(), `dw-backup-${prefix}-`));
-  const service = new BackupService({ storagePath, controlDatabaseUrl: controlUrl, entities: exampleEntities, sources: { a: { databaseUrl: sourceUrl } }, overlapMs });
+  const service = new BackupService({ storagePath, controlDatabaseUrl: controlUrl, entities, sources: { a: { databaseUrl: sourceUrl } }, overlapMs });
   return {
     service,
     sourceUrl,
