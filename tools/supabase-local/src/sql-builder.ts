@@ -129,24 +129,29 @@ export interface InsertRequest {
 }
 
 /**
- * One INSERT over all rows. Each row travels as one JSON bind value and json_populate_record converts its
- * fields to the column types, as PostgREST's json_populate_recordset does.
+ * One INSERT over all rows. As in PostgREST, the whole body travels as one JSON bind value and
+ * json_populate_recordset converts its fields to the column types: one parse, and one statement text whatever the
+ * number of rows. Only `missing=default` with a row that leaves a column out needs a VALUES list (`DEFAULT` has no
+ * place in INSERT … SELECT): each such row then travels as its own JSON value.
  */
 export function buildInsertSql(request: InsertRequest): SqlQuery {
   const binds = new BindValues();
   const columns = request.columns.map((column) => quoteIdentifier(column, 'column'));
+  const leavesOutAColumn = (row: Record<string, unknown>) => request.columns.some((column) => !Object.prototype.hasOwnProperty.call(row, column));
   let statement: string;
   if (columns.length === 0) {
     statement = `INSERT INTO ${request.table} DEFAULT VALUES`;
-  } else {
+  } else if (request.missingDefault && request.rows.some(leavesOutAColumn)) {
     const tuples = request.rows.map((row) => {
       const record = `json_populate_record(NULL::${request.table}, ${binds.add(JSON.stringify(row))}::json)`;
-      const cells = request.columns.map((column, index) =>
-        request.missingDefault && !Object.prototype.hasOwnProperty.call(row, column) ? 'DEFAULT' : `(${record}).${columns[index]}`,
-      );
+      const cells = request.columns.map((column, index) => (Object.prototype.hasOwnProperty.call(row, column) ? `(${record}).${columns[index]}` : 'DEFAULT'));
       return `(${cells.join(', ')})`;
     });
     statement = `INSERT INTO ${request.table} (${columns.join(', ')}) VALUES ${tuples.join(', ')}`;
+  } else {
+    const body = binds.add(JSON.stringify(request.rows));
+    const fields = columns.map((column) => `_pgrst_body.${column}`);
+    statement = `INSERT INTO ${request.table} (${columns.join(', ')}) SELECT ${fields.join(', ')} FROM json_populate_recordset(NULL::${request.table}, ${body}::json) AS _pgrst_body`;
   }
   if (request.conflict) {
     const target = request.conflict.target.map((column) => quoteIdentifier(column, 'column'));
