@@ -1,6 +1,7 @@
 import { execFile, spawn } from 'node:child_process';
 import path from 'node:path';
 import { budgetsEntity, exampleEntities } from '@dualwrite/example-domain';
+import { exampleTestDomain } from '@dualwrite/testing';
 import { ScratchStores } from './testing/scratch-stores';
 import { emptyExampleTables, seedExampleRows } from './testing/seed';
 
@@ -23,7 +24,7 @@ function runCopyData(args: string[], env: NodeJS.ProcessEnv): Promise<CliExit> {
 
 /** `npm run copy-data` as an operator runs it (tools/src/cli/copy-data.ts), against stores of this suite's own. */
 describe('copy-data CLI', () => {
-  const stores = new ScratchStores();
+  const stores = new ScratchStores(exampleTestDomain);
 
   beforeAll(async () => {
     await stores.start();

@@ -1,5 +1,6 @@
 import { KeySync, OperationLedger } from '@dualwrite/dual-write';
 import { budgetsEntity, commentsEntity, exampleEntities, postsEntity } from '@dualwrite/example-domain';
+import { exampleTestDomain } from '@dualwrite/testing';
 import { EntityRegistry } from '@dualwrite/stores';
 import type { StreamedVia } from './copy-stream';
 import { InitialCopy } from './initial-copy';
@@ -17,7 +18,7 @@ const CREATOR = '5d0e8b1e-0000-4000-8000-000000000000';
 type FirstRows = (chunk: { entity: string; chunkNo: number; via: StreamedVia }) => Promise<void>;
 
 describe('initial copy, streamed as COPY between the two PostgreSQL databases (real PostgreSQL, supabase-local, Redis)', () => {
-  const stores = new ScratchStores();
+  const stores = new ScratchStores(exampleTestDomain);
 
   beforeAll(async () => {
     await stores.start();

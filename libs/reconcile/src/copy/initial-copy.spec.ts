@@ -1,5 +1,6 @@
 import { KeySync, OperationLedger } from '@dualwrite/dual-write';
 import { budgetsEntity, exampleEntities } from '@dualwrite/example-domain';
+import { exampleTestDomain } from '@dualwrite/testing';
 import { EntityRegistry } from '@dualwrite/stores';
 import { CopyAlreadyRunningError } from './copy-repository';
 import { CopyStoppedError, InitialCopy } from './initial-copy';
@@ -15,7 +16,7 @@ const redisUrl = process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379';
 const SEEDED = { users: 40, budgets: 1050, posts: 120, comments: 300 };
 
 describe('initial copy (store A → store B, real PostgreSQL and supabase-local)', () => {
-  const stores = new ScratchStores();
+  const stores = new ScratchStores(exampleTestDomain);
 
   beforeAll(async () => {
     await stores.start();

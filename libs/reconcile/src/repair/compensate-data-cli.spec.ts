@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { KeySync, OperationLedger } from '@dualwrite/dual-write';
 import { budgetsEntity, usersEntity } from '@dualwrite/example-domain';
+import { exampleTestDomain } from '@dualwrite/testing';
 import { RepairStores } from './testing/repair-stores';
 import { seedExampleRows, seededBudgetId } from '../copy/testing/seed';
 
@@ -26,7 +27,7 @@ function runEntry(entry: string, args: string[], env: NodeJS.ProcessEnv): Promis
 }
 
 describe('compensate-data CLI', () => {
-  const stores = new RepairStores();
+  const stores = new RepairStores(exampleTestDomain);
   const env = () => ({ PRIMARY_DATABASE_URL: stores.url('a'), CONTROL_DATABASE_URL: stores.controlUrl, SUPABASE_URL: stores.supabaseUrl, SUPABASE_DB_URL: stores.url('b') });
   const orphan = '0e000000-0000-4000-8000-0000000000aa';
   let dir: string;

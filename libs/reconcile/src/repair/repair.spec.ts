@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { KeySync, OperationLedger } from '@dualwrite/dual-write';
 import { budgetsEntity, exampleEntities, usersEntity } from '@dualwrite/example-domain';
+import { exampleTestDomain } from '@dualwrite/testing';
 import type { EntityDefinition } from '@dualwrite/stores';
 import { applyReconcileTables } from '../../test/scratch-databases';
 import { RepairStores } from './testing/repair-stores';
@@ -28,7 +29,7 @@ const budget = (n: number) => seededId('budget', n);
 const user = (n: number) => seededId('user', n);
 
 describe('compensate-data: repair of a reconcile report (real PostgreSQL and supabase-local)', () => {
-  const stores = new RepairStores();
+  const stores = new RepairStores(exampleTestDomain);
   let reportDir: string;
 
   beforeAll(async () => {

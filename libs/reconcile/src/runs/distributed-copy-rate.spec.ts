@@ -1,7 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { exampleEntities } from '@dualwrite/example-domain';
 import { EntityRegistry } from '@dualwrite/stores';
-import { eventually } from '@dualwrite/testing';
+import { eventually, exampleTestDomain } from '@dualwrite/testing';
 import { writeLatencyProbe } from '../copy/testing/latency-probe';
 import { ScratchStores } from '../copy/testing/scratch-stores';
 import { emptyExampleTables, seedExampleRows } from '../copy/testing/seed';
@@ -21,7 +21,7 @@ class RateStores extends ScratchStores {
 }
 
 describe('distributed copy with a rate: the whole run at or under it whatever the number of workers (real PostgreSQL, supabase-local, Redis, BullMQ)', () => {
-  const stores = new RateStores();
+  const stores = new RateStores(exampleTestDomain);
   let scratch: RunsScratch;
   let coordinator: RunCoordinator;
   const registry = new EntityRegistry(exampleEntities);
@@ -30,7 +30,7 @@ describe('distributed copy with a rate: the whole run at or under it whatever th
   beforeAll(async () => {
     await stores.start();
     await seedExampleRows(stores.poolA, SEEDED);
-    scratch = new RunsScratch('rate', stores.names, 'h5');
+    scratch = new RunsScratch('rate', exampleTestDomain, stores.names, 'h5');
     await scratch.create(true);
     coordinator = new RunCoordinator({ entities: exampleEntities, control: scratch.control, queue: scratch.queue, primarySide: async () => 'a' });
   }, 120_000);

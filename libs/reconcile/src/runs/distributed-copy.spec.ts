@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { exampleEntities } from '@dualwrite/example-domain';
 import { EntityRegistry } from '@dualwrite/stores';
-import { eventually, type EntryProcess } from '@dualwrite/testing';
+import { eventually, exampleTestDomain, type EntryProcess } from '@dualwrite/testing';
 import { ScratchStores } from '../copy/testing/scratch-stores';
 import { emptyExampleTables, seedExampleRows } from '../copy/testing/seed';
 import { RunAlreadyRunningError } from './run-errors';
@@ -18,7 +18,7 @@ class RunsCopyStores extends ScratchStores {
 }
 
 describe('distributed copy: chunk jobs run by worker processes (real PostgreSQL, supabase-local, Redis, BullMQ)', () => {
-  const stores = new RunsCopyStores();
+  const stores = new RunsCopyStores(exampleTestDomain);
   let scratch: RunsScratch;
   let coordinator: RunCoordinator;
   const registry = new EntityRegistry(exampleEntities);
@@ -45,7 +45,7 @@ describe('distributed copy: chunk jobs run by worker processes (real PostgreSQL,
   beforeAll(async () => {
     await stores.start();
     await seedExampleRows(stores.poolA, SEEDED);
-    scratch = new RunsScratch('copy', stores.names);
+    scratch = new RunsScratch('copy', exampleTestDomain, stores.names);
     await scratch.create(true);
     coordinator = new RunCoordinator({ entities: exampleEntities, control: scratch.control, queue: scratch.queue, primarySide: async () => 'a' });
   }, 120_000);

@@ -1,4 +1,4 @@
-import { eventually } from '@dualwrite/testing';
+import { eventually, exampleTestDomain } from '@dualwrite/testing';
 import { DRIFT_ITEMS_DDL, SEED_DRIFT_ITEMS_SQL, driftItems, driftKey } from '../../test/drift-fixture';
 import { LedgerActivity } from '../ledger-activity';
 import type { Finding } from '../reconcile.types';
@@ -29,7 +29,7 @@ function identity(finding: Pick<Finding, 'key' | 'kind' | 'field' | 'primary' | 
 }
 
 describe('distributed reconcile: a BullMQ flow run by worker processes (real PostgreSQL, Redis, BullMQ)', () => {
-  const scratch = new RunsScratch('rec');
+  const scratch = new RunsScratch('rec', exampleTestDomain);
   let coordinator: RunCoordinator;
   let expected: string[];
 

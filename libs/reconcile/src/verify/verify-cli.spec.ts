@@ -3,6 +3,7 @@ import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { FlagRepository, OperationLedger } from '@dualwrite/dual-write';
 import { exampleEntities } from '@dualwrite/example-domain';
+import { exampleTestDomain } from '@dualwrite/testing';
 import { VerifyScratchStores, budgetId, seedEqualRows } from './testing/verify-stores';
 
 const ROOT = path.resolve(__dirname, '..', '..', '..', '..');
@@ -24,7 +25,7 @@ function runTool(entry: string, args: string[], env: NodeJS.ProcessEnv): Promise
 
 /** verify-counts, verify-dual-write and backfill-gap as an operator runs them, against stores of this suite's own (phase 2). */
 describe('verify and backfill CLIs', () => {
-  const stores = new VerifyScratchStores();
+  const stores = new VerifyScratchStores(exampleTestDomain);
 
   beforeAll(async () => {
     await stores.start();

@@ -11,6 +11,7 @@ import {
   StoreBreakers,
 } from '@dualwrite/dual-write';
 import { budgetsEntity, exampleEntities, usersEntity } from '@dualwrite/example-domain';
+import { exampleTestDomain } from '@dualwrite/testing';
 import { EntityRegistry, SupabaseStore, UnknownEntityError, type EntityDefinition, type RowKey } from '@dualwrite/stores';
 import { BackfillGap, InvalidSinceError, parseSince } from './backfill-gap';
 import { SqlChangedKeys, StoreScanChangedKeys } from './changed-keys';
@@ -27,7 +28,7 @@ const redisUrl = process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379';
  * supabase-js), scratch databases of this suite, phase 2 flags (store A primary, dual writes on).
  */
 describe('verification and backfill (real stores)', () => {
-  const stores = new VerifyScratchStores();
+  const stores = new VerifyScratchStores(exampleTestDomain);
   let ledger: OperationLedger;
 
   beforeAll(async () => {

@@ -1,6 +1,5 @@
 import { randomBytes } from 'node:crypto';
 import { DiffPolicy, DiffQueue, DualWriteEngine, FlagRepository, FlagService, KeySync, OperationLedger, ReplayQueue, StoreBreakers } from '@dualwrite/dual-write';
-import { exampleEntities } from '@dualwrite/example-domain';
 import { EntityRegistry } from '@dualwrite/stores';
 import type { ScratchStores } from './scratch-stores';
 
@@ -11,7 +10,7 @@ export interface PhaseTwo {
   close(): Promise<void>;
 }
 
-/** Dual writes on (phase 2) over the scratch stores, with queues and a Redis key prefix of their own. */
+/** Dual writes on (phase 2) over the scratch stores' entities, with queues and a Redis key prefix of their own. */
 export async function startPhaseTwo(stores: ScratchStores, redisUrl: string, changedBy: string): Promise<PhaseTwo> {
   const suffix = randomBytes(4).toString('hex');
   const flagRepository = new FlagRepository(stores.control);
@@ -23,7 +22,7 @@ export async function startPhaseTwo(stores: ScratchStores, redisUrl: string, cha
   const diffQueue = new DiffQueue({ redisUrl, queueName: `dw-diffs-copy-t-${suffix}` });
   const engine = new DualWriteEngine({
     stores: { a: stores.prisma, b: stores.supabase },
-    entities: new EntityRegistry(exampleEntities),
+    entities: new EntityRegistry(stores.domain.entities),
     flags,
     ledger,
     keySync: new KeySync({ pool: stores.control, ledger }),

@@ -2,9 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { Client, Pool } from 'pg';
-import { createPrismaClient } from '@dualwrite/example-domain';
 import { PrismaStore, SupabaseStore } from '@dualwrite/stores';
-import { prepareControlDatabase, startEntryProcess, type EntryProcess } from '@dualwrite/testing';
+import type { ReconcileTestDomain, SpecProcess } from '../../../test/reconcile-test-domain';
 
 const ROOT = path.resolve(__dirname, '..', '..', '..', '..', '..');
 const BASE_URL = process.env['PRIMARY_DATABASE_URL'] ?? 'postgresql://postgres@127.0.0.1:5432/dw_primary';
@@ -38,6 +37,8 @@ function sqlFiles(dir: string, pick: (name: string) => string | null): string[] 
  * the suite's rows: store A (Prisma) on `dw_copy_t_<suffix>_a` with prisma/migrations, store B (supabase-js) through
  * a supabase-local process of its own (port 0) over `dw_copy_t_<suffix>_b` with the bootstrap and
  * supabase/migrations, and a control database `dw_control_copy_<suffix>` with the platform's control tables.
+ * The spec hands in the domain (the test helpers' exampleTestDomain): its Prisma client, control database and
+ * entry processes.
  */
 export class ScratchStores {
   readonly suffix = randomBytes(4).toString('hex');
@@ -50,7 +51,9 @@ export class ScratchStores {
   control!: Pool;
   controlUrl!: string;
   supabaseUrl!: string;
-  private endpoint: EntryProcess | undefined;
+  private endpoint: SpecProcess | undefined;
+
+  constructor(readonly domain: ReconcileTestDomain) {}
 
   async start(): Promise<void> {
     await onDatabase('postgres', async (client) => {
@@ -66,13 +69,13 @@ export class ScratchStores {
     await onDatabase(this.names.b, async (client) => {
       for (const sql of [bootstrap, ...supabaseSql]) await client.query(sql);
     });
-    this.controlUrl = await prepareControlDatabase(this.names.control);
+    this.controlUrl = await this.domain.controlDatabase(this.names.control);
     this.control = new Pool({ connectionString: this.controlUrl, max: 8 });
     this.poolA = new Pool({ connectionString: urlOf(this.names.a), max: 4 });
     this.poolB = new Pool({ connectionString: urlOf(this.names.b), max: 4 });
     for (const pool of [this.control, this.poolA, this.poolB]) pool.on('error', () => undefined);
     this.supabaseUrl = await this.startEndpoint();
-    this.prisma = new PrismaStore(createPrismaClient(urlOf(this.names.a)), { ownsClient: true });
+    this.prisma = new PrismaStore(this.domain.prismaClient(urlOf(this.names.a)), { ownsClient: true });
     this.supabase = new SupabaseStore({ url: this.supabaseUrl, serviceRoleKey: process.env['SUPABASE_SERVICE_ROLE_KEY'] ?? '', databaseUrl: urlOf(this.names.b) });
   }
 
@@ -94,7 +97,7 @@ export class ScratchStores {
   }
 
   private async startEndpoint(): Promise<string> {
-    this.endpoint = startEntryProcess('tools/supabase-local/src/main.ts', { SUPABASE_LOCAL_PORT: '0', SUPABASE_DB_URL: urlOf(this.names.b) });
+    this.endpoint = this.domain.startEntryProcess('tools/supabase-local/src/main.ts', { SUPABASE_LOCAL_PORT: '0', SUPABASE_DB_URL: urlOf(this.names.b) });
     const deadline = Date.now() + 30_000;
     while (Date.now() < deadline) {
       const serving = /serving (http:\/\/[^\s]+)\/rest\/v1/.exec(this.endpoint.stdout());

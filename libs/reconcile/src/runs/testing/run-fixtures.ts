@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { Client, Pool } from 'pg';
 import { Queue } from 'bullmq';
 import { bullConnection } from '@dualwrite/dual-write';
-import { eventually, prepareControlDatabase, startEntryProcess, type EntryProcess } from '@dualwrite/testing';
+import type { ReconcileTestDomain, SpecProcess } from '../../../test/reconcile-test-domain';
 import { applyReconcileTables } from '../../../test/scratch-databases';
 import type { RunQueueSettings } from '../run-queue';
 
@@ -25,7 +25,20 @@ export async function onServer(sql: string): Promise<void> {
   }
 }
 
-/** This suite's databases (dw_h3_<label>_<suffix>_a / _b / _control) and BullMQ queue (prefix h3), dropped at the end. */
+/** Polls `ready` every 25 ms until it returns true, for at most `timeoutMs`. */
+async function waitUntil(ready: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await ready())) {
+    if (Date.now() > deadline) throw new Error(`${what} within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}
+
+/**
+ * This suite's databases (dw_h3_<label>_<suffix>_a / _b / _control) and BullMQ queue (prefix h3), dropped at the end.
+ * The spec hands in the domain (the test helpers' exampleTestDomain): the control database, the worker
+ * processes, and the module a worker on the example domain (RUNS_TEST_DOMAIN=example) loads it from.
+ */
 export class RunsScratch {
   readonly suffix = randomBytes(4).toString('hex');
   readonly names: { a: string; b: string; control: string };
@@ -33,10 +46,10 @@ export class RunsScratch {
   a!: Pool;
   b!: Pool;
   control!: Pool;
-  private readonly processes: EntryProcess[] = [];
+  private readonly processes: SpecProcess[] = [];
 
   /** `names`: databases created by someone else (e.g. ScratchStores with its endpoint); the default, this suite's own. */
-  constructor(label: string, names?: { a: string; b: string; control: string }, queuePrefix = 'h3') {
+  constructor(label: string, private readonly domain: ReconcileTestDomain, names?: { a: string; b: string; control: string }, queuePrefix = 'h3') {
     this.names = names ?? { a: `dw_h3_${label}_${this.suffix}_a`, b: `dw_h3_${label}_${this.suffix}_b`, control: `dw_h3_${label}_${this.suffix}_control` };
     this.queue = { connection: bullConnection(REDIS_URL), queueName: `runs-${label}-${this.suffix}`, prefix: queuePrefix };
   }
@@ -47,7 +60,7 @@ export class RunsScratch {
       await onServer(`create database "${this.names.a}"`);
       await onServer(`create database "${this.names.b}"`);
     }
-    await prepareControlDatabase(this.names.control);
+    await this.domain.controlDatabase(this.names.control);
     this.control = new Pool({ connectionString: databaseUrl(this.names.control), max: 6 });
     this.a = new Pool({ connectionString: databaseUrl(this.names.a), max: 4 });
     this.b = new Pool({ connectionString: databaseUrl(this.names.b), max: 4 });
@@ -56,23 +69,25 @@ export class RunsScratch {
   }
 
   /** Spawns a run worker process (run-worker-process.ts) and waits until it consumes the queue. */
-  async startWorker(env: NodeJS.ProcessEnv = {}): Promise<EntryProcess> {
-    const worker = startEntryProcess('libs/reconcile/src/runs/testing/run-worker-process.ts', {
+  async startWorker(env: NodeJS.ProcessEnv = {}): Promise<SpecProcess> {
+    const worker = this.domain.startEntryProcess('libs/reconcile/src/runs/testing/run-worker-process.ts', {
       RUNS_TEST_CONTROL_URL: databaseUrl(this.names.control),
       RUNS_TEST_A_URL: databaseUrl(this.names.a),
       RUNS_TEST_B_URL: databaseUrl(this.names.b),
       RUNS_TEST_QUEUE: this.queue.queueName,
       RUNS_TEST_PREFIX: this.queue.prefix,
+      RUNS_TEST_DOMAIN_MODULE: this.domain.importedAs.module,
+      RUNS_TEST_DOMAIN_EXPORT: this.domain.importedAs.name,
       REDIS_URL,
       ...env,
     });
     this.processes.push(worker);
     let exited = false;
     void worker.finished.then(() => (exited = true));
-    await eventually(async () => {
+    await waitUntil(async () => {
       if (exited) throw new Error(`run worker exited: ${(await worker.finished).stderr}`);
-      return worker.stdout().includes('run worker ready') ? true : undefined;
-    }, 60_000);
+      return worker.stdout().includes('run worker ready');
+    }, 60_000, 'run worker not ready');
     return worker;
   }
 

@@ -1,10 +1,13 @@
 // A worker process of the run queue for the runs specs (spawned with tools/run.js, killed with SIGKILL on purpose):
 // a RunWorker over the suite's scratch databases, configured by RUNS_TEST_* variables. Prints "run worker ready".
+// RUNS_TEST_DOMAIN: "drift" (this lib's drift_items table, reconcile only) or "example" (copy too, on the domain the
+// spec handed RunsScratch, loaded from RUNS_TEST_DOMAIN_MODULE's export RUNS_TEST_DOMAIN_EXPORT: this lib's code may
+// not import the example domain).
 import { Pool } from 'pg';
 import { KeySync, OperationLedger, bullConnection } from '@dualwrite/dual-write';
-import { createPrismaClient, exampleEntities } from '@dualwrite/example-domain';
 import { PrismaStore, SupabaseStore, type EntityDefinition } from '@dualwrite/stores';
 import { driftItems } from '../../../test/drift-fixture';
+import { loadWorkerTestDomain } from '../../../test/reconcile-test-domain';
 import { SqlKeyLister } from '../../copy/key-lister';
 import { readForeignKeys } from '../../copy/table-order';
 import { LedgerActivity } from '../../ledger-activity';
@@ -44,11 +47,12 @@ async function main(): Promise<void> {
   const poolA = new Pool({ connectionString: env('RUNS_TEST_A_URL'), max: 4 });
   const poolB = new Pool({ connectionString: env('RUNS_TEST_B_URL'), max: 4 });
   const domain = process.env['RUNS_TEST_DOMAIN'] ?? 'drift';
-  const entities: EntityDefinition[] = domain === 'drift' ? [driftItems] : exampleEntities;
+  const given = domain === 'example' ? await loadWorkerTestDomain(env('RUNS_TEST_DOMAIN_MODULE'), env('RUNS_TEST_DOMAIN_EXPORT')) : null;
+  const entities: EntityDefinition[] = given?.entities ?? [driftItems];
   const closers: (() => Promise<unknown>)[] = [() => control.end(), () => poolA.end(), () => poolB.end()];
   let copy: RunWorkerDependencies['copy'] = null;
-  if (domain === 'example') {
-    const prisma = new PrismaStore(createPrismaClient(env('RUNS_TEST_A_URL')), { ownsClient: true });
+  if (given) {
+    const prisma = new PrismaStore(given.prismaClient(env('RUNS_TEST_A_URL')), { ownsClient: true });
     const supabase = new SupabaseStore({ url: env('RUNS_TEST_SUPABASE_URL'), serviceRoleKey: env('SUPABASE_SERVICE_ROLE_KEY'), databaseUrl: env('RUNS_TEST_B_URL') });
     closers.push(() => prisma.close(), () => supabase.close());
     copy = {
