@@ -33,7 +33,7 @@ const redisUrl = process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379';
 /**
  * The domain a kit's scenarios write, given by the spec (specs may use the example domain and the test helpers; this
  * lib's code may not): its entities, the one that owns the rows (`owner()`), a Prisma client for store A's database,
- * and how to prepare a control database of the suite's own (`@dualwrite/testing`'s prepareControlDatabase).
+ * and how to prepare a control database of the suite's own (the test helpers' prepareControlDatabase).
  */
 export interface EngineTestDomain {
   entities: EntityDefinition[];

@@ -97,7 +97,7 @@ export async function tableRows(url: string, entities: EntityDefinition[]): Prom
 /**
  * Records deletes in the operation ledger as the engine leaves them once applied (one operation per key). Written
  * with SQL: importing the engine's OperationLedger here would make an Nx project cycle (dual-write's specs use
- * @dualwrite/testing, which uses this lib).
+ * the test helpers lib, which uses this lib).
  */
 export async function recordDeletes(controlUrl: string, entity: string, keys: string[]): Promise<void> {
   await withClient(controlUrl, async (client) => {
