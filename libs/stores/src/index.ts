@@ -49,3 +49,4 @@ export type { ComparableResult, CompareOptions, Comparison, DifferenceKind, Fiel
 export { PrismaStore, type PrismaClientLike, type PrismaQueryable, type PrismaStoreOptions } from './prisma/prisma-store';
 export { prismaPgPoolConfig, type PrismaPgBounds } from './prisma/prisma-pg-config';
 export { SupabaseStore, type SupabaseStoreOptions } from './supabase/supabase-store';
+export { HttpTransport } from './supabase/http-transport';

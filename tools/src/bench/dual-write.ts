@@ -3,11 +3,11 @@ import { supabaseLocalPidFile } from '../setup/supabase-local-process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Pool } from 'pg';
-import { Agent, setGlobalDispatcher } from 'undici';
 import { v7 as uuidv7 } from 'uuid';
 import { DiffQueue, ReplayQueue } from '@dualwrite/dual-write';
 import { loadEnvFiles, loadPlatformConfigOrExit, type PlatformConfig } from '@dualwrite/config';
 import { budgetsEntity, createExampleStores } from '@dualwrite/example-domain';
+import { HttpTransport } from '@dualwrite/stores';
 import { AppProcesses, isPortInUse, waitFor } from '../demo/app-processes';
 import { readCommandLine } from '../cli/args';
 import { BenchApi, FailureTally } from './bench-api';
@@ -52,6 +52,9 @@ function addLoad(total: { result: LoadResult; cpu?: CpuSnapshot }, round: LoadRe
   if (total.cpu && cpu) for (const [label, seconds] of cpu) total.cpu.set(label, (total.cpu.get(label) ?? 0) + seconds);
 }
 
+/** Longest the bench waits for an answer (undici's default): a request queued behind a burst may wait long. */
+const BENCH_REQUEST_TIMEOUT_MS = 300_000;
+
 /** One request in this many during the burst reads a row that differs on store B (a shadow-read diff). */
 const READ_EVERY = 20;
 
@@ -91,15 +94,15 @@ async function run(options: BenchOptions): Promise<void> {
   // Like a load balancer in front of the api: a bounded pool of kept-alive connections. An open-loop burst
   // faster than the api then queues in the client (and its wait counts in the latency) instead of opening
   // thousands of sockets that time out in the api's accept backlog.
-  setGlobalDispatcher(new Agent({ connections: options.connections, keepAliveTimeout: 30_000 }));
+  const transport = new HttpTransport(BENCH_REQUEST_TIMEOUT_MS, options.connections);
   if (await isPortInUse(config.apiPort)) throw new Error(`port ${config.apiPort} (API_PORT) is taken`);
 
   const apps = new AppProcesses();
   const apiUrl = `http://127.0.0.1:${config.apiPort}`;
-  const api = new BenchApi(apiUrl, token(config, 'operator'));
+  const api = new BenchApi(apiUrl, token(config, 'operator'), transport);
   // The flips' PUT /admin/flags on connections of their own: writes held by a fence fill the shared pool.
-  const adminAgent = new Agent({ connections: 2 });
-  const admin = new BenchApi(apiUrl, token(config, 'operator'), adminAgent);
+  const adminTransport = new HttpTransport(BENCH_REQUEST_TIMEOUT_MS, 2);
+  const admin = new BenchApi(apiUrl, token(config, 'operator'), adminTransport);
   const control = new Pool({ connectionString: config.controlDatabaseUrl, max: 2 });
   const replayQueue = new ReplayQueue({ redisUrl: config.redisUrl });
   const diffQueue = new DiffQueue({ redisUrl: config.redisUrl });
@@ -297,7 +300,7 @@ async function run(options: BenchOptions): Promise<void> {
     }
   } finally {
     await apps.stopAll();
-    await Promise.allSettled([replayQueue.close(), diffQueue.close(), storeA.close(), storeB.close(), control.end(), adminAgent.close()]);
+    await Promise.allSettled([replayQueue.close(), diffQueue.close(), storeA.close(), storeB.close(), control.end(), transport.close(), adminTransport.close()]);
   }
 }
 

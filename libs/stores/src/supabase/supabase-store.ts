@@ -6,6 +6,7 @@ import { RangeChecksumAccumulator, patchWithoutKey, primaryKeyOf, toCanonicalRow
 import { buildHighestKeySql, buildKeysetPageSql, buildRangeChecksumSql, buildRangeCountSql, readCount, readHighestKey, readRangeChecksumRow } from '../store/sql-checksum';
 import { StoreInvalidError, StoreNotFoundError } from '../store/store-errors';
 import type { KeyRange, Page, PageRequest, RangeChecksum, StoreHealth, StorePlugin } from '../store/store.types';
+import { HttpTransport } from './http-transport';
 import { toStoreErrorFromPg, toStoreErrorFromPostgrest, type PostgrestErrorLike } from './supabase-errors';
 
 export interface SupabaseStoreOptions {
@@ -22,7 +23,7 @@ export interface SupabaseStoreOptions {
   databaseUrl?: string;
   /** Schema of the tables, exposed through the API. Default `public`. */
   schema?: string;
-  /** Every HTTP request is aborted after this long and fails as unavailable. Default 10 s. */
+  /** An HTTP request fails as unavailable when connecting, its answer's headers or any pause in its body take longer. Default 10 s. */
   requestTimeoutMs?: number;
   /**
    * Let supabase-js retry reads that failed with a network error or 503/520 (1 s, 2 s, 4 s back-off).
@@ -42,15 +43,6 @@ interface PostgrestResult {
   count?: number | null;
 }
 
-/** A fetch that gives up after `timeoutMs`, so an endpoint that never answers fails instead of hanging. */
-export function fetchWithTimeout(timeoutMs: number): typeof fetch {
-  return (input, init) => {
-    const timeout = AbortSignal.timeout(timeoutMs);
-    const signal = init?.signal ? AbortSignal.any([init.signal, timeout]) : timeout;
-    return fetch(input, { ...init, signal });
-  };
-}
-
 /**
  * Node 20 has no global WebSocket and supabase-js refuses to construct without one, although the store never
  * opens a realtime channel. ws is that implementation; its typings (ws's own Event type) differ from the DOM
@@ -58,12 +50,12 @@ export function fetchWithTimeout(timeoutMs: number): typeof fetch {
  */
 const realtimeTransport = WebSocket as unknown as WebSocketLikeConstructor;
 
-function createServiceClient(url: string, serviceRoleKey: string, schema: string, requestTimeoutMs: number) {
+function createServiceClient(url: string, serviceRoleKey: string, schema: string, transport: HttpTransport) {
   return createClient(url, serviceRoleKey, {
     db: { schema },
     realtime: { transport: realtimeTransport },
     auth: { persistSession: false, autoRefreshToken: false, detectSessionInUrl: false },
-    global: { fetch: fetchWithTimeout(requestTimeoutMs) },
+    global: { fetch: transport.fetch },
   });
 }
 
@@ -80,6 +72,7 @@ export class SupabaseStore implements StorePlugin {
   private readonly defaultBatchSize: number;
   private readonly idsPerRequest: number;
   private readonly requestTimeoutMs: number;
+  private readonly transport: HttpTransport;
 
   constructor(private readonly options: SupabaseStoreOptions) {
     if (!options.url) throw new Error('SupabaseStore: url is empty; set SUPABASE_URL.');
@@ -90,7 +83,8 @@ export class SupabaseStore implements StorePlugin {
     this.defaultBatchSize = options.defaultBatchSize ?? 500;
     this.idsPerRequest = options.idsPerRequest ?? 100;
     this.requestTimeoutMs = options.requestTimeoutMs ?? 10_000;
-    this.client = createServiceClient(options.url, options.serviceRoleKey, this.schema, this.requestTimeoutMs);
+    this.transport = new HttpTransport(this.requestTimeoutMs);
+    this.client = createServiceClient(options.url, options.serviceRoleKey, this.schema, this.transport);
     this.pool = options.databaseUrl
       ? new Pool({ connectionString: options.databaseUrl, max: 4, connectionTimeoutMillis: this.requestTimeoutMs })
       : undefined;
@@ -238,10 +232,9 @@ export class SupabaseStore implements StorePlugin {
       ...(detail ? { detail } : {}),
     });
     try {
-      const response = await fetchWithTimeout(this.requestTimeoutMs)(new URL('rest/v1/', this.baseUrl()), {
+      const response = await this.transport.fetch(new URL('rest/v1/', this.baseUrl()), {
         headers: { apikey: this.options.serviceRoleKey, Authorization: `Bearer ${this.options.serviceRoleKey}` },
       });
-      await response.body?.cancel();
       if (response.status === 401 || response.status === 403) return health(false, `REST API rejected the service role key (HTTP ${response.status})`);
       if (response.status >= 500) return health(false, `REST API answered HTTP ${response.status}`);
       if (this.pool) await this.sql('select 1', []);
@@ -275,7 +268,7 @@ export class SupabaseStore implements StorePlugin {
   }
 
   async close(): Promise<void> {
-    await this.pool?.end();
+    await Promise.all([this.pool?.end(), this.transport.close()]);
   }
 
   // -------------------------------------------------------------------------------------------
