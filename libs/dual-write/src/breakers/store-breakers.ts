@@ -185,7 +185,8 @@ export class StoreBreakers {
     );
     const breaker: StoreBreaker = {
       policy,
-      guarded: wrap(policy, timeout(settings.callTimeoutMs, TimeoutStrategy.Aggressive)),
+      // Store calls take no abort signal, so none is aborted when a call returns (each abort builds a DOMException).
+      guarded: wrap(policy, timeout(settings.callTimeoutMs, { strategy: TimeoutStrategy.Aggressive, abortOnReturn: false })),
       failures,
       settings,
       state: 'closed',

@@ -39,8 +39,9 @@ export class HttpTransport {
     return new BufferedResponse(url, answer.statusCode, headers, text);
   };
 
+  /** Closes every connection; a request still waiting for its answer fails (a store closes after its callers). */
   async close(): Promise<void> {
-    await this.agent.close();
+    await this.agent.destroy();
   }
 }
 
