@@ -1,7 +1,7 @@
 import type { EntityDefinition, Row, RowKey } from '../entity/entity.types';
 import { canonicalFieldText } from '../store/canonical-row';
 import type { ComparableResult, CompareOptions, Comparison, FieldDifference } from './comparison.types';
-import { normaliseField, normaliseRow, readField } from './normalise-field';
+import { normaliseField, normaliseRow, readField, reportedValue, type NormalisedField } from './normalise-field';
 
 /**
  * Compares what the primary and the secondary returned for one entity, after normalising both
@@ -83,19 +83,12 @@ function compareField(
   const primary = normaliseField(field, definition, primaryRow, context.nullEqualsMissing);
   const secondary = normaliseField(field, definition, secondaryRow, context.nullEqualsMissing);
   if (primary.state === 'missing' && secondary.state === 'missing') return undefined;
-  if (primary.state === 'invalid' || secondary.state === 'invalid') {
-    return { kind: 'type', primary: reportValue(primary), secondary: reportValue(secondary) };
-  }
-  if (primary.state === 'missing') return { kind: 'missing_in_primary', primary: null, secondary: reportValue(secondary) };
-  if (secondary.state === 'missing') return { kind: 'missing_in_secondary', primary: reportValue(primary), secondary: null };
-  if (primary.text === secondary.text) return undefined;
-  return { kind: 'changed', primary: primary.value, secondary: secondary.value };
-}
-
-function reportValue(value: ReturnType<typeof normaliseField>): unknown {
-  if (value.state === 'value') return value.value;
-  if (value.state === 'invalid') return value.raw;
-  return null;
+  if (primary.state === 'value' && secondary.state === 'value' && primary.text === secondary.text) return undefined;
+  const report = (side: NormalisedField) => reportedValue(field, definition, side);
+  if (primary.state === 'invalid' || secondary.state === 'invalid') return { kind: 'type', primary: report(primary), secondary: report(secondary) };
+  if (primary.state === 'missing') return { kind: 'missing_in_primary', primary: null, secondary: report(secondary) };
+  if (secondary.state === 'missing') return { kind: 'missing_in_secondary', primary: report(primary), secondary: null };
+  return { kind: 'changed', primary: report(primary), secondary: report(secondary) };
 }
 
 /** Rows of both lists matched by primary key; primary's order first, then rows only the secondary has. */

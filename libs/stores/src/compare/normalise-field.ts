@@ -6,8 +6,8 @@ import { canonicalFieldText, CANONICAL_NULL, jsonbText, toCanonicalValue } from 
  * checksums hash, so "equal here" and "equal in a reconcile run" never disagree.
  */
 export type NormalisedField =
-  /** `text` is the canonical field text (compared); `value` is what a report shows. */
-  | { state: 'value'; text: string; value: unknown }
+  /** `text` is the canonical field text (compared); `raw` as read, for `reportedValue` when the texts differ. */
+  | { state: 'value'; text: string; raw: unknown }
   | { state: 'missing' }
   /** The field's type cannot hold the raw value. */
   | { state: 'invalid'; raw: unknown };
@@ -26,15 +26,27 @@ export function normaliseField(field: string, definition: FieldDefinition, row: 
   const { present, raw } = readField(row, field, definition);
   if (!present && !nullEqualsMissing) return { state: 'missing' };
   try {
-    const text = canonicalFieldText(field, definition.type, raw);
-    return { state: 'value', text, value: text === CANONICAL_NULL ? null : displayValue(field, definition, raw) };
+    return { state: 'value', text: canonicalFieldText(field, definition.type, raw), raw };
   } catch {
     // CanonicalValueError, or a json string that does not parse.
     return { state: 'invalid', raw };
   }
 }
 
-/** The normalised value as a report shows it (JSON-serialisable, stable). */
+/**
+ * What a report shows of one normalised side: the canonical value (JSON-serialisable, stable), the raw value the
+ * field's type cannot hold, or null. Only differing fields are reported, so only they pay for it.
+ */
+export function reportedValue(field: string, definition: FieldDefinition, normalised: NormalisedField): unknown {
+  if (normalised.state === 'invalid') return normalised.raw;
+  if (normalised.state === 'missing' || normalised.text === CANONICAL_NULL) return null;
+  try {
+    return displayValue(field, definition, normalised.raw);
+  } catch {
+    return normalised.raw;
+  }
+}
+
 function displayValue(field: string, definition: FieldDefinition, raw: unknown): unknown {
   const canonical = toCanonicalValue(field, definition.type, raw);
   switch (definition.type) {
@@ -51,9 +63,6 @@ function displayValue(field: string, definition: FieldDefinition, raw: unknown):
 /** A whole row in normalised form (domain fields only), for a row one side lacks. */
 export function normaliseRow(fields: Record<string, FieldDefinition>, row: Row, comparedFields: readonly string[]): Row {
   const normalised: Row = {};
-  for (const field of comparedFields) {
-    const value = normaliseField(field, fields[field], row, true);
-    normalised[field] = value.state === 'value' ? value.value : value.state === 'invalid' ? value.raw : null;
-  }
+  for (const field of comparedFields) normalised[field] = reportedValue(field, fields[field], normaliseField(field, fields[field], row, true));
   return normalised;
 }
