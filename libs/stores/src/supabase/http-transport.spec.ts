@@ -41,6 +41,7 @@ describe('HttpTransport (supabase-js fetch over undici)', () => {
 
     expect(seen.at(-1)).toMatchObject({ method: 'POST', body: '[{"id":1}]', headers: expect.objectContaining({ prefer: 'return=representation' }) });
     expect(response.status).toBe(201);
+    expect(response.statusText).toBe('Created');
     expect(response.ok).toBe(true);
     expect(response.headers.get('content-range')).toBe('0-1/*');
     expect(response.headers.get('set-cookie')).toBe('a=1, b=2');

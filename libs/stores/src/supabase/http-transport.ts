@@ -1,4 +1,5 @@
-import { Agent, request } from 'undici';
+import { STATUS_CODES } from 'node:http';
+import { Agent, request, type Dispatcher } from 'undici';
 
 /** Statuses whose answers have no body (the Response constructor refuses one for them). */
 const NULL_BODY_STATUSES = new Set([101, 204, 205, 304]);
@@ -24,7 +25,7 @@ export class HttpTransport {
     if (input instanceof Request) throw new TypeError('HttpTransport takes a URL and RequestInit, not a Request');
     const url = input.toString();
     const answer = await request(url, {
-      method: (init?.method ?? 'GET') as 'GET',
+      method: (init?.method ?? 'GET').toUpperCase() as Dispatcher.HttpMethod,
       headers: headerRecord(init?.headers),
       body: bodyText(init?.body),
       signal: init?.signal ?? undefined,
@@ -64,7 +65,6 @@ function bodyText(body: RequestInit['body']): string | undefined {
 class BufferedResponse implements Response {
   readonly type: Response['type'] = 'basic';
   readonly redirected = false;
-  readonly statusText = '';
   bodyUsed = false;
 
   constructor(
@@ -73,6 +73,11 @@ class BufferedResponse implements Response {
     readonly headers: Headers,
     private readonly bodyText: string,
   ) {}
+
+  /** HTTP/1.1's reason phrase for the status (undici's request() does not hand over the one sent). */
+  get statusText(): string {
+    return STATUS_CODES[this.status] ?? '';
+  }
 
   get ok(): boolean {
     return this.status >= 200 && this.status < 300;
@@ -109,6 +114,6 @@ class BufferedResponse implements Response {
 
   private asResponse(): Response {
     this.bodyUsed = true;
-    return new Response(NULL_BODY_STATUSES.has(this.status) ? null : this.bodyText, { status: this.status, headers: this.headers });
+    return new Response(NULL_BODY_STATUSES.has(this.status) ? null : this.bodyText, { status: this.status, statusText: this.statusText, headers: this.headers });
   }
 }
