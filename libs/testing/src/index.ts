@@ -2,7 +2,7 @@
 
 export { prepareControlDatabase } from './control-database';
 export { startEntryProcess, type EntryProcess, type EntryProcessExit } from './entry-process';
-export { eventually } from './eventually';
+export { eventually } from '@dualwrite/stores/testing';
 export { exampleTestDomain } from './example-test-domain';
 export { onDatabase, scratchDatabaseUrl } from './scratch-databases';
 export { createStoreDatabases, dropDatabases, startSupabaseLocal, stopSupabaseLocal, type StoreDatabaseNames } from './store-databases';

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { SqlMigrationRunner } from '@dualwrite/backup';
 import { prepareControlDatabase } from './control-database';
 import { startEntryProcess, type EntryProcess } from './entry-process';
-import { eventually } from './eventually';
+import { eventually } from '@dualwrite/stores/testing';
 import { onDatabase, scratchDatabaseUrl } from './scratch-databases';
 
 const ROOT = path.resolve(__dirname, '..', '..', '..');

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { Client, Pool } from 'pg';
 import { Queue } from 'bullmq';
 import { bullConnection } from '@dualwrite/dual-write';
+import { eventually } from '@dualwrite/stores/testing';
 import type { ReconcileTestDomain, SpecProcess } from '../../../test/reconcile-test-domain';
 import { applyReconcileTables } from '../../../test/scratch-databases';
 import type { RunQueueSettings } from '../run-queue';
@@ -22,15 +23,6 @@ export async function onServer(sql: string): Promise<void> {
     await client.query(sql);
   } finally {
     await client.end();
-  }
-}
-
-/** Polls `ready` every 25 ms until it returns true, for at most `timeoutMs`. */
-async function waitUntil(ready: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await ready())) {
-    if (Date.now() > deadline) throw new Error(`${what} within ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
   }
 }
 
@@ -84,10 +76,10 @@ export class RunsScratch {
     this.processes.push(worker);
     let exited = false;
     void worker.finished.then(() => (exited = true));
-    await waitUntil(async () => {
+    await eventually(async () => {
       if (exited) throw new Error(`run worker exited: ${(await worker.finished).stderr}`);
-      return worker.stdout().includes('run worker ready');
-    }, 60_000, 'run worker not ready');
+      return worker.stdout().includes('run worker ready') ? true : undefined;
+    }, 60_000);
     return worker;
   }
 
