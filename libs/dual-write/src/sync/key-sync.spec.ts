@@ -4,6 +4,7 @@ import { budgetsEntity } from '@dualwrite/example-domain';
 import type { Row, StorePlugin } from '@dualwrite/stores';
 import { exampleTestDomain } from '@dualwrite/testing';
 import { EngineTestKit } from '../../test/engine-test-kit';
+import { requeueOwedOperations } from '../replay/ledger-sweep';
 import { KeySync } from './key-sync';
 
 describe('KeySync: the secondary made to hold the primary rows (real stores)', () => {
@@ -221,6 +222,26 @@ describe('KeySync: the secondary made to hold the primary rows (real stores)', (
       await sync.sync(budgetsEntity, [id], kit.prisma, kit.supabase, [{ opId, created: { key: id, row }, observation }]);
 
       await expect(kit.supabase.get(budgetsEntity, id)).resolves.toEqual(updated);
+    });
+
+    // The sync commits without waiting for its WAL (PROTOCOL.md, "Settlements and the WAL"): a crash of the control
+    // database may lose the settlement. The write is then back at primary_done, as the crash leaves it.
+    it('a settlement a control-database crash lost is synced again by the sweep, from the primary\'s current row', async () => {
+      const row = await onlyOnA({ name: 'v1' });
+      const id = String(row['id']);
+      const lost = await claimed('update', id);
+      await sync.sync(budgetsEntity, [id], kit.prisma, kit.supabase, [{ opId: lost, observation }]);
+      await kit.pool.query(`update dual_write_ops set status = 'primary_done', updated_at = now() - interval '11 minutes' where op_id = $1`, [lost]);
+      const newer = await claimed('update', id);
+      const v2 = await kit.prisma.update(budgetsEntity, id, { name: 'v2' });
+      await sync.sync(budgetsEntity, [id], kit.prisma, kit.supabase, [{ opId: newer, observation }]);
+
+      await requeueOwedOperations(kit.ledger, kit.replayQueue, { olderThanMs: 60_000, pendingOlderThanMs: 10 * 60_000 });
+      const replay = await kit.replayProcessor().replay(lost);
+
+      expect(replay.outcome).toBe('applied');
+      await expect(kit.ledger.get(lost)).resolves.toMatchObject({ status: 'applied' });
+      await expect(kit.supabase.get(budgetsEntity, id)).resolves.toEqual(v2);
     });
   });
 });
