@@ -17,6 +17,7 @@ import { describeLedger, waitUntilSettled } from './ledger-statuses';
 import { closedLoop, openLoop, summarise, type LoadResult } from './load';
 import { cpuSnapshot, cpuSpent, type CpuSnapshot, type ProcessGroup } from './process-cpu';
 import { compareStores } from './store-rows';
+import { NO_WAL, addWal, walCounters, walPerWrite, type WalCounters } from './wal-activity';
 
 /**
  * `npm run bench:dual-write -- [--seconds=15] [--concurrency=16] [--burst-rate=1000] [--burst-seconds=30] [--connections=64] [--modes=1,4,2] [--latency-rate=200] [--rounds=3] [--secondary-timeout-ms=N] [--flip-rate=300] [--flip-seconds=12] [--no-flip]`
@@ -152,8 +153,8 @@ async function run(options: BenchOptions): Promise<void> {
       { label: 'redis', command: 'redis-server' },
       { label: 'bench client', pids: [process.pid] },
     ];
-    const runs: { label: string; result: LoadResult; cpu: CpuSnapshot }[] = [];
-    const paced: { label: string; result: LoadResult; roundP95s: number[] }[] = [];
+    const runs: { label: string; result: LoadResult; cpu: CpuSnapshot; wal: WalCounters }[] = [];
+    const paced: { label: string; result: LoadResult; roundP95s: number[]; wal: WalCounters }[] = [];
     // Every mode's code paths are warmed (JIT, pools, batchers) before any is measured, so the first mode
     // measured is not the one that pays for a cold process.
     for (const mode of modes) {
@@ -177,18 +178,24 @@ async function run(options: BenchOptions): Promise<void> {
         await setMode(settings.dual, `bench: ${settings.label}, round ${round + 1}`, settings.supabasePrimary);
         await closedLoop(write, concurrency, 1_000);
         const before = cpuSnapshot(processes);
+        const walBefore = await walCounters(control);
         const result = await closedLoop(write, concurrency, roundMs);
         const cpu = cpuSpent(before, cpuSnapshot(processes));
+        const walBetween = await walCounters(control);
         // Latency at a steady rate every mode can serve: the path's own time, not the queueing of a saturated box.
         const steady = await openLoop(write, latencyRate, roundMs);
+        const walAfter = await walCounters(control);
         if (round === 0) {
-          runs.push({ label: settings.label, result, cpu });
-          paced.push({ label: settings.label, result: steady, roundP95s: [summarise(steady).p95] });
+          runs.push({ label: settings.label, result, cpu, wal: addWal(NO_WAL, walBefore, walBetween) });
+          paced.push({ label: settings.label, result: steady, roundP95s: [summarise(steady).p95], wal: addWal(NO_WAL, walBetween, walAfter) });
         } else {
-          addLoad(runs[index] as (typeof runs)[number], result, cpu);
+          const loaded = runs[index] as (typeof runs)[number];
+          addLoad(loaded, result, cpu);
+          loaded.wal = addWal(loaded.wal, walBefore, walBetween);
           const total = paced[index] as (typeof paced)[number];
           addLoad(total, steady);
           total.roundP95s.push(summarise(steady).p95);
+          total.wal = addWal(total.wal, walBetween, walAfter);
         }
       }
     }
@@ -219,6 +226,16 @@ async function run(options: BenchOptions): Promise<void> {
       const perWrite = (seconds: number) => ((seconds * 1000) / Math.max(1, result.ok)).toFixed(2);
       const total = [...cpu.values()].reduce((sum, value) => sum + value, 0);
       log(`| ${label} | ${processes.map((group) => perWrite(cpu.get(group.label) ?? 0)).join(' | ')} | ${perWrite(total)} |`);
+    }
+    log('');
+    // Every synchronous commit waits for a WAL flush; the stores and the control tables share this server here.
+    log(`WAL per write, whole PostgreSQL server (pg_stat_wal; a flush is one fsync that commits waited for):`);
+    log('');
+    log(`| run | full load: records | KB | flushes | at ${latencyRate}/s: records | KB | flushes |`);
+    log(`|---|---|---|---|---|---|---|`);
+    for (const [index, { label, result, wal }] of runs.entries()) {
+      const steady = paced[index] as (typeof paced)[number];
+      log(`| ${label} | ${walPerWrite(wal, result.ok)} | ${walPerWrite(steady.wal, steady.result.ok)} |`);
     }
 
     if (modes[modes.length - 1] !== '2') await setMode(true, 'bench: mode 2 for the burst');
