@@ -267,6 +267,11 @@ async function run(options: BenchOptions): Promise<void> {
     const diffsBefore = await queuedDiffCount(config.apiPort);
     const burst = await openLoop(writeOrRead, burstRate, burstSeconds * 1000);
     const burstSummary = summarise(burst);
+    log('');
+    log(`Burst (open loop, mode 2):`);
+    log('');
+    log(`| run | requests | ok | p50 ms | p95 ms | answered/s |`);
+    log(`|---|---|---|---|---|---|`);
     log(`| burst ${burstRate}/s for ${burstSeconds} s, mode 2 (1 in ${READ_EVERY} a read) | ${burst.sent} | ${burst.ok} | ${burstSummary.p50.toFixed(1)} | ${burstSummary.p95.toFixed(1)} | ${burstSummary.throughput.toFixed(0)} |`);
 
     // Every write of the burst reached both stores once its operation is `applied`, and only then: wait until none
