@@ -186,17 +186,18 @@ async function run(options: BenchOptions): Promise<void> {
         const steady = await openLoop(write, latencyRate, roundMs);
         const walAfter = await walCounters(control);
         if (round === 0) {
-          runs.push({ label: settings.label, result, cpu, wal: addWal(NO_WAL, walBefore, walBetween) });
-          paced.push({ label: settings.label, result: steady, roundP95s: [summarise(steady).p95], wal: addWal(NO_WAL, walBetween, walAfter) });
+          runs.push({ label: settings.label, result, cpu, wal: NO_WAL });
+          paced.push({ label: settings.label, result: steady, roundP95s: [summarise(steady).p95], wal: NO_WAL });
         } else {
-          const loaded = runs[index] as (typeof runs)[number];
-          addLoad(loaded, result, cpu);
-          loaded.wal = addWal(loaded.wal, walBefore, walBetween);
+          addLoad(runs[index] as (typeof runs)[number], result, cpu);
           const total = paced[index] as (typeof paced)[number];
           addLoad(total, steady);
           total.roundP95s.push(summarise(steady).p95);
-          total.wal = addWal(total.wal, walBetween, walAfter);
         }
+        const fullLoad = runs[index] as (typeof runs)[number];
+        const steadyRate = paced[index] as (typeof paced)[number];
+        fullLoad.wal = addWal(fullLoad.wal, walBefore, walBetween);
+        steadyRate.wal = addWal(steadyRate.wal, walBetween, walAfter);
       }
     }
 

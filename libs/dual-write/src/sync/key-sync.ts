@@ -102,8 +102,9 @@ export class KeySync {
     // No parallel workers for these look-ups of a few keys: the planner misjudges how many ledger rows an array
     // overlap matches (thousands for a handful) and would start workers, which cost more than the look-up itself.
     // The commit does not wait for its WAL to reach disk (PROTOCOL.md, "Settlements and the WAL"): a settlement a
-    // crash of the control database loses leaves its write `primary_done`, which the sweep syncs again, and every
-    // decision taken on an `applied` (a flip) commits synchronously in the same database, flushing it first.
+    // crash of the control database loses leaves its write where it was before, which the sweep syncs again, and
+    // the one decision taken on an `applied` (lifting a flip's fence) commits synchronously in this database,
+    // flushing it first.
     const statements = ['begin', 'set local max_parallel_workers_per_gather = 0', 'set local synchronous_commit = off', lockKeysSql(escape, entity.name, keys.map(String))];
     if (creates.length > 0) {
       const createdKeys = creates.map((write) => String(write.created?.key));

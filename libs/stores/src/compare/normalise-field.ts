@@ -40,11 +40,8 @@ export function normaliseField(field: string, definition: FieldDefinition, row: 
 export function reportedValue(field: string, definition: FieldDefinition, normalised: NormalisedField): unknown {
   if (normalised.state === 'invalid') return normalised.raw;
   if (normalised.state === 'missing' || normalised.text === CANONICAL_NULL) return null;
-  try {
-    return displayValue(field, definition, normalised.raw);
-  } catch {
-    return normalised.raw;
-  }
+  // The raw value already gave its canonical text, so it converts again without error.
+  return displayValue(field, definition, normalised.raw);
 }
 
 function displayValue(field: string, definition: FieldDefinition, raw: unknown): unknown {
