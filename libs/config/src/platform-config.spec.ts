@@ -195,12 +195,8 @@ describe('backup settings', () => {
 });
 
 describe('secondary sync gathering (SYNC_GATHER_MS)', () => {
-  it('defaults to 20 ms when callers are answered before the secondary', () => {
-    expect(parsePlatformConfig(validEnvironment).syncGatherMs).toBe(20);
-  });
-
-  it('defaults to 0 when callers wait for the secondary, who would wait for the gathering too', () => {
-    expect(parsePlatformConfig({ ...validEnvironment, SECONDARY_TIMEOUT_MS: '250' }).syncGatherMs).toBe(0);
+  it('is left to the dual-write engine when unset (its default depends on SECONDARY_TIMEOUT_MS)', () => {
+    expect(parsePlatformConfig(validEnvironment).syncGatherMs).toBeUndefined();
   });
 
   it('takes an explicit value, 0 included', () => {

@@ -188,9 +188,10 @@ export interface PlatformConfig {
   secondaryTimeoutMs: number;
   /**
    * SYNC_GATHER_MS: how long a secondary sync gathers the keys of concurrent writes before it goes (fewer, larger
-   * syncs). Default 20 when callers do not wait for the secondary (SECONDARY_TIMEOUT_MS=0), 0 when they do.
+   * syncs). Unset: the dual-write engine's default, which depends on SECONDARY_TIMEOUT_MS (callers waiting for
+   * their sync would wait for the gathering too).
    */
-  syncGatherMs: number;
+  syncGatherMs?: number;
   /** Share of reads shadowed on the secondary in dual modes (0..1). */
   shadowReadRate: number;
   /** BATCH_INSERTS: concurrent creates of one entity leave as one multi-row insert per store. */
@@ -319,7 +320,7 @@ export function parsePlatformConfig(env: NodeJS.ProcessEnv): PlatformConfig {
     notificationWebhook: values.NOTIFICATION_WEBHOOK,
     flagCacheTtlMs: values.FLAG_CACHE_TTL_MS,
     secondaryTimeoutMs: values.SECONDARY_TIMEOUT_MS,
-    syncGatherMs: values.SYNC_GATHER_MS ?? (values.SECONDARY_TIMEOUT_MS === 0 ? 20 : 0),
+    syncGatherMs: values.SYNC_GATHER_MS,
     shadowReadRate: values.SHADOW_READ_RATE,
     batchInserts: values.BATCH_INSERTS,
     breaker: {

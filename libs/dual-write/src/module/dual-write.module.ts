@@ -21,7 +21,7 @@ import { PrometheusDualWriteMetrics } from '../metrics/prometheus-dual-write-met
 import { platformRedisKeys } from '../queues/redis-keys';
 import { ReplayQueue } from '../replay/replay-queue';
 import { KeySync } from '../sync/key-sync';
-import { SyncBatcher } from '../sync/sync-batcher';
+import { SyncBatcher, defaultSyncGatherMs } from '../sync/sync-batcher';
 import { DualWriteInterceptor } from './dual-write.interceptor';
 import type { DualWriteModuleAsyncOptions, DualWriteModuleOptions } from './dual-write.options';
 import { DualWriteService } from './dual-write.service';
@@ -106,7 +106,7 @@ const engineProviders = [
         shadowReadRate: options.shadowReadRate,
         readFallbackToSecondary: options.readFallbackToSecondary,
         insertBatcher: options.batchInserts === false ? undefined : new InsertBatcher(),
-        syncBatcher: options.batchInserts === false ? undefined : new SyncBatcher(keySync, { gatherMs: options.syncGatherMs ?? (options.secondaryTimeoutMs ? 0 : 20) }),
+        syncBatcher: options.batchInserts === false ? undefined : new SyncBatcher(keySync, { gatherMs: options.syncGatherMs ?? defaultSyncGatherMs(options.secondaryTimeoutMs) }),
         claims: options.batchInserts === false ? undefined : new ClaimBatcher(pool, ledger),
         primaryOutcomes: options.batchInserts === false ? undefined : new PrimaryOutcomeBatcher(pool, ledger),
         onWarning: options.onWarning,

@@ -24,9 +24,8 @@ export interface DualWriteModuleOptions extends DualWriteControlOptions {
   batchInserts?: boolean;
   /**
    * With group commit: how long a secondary sync that could go at once waits for more writes' keys first (ms).
-   * Fewer, larger syncs cost the secondary and the control database far less per write. Default 20 when callers
-   * are answered before the secondary (secondaryTimeoutMs 0), else 0 (a caller waiting for its sync would wait
-   * this long too).
+   * Fewer, larger syncs cost the secondary and the control database far less per write. Default:
+   * `defaultSyncGatherMs` (60 when callers are answered before the secondary, else 0).
    */
   syncGatherMs?: number;
   diffPolicy?: DiffPolicyOptions;

@@ -4,7 +4,7 @@ import type { EntityDefinition, Row, RowKey, StorePlugin } from '@dualwrite/stor
 import { exampleTestDomain } from '@dualwrite/testing';
 import { EngineTestKit } from '../../test/engine-test-kit';
 import { KeySync, type SyncReport } from './key-sync';
-import { SyncBatcher } from './sync-batcher';
+import { SyncBatcher, defaultSyncGatherMs } from './sync-batcher';
 
 /** A KeySync that counts its syncs and the keys each carried. */
 class CountingKeySync extends KeySync {
@@ -102,5 +102,16 @@ describe('SyncBatcher: group commit for syncs (real stores)', () => {
     const results = await Promise.allSettled(rows.map((row) => batcher.sync(budgetsEntity, [String(row['id'])], kit.prisma, down)));
 
     expect(results.map((result) => result.status)).toEqual(['rejected', 'rejected', 'rejected']);
+  });
+});
+
+describe('defaultSyncGatherMs: the gathering window when none is configured', () => {
+  it('is 60 ms when callers are answered before their sync (no secondary timeout, or 0)', () => {
+    expect(defaultSyncGatherMs(undefined)).toBe(60);
+    expect(defaultSyncGatherMs(0)).toBe(60);
+  });
+
+  it('is 0 when callers wait for their sync, who would wait for the window too', () => {
+    expect(defaultSyncGatherMs(250)).toBe(0);
   });
 });
