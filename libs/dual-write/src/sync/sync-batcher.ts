@@ -20,10 +20,10 @@ export interface SyncBatcherOptions {
 
 /**
  * How long a sync gathers when no window is configured (ms). Callers answered before their sync
- * (`secondaryTimeoutMs` 0) do not wait for it, and at a few hundred writes a second a 60-ms window lets one sync
- * serve dozens of writes; on the bench box that took mode 2's extra CPU a write from about 0.4 ms to 0.05-0.2 ms
- * over mode 1 where 20 ms did not (BENCHMARKS.md). A caller that waits for its sync would wait for the window
- * too: none then.
+ * (`secondaryTimeoutMs` 0) do not wait for it, and at 400-600 writes a second a 60-ms window lets one sync serve
+ * 20-30 writes (8-9 with 20 ms). On the bench box mode 2's extra CPU a write over mode 1 fell from 0.3-0.4 ms to
+ * about 0.1 in the api and from 0.5 to 0.15-0.3 in PostgreSQL (BENCHMARKS.md). A caller that waits for its sync
+ * would wait for the window too: none then.
  */
 export function defaultSyncGatherMs(secondaryTimeoutMs: number | undefined): number {
   return secondaryTimeoutMs ? 0 : 60;
