@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { Pool } from 'pg';
-import { DiffRepository, OperationLedger, closeRedis, openRedis, platformRedisKeys } from '@dualwrite/dual-write';
+import { DiffRepository, OperationLedger, closeRedis, openRedis, platformRedisKeys, type OperationStatus } from '@dualwrite/dual-write';
 import { checksumOfRows, type RowKey, type StorePlugin } from '@dualwrite/stores';
 import { loadEnvFiles, loadPlatformConfigOrExit, type PlatformConfig } from '@dualwrite/config';
 import { budgetsEntity, createExampleStores } from '@dualwrite/example-domain';
@@ -178,6 +178,18 @@ async function run(): Promise<void> {
   }
 }
 
+/** The writes' statuses once none is still on its way to store B (its sync runs after the caller's answer). */
+async function settledInLedger(ledger: OperationLedger, opIds: string[], what: string): Promise<(OperationStatus | undefined)[]> {
+  return waitFor(
+    `${what} settled in the ledger`,
+    async () => {
+      const statuses = await Promise.all(opIds.map(async (opId) => (await ledger.get(opId))?.status));
+      return statuses.some((status) => status === 'pending' || status === 'primary_done') ? undefined : statuses;
+    },
+    30_000,
+  );
+}
+
 /** Phase 2's outage: the local endpoint stopped mid-traffic, writes owed and queued, then replayed once it is back. */
 async function outageAndReplay(
   parts: { operator: DemoApi; viewer: DemoApi; ledger: OperationLedger; endpoint: ServiceAddress; storeB: string },
@@ -189,14 +201,7 @@ async function outageAndReplay(
   const outage = await sendTraffic(operator, 'outage', 4);
   say(`  ${describeTraffic(outage)}: users were served by store A throughout`);
   // The caller is answered with store A's row; each store-B sync settles in the ledger just after.
-  const settled = await waitFor(
-    'the outage writes settled in the ledger',
-    async () => {
-      const statuses = await Promise.all(outage.opIds.map(async (opId) => (await ledger.get(opId))?.status));
-      return statuses.some((status) => status === 'pending' || status === 'primary_done') ? undefined : statuses;
-    },
-    30_000,
-  );
+  const settled = await settledInLedger(ledger, outage.opIds, 'the outage writes');
   const owedByOutage = settled.filter((status) => status === 'secondary_pending').length;
   if (owedByOutage === 0) throw new Error(`no write was queued for store B while it was down (ledger: ${settled.join(', ')})`);
   if ((await showBreaker(viewer, parts.storeB)) !== 'open') throw new Error('the store B breaker did not open');
@@ -219,6 +224,8 @@ async function outageAndReplay(
   await new Promise((resolve) => setTimeout(resolve, Number(DEMO_ENV.BREAKER_HALF_OPEN_AFTER_MS) + 500));
   const recovered = await sendTraffic(operator, 'recovered', 2);
   say(`  ${describeTraffic(recovered)}`);
+  // Their syncs to store B (after the answers, once the sync's gathering window is over) are the probe.
+  await settledInLedger(ledger, recovered.opIds, 'the writes after the outage');
   if ((await showBreaker(viewer, parts.storeB)) !== 'closed') throw new Error('the store B breaker did not close after the probe');
   return { budgetIds: [...outage.budgetIds, ...recovered.budgetIds], opIds: [...outage.opIds, ...recovered.opIds], modes: new Set([...outage.modes, ...recovered.modes]) };
 }
