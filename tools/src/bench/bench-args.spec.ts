@@ -1,7 +1,7 @@
 import { UsageError } from '../cli/args';
 import { parseBenchArgs } from './bench-args';
 
-const defaults = { kind: 'run', seconds: 15, concurrency: 16, burstRate: 1000, burstSeconds: 30, connections: 64, modes: ['1', '4', '2'], latencyRate: 200, rounds: 3, flip: { rate: 300, seconds: 12 } };
+const defaults = { kind: 'run', seconds: 15, concurrency: 16, burstRate: 1000, burstSeconds: 30, connections: 64, modes: ['1', '4', '2'], latencyRate: 200, rounds: 3, latencyRounds: 6, flip: { rate: 300, seconds: 12 } };
 
 describe('parseBenchArgs', () => {
   it('without flags gives the documented defaults and the configured secondary timeout', () => {
@@ -21,6 +21,7 @@ describe('parseBenchArgs', () => {
         '--modes=2,1',
         '--latency-rate=100',
         '--rounds=5',
+        '--latency-rounds=4',
         '--secondary-timeout-ms=0',
         '--flip-rate=100',
         '--flip-seconds=6',
@@ -35,6 +36,7 @@ describe('parseBenchArgs', () => {
       modes: ['2', '1'],
       latencyRate: 100,
       rounds: 5,
+      latencyRounds: 4,
       secondaryTimeoutMs: 0,
       flip: { rate: 100, seconds: 6 },
     });
@@ -65,6 +67,7 @@ describe('parseBenchArgs', () => {
     [['--connections=lots'], '--connections must be a positive integer, got "lots"'],
     [['--latency-rate=1e3'], '--latency-rate must be a positive integer, got "1e3"'],
     [['--rounds=0'], '--rounds must be a positive integer, got "0"'],
+    [['--latency-rounds=x'], '--latency-rounds must be a positive integer, got "x"'],
     [['--secondary-timeout-ms=-5'], '--secondary-timeout-ms must be a non-negative integer, got "-5"'],
     [['--flip-rate=0'], '--flip-rate must be a positive integer, got "0"'],
     [['--flip-seconds=1.5'], '--flip-seconds must be a positive integer, got "1.5"'],

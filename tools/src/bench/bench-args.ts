@@ -17,7 +17,10 @@ export interface BenchOptions {
   modes: BenchMode[];
   /** Writes per second of the steady (open-loop) latency measurement. */
   latencyRate: number;
+  /** Rounds the modes take turns in at full load. */
   rounds: number;
+  /** Rounds the modes take turns in at the steady rate (a pass of its own, after the full load's). */
+  latencyRounds: number;
   /** The api's SECONDARY_TIMEOUT_MS for the run; undefined: the configured one. */
   secondaryTimeoutMs?: number;
   /** The flip of the primary (phase 2 → 3) under an open-loop write load, and back; null with --no-flip. */
@@ -36,7 +39,7 @@ const FLIP_DEFAULTS = { rate: '300', seconds: '12' };
 export type BenchRequest = { kind: 'help' } | ({ kind: 'run' } & BenchOptions);
 
 export const BENCH_USAGE = [
-  'usage: npm run bench:dual-write -- [--seconds=15] [--concurrency=16] [--burst-rate=1000] [--burst-seconds=30] [--connections=64] [--modes=1,4,2] [--latency-rate=200] [--rounds=3] [--secondary-timeout-ms=N] [--flip-rate=300] [--flip-seconds=12] [--no-flip]',
+  'usage: npm run bench:dual-write -- [--seconds=15] [--concurrency=16] [--burst-rate=1000] [--burst-seconds=30] [--connections=64] [--modes=1,4,2] [--latency-rate=200] [--rounds=3] [--latency-rounds=6] [--secondary-timeout-ms=N] [--flip-rate=300] [--flip-seconds=12] [--no-flip]',
   '  --seconds=15               seconds of full load per mode (and as long again at the steady rate), split over the rounds',
   '  --concurrency=16           callers of the closed loop at full load',
   '  --burst-rate=1000          requests per second of the open-loop burst in mode 2',
@@ -44,7 +47,8 @@ export const BENCH_USAGE = [
   '  --connections=64           kept-alive connections of the client pool (like a load balancer in front of the api)',
   '  --modes=1,4,2              modes to measure, in that order: 1 (store A only), 4 (store B only), 2 (dual write)',
   '  --latency-rate=200         writes per second of the steady latency measurement',
-  '  --rounds=3                 rounds the modes take turns in',
+  '  --rounds=3                 rounds the modes take turns in at full load',
+  '  --latency-rounds=6         rounds the modes take turns in at the steady rate, each round led by the next mode',
   '  --secondary-timeout-ms=N   the api\'s SECONDARY_TIMEOUT_MS for the run, 0 or more (default: the configured one)',
   '  --flip-rate=300            writes per second of the open-loop load in mode 2 during which the primary flips to store B',
   '                             (phase 3, PUT /admin/flags through the fenced barrier) and, once the load stopped, back to phase 2',
@@ -68,6 +72,7 @@ export function parseBenchArgs(argv: string[]): BenchRequest {
     modes: { type: 'string', default: BENCH_MODES.join(',') },
     'latency-rate': { type: 'string', default: '200' },
     rounds: { type: 'string', default: '3' },
+    'latency-rounds': { type: 'string', default: '6' },
     'secondary-timeout-ms': { type: 'string' },
     // No defaults here: a rate or a length given with --no-flip is refused rather than ignored.
     'flip-rate': { type: 'string' },
@@ -95,6 +100,7 @@ export function parseBenchArgs(argv: string[]): BenchRequest {
     modes,
     latencyRate: integerFlag('--latency-rate', values['latency-rate']),
     rounds: integerFlag('--rounds', values.rounds),
+    latencyRounds: integerFlag('--latency-rounds', values['latency-rounds']),
     ...(secondaryTimeoutMs === undefined ? {} : { secondaryTimeoutMs: integerFlag('--secondary-timeout-ms', secondaryTimeoutMs, { allowZero: true }) }),
     flip: values['no-flip']
       ? null

@@ -50,3 +50,24 @@ export async function waitUntilSettled(control: Pool, opIds: string[], timeoutMs
     await new Promise((resolve) => setTimeout(resolve, pollMs));
   }
 }
+
+/** Operations of the whole ledger still in an unsettled status (the partial index `dual_write_ops_open_idx`). */
+export async function unsettledOperations(control: Pool): Promise<number> {
+  const { rows } = await control.query<{ n: string }>('select count(*) as n from dual_write_ops where status = any($1::text[])', [UNSETTLED_STATUSES]);
+  return Number(rows[0]?.n ?? 0);
+}
+
+/**
+ * Waits until the whole ledger holds no unsettled operation, or `timeoutMs` passed: what a full load left behind
+ * (mode 2's syncs trail their answers). Gives how many there were at the start, how long it took, and how many are left.
+ */
+export async function waitUntilLedgerQuiet(control: Pool, timeoutMs: number, pollMs = 50): Promise<{ atStart: number; waitedMs: number; left: number }> {
+  const started = performance.now();
+  const atStart = await unsettledOperations(control);
+  let left = atStart;
+  while (left > 0 && performance.now() - started < timeoutMs) {
+    await new Promise((resolve) => setTimeout(resolve, pollMs));
+    left = await unsettledOperations(control);
+  }
+  return { atStart, waitedMs: performance.now() - started, left };
+}
