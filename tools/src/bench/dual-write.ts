@@ -13,7 +13,7 @@ import { readCommandLine } from '../cli/args';
 import { BenchApi, FailureTally } from './bench-api';
 import { BENCH_USAGE, parseBenchArgs, type BenchMode, type BenchOptions } from './bench-args';
 import { budgetPayload, printFlipReport, runFlipPhase } from './flip-phase';
-import { describeLedger, waitUntilLedgerQuiet, waitUntilSettled } from './ledger-statuses';
+import { describeLedger, ledgerNow, waitUntilLedgerQuiet, waitUntilSettled } from './ledger-statuses';
 import { closedLoop, openLoop, summarise, type LoadResult } from './load';
 import { cpuSnapshot, cpuSpent, type CpuSnapshot, type ProcessGroup } from './process-cpu';
 import { compareStores } from './store-rows';
@@ -177,12 +177,13 @@ async function run(options: BenchOptions): Promise<void> {
         const settings = MODE_SETTINGS[mode];
         await vacuum();
         await setMode(settings.dual, `bench: ${settings.label}, round ${round + 1}`, settings.supabasePrimary);
+        const since = await ledgerNow(control);
         await closedLoop(write, concurrency, 1_000);
         const before = cpuSnapshot(processes);
         const walBefore = await walCounters(control);
         const result = await closedLoop(write, concurrency, roundMs);
         // Mode 2 answers before its syncs: they settle here, inside the mode's CPU and WAL figures.
-        const tail = await waitUntilLedgerQuiet(control, 60_000);
+        const tail = await waitUntilLedgerQuiet(control, since, 60_000);
         const cpu = cpuSpent(before, cpuSnapshot(processes));
         const walAfter = await walCounters(control);
         const seen = tails.get(settings.label) ?? { most: 0, longestMs: 0 };

@@ -51,23 +51,32 @@ export async function waitUntilSettled(control: Pool, opIds: string[], timeoutMs
   }
 }
 
-/** Operations of the whole ledger still in an unsettled status (the partial index `dual_write_ops_open_idx`). */
-export async function unsettledOperations(control: Pool): Promise<number> {
-  const { rows } = await control.query<{ n: string }>('select count(*) as n from dual_write_ops where status = any($1::text[])', [UNSETTLED_STATUSES]);
+/** The control database's clock, for `waitUntilLedgerQuiet` (the ledger's `created_at` is set by it). */
+export async function ledgerNow(control: Pool): Promise<Date> {
+  const { rows } = await control.query<{ now: Date }>('select now() as now');
+  return rows[0]?.now as Date;
+}
+
+/** Operations claimed since `since` still in an unsettled status (the partial index `dual_write_ops_open_idx`). */
+export async function unsettledOperationsSince(control: Pool, since: Date): Promise<number> {
+  const { rows } = await control.query<{ n: string }>('select count(*) as n from dual_write_ops where status = any($1::text[]) and created_at >= $2', [
+    UNSETTLED_STATUSES,
+    since,
+  ]);
   return Number(rows[0]?.n ?? 0);
 }
 
 /**
- * Waits until the whole ledger holds no unsettled operation, or `timeoutMs` passed: what a full load left behind
+ * Waits until no operation claimed since `since` is unsettled, or `timeoutMs` passed: what a full load left behind
  * (mode 2's syncs trail their answers). Gives how many there were at the start, how long it took, and how many are left.
  */
-export async function waitUntilLedgerQuiet(control: Pool, timeoutMs: number, pollMs = 50): Promise<{ atStart: number; waitedMs: number; left: number }> {
+export async function waitUntilLedgerQuiet(control: Pool, since: Date, timeoutMs: number, pollMs = 50): Promise<{ atStart: number; waitedMs: number; left: number }> {
   const started = performance.now();
-  const atStart = await unsettledOperations(control);
+  const atStart = await unsettledOperationsSince(control, since);
   let left = atStart;
   while (left > 0 && performance.now() - started < timeoutMs) {
     await new Promise((resolve) => setTimeout(resolve, pollMs));
-    left = await unsettledOperations(control);
+    left = await unsettledOperationsSince(control, since);
   }
   return { atStart, waitedMs: performance.now() - started, left };
 }
