@@ -59,7 +59,7 @@ export async function ledgerNow(control: Pool): Promise<Date> {
 
 /** Operations claimed since `since` still in an unsettled status (the partial index `dual_write_ops_open_idx`). */
 export async function unsettledOperationsSince(control: Pool, since: Date): Promise<number> {
-  const { rows } = await control.query<{ n: string }>('select count(*) as n from dual_write_ops where status = any($1::text[]) and created_at >= $2', [
+  const { rows } = await control.query<{ n: string }>('select count(*) as n from dual_write_ops where open and status = any($1::text[]) and created_at >= $2', [
     UNSETTLED_STATUSES,
     since,
   ]);

@@ -3,7 +3,7 @@ import { Pool } from 'pg';
 import { v7 as uuidv7 } from 'uuid';
 import { FlagRepository } from '../flags/flag-repository';
 import { FlagsMovedError, OperationLedger, type NewOperation } from './operation-ledger';
-import { LedgerTransitionError } from './operation-transitions';
+import { LedgerTransitionError, OPEN_STATUSES, OPERATION_STATUSES } from './operation-transitions';
 
 describe('OperationLedger', () => {
   let pool: Pool;
@@ -40,6 +40,31 @@ describe('OperationLedger', () => {
       ...overrides,
     };
   }
+
+  it('marks exactly the open statuses open (the column the open-operation indexes use)', async () => {
+    for (const status of OPERATION_STATUSES) {
+      const operation = newOperation();
+      await ledger.claim(operation);
+      await pool.query('update dual_write_ops set status = $2 where op_id = $1', [operation.opId, status]);
+      const stored = await pool.query<{ open: boolean }>('select open from dual_write_ops where op_id = $1', [operation.opId]);
+      expect({ status, open: stored.rows[0]?.open }).toEqual({ status, open: OPEN_STATUSES.includes(status) });
+    }
+  });
+
+  it('records the primary\'s outcome as a HOT update: no new index entries for the write the caller waits on', async () => {
+    const operation = newOperation();
+    await ledger.claim(operation);
+    const hotUpdates = async () => {
+      await pool.query('select pg_stat_force_next_flush()');
+      const { rows } = await pool.query<{ n: string }>(`select n_tup_hot_upd as n from pg_stat_user_tables where relname = 'dual_write_ops'`);
+      return Number(rows[0]?.n ?? 0);
+    };
+    const before = await hotUpdates();
+
+    await ledger.transition(operation.opId, 'primary_wrote', { result: { id: operation.entityIds[0] }, entityIds: operation.entityIds });
+
+    expect(await hotUpdates()).toBe(before + 1);
+  });
 
   it('claims a new operation as pending, with the flag version it was planned under', async () => {
     const operation = newOperation();

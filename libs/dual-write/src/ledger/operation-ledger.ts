@@ -4,6 +4,7 @@ import {
   OPERATION_STATUSES,
   PRIMARY_HOLDS_STATUSES,
   BARRIER_STATUSES,
+  OPEN_STATUSES,
   isOperationStatus,
   statusesAccepting,
   type OperationEvent,
@@ -258,7 +259,7 @@ export class OperationLedger {
               updated_at = now(),
               last_error = 'left ' || status || ' by the process that wrote it; the replay syncs its keys from the primary'
         where op_id in (select op_id from dual_write_ops
-                         where status in ('pending', 'primary_done') and updated_at < $1
+                         where open and status in ('pending', 'primary_done') and updated_at < $1
                          order by created_at limit $2 for update skip locked)
         returning op_id`,
       [olderThan, limit],
@@ -307,9 +308,9 @@ export class OperationLedger {
               count(*) filter (where status <> 'dead') over () as unsettled,
               count(*) filter (where status = 'dead') over () as dead
          from dual_write_ops
-        where flag_version < $1 and status = any($2)
+        where open and flag_version < $1 and status = any($2)
         order by seq limit $3`,
-      [version, [...BARRIER_STATUSES, 'dead'], sampleSize],
+      [version, OPEN_STATUSES, sampleSize],
     );
     return {
       unsettled: Number(rows[0]?.unsettled ?? 0),
@@ -332,7 +333,7 @@ export class OperationLedger {
   async listByStatus(status: OperationStatus, limit = 100, updatedBefore?: Date): Promise<OperationRecord[]> {
     const { rows } = await this.pool.query<OperationRow>(
       `select ${COLUMNS} from dual_write_ops
-        where status = $1 and ($3::timestamptz is null or updated_at < $3)
+        where ${OPEN_STATUSES.includes(status) ? 'open and ' : ''}status = $1 and ($3::timestamptz is null or updated_at < $3)
         order by created_at, op_id limit $2`,
       [status, limit, updatedBefore ?? null],
     );
@@ -349,7 +350,7 @@ export class OperationLedger {
   /** When the oldest operation the secondary still owes was written (the replay lag); null when none is owed. */
   async oldestOwedAt(): Promise<Date | null> {
     const { rows } = await this.pool.query<{ oldest: Date | null }>(
-      `select min(created_at) as oldest from dual_write_ops where status = 'secondary_pending'`,
+      `select min(created_at) as oldest from dual_write_ops where open and status = 'secondary_pending'`,
     );
     return rows[0]?.oldest ?? null;
   }

@@ -72,6 +72,13 @@ export function statusesAccepting(event: OperationEvent): OperationStatus[] {
  */
 export const BARRIER_STATUSES: readonly OperationStatus[] = ['pending', 'primary_done', 'secondary_pending', 'primary_unavailable'];
 
+/**
+ * Statuses an operation can still move out of (or, `dead`, waits for an operator): the ledger's generated column
+ * `open` and the indexes on it (migration 20261130150000_ledger_open_flag.sql) name the same list. A query for these
+ * says `open` too, so PostgreSQL can use those indexes.
+ */
+export const OPEN_STATUSES: readonly OperationStatus[] = [...BARRIER_STATUSES, 'dead'];
+
 /** The primary holds the write: a retry gets the first answer. */
 export const PRIMARY_HOLDS_STATUSES: readonly OperationStatus[] = ['primary_done', 'applied', 'secondary_pending', 'dead'];
 
