@@ -2,7 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { Pool } from 'pg';
 import { v7 as uuidv7 } from 'uuid';
 import { onDatabase, prepareControlDatabase, scratchDatabaseUrl } from '@dualwrite/testing';
-import { ledgerNow, waitUntilLedgerQuiet } from './ledger-statuses';
+import { LedgerActivity } from '@dualwrite/reconcile';
+import { waitUntilLedgerQuiet } from './ledger-statuses';
 
 const database = `dw_bench_ledger_${randomBytes(4).toString('hex')}`;
 
@@ -36,7 +37,7 @@ describe('the bench waiting for what a full-load round left unsettled', () => {
   }
 
   it('waits for an operation claimed since the mark until it settles', async () => {
-    const since = await ledgerNow(control);
+    const since = await new LedgerActivity(control).now();
     const opId = await claim('primary_done', new Date(since.getTime() + 10));
     const settling = setTimeout(() => void control.query(`update dual_write_ops set status = 'applied' where op_id = $1`, [opId]), 300);
     try {
@@ -49,14 +50,14 @@ describe('the bench waiting for what a full-load round left unsettled', () => {
   });
 
   it('gives up after the timeout and says how many are left', async () => {
-    const since = await ledgerNow(control);
+    const since = await new LedgerActivity(control).now();
     await claim('pending', new Date(since.getTime() + 10));
     const tail = await waitUntilLedgerQuiet(control, since, 200);
     expect(tail).toMatchObject({ atStart: 1, left: 1 });
   });
 
   it('does not wait for an operation claimed before the mark', async () => {
-    const since = await ledgerNow(control);
+    const since = await new LedgerActivity(control).now();
     await claim('secondary_pending', new Date(since.getTime() - 60_000));
     const tail = await waitUntilLedgerQuiet(control, since, 10_000);
     expect(tail).toMatchObject({ atStart: 0, left: 0 });

@@ -43,18 +43,17 @@ export async function ledgerCounts(control: Pool, opIds: string[]): Promise<Ledg
  * the caller reports what is left instead of failing without figures.
  */
 export async function waitUntilSettled(control: Pool, opIds: string[], timeoutMs: number, pollMs = 500): Promise<LedgerCounts> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const counts = await ledgerCounts(control, opIds);
-    if (unsettledIn(counts) === 0 || Date.now() >= deadline) return counts;
-    await new Promise((resolve) => setTimeout(resolve, pollMs));
-  }
+  return readUntil(() => ledgerCounts(control, opIds), (counts) => unsettledIn(counts) === 0, timeoutMs, pollMs);
 }
 
-/** The control database's clock, for `waitUntilLedgerQuiet` (the ledger's `created_at` is set by it). */
-export async function ledgerNow(control: Pool): Promise<Date> {
-  const { rows } = await control.query<{ now: Date }>('select now() as now');
-  return rows[0]?.now as Date;
+/** Reads until `done` holds for what was read, or `timeoutMs` passed; gives the last reading either way. */
+async function readUntil<T>(read: () => Promise<T>, done: (value: T) => boolean, timeoutMs: number, pollMs: number): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await read();
+    if (done(value) || Date.now() >= deadline) return value;
+    await new Promise((resolve) => setTimeout(resolve, pollMs));
+  }
 }
 
 /** Operations claimed since `since` still in an unsettled status (the partial index `dual_write_ops_open_idx`). */
@@ -67,16 +66,13 @@ export async function unsettledOperationsSince(control: Pool, since: Date): Prom
 }
 
 /**
- * Waits until no operation claimed since `since` is unsettled, or `timeoutMs` passed: what a full load left behind
- * (mode 2's syncs trail their answers). Gives how many there were at the start, how long it took, and how many are left.
+ * Waits until no operation claimed since `since` (the control database's clock: `LedgerActivity.now()`) is
+ * unsettled, or `timeoutMs` passed: what a full load left behind (mode 2's syncs trail their answers). Gives how many
+ * there were at the start, how long it took, and how many are left.
  */
 export async function waitUntilLedgerQuiet(control: Pool, since: Date, timeoutMs: number, pollMs = 50): Promise<{ atStart: number; waitedMs: number; left: number }> {
   const started = performance.now();
   const atStart = await unsettledOperationsSince(control, since);
-  let left = atStart;
-  while (left > 0 && performance.now() - started < timeoutMs) {
-    await new Promise((resolve) => setTimeout(resolve, pollMs));
-    left = await unsettledOperationsSince(control, since);
-  }
+  const left = atStart === 0 ? 0 : await readUntil(() => unsettledOperationsSince(control, since), (n) => n === 0, timeoutMs, pollMs);
   return { atStart, waitedMs: performance.now() - started, left };
 }
