@@ -1,7 +1,7 @@
 import { UsageError } from '../cli/args';
 import { parseBenchArgs } from './bench-args';
 
-const defaults = { kind: 'run', seconds: 15, concurrency: 16, burstRate: 1000, burstSeconds: 30, connections: 64, modes: ['1', '4', '2'], latencyRate: 200, rounds: 3, latencyRounds: 6, flip: { rate: 300, seconds: 12 } };
+const defaults = { kind: 'run', seconds: 15, concurrency: 16, burstRate: 1000, burstSeconds: 30, connections: 64, modes: ['1', '4', '2'], latencyRate: 200, rounds: 3, latencyRounds: 6, control: true, flip: { rate: 300, seconds: 12 } };
 
 describe('parseBenchArgs', () => {
   it('without flags gives the documented defaults and the configured secondary timeout', () => {
@@ -23,6 +23,7 @@ describe('parseBenchArgs', () => {
         '--rounds=5',
         '--latency-rounds=4',
         '--secondary-timeout-ms=0',
+        '--no-control',
         '--flip-rate=100',
         '--flip-seconds=6',
       ]),
@@ -37,6 +38,7 @@ describe('parseBenchArgs', () => {
       latencyRate: 100,
       rounds: 5,
       latencyRounds: 4,
+      control: false,
       secondaryTimeoutMs: 0,
       flip: { rate: 100, seconds: 6 },
     });

@@ -21,6 +21,11 @@ export interface BenchOptions {
   rounds: number;
   /** Rounds the modes take turns in at the steady rate (a pass of its own, after the full load's). */
   latencyRounds: number;
+  /**
+   * The steady pass measures the first single-store mode twice, as two series taking turns with the others: how far
+   * apart two measurements of the same path land shows what a difference between modes is worth on this machine.
+   */
+  control: boolean;
   /** The api's SECONDARY_TIMEOUT_MS for the run; undefined: the configured one. */
   secondaryTimeoutMs?: number;
   /** The flip of the primary (phase 2 → 3) under an open-loop write load, and back; null with --no-flip. */
@@ -39,7 +44,7 @@ const FLIP_DEFAULTS = { rate: '300', seconds: '12' };
 export type BenchRequest = { kind: 'help' } | ({ kind: 'run' } & BenchOptions);
 
 export const BENCH_USAGE = [
-  'usage: npm run bench:dual-write -- [--seconds=15] [--concurrency=16] [--burst-rate=1000] [--burst-seconds=30] [--connections=64] [--modes=1,4,2] [--latency-rate=200] [--rounds=3] [--latency-rounds=6] [--secondary-timeout-ms=N] [--flip-rate=300] [--flip-seconds=12] [--no-flip]',
+  'usage: npm run bench:dual-write -- [--seconds=15] [--concurrency=16] [--burst-rate=1000] [--burst-seconds=30] [--connections=64] [--modes=1,4,2] [--latency-rate=200] [--rounds=3] [--latency-rounds=6] [--secondary-timeout-ms=N] [--no-control] [--flip-rate=300] [--flip-seconds=12] [--no-flip]',
   '  --seconds=15               seconds of full load per mode (and as long again at the steady rate), split over the rounds',
   '  --concurrency=16           callers of the closed loop at full load',
   '  --burst-rate=1000          requests per second of the open-loop burst in mode 2',
@@ -50,6 +55,8 @@ export const BENCH_USAGE = [
   '  --rounds=3                 rounds the modes take turns in at full load',
   '  --latency-rounds=6         rounds the modes take turns in at the steady rate, each round led by the next mode',
   '  --secondary-timeout-ms=N   the api\'s SECONDARY_TIMEOUT_MS for the run, 0 or more (default: the configured one)',
+  '  --no-control               skip the steady pass\'s control series (the first single-store mode measured a second time,',
+  '                             its rounds taking turns with the others: the gap between two measurements of one path)',
   '  --flip-rate=300            writes per second of the open-loop load in mode 2 during which the primary flips to store B',
   '                             (phase 3, PUT /admin/flags through the fenced barrier) and, once the load stopped, back to phase 2',
   '  --flip-seconds=12          how long that load lasts; the flip starts 3 s in (a quarter in when shorter)',
@@ -77,6 +84,7 @@ export function parseBenchArgs(argv: string[]): BenchRequest {
     // No defaults here: a rate or a length given with --no-flip is refused rather than ignored.
     'flip-rate': { type: 'string' },
     'flip-seconds': { type: 'string' },
+    'no-control': { type: 'boolean', default: false },
     'no-flip': { type: 'boolean', default: false },
     help: { type: 'boolean', short: 'h', default: false },
   });
@@ -101,6 +109,7 @@ export function parseBenchArgs(argv: string[]): BenchRequest {
     latencyRate: integerFlag('--latency-rate', values['latency-rate']),
     rounds: integerFlag('--rounds', values.rounds),
     latencyRounds: integerFlag('--latency-rounds', values['latency-rounds']),
+    control: !values['no-control'],
     ...(secondaryTimeoutMs === undefined ? {} : { secondaryTimeoutMs: integerFlag('--secondary-timeout-ms', secondaryTimeoutMs, { allowZero: true }) }),
     flip: values['no-flip']
       ? null

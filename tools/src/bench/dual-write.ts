@@ -16,7 +16,8 @@ import { BENCH_USAGE, parseBenchArgs, type BenchMode, type BenchOptions } from '
 import { budgetPayload, printFlipReport, runFlipPhase } from './flip-phase';
 import { describeLedger, waitUntilLedgerQuiet, waitUntilSettled } from './ledger-statuses';
 import { closedLoop, openLoop, summarise, type LoadResult } from './load';
-import { cpuSnapshot, cpuSpent, type CpuSnapshot, type ProcessGroup } from './process-cpu';
+import { cpuSnapshot, cpuSpent, hostCpu, hostCpuSpent, type CpuSnapshot, type HostCpu, type ProcessGroup } from './process-cpu';
+import { describeSteadyP95s, steadySeries, type SteadySeries } from './steady-series';
 import { compareStores } from './store-rows';
 import { NO_WAL, addWal, walCounters, walPerWrite, type WalCounters } from './wal-activity';
 
@@ -52,6 +53,33 @@ function addLoad(total: { result: LoadResult; cpu?: CpuSnapshot }, round: LoadRe
   total.result.latenciesMs.push(...round.latenciesMs);
   total.result.elapsedMs += round.elapsedMs;
   if (total.cpu && cpu) for (const [label, seconds] of cpu) total.cpu.set(label, (total.cpu.get(label) ?? 0) + seconds);
+}
+
+/** One row per run: each process group's CPU milliseconds per write answered, their sum, then the `extra` columns. */
+function logCpuTable<R extends { label: string; result: LoadResult; cpu: CpuSnapshot }>(
+  log: (line: string) => void,
+  processes: ProcessGroup[],
+  rows: R[],
+  extra: { headers: string[]; cells: (row: R) => string[] } = { headers: [], cells: () => [] },
+): void {
+  const line = (cells: string[]) => `| ${cells.join(' | ')} |`;
+  log(line(['run', ...processes.map((group) => group.label), 'all', ...extra.headers]));
+  log(line(['run', ...processes, 'all', ...extra.headers].map(() => '---')).replace(/ /g, ''));
+  for (const row of rows) {
+    const perWrite = (seconds: number) => ((seconds * 1000) / Math.max(1, row.result.ok)).toFixed(2);
+    const total = [...row.cpu.values()].reduce((sum, value) => sum + value, 0);
+    log(line([row.label, ...processes.map((group) => perWrite(row.cpu.get(group.label) ?? 0)), perWrite(total), ...extra.cells(row)]));
+  }
+}
+
+function stolenShare(host: HostCpu): number {
+  const all = host.busy + host.idle + host.stolen;
+  return all > 0 ? (100 * host.stolen) / all : 0;
+}
+
+function percent(part: number, host: HostCpu): string {
+  const all = host.busy + host.idle + host.stolen;
+  return all > 0 ? `${((100 * part) / all).toFixed(0)} %` : '-';
 }
 
 /** Longest the bench waits for an answer (undici's default): a request queued behind a burst may wait long. */
@@ -156,7 +184,7 @@ async function run(options: BenchOptions): Promise<void> {
       { label: 'bench client', pids: [process.pid] },
     ];
     const runs: { label: string; result: LoadResult; cpu: CpuSnapshot; wal: WalCounters }[] = [];
-    const paced: { label: string; result: LoadResult; roundP95s: number[]; wal: WalCounters }[] = [];
+    const paced: { label: string; result: LoadResult; roundP95s: number[]; wal: WalCounters; cpu: CpuSnapshot; host: HostCpu; roundStolen: number[] }[] = [];
     // Every mode's code paths are warmed (JIT, pools, batchers) before any is measured, so the first mode
     // measured is not the one that pays for a cold process.
     for (const mode of modes) {
@@ -202,21 +230,39 @@ async function run(options: BenchOptions): Promise<void> {
     // rounds run apart from the full load's (a mode measured right after its own full load would pay for that load's
     // dirty pages), shorter and more of them, and each round starts with another mode, so what the shared disk does
     // over the minutes falls on every mode alike. Each round is preceded by a second at the same rate, unmeasured.
+    // With the control on, the first single-store mode is measured as a second series as well (after the modes,
+    // so the tables below keep one row per mode first).
+    const series = steadySeries(modes, options.control);
     await vacuum();
     const latencyRoundMs = (seconds * 1000) / latencyRounds;
     for (let round = 0; round < latencyRounds; round += 1) {
-      for (let turn = 0; turn < modes.length; turn += 1) {
-        const index = (round + turn) % modes.length;
-        const settings = MODE_SETTINGS[modes[index] as BenchMode];
+      for (let turn = 0; turn < series.length; turn += 1) {
+        const index = (round + turn) % series.length;
+        const { mode, control: isControl } = series[index] as SteadySeries;
+        const settings = { ...MODE_SETTINGS[mode], label: isControl ? `${MODE_SETTINGS[mode].label}, again (control)` : MODE_SETTINGS[mode].label };
         await setMode(settings.dual, `bench: ${settings.label}, steady round ${round + 1}`, settings.supabasePrimary);
         await openLoop(write, latencyRate, 1_000);
         const walBefore = await walCounters(control);
+        const cpuBefore = cpuSnapshot(processes);
+        const hostBefore = hostCpu();
         const steady = await openLoop(write, latencyRate, latencyRoundMs);
+        const host = hostCpuSpent(hostBefore, hostCpu());
+        const cpu = cpuSpent(cpuBefore, cpuSnapshot(processes));
         const walAfter = await walCounters(control);
-        const total = paced[index] ?? { label: settings.label, result: { sent: 0, ok: 0, failed: 0, latenciesMs: [], elapsedMs: 0 }, roundP95s: [], wal: NO_WAL };
+        const total = paced[index] ?? {
+          label: settings.label,
+          result: { sent: 0, ok: 0, failed: 0, latenciesMs: [], elapsedMs: 0 },
+          roundP95s: [],
+          wal: NO_WAL,
+          cpu: new Map(),
+          host: { busy: 0, idle: 0, stolen: 0 },
+          roundStolen: [],
+        };
         paced[index] = total;
-        addLoad(total, steady);
+        addLoad(total, steady, cpu);
+        total.host = { busy: total.host.busy + host.busy, idle: total.host.idle + host.idle, stolen: total.host.stolen + host.stolen };
         total.roundP95s.push(summarise(steady).p95);
+        total.roundStolen.push(stolenShare(host));
         total.wal = addWal(total.wal, walBefore, walAfter);
       }
     }
@@ -242,15 +288,20 @@ async function run(options: BenchOptions): Promise<void> {
       log(`| ${label} | ${result.sent} | ${result.ok} | ${p50.toFixed(1)} | ${p95.toFixed(1)} | ${p99.toFixed(1)} | ${roundP95s.map((value) => value.toFixed(1)).join(' / ')} |`);
     }
     log('');
+    for (const line of describeSteadyP95s(series.map((entry, index) => ({ ...entry, p95: summarise((paced[index] as (typeof paced)[number]).result).p95 })))) log(line);
+    log('');
     log(`CPU milliseconds per write at full load, by process (user + system, from /proc):`);
     log('');
-    log(`| run | ${processes.map((group) => group.label).join(' | ')} | all |`);
-    log(`|---|${processes.map(() => '---|').join('')}---|`);
-    for (const { label, result, cpu } of runs) {
-      const perWrite = (seconds: number) => ((seconds * 1000) / Math.max(1, result.ok)).toFixed(2);
-      const total = [...cpu.values()].reduce((sum, value) => sum + value, 0);
-      log(`| ${label} | ${processes.map((group) => perWrite(cpu.get(group.label) ?? 0)).join(' | ')} | ${perWrite(total)} |`);
-    }
+    logCpuTable(log, processes, runs);
+    log('');
+    // At the steady rate the box is far from idle: how busy it was, and how much of its time the hypervisor gave to
+    // other guests, tell a round that was slow for the mode from one that was slow for the machine.
+    log(`CPU milliseconds per write at ${latencyRate}/s, by process; the machine's CPUs busy, and stolen by the hypervisor (/proc/stat):`);
+    log('');
+    logCpuTable(log, processes, paced, {
+      headers: ['busy', 'stolen', 'stolen % per round'],
+      cells: (run) => [percent(run.host.busy, run.host), percent(run.host.stolen, run.host), run.roundStolen.map((share) => share.toFixed(0)).join(' / ')],
+    });
     log('');
     // Every synchronous commit waits for a WAL flush; the stores and the control tables share this server here.
     log(`WAL per write, whole PostgreSQL server (pg_stat_wal; a flush is one fsync that commits waited for):`);

@@ -32,6 +32,29 @@ export function cpuSpent(before: CpuSnapshot, after: CpuSnapshot): CpuSnapshot {
   return spent;
 }
 
+/** The whole machine's CPU time so far, in seconds summed over its CPUs (/proc/stat), by what it went to. */
+export interface HostCpu {
+  busy: number;
+  idle: number;
+  /** Time the hypervisor gave to other guests while this one had work: the box was slower than it looked. */
+  stolen: number;
+}
+
+export function hostCpu(): HostCpu {
+  try {
+    const line = readFileSync('/proc/stat', 'utf8').split('\n')[0] ?? '';
+    // cpu user nice system idle iowait irq softirq steal ...
+    const [user, nice, system, idle, iowait, irq, softirq, steal] = line.trim().split(/\s+/).slice(1).map((field) => Number(field) / TICKS_PER_SECOND);
+    return { busy: (user ?? 0) + (nice ?? 0) + (system ?? 0) + (irq ?? 0) + (softirq ?? 0), idle: (idle ?? 0) + (iowait ?? 0), stolen: steal ?? 0 };
+  } catch {
+    return { busy: 0, idle: 0, stolen: 0 };
+  }
+}
+
+export function hostCpuSpent(before: HostCpu, after: HostCpu): HostCpu {
+  return { busy: after.busy - before.busy, idle: after.idle - before.idle, stolen: after.stolen - before.stolen };
+}
+
 function cpuSecondsOf(pid: number): number {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
