@@ -72,14 +72,10 @@ function logCpuTable<R extends { label: string; result: LoadResult; cpu: CpuSnap
   }
 }
 
-function stolenShare(host: HostCpu): number {
+/** What share (in %) of the machine's CPU time `part` was. */
+function shareOf(part: number, host: HostCpu): number {
   const all = host.busy + host.idle + host.stolen;
-  return all > 0 ? (100 * host.stolen) / all : 0;
-}
-
-function percent(part: number, host: HostCpu): string {
-  const all = host.busy + host.idle + host.stolen;
-  return all > 0 ? `${((100 * part) / all).toFixed(0)} %` : '-';
+  return all > 0 ? (100 * part) / all : 0;
 }
 
 /** Longest the bench waits for an answer (undici's default): a request queued behind a burst may wait long. */
@@ -262,7 +258,7 @@ async function run(options: BenchOptions): Promise<void> {
         addLoad(total, steady, cpu);
         total.host = { busy: total.host.busy + host.busy, idle: total.host.idle + host.idle, stolen: total.host.stolen + host.stolen };
         total.roundP95s.push(summarise(steady).p95);
-        total.roundStolen.push(stolenShare(host));
+        total.roundStolen.push(shareOf(host.stolen, host));
         total.wal = addWal(total.wal, walBefore, walAfter);
       }
     }
@@ -300,7 +296,7 @@ async function run(options: BenchOptions): Promise<void> {
     log('');
     logCpuTable(log, processes, paced, {
       headers: ['busy', 'stolen', 'stolen % per round'],
-      cells: (run) => [percent(run.host.busy, run.host), percent(run.host.stolen, run.host), run.roundStolen.map((share) => share.toFixed(0)).join(' / ')],
+      cells: (run) => [`${shareOf(run.host.busy, run.host).toFixed(0)} %`, `${shareOf(run.host.stolen, run.host).toFixed(0)} %`, run.roundStolen.map((share) => share.toFixed(0)).join(' / ')],
     });
     log('');
     // Every synchronous commit waits for a WAL flush; the stores and the control tables share this server here.
