@@ -6,19 +6,37 @@ import type { ReplayQueue } from './replay-queue';
  * without progress: owed ones (`secondary_pending`) and ones of unknown outcome (`primary_unavailable`), whose
  * replay job never reached Redis (it was away) or was lost. The job id is the opId, so an operation whose job
  * is still queued is not queued twice. Operations left `pending` or `primary_done` for longer than
- * `pendingOlderThanMs` (their process stopped mid-write) are moved on first (ledger.moveStale).
+ * `pendingOlderThanMs` (their process stopped mid-write) are moved on first (ledger.moveStale), `limit` at a time
+ * until none is left or `budgetMs` has passed: a process that stopped under load can leave thousands, and one batch
+ * per sweep would take minutes to hours to move them. Each batch is queued before the next is moved.
  */
 export async function requeueOwedOperations(
   ledger: OperationLedger,
   queue: ReplayQueue,
-  options: { olderThanMs: number; pendingOlderThanMs?: number; limit?: number },
+  options: { olderThanMs: number; pendingOlderThanMs?: number; limit?: number; budgetMs?: number },
 ): Promise<number> {
   const limit = options.limit ?? 500;
-  const stale = options.pendingOlderThanMs === undefined ? [] : await ledger.moveStale(new Date(Date.now() - options.pendingOlderThanMs), limit);
+  const budgetMs = options.budgetMs ?? 10_000;
+  const started = Date.now();
+  const queued = new Set<string>();
+  const enqueueAll = async (opIds: Iterable<string>) => {
+    for (const opId of opIds) {
+      if (queued.has(opId)) continue;
+      await queue.enqueue(opId);
+      queued.add(opId);
+    }
+  };
+  if (options.pendingOlderThanMs !== undefined) {
+    const staleBefore = new Date(Date.now() - options.pendingOlderThanMs);
+    for (;;) {
+      const moved = await ledger.moveStale(staleBefore, limit);
+      await enqueueAll(moved);
+      if (moved.length < limit || Date.now() - started >= budgetMs) break;
+    }
+  }
   const before = new Date(Date.now() - options.olderThanMs);
   const owed = await ledger.listByStatus('secondary_pending', limit, before);
   const unknown = await ledger.listByStatus('primary_unavailable', limit, before);
-  const opIds = new Set([...stale, ...owed.map((operation) => operation.opId), ...unknown.filter((operation) => operation.secondaryStore !== null).map((operation) => operation.opId)]);
-  for (const opId of opIds) await queue.enqueue(opId);
-  return opIds.size;
+  await enqueueAll([...owed.map((operation) => operation.opId), ...unknown.filter((operation) => operation.secondaryStore !== null).map((operation) => operation.opId)]);
+  return queued.size;
 }

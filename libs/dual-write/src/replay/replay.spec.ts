@@ -164,5 +164,46 @@ describe('replay of writes the secondary owes', () => {
       expect(await queue.depth()).toBe(queued);
       await processor.replay(opId);
     });
+
+    /** Writes whose process stopped after the primary: left `primary_done`, last touched an hour ago. */
+    async function leftByAStoppedProcess(count: number): Promise<string[]> {
+      const flagVersion = (await new FlagRepository(pool).read()).version;
+      const left: string[] = [];
+      for (let index = 0; index < count; index += 1) {
+        const opId = uuidv7();
+        await ledger.claim({ opId, entity: 'budgets', operation: 'create', entityIds: [uuidv7()], payload: {}, primaryStore: 'prisma', secondaryStore: 'supabase', flagVersion });
+        await ledger.transition(opId, 'primary_wrote', {});
+        left.push(opId);
+      }
+      opIds.push(...left);
+      await pool.query(`update dual_write_ops set updated_at = now() - interval '1 hour' where op_id = any($1)`, [left]);
+      return left;
+    }
+
+    it('one sweep moves on and queues a backlog of stopped writes larger than a batch', async () => {
+      await queue.obliterate();
+      const left = await leftByAStoppedProcess(250);
+
+      const queued = await requeueOwedOperations(ledger, queue, { olderThanMs: 60_000, pendingOlderThanMs: 10 * 60_000, limit: 100 });
+
+      const { rows } = await pool.query<{ status: string; n: string }>('select status, count(*) as n from dual_write_ops where op_id = any($1) group by status', [left]);
+      expect(rows).toEqual([{ status: 'secondary_pending', n: '250' }]);
+      expect(queued).toBeGreaterThanOrEqual(250);
+      expect(await queue.depth()).toBe(queued);
+    });
+
+    it('a sweep past its time budget stops after the batch it is on', async () => {
+      await queue.obliterate();
+      const left = await leftByAStoppedProcess(150);
+
+      const queued = await requeueOwedOperations(ledger, queue, { olderThanMs: 60_000, pendingOlderThanMs: 10 * 60_000, limit: 100, budgetMs: 0 });
+
+      const { rows } = await pool.query<{ status: string; n: string }>('select status, count(*) as n from dual_write_ops where op_id = any($1) group by status order by status', [left]);
+      expect(rows).toEqual([
+        { status: 'primary_done', n: '50' },
+        { status: 'secondary_pending', n: '100' },
+      ]);
+      expect(queued).toBe(100);
+    });
   });
 });
