@@ -2,7 +2,7 @@ import { prepareControlDatabase } from '@dualwrite/testing';
 import { Pool } from 'pg';
 import { v7 as uuidv7 } from 'uuid';
 import { FlagRepository } from '../flags/flag-repository';
-import { FlagsMovedError, OperationLedger, type NewOperation } from './operation-ledger';
+import { FlagsMovedError, OperationLedger, type LedgerPage, type LedgerPageCursor, type NewOperation } from './operation-ledger';
 import { LedgerTransitionError, OPEN_STATUSES, OPERATION_STATUSES } from './operation-transitions';
 
 describe('OperationLedger', () => {
@@ -176,6 +176,38 @@ describe('OperationLedger', () => {
     await expect(ledger.get(unknown.opId)).resolves.toMatchObject({ status: 'primary_unavailable' });
     await expect(ledger.get(owed.opId)).resolves.toMatchObject({ status: 'secondary_pending' });
     await expect(ledger.get(fresh.opId)).resolves.toMatchObject({ status: 'pending' });
+  });
+
+  it('pages through owed operations oldest first, each once, also where a group commit gave many one created_at', async () => {
+    const owed = Array.from({ length: 10 }, () => newOperation());
+    const fresh = newOperation();
+    for (const operation of [...owed, fresh]) {
+      await ledger.claim(operation);
+      await ledger.transition(operation.opId, 'primary_wrote', {});
+      await ledger.transition(operation.opId, 'secondary_failed', { lastError: new Error('supabase unavailable') });
+    }
+    const sharing = owed.slice(0, 7).map((operation) => operation.opId);
+    await pool.query(`update dual_write_ops set created_at = '2026-11-30 10:00:00.123456+00' where op_id = any($1)`, [sharing]);
+    await pool.query(`update dual_write_ops set updated_at = now() - interval '5 minutes' where op_id = any($1)`, [owed.map((operation) => operation.opId)]);
+
+    const seen: string[] = [];
+    let after: LedgerPageCursor | null = null;
+    let pages = 0;
+    do {
+      const page: LedgerPage = await ledger.pageOpenByStatus('secondary_pending', 3, new Date(Date.now() - 60_000), after);
+      seen.push(...page.operations.map((operation) => operation.opId));
+      after = page.next;
+      pages += 1;
+    } while (after !== null && pages < 10);
+
+    expect(seen).toHaveLength(10);
+    expect(new Set(seen)).toEqual(new Set(owed.map((operation) => operation.opId)));
+    expect(seen.slice(0, 7)).toEqual([...sharing].sort());
+    expect(pages).toBe(4);
+  });
+
+  it('refuses to page a status that is not open, naming it', async () => {
+    await expect(ledger.pageOpenByStatus('applied', 10, new Date(), null)).rejects.toThrow('applied is not one');
   });
 
   it('proves a delete only by the newest operation on the key that the primary holds', async () => {

@@ -47,6 +47,18 @@ export interface OperationObservation {
   pathLatencyMs: number | null;
 }
 
+/** Where a page of `pageOpenByStatus` ended: the last operation's `created_at` (PostgreSQL's text) and id. */
+export interface LedgerPageCursor {
+  createdAt: string;
+  opId: string;
+}
+
+export interface LedgerPage {
+  operations: { opId: string; secondaryStore: string | null }[];
+  /** Where the next page starts; null when this one was the last. */
+  next: LedgerPageCursor | null;
+}
+
 export interface OperationRecord extends NewOperation {
   status: OperationStatus;
   /** The primary's answer, returned again to a caller retrying the same opId. */
@@ -338,6 +350,27 @@ export class OperationLedger {
       [status, limit, updatedBefore ?? null],
     );
     return rows.map(toRecord);
+  }
+
+  /**
+   * One page of the open operations in `status` last touched before `updatedBefore`, oldest first, after `after`:
+   * for walking a backlog of any size. The cursor keeps `created_at` as PostgreSQL wrote it (to the microsecond), so
+   * the writes of one group commit, which share it, are neither skipped nor read twice.
+   */
+  async pageOpenByStatus(status: OperationStatus, limit: number, updatedBefore: Date, after: LedgerPageCursor | null): Promise<LedgerPage> {
+    if (!OPEN_STATUSES.includes(status)) throw new Error(`pageOpenByStatus pages open operations; ${status} is not one`);
+    const { rows } = await this.pool.query<{ op_id: string; secondary_store: string | null; created_at: string }>(
+      `select op_id::text as op_id, secondary_store, created_at::text as created_at from dual_write_ops
+        where open and status = $1 and updated_at < $3
+          and ($4::timestamptz is null or (created_at, op_id) > ($4::timestamptz, $5::uuid))
+        order by created_at, op_id limit $2`,
+      [status, limit, updatedBefore, after?.createdAt ?? null, after?.opId ?? null],
+    );
+    const last = rows[rows.length - 1];
+    return {
+      operations: rows.map((row) => ({ opId: row.op_id, secondaryStore: row.secondary_store })),
+      next: rows.length === limit && last ? { createdAt: last.created_at, opId: last.op_id } : null,
+    };
   }
 
   async countByStatus(): Promise<Record<OperationStatus, number>> {

@@ -1,4 +1,4 @@
-import type { OperationLedger } from '../ledger/operation-ledger';
+import type { LedgerPage, LedgerPageCursor, OperationLedger } from '../ledger/operation-ledger';
 import type { ReplayQueue } from './replay-queue';
 
 /**
@@ -6,9 +6,10 @@ import type { ReplayQueue } from './replay-queue';
  * without progress: owed ones (`secondary_pending`) and ones of unknown outcome (`primary_unavailable`), whose
  * replay job never reached Redis (it was away) or was lost. The job id is the opId, so an operation whose job
  * is still queued is not queued twice. Operations left `pending` or `primary_done` for longer than
- * `pendingOlderThanMs` (their process stopped mid-write) are moved on first (ledger.moveStale), `limit` at a time
- * until none is left or `budgetMs` has passed: a process that stopped under load can leave thousands, and one batch
- * per sweep would take minutes to hours to move them. Each batch is queued before the next is moved.
+ * `pendingOlderThanMs` (their process stopped mid-write) are moved on first (ledger.moveStale). Everything goes
+ * `limit` at a time, page after page, until none is left or `budgetMs` has passed (at least one page of each kind
+ * is taken): a process that stopped under load, or Redis away for minutes, can leave thousands, and one batch per
+ * sweep would take hours to drain them. Each batch is queued before the next is read.
  */
 export async function requeueOwedOperations(
   ledger: OperationLedger,
@@ -35,8 +36,15 @@ export async function requeueOwedOperations(
     }
   }
   const before = new Date(Date.now() - options.olderThanMs);
-  const owed = await ledger.listByStatus('secondary_pending', limit, before);
-  const unknown = await ledger.listByStatus('primary_unavailable', limit, before);
-  await enqueueAll([...owed.map((operation) => operation.opId), ...unknown.filter((operation) => operation.secondaryStore !== null).map((operation) => operation.opId)]);
+  for (const status of ['secondary_pending', 'primary_unavailable'] as const) {
+    let after: LedgerPageCursor | null = null;
+    do {
+      const page: LedgerPage = await ledger.pageOpenByStatus(status, limit, before, after);
+      // An operation of unknown outcome with no secondary has nothing to converge.
+      const toReplay = status === 'primary_unavailable' ? page.operations.filter((operation) => operation.secondaryStore !== null) : page.operations;
+      await enqueueAll(toReplay.map((operation) => operation.opId));
+      after = page.next;
+    } while (after !== null && Date.now() - started < budgetMs);
+  }
   return queued.size;
 }

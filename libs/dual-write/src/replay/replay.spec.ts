@@ -192,6 +192,19 @@ describe('replay of writes the secondary owes', () => {
       expect(await queue.depth()).toBe(queued);
     });
 
+    it('one sweep queues a backlog of owed writes larger than a page (their jobs lost with Redis)', async () => {
+      await queue.obliterate();
+      const owed: string[] = [];
+      for (let index = 0; index < 250; index += 1) owed.push(await owe([uuidv7()]));
+      await pool.query(`update dual_write_ops set updated_at = now() - interval '5 minutes' where op_id = any($1)`, [owed]);
+
+      const queued = await requeueOwedOperations(ledger, queue, { olderThanMs: 60_000, limit: 100 });
+
+      expect(queued).toBeGreaterThanOrEqual(250);
+      expect(await queue.depth()).toBe(queued);
+      await pool.query('delete from dual_write_ops where op_id = any($1)', [owed]);
+    });
+
     it('a sweep past its time budget stops after the batch it is on', async () => {
       await queue.obliterate();
       const left = await leftByAStoppedProcess(150);
