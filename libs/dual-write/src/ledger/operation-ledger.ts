@@ -359,8 +359,9 @@ export class OperationLedger {
    */
   async pageOpenByStatus(status: OperationStatus, limit: number, updatedBefore: Date, after: LedgerPageCursor | null): Promise<LedgerPage> {
     if (!OPEN_STATUSES.includes(status)) throw new Error(`pageOpenByStatus pages open operations; ${status} is not one`);
-    const { rows } = await this.pool.query<{ op_id: string; secondary_store: string | null; created_at: string }>(
-      `select op_id::text as op_id, secondary_store, created_at::text as created_at from dual_write_ops
+    // The output names differ from the columns': ORDER BY would otherwise sort by the text, past the index.
+    const { rows } = await this.pool.query<{ id: string; secondary_store: string | null; created_at_text: string }>(
+      `select op_id::text as id, secondary_store, created_at::text as created_at_text from dual_write_ops
         where open and status = $1 and updated_at < $3
           and ($4::timestamptz is null or (created_at, op_id) > ($4::timestamptz, $5::uuid))
         order by created_at, op_id limit $2`,
@@ -368,8 +369,8 @@ export class OperationLedger {
     );
     const last = rows[rows.length - 1];
     return {
-      operations: rows.map((row) => ({ opId: row.op_id, secondaryStore: row.secondary_store })),
-      next: rows.length === limit && last ? { createdAt: last.created_at, opId: last.op_id } : null,
+      operations: rows.map((row) => ({ opId: row.id, secondaryStore: row.secondary_store })),
+      next: rows.length === limit && last ? { createdAt: last.created_at_text, opId: last.id } : null,
     };
   }
 
