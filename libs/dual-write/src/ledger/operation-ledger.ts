@@ -10,106 +10,22 @@ import {
   type OperationEvent,
   type OperationStatus,
 } from './operation-transitions';
+import { OPERATION_COLUMNS, toRecord, type LedgerPage, type LedgerPageCursor, type NewOperation, type OperationObservation, type OperationRecord, type OperationRow, type WriteOperation } from './operation-record';
 import { statusCaseSql } from './sync-settlement';
 
 export type { OperationStatus };
+export type {
+  LedgerPage,
+  LedgerPageCursor,
+  NewOperation,
+  ObservedStoreOutcome,
+  OperationObservation,
+  OperationRecord,
+  WriteOperation,
+} from './operation-record';
 
 /** Where a read runs: the pool, or a client already holding a transaction (and its locks). */
 export type Queryable = Pick<Pool | PoolClient, 'query'>;
-export type WriteOperation = 'create' | 'update' | 'upsert' | 'delete' | 'batch';
-
-export interface NewOperation {
-  opId: string;
-  entity: string;
-  operation: WriteOperation;
-  entityIds: string[];
-  /** What the replay needs to apply the write again: the rows or patch, in domain field names. */
-  payload: unknown;
-  primaryStore: string;
-  secondaryStore: string | null;
-  /** The mode the write ran in (DualWriteModeName); the alert rules compare phases by it. */
-  mode?: string;
-  /** The flag version the write was planned under; the claim succeeds only while it is current and not fenced. */
-  flagVersion: number;
-}
-
-/** ok · failed · skipped (breaker open) · timeout and compensated (rows written before the protocol change only). */
-export type ObservedStoreOutcome = 'ok' | 'failed' | 'timeout' | 'skipped' | 'compensated';
-
-/** How a write went on each store, kept on its ledger row for the alert rules (every process reads them). */
-export interface OperationObservation {
-  primaryOutcome: ObservedStoreOutcome | null;
-  /** Null when the write had no secondary (single-store modes). */
-  secondaryOutcome: ObservedStoreOutcome | null;
-  primaryLatencyMs: number | null;
-  secondaryLatencyMs: number | null;
-  /** What the caller waited for: from planning the write to marking it in the ledger. */
-  pathLatencyMs: number | null;
-}
-
-/** Where a page of `pageOpenByStatus` ended: the last operation's `created_at` (PostgreSQL's text) and id. */
-export interface LedgerPageCursor {
-  createdAt: string;
-  opId: string;
-}
-
-export interface LedgerPage {
-  operations: { opId: string; secondaryStore: string | null }[];
-  /** Where the next page starts; null when this one was the last. */
-  next: LedgerPageCursor | null;
-}
-
-export interface OperationRecord extends NewOperation {
-  status: OperationStatus;
-  /** The primary's answer, returned again to a caller retrying the same opId. */
-  result: unknown;
-  attempts: number;
-  lastError: string | null;
-  createdAt: Date;
-  updatedAt: Date;
-}
-
-interface OperationRow {
-  op_id: string;
-  entity: string;
-  operation: WriteOperation;
-  entity_ids: string[];
-  payload: unknown;
-  primary_store: string;
-  secondary_store: string | null;
-  status: OperationStatus;
-  result: unknown;
-  attempts: number;
-  last_error: string | null;
-  created_at: Date;
-  updated_at: Date;
-  flag_version: number | null;
-  mode: string | null;
-}
-
-const COLUMNS =
-  'op_id, entity, operation, entity_ids, payload, primary_store, secondary_store, status, result, attempts, last_error, created_at, updated_at, flag_version, mode';
-
-function toRecord(row: OperationRow): OperationRecord {
-  return {
-    opId: row.op_id,
-    entity: row.entity,
-    operation: row.operation,
-    entityIds: row.entity_ids,
-    payload: row.payload,
-    primaryStore: row.primary_store,
-    secondaryStore: row.secondary_store,
-    status: row.status,
-    result: row.result,
-    attempts: row.attempts,
-    lastError: row.last_error,
-    createdAt: row.created_at,
-    updatedAt: row.updated_at,
-    flagVersion: row.flag_version ?? 0,
-    mode: row.mode ?? undefined,
-  };
-}
-
 /** The values of an operation's describing columns, $1 to $8 of an insert (op_id … mode). */
 function describedBy(operation: Omit<NewOperation, 'flagVersion'>): unknown[] {
   return [
@@ -188,7 +104,7 @@ export class OperationLedger {
        select $1, $2, $3, $4, $5, $6, $7, 'pending', $8, $9
          from dual_write_flags where id = 1 and version = $9 and not fenced
        on conflict (op_id) do nothing
-       returning ${COLUMNS}`,
+       returning ${OPERATION_COLUMNS}`,
       [...describedBy(operation), operation.flagVersion],
     );
     if (inserted.rows[0]) return { created: true, record: toRecord(inserted.rows[0]) };
@@ -205,7 +121,7 @@ export class OperationLedger {
     const { rows } = await this.pool.query<OperationRow>(
       `insert into dual_write_ops (op_id, entity, operation, entity_ids, payload, primary_store, secondary_store, status, mode, flag_version, result, last_error)
        select $1, $2, $3, $4, $5, $6, $7, 'secondary_pending', $8, version, $9, $10 from dual_write_flags where id = 1
-       returning ${COLUMNS}`,
+       returning ${OPERATION_COLUMNS}`,
       [...describedBy(operation), JSON.stringify(result ?? null), errorText(reason)],
     );
     if (!rows[0]) throw new Error('dual_write_flags has no row: run `npm run setup` to apply the control-table migrations.');
@@ -221,7 +137,7 @@ export class OperationLedger {
               flag_version = $7, result = null, last_error = null, attempts = 0, updated_at = now()
         where op_id = $1 and status = any($8)
           and exists (select 1 from dual_write_flags where id = 1 and version = $7 and not fenced)
-        returning ${COLUMNS}`,
+        returning ${OPERATION_COLUMNS}`,
       [retry.opId, JSON.stringify(retry.payload ?? null), retry.entityIds, retry.primaryStore, retry.secondaryStore, retry.mode ?? null, retry.flagVersion, accepting],
     );
     if (rows[0]) return toRecord(rows[0]);
@@ -231,7 +147,7 @@ export class OperationLedger {
   }
 
   async get(opId: string): Promise<OperationRecord | null> {
-    const { rows } = await this.pool.query<OperationRow>(`select ${COLUMNS} from dual_write_ops where op_id = $1`, [opId]);
+    const { rows } = await this.pool.query<OperationRow>(`select ${OPERATION_COLUMNS} from dual_write_ops where op_id = $1`, [opId]);
     return rows[0] ? toRecord(rows[0]) : null;
   }
 
@@ -344,7 +260,7 @@ export class OperationLedger {
   /** Operations in a status, oldest first (e.g. secondary_pending ones to re-queue after Redis was away). */
   async listByStatus(status: OperationStatus, limit = 100, updatedBefore?: Date): Promise<OperationRecord[]> {
     const { rows } = await this.pool.query<OperationRow>(
-      `select ${COLUMNS} from dual_write_ops
+      `select ${OPERATION_COLUMNS} from dual_write_ops
         where ${OPEN_STATUSES.includes(status) ? 'open and ' : ''}status = $1 and ($3::timestamptz is null or updated_at < $3)
         order by created_at, op_id limit $2`,
       [status, limit, updatedBefore ?? null],
