@@ -1,12 +1,5 @@
 import type { Pool } from 'pg';
-import type { OperationStatus } from '@dualwrite/dual-write';
-
-/**
- * Statuses an operation is still moving out of (operation-transitions.ts): the primary's outcome not yet recorded
- * (`pending`), the secondary being synced (`primary_done`) or owed (`secondary_pending`, replay), or an unknown
- * primary outcome whose keys are still to be synced (`primary_unavailable`). Everything else is final.
- */
-export const UNSETTLED_STATUSES: readonly OperationStatus[] = ['pending', 'primary_done', 'secondary_pending', 'primary_unavailable'];
+import { UNSETTLED_STATUSES } from '@dualwrite/reconcile';
 
 /** What the ledger says about a set of operations the bench sent (by opId), counted by status. */
 export interface LedgerCounts {
