@@ -44,6 +44,7 @@ export { ProcessRegistry, newProcessId, type ProcessReport } from './flags/proce
 
 export { FlagsMovedError, OperationLedger, type OperationRecord, type OperationStatus, type WriteOperation } from './ledger/operation-ledger';
 export { LedgerTransitionError, OPERATION_STATUSES, nextStatus, type OperationEvent } from './ledger/operation-transitions';
+export { keysOverlapSql } from './ledger/key-overlap';
 
 export { DIFFS_QUEUE, REPLAY_QUEUE, bullConnection, closeRedis, openRedis, type RedisRole } from './queues/redis-connection';
 export { DEFAULT_REDIS_KEY_PREFIX, platformRedisKeys, type PlatformRedisKeys } from './queues/redis-keys';

@@ -1,4 +1,5 @@
 import type { Pool } from 'pg';
+import { keysOverlapSql } from '@dualwrite/dual-write';
 
 /** Ledger statuses of a write that may still change a store (libs/dual-write/PROTOCOL.md). */
 export const UNSETTLED_STATUSES = ['pending', 'primary_done', 'secondary_pending', 'primary_unavailable'] as const;
@@ -25,7 +26,7 @@ export class LedgerActivity {
     if (keys.length === 0) return new Set();
     const { rows } = await this.pool.query<{ key: string }>(
       `select distinct key from dual_write_ops, unnest(entity_ids) as key
-        where entity = $1 and entity_ids && $2::text[] and key = any($2::text[])
+        where entity = $1 and ${keysOverlapSql('$2::text[]')} and key = any($2::text[])
           and (updated_at >= $3 or created_at >= $3 or status = any($4))`,
       [entity, keys, since, UNSETTLED_STATUSES],
     );
@@ -39,7 +40,7 @@ export class LedgerActivity {
   async waitUntilSettled(entity: string, keys: readonly string[], timeoutMs: number): Promise<Set<string>> {
     if (keys.length === 0) return new Set();
     const { rows } = await this.pool.query<{ op_id: string }>(
-      `select op_id from dual_write_ops where entity = $1 and entity_ids && $2::text[] and status = any($3)`,
+      `select op_id from dual_write_ops where entity = $1 and ${keysOverlapSql('$2::text[]')} and status = any($3)`,
       [entity, keys, UNSETTLED_STATUSES],
     );
     const keySet = new Set(keys);

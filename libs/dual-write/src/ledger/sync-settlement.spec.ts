@@ -1,8 +1,9 @@
 import { prepareControlDatabase } from '@dualwrite/testing';
-import { Pool, type QueryResult } from 'pg';
+import { Pool, escapeLiteral, type QueryResult } from 'pg';
 import { v7 as uuidv7 } from 'uuid';
 import { FlagRepository } from '../flags/flag-repository';
 import { OperationLedger } from './operation-ledger';
+import { keysOverlapSql } from './key-overlap';
 import { keysWrittenByOthersSql, lockKeysSql, settleSyncedSql } from './sync-settlement';
 
 /** The statements a sync sends as text: values arrive as quoted literals, whatever characters they hold. */
@@ -78,4 +79,54 @@ describe('sync settlement statements', () => {
       client.release();
     }
   });
+});
+
+/**
+ * A ledger larger than ANALYZE's sample, its keys written once each (as creates of new rows leave it), has no
+ * frequent keys in its statistics; the planner then guessed that a few dozen keys match a fifth of the ledger,
+ * and read all of it for every sync.
+ */
+describe('the keys written by others, on a ledger of 60,000 operations', () => {
+  let pool: Pool;
+
+  beforeAll(async () => {
+    pool = new Pool({ connectionString: await prepareControlDatabase('dw_control_sync_settlement_plan_spec'), max: 1 });
+    await pool.query('truncate dual_write_ops');
+    await pool.query(
+      `insert into dual_write_ops (op_id, entity, operation, entity_ids, payload, primary_store, status)
+       select gen_random_uuid(), 'notes', 'create', array[gen_random_uuid()::text], '{}', 'prisma', 'applied' from generate_series(1, 60000)`,
+    );
+    await pool.query('analyze dual_write_ops');
+  });
+  afterAll(() => pool.end());
+
+  it('are found through the ledger\'s key index, not by reading the whole ledger', async () => {
+    const keys = Array.from({ length: 50 }, () => uuidv7());
+    const opIds = Array.from({ length: 50 }, () => uuidv7());
+
+    const nodes = await planNodes(`explain ${keysWrittenByOthersSql(escapeLiteral, 'notes', keys, opIds)}`);
+
+    expect(nodes).toContain('Bitmap Index Scan on dual_write_ops_keys_idx');
+    expect(nodes).not.toContain('Seq Scan on dual_write_ops');
+    expect(nodes).not.toContain('Parallel Seq Scan on dual_write_ops');
+  });
+
+  it('are found through the key index when the keys come as a parameter (the reconciliation\'s statements)', async () => {
+    const keys = Array.from({ length: 500 }, () => uuidv7());
+
+    const nodes = await planNodes(`explain select distinct key from dual_write_ops, unnest(entity_ids) as key where entity = $1 and ${keysOverlapSql('$2::text[]')} and key = any($2::text[])`, [
+      'notes',
+      keys,
+    ]);
+
+    expect(nodes).toContain('Bitmap Index Scan on dual_write_ops_keys_idx');
+    expect(nodes).not.toContain('Seq Scan on dual_write_ops');
+    expect(nodes).not.toContain('Parallel Seq Scan on dual_write_ops');
+  });
+
+  /** The plan's nodes, e.g. `Bitmap Index Scan on dual_write_ops_keys_idx`, without their costs and conditions. */
+  async function planNodes(explain: string, values: unknown[] = []): Promise<string[]> {
+    const { rows } = await pool.query<{ 'QUERY PLAN': string }>(explain, values);
+    return rows.map((row) => row['QUERY PLAN']).filter((line) => line.includes('(cost=')).map((line) => line.replace(/^[\s>-]*|\s*\(cost=.*$/g, ''));
+  }
 });

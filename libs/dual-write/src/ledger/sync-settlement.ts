@@ -1,3 +1,4 @@
+import { keysOverlapSql } from './key-overlap';
 import type { ObservedStoreOutcome, OperationObservation } from './operation-ledger';
 import { nextStatus, statusesAccepting, type OperationEvent } from './operation-transitions';
 
@@ -51,7 +52,7 @@ export function keysWrittenByOthersSql(escape: EscapeLiteral, entity: string, ke
   const keyArray = `array[${keys.map(escape).join(', ')}]::text[]`;
   const opIdArray = `array[${opIds.map(escape).join(', ')}]::uuid[]`;
   return `select distinct key from dual_write_ops, unnest(entity_ids) as key
-   where entity = ${escape(entity)} and entity_ids && ${keyArray} and op_id <> all(${opIdArray}) and key = any(${keyArray})`;
+   where entity = ${escape(entity)} and ${keysOverlapSql(keyArray)} and op_id <> all(${opIdArray}) and key = any(${keyArray})`;
 }
 
 /** The keys' transaction-scoped locks in one statement, in a fixed order so syncs of overlapping keys cannot deadlock. */

@@ -1,4 +1,4 @@
-import type { OperationLedger } from '@dualwrite/dual-write';
+import { keysOverlapSql, type OperationLedger } from '@dualwrite/dual-write';
 import { compareResults, type EntityDefinition, type FieldDifference, type Row, type StorePlugin } from '@dualwrite/stores';
 import type { Pool } from 'pg';
 import { keyFromText, keyText } from '../key-order';
@@ -66,7 +66,7 @@ export class KeyAssessment {
     const { rows } = await this.control.query<{ key: string; op_id: string; operation: string; status: string; at: Date }>(
       `select distinct on (key) key, op_id, operation, status, greatest(created_at, updated_at) as at
          from dual_write_ops, unnest(entity_ids) as key
-        where entity = $1 and entity_ids && $2::text[] and key = any($2::text[])
+        where entity = $1 and ${keysOverlapSql('$2::text[]')} and key = any($2::text[])
           and (created_at > $3 or updated_at > $3 or status = any($4))
         order by key, seq desc`,
       [entity, keys, since, UNSETTLED_STATUSES],

@@ -1,4 +1,5 @@
 import type { Pool } from 'pg';
+import { keysOverlapSql } from '@dualwrite/dual-write';
 import { UNSETTLED_STATUSES } from '../ledger-activity';
 import type { KeyLedger, LedgerOpView } from './verify.types';
 
@@ -89,7 +90,7 @@ export class VerifyLedgerReader {
     if (keys.length === 0) return new Set();
     const { rows } = await this.pool.query<{ key: string }>(
       `select distinct key from dual_write_ops, unnest(entity_ids) as key
-        where entity = $1 and entity_ids && $2::text[] and key = any($2::text[]) and status = any($3)`,
+        where entity = $1 and ${keysOverlapSql('$2::text[]')} and key = any($2::text[]) and status = any($3)`,
       [entity, keys, UNSETTLED_STATUSES],
     );
     return new Set(rows.map((row) => row.key));
