@@ -141,6 +141,9 @@ async function run(options: BenchOptions): Promise<void> {
     // measures the mode itself, so the guard is off for its processes.
     const env = { ...process.env, LOG_LEVEL: 'warn', ROLLBACK_ENABLED: 'false', SECONDARY_TIMEOUT_MS: String(secondaryTimeoutMs) };
     log(`api: SECONDARY_TIMEOUT_MS=${secondaryTimeoutMs} (how long a caller waits for the secondary), BATCH_INSERTS=${String(config.batchInserts)}, SYNC_GATHER_MS=${process.env['SYNC_GATHER_MS'] || 'default'}`);
+    // The ledger grows by every run on the dev database; a statement reading all of it shows as a run slower than the last.
+    const { rows: ledgerSize } = await control.query<{ operations: number }>('select count(*)::integer as operations from dual_write_ops');
+    log(`ledger: ${ledgerSize[0]?.operations ?? 0} operations at the start`);
     apps.start('api', 'apps/api/src/main.ts', env);
     apps.start('worker', 'apps/worker/src/main.ts', env);
     await waitFor('api', async () => ((await fetch(`http://127.0.0.1:${config.apiPort}/health/live`)).ok ? true : undefined), 60_000);
