@@ -47,4 +47,11 @@ describe('describeSteadyP95s', () => {
       { mode: '2', control: false, p95: 24 },
     ])).toEqual(['mode 2 p95 vs the slower single store (mode 1): -20 %']);
   });
+
+  it('reads a change under half a percent as +0 %, whichever its sign', () => {
+    expect(describeSteadyP95s([
+      { mode: '1', control: false, p95: 6.5 },
+      { mode: '2', control: false, p95: 6.48 },
+    ])).toEqual(['mode 2 p95 vs the slower single store (mode 1): +0 %']);
+  });
 });

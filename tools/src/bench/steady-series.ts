@@ -39,6 +39,7 @@ export function describeSteadyP95s(measured: readonly (SteadySeries & { p95: num
 }
 
 function signedPercent(value: number, base: number): string {
-  const change = (100 * (value - base)) / base;
-  return `${change >= 0 ? '+' : ''}${change.toFixed(0)} %`;
+  // Rounded first, so a change under half a percent reads `+0 %`, never `-0 %`.
+  const change = Math.round((100 * (value - base)) / base) || 0;
+  return `${change >= 0 ? '+' : ''}${change} %`;
 }
