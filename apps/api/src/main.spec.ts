@@ -1,20 +1,11 @@
-import { connect, createServer, type Socket } from 'node:net';
+import { connect, type Socket } from 'node:net';
 import { Client } from 'pg';
 import { v7 as uuidv7 } from 'uuid';
-import { prepareControlDatabase, startEntryProcess } from '@dualwrite/testing';
+import { freePort, prepareControlDatabase, startEntryProcess } from '@dualwrite/testing';
 import { PrimaryDatabase } from './testing/primary-database';
 import { DEGRADED_ENV } from './testing/test-config';
 
 const startApi = (env: NodeJS.ProcessEnv) => startEntryProcess('apps/api/src/main.ts', env);
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  if (typeof address !== 'object' || address === null) throw new Error('no port');
-  return address.port;
-}
 
 async function waitUntil(condition: () => Promise<boolean>, timeoutMs: number): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;

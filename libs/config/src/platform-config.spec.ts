@@ -101,7 +101,19 @@ describe('worker settings', () => {
       diffRetentionDays: 30,
       queueLockMs: 30_000,
       queueStalledIntervalMs: 30_000,
+      stoppedProcessGraceMs: 60_000,
     });
+  });
+
+  it('takes over a stopped process\'s writes after DW_STOPPED_PROCESS_GRACE_MS, which must exceed STORE_CALL_TIMEOUT_MS', () => {
+    expect(parsePlatformConfig({ ...validEnvironment, DW_STOPPED_PROCESS_GRACE_MS: '15000' }).worker.stoppedProcessGraceMs).toBe(15_000);
+    expect(parsePlatformConfig({ ...validEnvironment, STORE_CALL_TIMEOUT_MS: '45000' }).worker.stoppedProcessGraceMs).toBe(90_000);
+    expect(() => parsePlatformConfig({ ...validEnvironment, DW_STOPPED_PROCESS_GRACE_MS: 'a minute' })).toThrow(
+      'Invalid configuration: DW_STOPPED_PROCESS_GRACE_MS must be a whole number of at least 1',
+    );
+    expect(() => parsePlatformConfig({ ...validEnvironment, DW_STOPPED_PROCESS_GRACE_MS: '10000' })).toThrow(
+      'Invalid configuration: DW_STOPPED_PROCESS_GRACE_MS must be above STORE_CALL_TIMEOUT_MS (10000): a stopped process\'s store call may land for that long',
+    );
   });
 
   it('names the variable of a malformed number', () => {

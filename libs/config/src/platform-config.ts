@@ -137,6 +137,13 @@ const environmentSchema = z.object({
   DIFF_RETENTION_DAYS: wholeNumber(30),
   DW_QUEUE_LOCK_MS: wholeNumber(30_000),
   DW_QUEUE_STALLED_INTERVAL_MS: wholeNumber(30_000),
+  DW_STOPPED_PROCESS_GRACE_MS: optional(
+    z
+      .string()
+      .regex(/^\d+$/, 'must be a whole number of at least 1')
+      .transform(Number)
+      .refine((value) => value >= 1, 'must be a whole number of at least 1'),
+  ),
   // The worker's alert rules (every minute).
   DW_ALERT_SECONDARY_ERROR_RATE: thresholdRatio(0.05),
   DW_ALERT_PARTIAL_FAILURE_RATE: thresholdRatio(0.1),
@@ -252,6 +259,12 @@ export interface WorkerSettings {
   queueLockMs: number;
   /** DW_QUEUE_STALLED_INTERVAL_MS: how often stalled jobs are looked for and handed out again. */
   queueStalledIntervalMs: number;
+  /**
+   * DW_STOPPED_PROCESS_GRACE_MS: the sweep takes over the writes a process left open once it has not reported for
+   * this long (and they have not moved for as long). Above STORE_CALL_TIMEOUT_MS: the stores' own bound on a call
+   * the stopped process may still have on its way. Unset: 60 s, or twice STORE_CALL_TIMEOUT_MS when that is longer.
+   */
+  stoppedProcessGraceMs: number;
 }
 
 /** The alert cron's settings, on top of ROLLBACK_ENABLED and NOTIFICATION_WEBHOOK. */
@@ -297,6 +310,13 @@ export function parsePlatformConfig(env: NodeJS.ProcessEnv): PlatformConfig {
       `is missing while ${hasUrl ? 'SUPABASE_URL' : 'SUPABASE_SERVICE_ROLE_KEY'} is set (set both, or neither to run on store A only)`,
     );
   }
+  const stoppedProcessGraceMs = values.DW_STOPPED_PROCESS_GRACE_MS ?? Math.max(60_000, 2 * values.STORE_CALL_TIMEOUT_MS);
+  if (stoppedProcessGraceMs <= values.STORE_CALL_TIMEOUT_MS) {
+    throw new ConfigError(
+      'DW_STOPPED_PROCESS_GRACE_MS',
+      `must be above STORE_CALL_TIMEOUT_MS (${values.STORE_CALL_TIMEOUT_MS}): a stopped process's store call may land for that long`,
+    );
+  }
   return {
     primaryDatabaseUrl: values.PRIMARY_DATABASE_URL,
     controlDatabaseUrl: values.CONTROL_DATABASE_URL ?? values.PRIMARY_DATABASE_URL,
@@ -339,6 +359,7 @@ export function parsePlatformConfig(env: NodeJS.ProcessEnv): PlatformConfig {
       diffRetentionDays: values.DIFF_RETENTION_DAYS,
       queueLockMs: values.DW_QUEUE_LOCK_MS,
       queueStalledIntervalMs: values.DW_QUEUE_STALLED_INTERVAL_MS,
+      stoppedProcessGraceMs,
     },
     alerts: {
       thresholds: {

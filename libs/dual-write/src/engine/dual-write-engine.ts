@@ -214,6 +214,7 @@ export class DualWriteEngine {
         secondaryStore: plan.secondary?.name ?? null,
         mode: plan.mode.name,
         flagVersion: plan.flagVersion,
+        claimedBy: this.options.flags.processId,
       });
     } catch (error) {
       if (error instanceof FlagsMovedError) throw error;
@@ -335,6 +336,7 @@ export class DualWriteEngine {
           secondaryStore: plan.secondary?.name ?? null,
           mode: plan.mode.name,
           flagVersion: plan.flagVersion,
+          claimedBy: this.options.flags.processId,
         });
         return this.run(plan, operation, keys, payload, call, { ...options, rerun: true });
       default:

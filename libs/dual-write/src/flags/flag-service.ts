@@ -91,6 +91,11 @@ export class FlagService {
     }
   }
 
+  /** This process's id in dual_write_processes; null when it does not report (no registry). */
+  get processId(): string | null {
+    return this.options.registry?.processId ?? null;
+  }
+
   /** Forgets the cached flags: the next read goes to the control database. */
   invalidate(): void {
     this.cached = null;

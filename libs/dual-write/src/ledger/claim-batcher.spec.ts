@@ -46,11 +46,12 @@ describe('ClaimBatcher: concurrent writes claimed with one insert, each on its o
       secondaryStore: 'supabase',
       mode: 'dual-primary-a',
       flagVersion: version,
+      claimedBy: 'api:claim-batcher-spec',
       ...overrides,
     };
   }
 
-  it('claims ten concurrent writes with at most two inserts, each recorded as pending as a claim of its own would be', async () => {
+  it('claims ten concurrent writes with at most two inserts, each recorded as pending (with its process) as a claim of its own would be', async () => {
     const batcher = new ClaimBatcher(counted(), ledger);
     const operations = Array.from({ length: 10 }, () => operation());
 

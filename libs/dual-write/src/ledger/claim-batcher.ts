@@ -51,13 +51,14 @@ export class ClaimBatcher {
         secondary_store: operation.secondaryStore,
         mode: operation.mode ?? null,
         flag_version: operation.flagVersion,
+        claimed_by: operation.claimedBy ?? null,
       }));
       inserted = await this.pool
         .query<{ op_id: string }>(
-          `insert into dual_write_ops (op_id, entity, operation, entity_ids, payload, primary_store, secondary_store, status, mode, flag_version)
-           select s.op_id, s.entity, s.operation, s.entity_ids, s.payload, s.primary_store, s.secondary_store, 'pending', s.mode, s.flag_version
+          `insert into dual_write_ops (op_id, entity, operation, entity_ids, payload, primary_store, secondary_store, status, mode, flag_version, claimed_by)
+           select s.op_id, s.entity, s.operation, s.entity_ids, s.payload, s.primary_store, s.secondary_store, 'pending', s.mode, s.flag_version, s.claimed_by
              from jsonb_to_recordset($1::jsonb) as s(op_id uuid, entity text, operation text, entity_ids text[], payload jsonb,
-                  primary_store text, secondary_store text, mode text, flag_version integer)
+                  primary_store text, secondary_store text, mode text, flag_version integer, claimed_by text)
              join dual_write_flags as flags on flags.id = 1 and flags.version = s.flag_version and not flags.fenced
            on conflict (op_id) do nothing
            returning op_id::text as op_id`,

@@ -178,6 +178,72 @@ describe('OperationLedger', () => {
     await expect(ledger.get(fresh.opId)).resolves.toMatchObject({ status: 'pending' });
   });
 
+  describe('operations left open by a process that stopped reporting', () => {
+    const GRACE_MS = 60_000;
+    const live = `api:spec:live:${uuidv7()}`;
+    const stopped = `api:spec:stopped:${uuidv7()}`;
+
+    beforeEach(async () => {
+      await pool.query('delete from dual_write_processes where process_id = any($1)', [[live, stopped]]);
+      const reported = `insert into dual_write_processes (process_id, kind, flag_version, seen_at) values ($1, 'api', $2, now() - make_interval(secs => $3))`;
+      await pool.query(reported, [live, version, 0]);
+      await pool.query(reported, [stopped, version, 90]);
+    });
+
+    async function leftFor(seconds: number, claimedBy: string | null, status: 'pending' | 'primary_done'): Promise<string> {
+      const operation = newOperation({ claimedBy });
+      await ledger.claim(operation);
+      if (status === 'primary_done') await ledger.transition(operation.opId, 'primary_wrote', {});
+      await pool.query(`update dual_write_ops set updated_at = now() - make_interval(secs => $2) where op_id = $1`, [operation.opId, seconds]);
+      return operation.opId;
+    }
+
+    it('records the claiming process on a claim and on a retry (a batched claim: claim-batcher.spec.ts)', async () => {
+      const operation = newOperation({ claimedBy: live });
+      await ledger.claim(operation);
+      await expect(ledger.get(operation.opId)).resolves.toMatchObject({ claimedBy: live });
+
+      await ledger.transition(operation.opId, 'primary_unavailable', { lastError: 'timed out' });
+      await expect(ledger.reclaim({ ...operation, claimedBy: stopped })).resolves.toMatchObject({ status: 'pending', claimedBy: stopped });
+    });
+
+    it('moves them on once their process has not reported for the grace, and not before', async () => {
+      const unknown = await leftFor(90, stopped, 'pending');
+      const owed = await leftFor(90, stopped, 'primary_done');
+      const movedJustNow = await leftFor(30, stopped, 'primary_done');
+
+      const moved = await ledger.moveLeftByStoppedProcesses(GRACE_MS);
+
+      expect(moved.sort()).toEqual([unknown, owed].sort());
+      await expect(ledger.get(unknown)).resolves.toMatchObject({
+        status: 'primary_unavailable',
+        lastError: `left pending by process ${stopped}, which stopped; the replay syncs its keys from the primary`,
+      });
+      await expect(ledger.get(owed)).resolves.toMatchObject({ status: 'secondary_pending' });
+      await expect(ledger.get(movedJustNow)).resolves.toMatchObject({ status: 'primary_done' });
+    });
+
+    it('takes over the operations of a process that removed itself (stopped after its drain gave up)', async () => {
+      const gone = `api:spec:gone:${uuidv7()}`;
+      const left = await leftFor(90, gone, 'primary_done');
+
+      await expect(ledger.moveLeftByStoppedProcesses(GRACE_MS)).resolves.toEqual([left]);
+    });
+
+    it('leaves the operations of a process that still reports, however old, and those with no process recorded', async () => {
+      const ofLiveProcess = await leftFor(20 * 60, live, 'pending');
+      const unrecorded = await leftFor(20 * 60, null, 'primary_done');
+
+      await expect(ledger.moveLeftByStoppedProcesses(GRACE_MS)).resolves.toEqual([]);
+      await expect(ledger.get(ofLiveProcess)).resolves.toMatchObject({ status: 'pending' });
+      await expect(ledger.get(unrecorded)).resolves.toMatchObject({ status: 'primary_done' });
+    });
+
+    it('refuses a grace that is not a whole number of milliseconds, naming it', async () => {
+      await expect(ledger.moveLeftByStoppedProcesses(-1)).rejects.toThrow('graceMs must be a whole number of milliseconds, got -1');
+    });
+  });
+
   it('pages through owed operations oldest first, each once, also where a group commit gave many one created_at', async () => {
     const owed = Array.from({ length: 10 }, () => newOperation());
     const fresh = newOperation();

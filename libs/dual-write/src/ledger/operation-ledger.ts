@@ -76,6 +76,8 @@ export interface Reclaim {
   secondaryStore: string | null;
   mode?: string;
   flagVersion: number;
+  /** The process running it again (NewOperation.claimedBy). */
+  claimedBy?: string | null;
 }
 
 /** Operations claimed under older flag versions whose stores may still differ, and dead ones (data missing). */
@@ -100,12 +102,12 @@ export class OperationLedger {
    */
   async claim(operation: NewOperation): Promise<{ created: boolean; record: OperationRecord }> {
     const inserted = await this.pool.query<OperationRow>(
-      `insert into dual_write_ops (op_id, entity, operation, entity_ids, payload, primary_store, secondary_store, status, mode, flag_version)
-       select $1, $2, $3, $4, $5, $6, $7, 'pending', $8, $9
+      `insert into dual_write_ops (op_id, entity, operation, entity_ids, payload, primary_store, secondary_store, status, mode, flag_version, claimed_by)
+       select $1, $2, $3, $4, $5, $6, $7, 'pending', $8, $9, $10
          from dual_write_flags where id = 1 and version = $9 and not fenced
        on conflict (op_id) do nothing
        returning ${OPERATION_COLUMNS}`,
-      [...describedBy(operation), operation.flagVersion],
+      [...describedBy(operation), operation.flagVersion, operation.claimedBy ?? null],
     );
     if (inserted.rows[0]) return { created: true, record: toRecord(inserted.rows[0]) };
     const existing = await this.get(operation.opId);
@@ -134,11 +136,21 @@ export class OperationLedger {
     const { rows } = await this.pool.query<OperationRow>(
       `update dual_write_ops
           set status = 'pending', payload = $2, entity_ids = $3, primary_store = $4, secondary_store = $5, mode = $6,
-              flag_version = $7, result = null, last_error = null, attempts = 0, updated_at = now()
+              flag_version = $7, result = null, last_error = null, attempts = 0, claimed_by = $9, updated_at = now()
         where op_id = $1 and status = any($8)
           and exists (select 1 from dual_write_flags where id = 1 and version = $7 and not fenced)
         returning ${OPERATION_COLUMNS}`,
-      [retry.opId, JSON.stringify(retry.payload ?? null), retry.entityIds, retry.primaryStore, retry.secondaryStore, retry.mode ?? null, retry.flagVersion, accepting],
+      [
+        retry.opId,
+        JSON.stringify(retry.payload ?? null),
+        retry.entityIds,
+        retry.primaryStore,
+        retry.secondaryStore,
+        retry.mode ?? null,
+        retry.flagVersion,
+        accepting,
+        retry.claimedBy ?? null,
+      ],
     );
     if (rows[0]) return toRecord(rows[0]);
     const current = await this.get(retry.opId);
@@ -181,16 +193,37 @@ export class OperationLedger {
    * on (primary_unavailable, secondary_pending) so a replay syncs their keys. Returns their opIds.
    */
   async moveStale(olderThan: Date, limit = 500): Promise<string[]> {
+    return this.moveLeftOpen(`op.updated_at < $1`, [olderThan, limit], `'left ' || status || ' by the process that wrote it'`);
+  }
+
+  /**
+   * The same for the operations of processes that stopped: claimed by a process that has not reported in
+   * dual_write_processes for `graceMs` (or removed itself), and not moved on for as long. A process that still
+   * reports keeps its operations, however old (a store call of its own may still land). Returns their opIds.
+   */
+  async moveLeftByStoppedProcesses(graceMs: number, limit = 500): Promise<string[]> {
+    if (!Number.isInteger(graceMs) || graceMs < 0) throw new RangeError(`graceMs must be a whole number of milliseconds, got ${graceMs}`);
+    return this.moveLeftOpen(
+      `op.claimed_by is not null and op.updated_at < now() - make_interval(secs => $1 / 1000.0)
+       and not exists (select 1 from dual_write_processes as process
+                        where process.process_id = op.claimed_by and process.seen_at > now() - make_interval(secs => $1 / 1000.0))`,
+      [graceMs, limit],
+      `'left ' || status || ' by process ' || claimed_by || ', which stopped'`,
+    );
+  }
+
+  /** Moves the `pending` and `primary_done` operations `op` matching `condition` ($1; $2 is the limit) on, oldest first. */
+  private async moveLeftOpen(condition: string, values: [unknown, number], reasonSql: string): Promise<string[]> {
     const { rows } = await this.pool.query<{ op_id: string }>(
       `update dual_write_ops
           set status = case status when 'pending' then 'primary_unavailable' else 'secondary_pending' end,
               updated_at = now(),
-              last_error = 'left ' || status || ' by the process that wrote it; the replay syncs its keys from the primary'
-        where op_id in (select op_id from dual_write_ops
-                         where open and status in ('pending', 'primary_done') and updated_at < $1
-                         order by created_at limit $2 for update skip locked)
+              last_error = ${reasonSql} || '; the replay syncs its keys from the primary'
+        where op_id in (select op.op_id from dual_write_ops as op
+                         where op.open and op.status in ('pending', 'primary_done') and ${condition}
+                         order by op.created_at limit $2 for update of op skip locked)
         returning op_id`,
-      [olderThan, limit],
+      values,
     );
     return rows.map((row) => row.op_id);
   }

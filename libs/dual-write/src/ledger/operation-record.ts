@@ -16,6 +16,11 @@ export interface NewOperation {
   mode?: string;
   /** The flag version the write was planned under; the claim succeeds only while it is current and not fenced. */
   flagVersion: number;
+  /**
+   * The process that claimed it (its id in dual_write_processes); once that process stops reporting, the sweep takes
+   * over what it left open. Absent: a host without a process registry (the 10-minute rule applies).
+   */
+  claimedBy?: string | null;
 }
 
 /** ok · failed · skipped (breaker open) · timeout and compensated (rows written before the protocol change only). */
@@ -70,10 +75,11 @@ export interface OperationRow {
   updated_at: Date;
   flag_version: number | null;
   mode: string | null;
+  claimed_by: string | null;
 }
 
 export const OPERATION_COLUMNS =
-  'op_id, entity, operation, entity_ids, payload, primary_store, secondary_store, status, result, attempts, last_error, created_at, updated_at, flag_version, mode';
+  'op_id, entity, operation, entity_ids, payload, primary_store, secondary_store, status, result, attempts, last_error, created_at, updated_at, flag_version, mode, claimed_by';
 
 export function toRecord(row: OperationRow): OperationRecord {
   return {
@@ -92,5 +98,6 @@ export function toRecord(row: OperationRow): OperationRecord {
     updatedAt: row.updated_at,
     flagVersion: row.flag_version ?? 0,
     mode: row.mode ?? undefined,
+    claimedBy: row.claimed_by,
   };
 }
