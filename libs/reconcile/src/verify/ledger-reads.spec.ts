@@ -1,4 +1,4 @@
-import { OperationLedger, type NewOperation } from '@dualwrite/dual-write';
+import { OperationLedger, type WriteOperation } from '@dualwrite/dual-write';
 import { prepareControlDatabase } from '@dualwrite/testing';
 import { Pool } from 'pg';
 import { v7 as uuidv7 } from 'uuid';
@@ -36,7 +36,7 @@ describe('VerifyLedgerReader.keysDeletedSince (the backfill gap)', () => {
     return new VerifyLedgerReader(recording);
   }
 
-  async function claimed(operation: NewOperation['operation'], key: string, status?: 'rejected'): Promise<void> {
+  async function claimed(operation: WriteOperation, key: string, status?: 'rejected'): Promise<void> {
     const opId = uuidv7();
     await ledger.claim({ opId, entity: 'budgets', operation, entityIds: [key], payload: {}, primaryStore: 'prisma', secondaryStore: 'supabase', flagVersion });
     if (status === 'rejected') await ledger.transition(opId, 'primary_rejected', { lastError: 'not found' });
