@@ -40,7 +40,7 @@ export {
   type PhaseGatesOptions,
 } from './flags/flag-switcher';
 export { isStep, needsEvidence, unmetGateConditions, type CopyDirection, type EntityGateEvidence, type GateEvidence, type GatePolicy, type Phase } from './flags/phase-gates';
-export { ProcessRegistry, newProcessId, type ProcessReport } from './flags/process-registry';
+export { PROCESS_LIVE_WITHIN_MS, ProcessRegistry, newProcessId, type ProcessReport } from './flags/process-registry';
 
 export { FlagsMovedError, OperationLedger, type OperationRecord, type OperationStatus, type WriteOperation } from './ledger/operation-ledger';
 export { LedgerTransitionError, OPERATION_STATUSES, nextStatus, type OperationEvent } from './ledger/operation-transitions';

@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger, type BeforeApplicationShutdown } from '@nestjs/common';
 import { Interval } from '@nestjs/schedule';
 import type { PlatformConfig } from '@dualwrite/config';
-import { FlagRepository, OperationLedger, ReplayQueue, requeueOwedOperations } from '@dualwrite/dual-write';
+import { FlagRepository, OperationLedger, PROCESS_LIVE_WITHIN_MS, ReplayQueue, requeueOwedOperations } from '@dualwrite/dual-write';
 import { PLATFORM_CONFIG } from '../worker.constants';
 
 const SWEEP_EVERY_MS = 30_000;
@@ -12,7 +12,11 @@ const OWED_FOR_AT_LEAST_MS = 60_000;
  * For operations with no process recorded, or whose process still reports (a call of its own may yet land).
  */
 const PENDING_FOR_AT_LEAST_MS = 10 * 60_000;
-/** A flip's barrier gives up long before this; a fence still up then was left by a process that stopped. */
+/**
+ * A flip's barrier gives up long before this; a fence still up then was left by a process that stopped. A fence
+ * whose process is recorded is lifted sooner: once that process has not reported for the flip barrier's own
+ * liveness window (PROCESS_LIVE_WITHIN_MS).
+ */
 const FENCED_FOR_AT_LEAST_MS = 2 * 60_000;
 
 /**
@@ -58,7 +62,7 @@ export class LedgerSweepService implements BeforeApplicationShutdown {
   }
 
   private async requeue(): Promise<number> {
-    const restored = await this.flags.liftAbandonedFence(FENCED_FOR_AT_LEAST_MS, 'worker:ledger-sweep');
+    const restored = await this.flags.liftAbandonedFence(FENCED_FOR_AT_LEAST_MS, 'worker:ledger-sweep', PROCESS_LIVE_WITHIN_MS);
     if (restored) this.logger.warn(`lifted a fence a stopped flip left behind: ${restored.reason}`);
     const queued = await requeueOwedOperations(this.ledger, this.queue, {
       olderThanMs: OWED_FOR_AT_LEAST_MS,

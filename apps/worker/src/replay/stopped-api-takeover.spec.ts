@@ -78,14 +78,10 @@ describe('an api process killed with acknowledged writes still syncing', () => {
     await Promise.all([prisma.close(), supabase.close(), pool.end()]);
   });
 
-  /**
-   * Starts an api, has it acknowledge WRITES creates whose syncs to store B wait on the owner's row there, SIGKILLs
-   * it, then lets the held syncs land (within the grace, as a stopped process's calls do). Returns the writes'
-   * opIds and budget ids, and when the api was killed.
-   */
-  async function killApiMidSync(): Promise<{ opIds: string[]; ids: string[]; killedAt: number }> {
+  /** Starts an api process on the suite's control database and queues; returns it and its URL once it answers. */
+  async function startApi(): Promise<{ process: EntryProcess; apiUrl: string }> {
     const port = await freePort();
-    api = startEntryProcess('apps/api/src/main.ts', {
+    const started = startEntryProcess('apps/api/src/main.ts', {
       ...queueEnvironment(queues),
       API_PORT: String(port),
       CONTROL_DATABASE_URL: controlDatabaseUrl,
@@ -93,8 +89,19 @@ describe('an api process killed with acknowledged writes still syncing', () => {
       STORE_CALL_TIMEOUT_MS: '1000',
       LOG_LEVEL: 'error',
     });
+    api = started;
     const apiUrl = `http://127.0.0.1:${port}`;
     await eventually(() => fetch(`${apiUrl}/health/live`).then((response) => (response.ok ? true : undefined), () => undefined), 30_000);
+    return { process: started, apiUrl };
+  }
+
+  /**
+   * Starts an api, has it acknowledge WRITES creates whose syncs to store B wait on the owner's row there, SIGKILLs
+   * it, then lets the held syncs land (within the grace, as a stopped process's calls do). Returns the writes'
+   * opIds and budget ids, and when the api was killed.
+   */
+  async function killApiMidSync(): Promise<{ opIds: string[]; ids: string[]; killedAt: number }> {
+    const { process: killed, apiUrl } = await startApi();
     const ids = Array.from({ length: WRITES }, () => uuidv7());
     budgetIds.push(...ids);
     await storeBLocker.query('begin');
@@ -115,8 +122,8 @@ describe('an api process killed with acknowledged writes still syncing', () => {
     expect(opIds).toHaveLength(WRITES);
     for (const opId of opIds) await expect(ledger.get(opId)).resolves.toMatchObject({ status: 'primary_done', claimedBy: apiProcesses[0]?.process_id });
 
-    api.kill('SIGKILL');
-    await api.finished;
+    killed.kill('SIGKILL');
+    await killed.finished;
     const killedAt = Date.now();
     await storeBLocker.query('rollback');
     return { opIds, ids, killedAt };
@@ -163,7 +170,48 @@ describe('an api process killed with acknowledged writes still syncing', () => {
     await sweepUntilReplayed(opIds);
     await expect(flip()).resolves.toMatchObject({ fenced: true, after: { enableSupabasePrimary: true, fenced: false } });
   }, 60_000);
+
+  it('killed while its flip fences writes: the fence is lifted back to the old flags once it has stopped reporting', async () => {
+    const { process: killed, apiUrl } = await startApi();
+    const repository = new FlagRepository(pool);
+    // A write claimed under the current version and never settled holds the flip's barrier open.
+    await ledger.claim({ opId: uuidv7(), entity: 'budgets', operation: 'update', entityIds: [uuidv7()], payload: {}, primaryStore: 'prisma', secondaryStore: 'supabase', flagVersion: (await repository.read()).version });
+    const flip = fetch(`${apiUrl}/admin/flags`, {
+      method: 'PUT',
+      headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${operatorToken()}` },
+      body: JSON.stringify({ ...PHASE_3, reason: 'flip, then the api is killed', force: true }),
+    }).catch(() => undefined);
+    const fence = await eventually(async () => {
+      const flags = await repository.read();
+      return flags.fenced ? flags : undefined;
+    }, 10_000);
+    const { rows: apiProcesses } = await pool.query<{ process_id: string }>(`select process_id from dual_write_processes where kind = 'api'`);
+    expect(fence).toMatchObject({ enableSupabasePrimary: true, fencedBy: apiProcesses[0]?.process_id });
+
+    killed.kill('SIGKILL');
+    await killed.finished;
+    await flip;
+    const killedAt = Date.now();
+    const sweep = worker.get(LedgerSweepService);
+    await sweep.sweep();
+    expect(await repository.read()).toMatchObject({ fenced: true });
+    const lifted = await eventually(async () => {
+      await sweep.sweep();
+      const flags = await repository.read();
+      return flags.fenced ? undefined : flags;
+    }, 15_000, 250);
+
+    expect(Date.now() - killedAt).toBeLessThan(15_000);
+    expect(lifted).toMatchObject({ ...PHASE_2, fenced: false, fencedBy: null, reason: expect.stringContaining(`process ${apiProcesses[0]?.process_id} fenced writes`) });
+  }, 60_000);
 });
+
+/** The operator's bearer token from ADMIN_TOKENS (.env.example: one token per role). */
+function operatorToken(): string {
+  const entry = (process.env['ADMIN_TOKENS'] ?? '').split(',').find((pair) => pair.startsWith('operator:'));
+  if (!entry) throw new Error('ADMIN_TOKENS has no operator token; the test needs one.');
+  return entry.slice('operator:'.length);
+}
 
 function byId(rows: Row[]): Row[] {
   return [...rows].sort((left, right) => String(left['id']).localeCompare(String(right['id'])));

@@ -8,6 +8,8 @@ export interface FlagState extends DualWriteFlags {
   reason: string;
   /** A flip is fencing writes at this version (PROTOCOL.md, mechanism 3): no write is claimed until it lifts. */
   fenced: boolean;
+  /** The process whose flip fences, when it reports in dual_write_processes; null when unfenced or unknown. */
+  fencedBy: string | null;
 }
 
 export type FlagChangeSource = 'api' | 'cli' | 'auto-rollback';
@@ -21,6 +23,8 @@ export interface FlagChange {
   expectedVersion?: number;
   /** The new version fences writes (a flip of the primary in progress). Default false. */
   fenced?: boolean;
+  /** The process whose flip fences (its id in dual_write_processes); recorded with the fence. */
+  fencedBy?: string | null;
   /**
    * Past the phase gates (FlagSwitcher) although a condition is unmet; what was unmet goes in the history with the
    * reason. Default false.
@@ -64,9 +68,10 @@ interface FlagRow {
   updated_by: string;
   reason: string;
   fenced: boolean;
+  fenced_by: string | null;
 }
 
-const FLAG_COLUMNS = 'enable_dual_write, enable_supabase_primary, version, updated_at, updated_by, reason, fenced';
+const FLAG_COLUMNS = 'enable_dual_write, enable_supabase_primary, version, updated_at, updated_by, reason, fenced, fenced_by';
 
 function toState(row: FlagRow): FlagState {
   return {
@@ -77,6 +82,7 @@ function toState(row: FlagRow): FlagState {
     updatedBy: row.updated_by,
     reason: row.reason,
     fenced: row.fenced,
+    fencedBy: row.fenced_by,
   };
 }
 
@@ -110,10 +116,10 @@ export class FlagRepository {
       const { rows } = await client.query<FlagRow>(
         `update dual_write_flags
             set enable_dual_write = $1, enable_supabase_primary = $2, version = version + 1,
-                updated_at = now(), updated_by = $3, reason = $4, fenced = $5
+                updated_at = now(), updated_by = $3, reason = $4, fenced = $5, fenced_by = case when $5 then $6::text end
           where id = 1
           returning ${FLAG_COLUMNS}`,
-        [next.enableDualWrite, next.enableSupabasePrimary, change.changedBy, change.reason, change.fenced ?? false],
+        [next.enableDualWrite, next.enableSupabasePrimary, change.changedBy, change.reason, change.fenced ?? false, change.fencedBy ?? null],
       );
       await client.query(
         `insert into dual_write_flag_history (changed_by, source, reason, before, after) values ($1, $2, $3, $4, $5)`,
@@ -130,27 +136,31 @@ export class FlagRepository {
   }
 
   /**
-   * A fence left by a flip whose process stopped mid-barrier (older than `olderThanMs`) would hold every write
-   * forever: the flags go back to what they were before that flip (its history row), unfenced, as a new
-   * version. Returns the restored state, or null when no such fence exists.
+   * A fence left by a flip whose process stopped mid-barrier would hold every write forever: the flags go back to
+   * what they were before that flip (its history row), unfenced, as a new version. Lifted once the fence is older than
+   * `olderThanMs`, or, when `fencerSilentForMs` is given, once the process that fenced (`fencedBy`) has not reported
+   * for that long. Returns the restored state, or null when no such fence exists.
    */
-  async liftAbandonedFence(olderThanMs: number, changedBy: string): Promise<FlagState | null> {
+  async liftAbandonedFence(olderThanMs: number, changedBy: string, fencerSilentForMs?: number): Promise<FlagState | null> {
     const client = await this.pool.connect();
     try {
       await client.query('begin');
       const current = await this.lockedState(client);
       const age = Date.now() - current.updatedAt.getTime();
-      if (!current.fenced || age < olderThanMs) {
+      const fencerStopped = current.fenced && fencerSilentForMs !== undefined && age >= fencerSilentForMs && (await this.fencerStopped(client, current, fencerSilentForMs));
+      if (!current.fenced || (age < olderThanMs && !fencerStopped)) {
         await client.query('rollback');
         return null;
       }
       const { rows: history } = await client.query<{ before: DualWriteFlags }>('select before from dual_write_flag_history order by id desc limit 1');
       const before = history[0]?.before ?? flagsOf(current);
-      const reason = `a flip fenced writes for ${Math.round(age / 1000)} s and its process never finished it: flags back to what they were before it`;
+      const reason = fencerStopped
+        ? `process ${current.fencedBy} fenced writes for a flip ${Math.round(age / 1000)} s ago and stopped reporting: flags back to what they were before it`
+        : `a flip fenced writes for ${Math.round(age / 1000)} s and its process never finished it: flags back to what they were before it`;
       const { rows } = await client.query<FlagRow>(
         `update dual_write_flags
             set enable_dual_write = $1, enable_supabase_primary = $2, version = version + 1,
-                updated_at = now(), updated_by = $3, reason = $4, fenced = false
+                updated_at = now(), updated_by = $3, reason = $4, fenced = false, fenced_by = null
           where id = 1
           returning ${FLAG_COLUMNS}`,
         [before.enableDualWrite, before.enableSupabasePrimary, changedBy, reason],
@@ -167,6 +177,17 @@ export class FlagRepository {
     } finally {
       client.release();
     }
+  }
+
+  /** Whether the process that fenced is known and has not reported in dual_write_processes for `silentForMs`. */
+  private async fencerStopped(client: PoolClient, state: FlagState, silentForMs: number): Promise<boolean> {
+    if (!state.fencedBy) return false;
+    const { rows } = await client.query<{ live: boolean }>(
+      `select exists (select 1 from dual_write_processes
+                       where process_id = $1 and seen_at > now() - make_interval(secs => $2 / 1000.0)) as live`,
+      [state.fencedBy, silentForMs],
+    );
+    return rows[0]?.live === false;
   }
 
   async history(limit = 50): Promise<FlagHistoryEntry[]> {

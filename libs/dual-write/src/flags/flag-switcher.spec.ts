@@ -134,6 +134,52 @@ describe('FlagSwitcher: fenced flips of the primary', () => {
     expect(restored).toMatchObject({ enableDualWrite: true, enableSupabasePrimary: false, fenced: false, reason: expect.stringContaining('never finished') });
   });
 
+  describe('a fence whose flipping process is recorded', () => {
+    const fencer = `api:spec:fencer:${uuidv7()}`;
+    const fence = () =>
+      repository.change({ next: PHASE_3, changedBy: 'a flipper', source: 'api', reason: 'switch the primary', fenced: true, fencedBy: fencer });
+    const reported = (secondsAgo: number) =>
+      pool.query(`insert into dual_write_processes (process_id, kind, flag_version, seen_at) values ($1, 'api', 1, now() - make_interval(secs => $2))`, [
+        fencer,
+        secondsAgo,
+      ]);
+
+    it('is lifted back to the old flags as soon as that process has not reported for the liveness window', async () => {
+      await reported(10);
+      await fence();
+      await pool.query(`update dual_write_flags set updated_at = now() - interval '6 seconds'`);
+
+      const restored = await repository.liftAbandonedFence(120_000, 'spec', 5_000);
+
+      expect(restored).toMatchObject({ enableSupabasePrimary: false, fenced: false, fencedBy: null, reason: expect.stringContaining(`process ${fencer} fenced writes`) });
+    });
+
+    it('is kept while that process still reports, and while the fence is younger than the window', async () => {
+      await reported(0);
+      await fence();
+      await pool.query(`update dual_write_flags set updated_at = now() - interval '30 seconds'`);
+      await expect(repository.liftAbandonedFence(120_000, 'spec', 5_000)).resolves.toBeNull();
+
+      await pool.query('delete from dual_write_processes where process_id = $1', [fencer]);
+      await pool.query(`update dual_write_flags set updated_at = now()`);
+      await expect(repository.liftAbandonedFence(120_000, 'spec', 5_000)).resolves.toBeNull();
+      expect(await repository.read()).toMatchObject({ fenced: true, fencedBy: fencer });
+    });
+
+    it('is recorded by the flag service of the process that flips, and cleared when the fence lifts', async () => {
+      const registered = new FlagService(repository, { redisUrl, redisKeyPrefix: prefix, cacheTtlMs: 0, registry: { registry, processId: fencer, kind: 'api' } });
+      await registered.start();
+      try {
+        await registered.change({ next: PHASE_3, changedBy: 'spec', source: 'cli', reason: 'switch the primary', fenced: true });
+        expect(await repository.read()).toMatchObject({ fenced: true, fencedBy: fencer });
+        await registered.change({ next: PHASE_3, changedBy: 'spec', source: 'cli', reason: 'fence lifted' });
+        expect(await repository.read()).toMatchObject({ fenced: false, fencedBy: null });
+      } finally {
+        await registered.close();
+      }
+    });
+  });
+
   describe('with the phase gates', () => {
     const HOUR = 3_600_000;
     let records: { at: Date; entities: Record<string, EntityGateEvidence> };
