@@ -11,16 +11,12 @@ const integer = (fallback: number) =>
   z.preprocess(emptyAsUndefined, z.coerce.number().int('must be an integer').nonnegative('must be >= 0').default(fallback));
 const ratio = (fallback: number) =>
   z.preprocess(emptyAsUndefined, z.coerce.number().min(0, 'must be between 0 and 1').max(1, 'must be between 0 and 1').default(fallback));
-const wholeNumber = (fallback: number) =>
-  z.preprocess(
-    emptyAsUndefined,
-    z
-      .string()
-      .regex(/^\d+$/, 'must be a whole number of at least 1')
-      .transform(Number)
-      .refine((value) => value >= 1, 'must be a whole number of at least 1')
-      .default(fallback),
-  );
+const wholeNumberText = z
+  .string()
+  .regex(/^\d+$/, 'must be a whole number of at least 1')
+  .transform(Number)
+  .refine((value) => value >= 1, 'must be a whole number of at least 1');
+const wholeNumber = (fallback: number) => z.preprocess(emptyAsUndefined, wholeNumberText.default(fallback));
 const thresholdRatio = (fallback: number) =>
   z.preprocess(
     emptyAsUndefined,
@@ -137,13 +133,7 @@ const environmentSchema = z.object({
   DIFF_RETENTION_DAYS: wholeNumber(30),
   DW_QUEUE_LOCK_MS: wholeNumber(30_000),
   DW_QUEUE_STALLED_INTERVAL_MS: wholeNumber(30_000),
-  DW_STOPPED_PROCESS_GRACE_MS: optional(
-    z
-      .string()
-      .regex(/^\d+$/, 'must be a whole number of at least 1')
-      .transform(Number)
-      .refine((value) => value >= 1, 'must be a whole number of at least 1'),
-  ),
+  DW_STOPPED_PROCESS_GRACE_MS: optional(wholeNumberText),
   // The worker's alert rules (every minute).
   DW_ALERT_SECONDARY_ERROR_RATE: thresholdRatio(0.05),
   DW_ALERT_PARTIAL_FAILURE_RATE: thresholdRatio(0.1),
@@ -260,9 +250,8 @@ export interface WorkerSettings {
   /** DW_QUEUE_STALLED_INTERVAL_MS: how often stalled jobs are looked for and handed out again. */
   queueStalledIntervalMs: number;
   /**
-   * DW_STOPPED_PROCESS_GRACE_MS: the sweep takes over the writes a process left open once it has not reported for
-   * this long (and they have not moved for as long). Above STORE_CALL_TIMEOUT_MS: the stores' own bound on a call
-   * the stopped process may still have on its way. Unset: 60 s, or twice STORE_CALL_TIMEOUT_MS when that is longer.
+   * DW_STOPPED_PROCESS_GRACE_MS: the sweep takes over what a process left open once it has not reported for this
+   * long; above STORE_CALL_TIMEOUT_MS (unset: 60 s, or twice STORE_CALL_TIMEOUT_MS when longer).
    */
   stoppedProcessGraceMs: number;
 }
@@ -312,10 +301,8 @@ export function parsePlatformConfig(env: NodeJS.ProcessEnv): PlatformConfig {
   }
   const stoppedProcessGraceMs = values.DW_STOPPED_PROCESS_GRACE_MS ?? Math.max(60_000, 2 * values.STORE_CALL_TIMEOUT_MS);
   if (stoppedProcessGraceMs <= values.STORE_CALL_TIMEOUT_MS) {
-    throw new ConfigError(
-      'DW_STOPPED_PROCESS_GRACE_MS',
-      `must be above STORE_CALL_TIMEOUT_MS (${values.STORE_CALL_TIMEOUT_MS}): a stopped process's store call may land for that long`,
-    );
+    const reason = `must be above STORE_CALL_TIMEOUT_MS (${values.STORE_CALL_TIMEOUT_MS}): a stopped process's store call may land for that long`;
+    throw new ConfigError('DW_STOPPED_PROCESS_GRACE_MS', reason);
   }
   return {
     primaryDatabaseUrl: values.PRIMARY_DATABASE_URL,

@@ -327,10 +327,9 @@ export class Run {
   }
 
   /**
-   * The worker's sweep. Its rules (silent past the grace, or pending for minutes ⇒ its process stopped; queued once
-   * minutes old) are timing assumptions, kept here exactly: it moves on the operations left by a stopped process
-   * whose calls have all settled, never one a live process is still writing, and queues no write whose primary call
-   * is on its way.
+   * The worker's sweep. Its rules (silent past the grace or pending for minutes ⇒ stopped; queued once minutes old)
+   * are timing assumptions, kept here exactly: it moves on the operations left by a stopped process whose calls have
+   * all settled, never one a live process is still writing, and queues no write whose primary call is on its way.
    */
   private async sweep(everything: boolean): Promise<void> {
     let olderThan = new Date(Date.now() + 60_000);
