@@ -15,7 +15,7 @@ const supabaseSettings = {
   databaseUrl: process.env['SUPABASE_DB_URL'] as string,
 };
 /** The worker's grace for a process that stopped reporting (DW_STOPPED_PROCESS_GRACE_MS), short for the test. */
-const GRACE_MS = 5_000;
+const GRACE_MS = 8_000;
 const WRITES = 20;
 const PHASE_2 = { enableDualWrite: true, enableSupabasePrimary: false };
 const PHASE_3 = { enableDualWrite: true, enableSupabasePrimary: true };
