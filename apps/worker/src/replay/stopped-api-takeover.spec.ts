@@ -5,7 +5,7 @@ import { freePort, prepareControlDatabase, startEntryProcess, type EntryProcess 
 import { budgetsEntity, createPrismaClient, usersEntity } from '@dualwrite/example-domain';
 import { Client, Pool } from 'pg';
 import { v7 as uuidv7 } from 'uuid';
-import { eventually, queueEnvironment, removeTestQueues, startWorkerApp, testQueueNames } from '../testing/worker-test-app';
+import { eventually, queueEnvironment, removeTestQueues, startWorkerApp, testPlatformConfig, testQueueNames } from '../testing/worker-test-app';
 import { LedgerSweepService } from './ledger-sweep.service';
 
 const primaryUrl = process.env['PRIMARY_DATABASE_URL'] as string;
@@ -178,7 +178,7 @@ describe('an api process killed with acknowledged writes still syncing', () => {
     await ledger.claim({ opId: uuidv7(), entity: 'budgets', operation: 'update', entityIds: [uuidv7()], payload: {}, primaryStore: 'prisma', secondaryStore: 'supabase', flagVersion: (await repository.read()).version });
     const flip = fetch(`${apiUrl}/admin/flags`, {
       method: 'PUT',
-      headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${operatorToken()}` },
+      headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${operatorToken(controlDatabaseUrl)}` },
       body: JSON.stringify({ ...PHASE_3, reason: 'flip, then the api is killed', force: true }),
     }).catch(() => undefined);
     const fence = await eventually(async () => {
@@ -206,11 +206,11 @@ describe('an api process killed with acknowledged writes still syncing', () => {
   }, 60_000);
 });
 
-/** The operator's bearer token from ADMIN_TOKENS (.env.example: one token per role). */
-function operatorToken(): string {
-  const entry = (process.env['ADMIN_TOKENS'] ?? '').split(',').find((pair) => pair.startsWith('operator:'));
+/** The operator's bearer token, as the platform configuration reads ADMIN_TOKENS. */
+function operatorToken(controlDatabaseUrl: string): string {
+  const entry = testPlatformConfig(controlDatabaseUrl).adminTokens.find((token) => token.role === 'operator');
   if (!entry) throw new Error('ADMIN_TOKENS has no operator token; the test needs one.');
-  return entry.slice('operator:'.length);
+  return entry.token;
 }
 
 function byId(rows: Row[]): Row[] {

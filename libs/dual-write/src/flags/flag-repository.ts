@@ -1,5 +1,6 @@
 import type { Pool, PoolClient } from 'pg';
 import type { DualWriteFlags } from './dual-write-mode';
+import { processLiveSql } from './process-registry';
 
 export interface FlagState extends DualWriteFlags {
   version: number;
@@ -182,11 +183,7 @@ export class FlagRepository {
   /** Whether the process that fenced is known and has not reported in dual_write_processes for `silentForMs`. */
   private async fencerStopped(client: PoolClient, state: FlagState, silentForMs: number): Promise<boolean> {
     if (!state.fencedBy) return false;
-    const { rows } = await client.query<{ live: boolean }>(
-      `select exists (select 1 from dual_write_processes
-                       where process_id = $1 and seen_at > now() - make_interval(secs => $2 / 1000.0)) as live`,
-      [state.fencedBy, silentForMs],
-    );
+    const { rows } = await client.query<{ live: boolean }>(`select ${processLiveSql('$1', '$2')} as live`, [state.fencedBy, silentForMs]);
     return rows[0]?.live === false;
   }
 

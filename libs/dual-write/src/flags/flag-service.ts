@@ -149,7 +149,7 @@ export class FlagService {
   }
 
   async change(change: FlagChange): Promise<{ before: CurrentFlags; after: CurrentFlags }> {
-    const { before, after } = await this.repository.change({ ...change, fencedBy: change.fenced ? this.processId : null });
+    const { before, after } = await this.repository.change({ ...change, fencedBy: this.processId });
     const current = withMode(after);
     this.newestVersionSeen = Math.max(this.newestVersionSeen, after.version);
     this.cached = { state: current, readAt: Date.now() };

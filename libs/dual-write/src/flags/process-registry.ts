@@ -12,6 +12,20 @@ export interface ProcessReport {
 /** A process not heard from for this long is taken for stopped: a flip does not wait for it. */
 export const PROCESS_LIVE_WITHIN_MS = 5_000;
 
+/** SQL, true when the `dual_write_processes` row `alias` reported within `windowMsSql` milliseconds (a parameter). */
+function reportedWithinSql(alias: string, windowMsSql: string): string {
+  return `${alias}.seen_at > now() - make_interval(secs => ${windowMsSql} / 1000.0)`;
+}
+
+/**
+ * SQL, true while the process `processIdSql` reports (within `windowMsSql` ms). The one definition of a live process
+ * for the flip barrier, the sweep's takeover of a stopped process's writes, and the lift of its fence.
+ */
+export function processLiveSql(processIdSql: string, windowMsSql: string): string {
+  return `exists (select 1 from dual_write_processes as process
+                   where process.process_id = ${processIdSql} and ${reportedWithinSql('process', windowMsSql)})`;
+}
+
 export function newProcessId(kind: string): string {
   return `${kind}:${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
 }
@@ -39,7 +53,7 @@ export class ProcessRegistry {
   async behind(version: number, liveWithinMs = PROCESS_LIVE_WITHIN_MS): Promise<ProcessReport[]> {
     const { rows } = await this.pool.query<{ process_id: string; kind: string; flag_version: number; seen_at: Date }>(
       `select process_id, kind, flag_version, seen_at from dual_write_processes
-        where seen_at > now() - make_interval(secs => $2 / 1000.0) and flag_version < $1
+        where ${reportedWithinSql('dual_write_processes', '$2')} and flag_version < $1
         order by process_id`,
       [version, liveWithinMs],
     );

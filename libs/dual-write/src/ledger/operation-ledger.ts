@@ -10,6 +10,7 @@ import {
   type OperationEvent,
   type OperationStatus,
 } from './operation-transitions';
+import { processLiveSql } from '../flags/process-registry';
 import { OPERATION_COLUMNS, toRecord, type LedgerPage, type LedgerPageCursor, type NewOperation, type OperationObservation, type OperationRecord, type OperationRow, type WriteOperation } from './operation-record';
 import { statusCaseSql } from './sync-settlement';
 
@@ -204,9 +205,7 @@ export class OperationLedger {
   async moveLeftByStoppedProcesses(graceMs: number, limit = 500): Promise<string[]> {
     if (!Number.isInteger(graceMs) || graceMs < 0) throw new RangeError(`graceMs must be a whole number of milliseconds, got ${graceMs}`);
     return this.moveLeftOpen(
-      `op.claimed_by is not null and op.updated_at < now() - make_interval(secs => $1 / 1000.0)
-       and not exists (select 1 from dual_write_processes as process
-                        where process.process_id = op.claimed_by and process.seen_at > now() - make_interval(secs => $1 / 1000.0))`,
+      `op.claimed_by is not null and op.updated_at < now() - make_interval(secs => $1 / 1000.0) and not ${processLiveSql('op.claimed_by', '$1')}`,
       [graceMs, limit],
       `'left ' || status || ' by process ' || claimed_by || ', which stopped'`,
     );
