@@ -14,6 +14,29 @@ begin
   if not exists (select 1 from pg_roles where rolname = 'service_role') then
     create role service_role nologin noinherit bypassrls;
   end if;
+  -- Supabase's API logs in as `authenticator`; here it only holds the API's default settings (nobody logs in as it).
+  if not exists (select 1 from pg_roles where rolname = 'authenticator') then
+    create role authenticator nologin noinherit;
+  end if;
+end
+$$;
+
+-- Supabase's default statement timeouts for API requests: anon 3 s, authenticated 8 s, service_role none of its
+-- own (the authenticator's 8 s). The local endpoint applies them per request as PostgREST does; alter them as on
+-- Supabase (`alter role authenticator set statement_timeout = '15s'`). Set only where no value was chosen yet.
+do $$
+declare
+  defaults constant jsonb := '{"anon": "3s", "authenticated": "8s", "authenticator": "8s"}';
+  role_name text;
+begin
+  for role_name in select jsonb_object_keys(defaults) loop
+    if not exists (
+      select 1 from pg_db_role_setting s join pg_roles r on r.oid = s.setrole
+       where r.rolname = role_name and s.setdatabase = 0 and exists (select 1 from unnest(s.setconfig) entry where entry like 'statement_timeout=%')
+    ) then
+      execute format('alter role %I set statement_timeout = %L', role_name, defaults ->> role_name);
+    end if;
+  end loop;
 end
 $$;
 

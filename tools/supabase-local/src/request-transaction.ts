@@ -1,9 +1,16 @@
 import type { Pool, PoolClient } from 'pg';
 import type { RequestClaims } from './auth';
 import { isIdentifier } from './identifiers';
+import { PostgrestError } from './postgrest-errors';
+import type { RequestRoleSettings } from './role-settings';
 
 export interface RequestSettings {
   claims: RequestClaims;
+  /**
+   * `alter role … set` settings of the request's role and the authenticator (role-settings.ts), applied first;
+   * undefined while they could not be read yet (503 PGRST002, PostgREST's answer before it has loaded its caches).
+   */
+  roleSettings: RequestRoleSettings | undefined;
   method: string;
   path: string;
   /** `Prefer: tx=rollback`: run everything, answer as usual, then roll back instead of committing. */
@@ -11,18 +18,25 @@ export interface RequestSettings {
 }
 
 /**
- * Runs one API request the way PostgREST does: in one transaction, as the JWT's role, with the claims in
+ * Runs one API request the way PostgREST does: in one transaction, as the JWT's role, with that role's settings
+ * (e.g. `statement_timeout`, so a request cannot run for longer than Supabase would let it), the claims in
  * `request.jwt.claims` (what auth.uid() and auth.jwt() read) and each scalar claim in `request.jwt.claim.<name>`.
- * Rolls back when `work` throws, and after it succeeded when `settings.end` is 'rollback'.
+ * A role setting a transaction cannot change fails the request, naming it. Rolls back when `work` throws, and
+ * after it succeeded when `settings.end` is 'rollback'.
  */
 export async function inRequestTransaction<T>(pool: Pool, settings: RequestSettings, work: (client: PoolClient) => Promise<T>): Promise<T> {
   const client = await pool.connect();
   let broken: Error | undefined;
   try {
+    if (!settings.roleSettings) {
+      throw new PostgrestError(503, 'PGRST002', 'Could not query the database for the schema cache. Retrying.', 'The role settings are not read yet.');
+    }
     // One round trip for both; the role comes from a fixed list (auth.ts), so it can be written into the statement.
     await client.query(`begin; set local role "${settings.claims.role}"`);
-    const names = ['request.jwt.claims', 'request.method', 'request.path'];
-    const values: string[] = [JSON.stringify(settings.claims.claims), settings.method, settings.path];
+    const names = settings.roleSettings.map(([name]) => name);
+    const values = settings.roleSettings.map(([, value]) => value);
+    names.push('request.jwt.claims', 'request.method', 'request.path');
+    values.push(JSON.stringify(settings.claims.claims), settings.method, settings.path);
     for (const [name, value] of Object.entries(settings.claims.claims)) {
       if (!isIdentifier(name) || value === null || typeof value === 'object') continue;
       names.push(`request.jwt.claim.${name}`);

@@ -8,6 +8,7 @@ import { PostgrestError, badRequest, toPostgrestError } from './postgrest-errors
 import { parsePreferences, type PreferAction } from './preferences';
 import { parseQuery, parseRangeHeader } from './query-parser';
 import { inRequestTransaction } from './request-transaction';
+import { RoleSettingsCache } from './role-settings';
 import { callFunction } from './rpc-handler';
 import { deleteRows, insertRows, readTable, updateRows } from './table-handler';
 
@@ -98,6 +99,8 @@ export async function startSupabaseLocal(options: SupabaseLocalOptions): Promise
   const pool = new Pool({ connectionString: options.databaseUrl, max: 10, connectionTimeoutMillis: 5_000 });
   // A lost idle connection must not crash the endpoint; the next request reports it as 503.
   pool.on('error', () => undefined);
+  const roleSettings = new RoleSettingsCache(options.databaseUrl);
+  await roleSettings.start();
 
   /** `seen.claims` is filled once the key verified, so a failure can tell anon (42501 → 401) from others (403). */
   async function handle(request: IncomingMessage, seen: { claims?: RequestClaims }): Promise<ApiResponse> {
@@ -107,7 +110,7 @@ export async function startSupabaseLocal(options: SupabaseLocalOptions): Promise
     const claims = authenticate(request.headers, options.jwtSecret);
     seen.claims = claims;
     if (!methods.includes(method)) throw new PostgrestError(405, 'PGRST117', `Unsupported HTTP method: ${method}`);
-    const settings = { claims, method, path: url.pathname };
+    const settings = { claims, roleSettings: roleSettings.for(claims.role), method, path: url.pathname };
 
     if (route.kind === 'root') {
       if (method !== 'GET' && method !== 'HEAD') throw new PostgrestError(405, 'PGRST117', `Unsupported HTTP method: ${method}`);
@@ -160,6 +163,10 @@ export async function startSupabaseLocal(options: SupabaseLocalOptions): Promise
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port, options.host ?? '127.0.0.1', () => resolve());
+  }).catch(async (error: unknown) => {
+    await roleSettings.close();
+    await pool.end();
+    throw error;
   });
   const address = server.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
@@ -175,6 +182,7 @@ export async function startSupabaseLocal(options: SupabaseLocalOptions): Promise
           // Kept-alive connections that stay busy would keep the endpoint answering: a second of grace, then cut.
           setTimeout(() => server.closeAllConnections(), 1_000).unref();
         });
+        await roleSettings.close();
         await pool.end();
       })();
       return closing;
