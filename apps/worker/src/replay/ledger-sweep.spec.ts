@@ -55,4 +55,19 @@ describe('ledger sweep', () => {
     expect((await replayQueue.getJob(stale))?.data).toEqual({ opId: stale });
     expect(await replayQueue.getJob(fresh)).toBeUndefined();
   });
+
+  it('forgets a process silent for over an hour (it crashed) and keeps one silent for ten minutes', async () => {
+    const crashed = `api:host:${uuidv7()}:crashed`;
+    const quiet = `api:host:${uuidv7()}:quiet`;
+    await pool.query(
+      `insert into dual_write_processes (process_id, kind, flag_version, seen_at)
+       values ($1, 'api', 1, now() - interval '61 minutes'), ($2, 'api', 1, now() - interval '10 minutes')`,
+      [crashed, quiet],
+    );
+
+    await app.get(LedgerSweepService).sweep();
+
+    const { rows } = await pool.query<{ process_id: string }>('select process_id from dual_write_processes where process_id = any($1)', [[crashed, quiet]]);
+    expect(rows.map((row) => row.process_id)).toEqual([quiet]);
+  });
 });

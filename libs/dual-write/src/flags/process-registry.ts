@@ -49,6 +49,22 @@ export class ProcessRegistry {
     await this.pool.query('delete from dual_write_processes where process_id = $1', [processId]);
   }
 
+  /**
+   * Forgets the processes that have not reported for `silentForMs`: they stopped without removing themselves (a
+   * crash). Every rule that asks about one reads a missing row as a stopped process, and a process that was only
+   * paused writes its row again with its next report. Returns their ids.
+   */
+  async forgetSilent(silentForMs: number): Promise<string[]> {
+    if (!Number.isInteger(silentForMs) || silentForMs < PROCESS_LIVE_WITHIN_MS) {
+      throw new RangeError(`silentForMs must be a whole number of milliseconds of at least ${PROCESS_LIVE_WITHIN_MS}, got ${silentForMs}`);
+    }
+    const { rows } = await this.pool.query<{ process_id: string }>(
+      `delete from dual_write_processes as process where not (${reportedWithinSql('process', '$1')}) returning process_id`,
+      [silentForMs],
+    );
+    return rows.map((row) => row.process_id).sort();
+  }
+
   /** Live processes still acting on a version older than `version`. */
   async behind(version: number, liveWithinMs = PROCESS_LIVE_WITHIN_MS): Promise<ProcessReport[]> {
     const { rows } = await this.pool.query<{ process_id: string; kind: string; flag_version: number; seen_at: Date }>(
