@@ -251,13 +251,16 @@ async function writeData(
 const UUID_TEXT = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const INT_TEXT = /^-?\d{1,18}$/;
 
+/**
+ * Keys of the ledger's delete and batch operations on entity `$1` claimed at or after `$2`. Its `operation` and
+ * `created_at` terms match the ledger's partial index `dual_write_ops_deletes_idx`, so it reads only those entries.
+ */
+export const LEDGER_DELETED_KEYS_SQL = `select distinct key from dual_write_ops, unnest(entity_ids) as key
+      where entity = $1 and operation in ('delete', 'batch') and created_at >= $2::timestamptz`;
+
 /** Keys the ledger saw deleted (delete or batch operations) since `since` that the snapshot does not hold. */
 async function deletedKeys(context: BackupContext, snapshot: Client, schema: string, entity: EntityDefinition, shape: TableShape, since: string): Promise<string[]> {
-  const { rows } = await context.control.query<{ key: string }>(
-    `select distinct key from dual_write_ops, unnest(entity_ids) as key
-      where entity = $1 and operation in ('delete', 'batch') and created_at >= $2::timestamptz`,
-    [entity.name, since],
-  );
+  const { rows } = await context.control.query<{ key: string }>(LEDGER_DELETED_KEYS_SQL, [entity.name, since]);
   // A key that cannot be one of this table's keys (a malformed ledger entry) cannot have been deleted from it.
   const keyType = entity.fields[entity.primaryKey]?.type;
   const fits = (key: string) => (keyType === 'uuid' ? UUID_TEXT.test(key) : keyType === 'int' ? INT_TEXT.test(key) : true);
