@@ -243,7 +243,7 @@ export class DualWriteEngine {
     const row = primary.value as Row;
     const writtenKeys = options.serialCreate ? [primaryKeyOf(plan.entity, row) as RowKey] : keys;
     if (!plan.secondary) {
-      await this.primaryWrote('primary_wrote_alone', {
+      await this.primaryWrote(plan, writtenKeys, 'primary_wrote_alone', {
         opId: plan.opId,
         result: row,
         entityIds: writtenKeys.map(String),
@@ -251,7 +251,7 @@ export class DualWriteEngine {
       });
       return planResult(plan, row, [primaryOutcome], false, []);
     }
-    await this.primaryWrote('primary_wrote', { opId: plan.opId, result: row, entityIds: writtenKeys.map(String) });
+    await this.primaryWrote(plan, writtenKeys, 'primary_wrote', { opId: plan.opId, result: row, entityIds: writtenKeys.map(String) });
     const syncWork = this.secondarySync.sync(plan, operation, writtenKeys, primary, primaryOutcome);
     const settled = await settledWithin(syncWork, this.secondaryTimeoutMs);
     if (settled === undefined) {
@@ -267,9 +267,35 @@ export class DualWriteEngine {
   }
 
   /** Records the primary's write; the caller is answered once it is in the ledger (grouped when configured). */
-  private async primaryWrote(event: PrimaryWroteEvent, wrote: PrimaryWrote): Promise<void> {
-    if (this.options.primaryOutcomes) await this.options.primaryOutcomes.record(event, wrote);
-    else await this.options.ledger.transition(wrote.opId, event, wrote);
+  private async primaryWrote(plan: OperationPlan, keys: RowKey[], event: PrimaryWroteEvent, wrote: PrimaryWrote): Promise<void> {
+    try {
+      if (this.options.primaryOutcomes) await this.options.primaryOutcomes.record(event, wrote);
+      else await this.options.ledger.transition(wrote.opId, event, wrote);
+    } catch (error) {
+      if (!(error instanceof LedgerTransitionError)) throw error;
+      throw await this.takenOver(plan, keys, error);
+    }
+  }
+
+  /**
+   * The operation is no longer `pending`: the ledger sweep took it over while this process did not report (paused
+   * past the grace between its claim and its primary call), and its replay may have looked before this write
+   * landed. The keys are synced again from the primary, so the stores agree; the caller is told to retry (the
+   * operation is abandoned or about to be, and a retry runs it again).
+   */
+  private async takenOver(plan: OperationPlan, keys: RowKey[], moved: LedgerTransitionError): Promise<StoreUnavailableError> {
+    let synced = '';
+    if (plan.secondary) {
+      const resync = await this.secondarySync.resync(plan, keys);
+      if (resync.ok) synced = ` and ${plan.secondary.name} was synced from it`;
+      else this.options.onWarning?.(`operation ${plan.opId} was taken over and its late write on ${plan.primary.name} could not be synced to ${plan.secondary.name} (${describeError(resync.error)}); a retry or reconciliation of ${plan.entity.name} ${keys.join(', ')} brings it over`);
+    }
+    return new StoreUnavailableError(
+      plan.primary.name,
+      `operation ${plan.opId} was taken over by the ledger sweep while this process did not report (now ${moved.status}); its write reached ${plan.primary.name} late${synced}; retry with the same operation id`,
+      'TAKEN_OVER',
+      { cause: moved },
+    );
   }
 
   /**

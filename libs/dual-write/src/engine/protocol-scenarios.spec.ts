@@ -7,7 +7,7 @@ import { FlagService } from '../flags/flag-service';
 import { FlipRefusedError } from '../flags/flag-switcher';
 import { LedgerTransitionError } from '../ledger/operation-transitions';
 import { requeueOwedOperations } from '../replay/ledger-sweep';
-import { exampleTestDomain } from '@dualwrite/testing';
+import { eventually, exampleTestDomain } from '@dualwrite/testing';
 import { EngineTestKit } from '../../test/engine-test-kit';
 
 /**
@@ -317,5 +317,63 @@ describe('write protocol scenarios (real stores)', () => {
 
     await expect(late).rejects.toBeInstanceOf(LedgerTransitionError);
     await expect(kit.ledger.get(opId)).resolves.toMatchObject({ status: 'primary_unavailable', result: null });
+  });
+
+  it('8b. a process paused between its claim and its primary call, taken over meanwhile, syncs its late write: the stores agree', async () => {
+    await kit.setFlags(PHASE_2);
+    const row = kit.budget(await kit.owner(), { id: uuidv7() });
+    const id = String(row['id']);
+    const opId = uuidv7();
+    let resume: () => void = () => undefined;
+    const paused = new Promise<void>((resolve) => (resume = resolve));
+    const pausedBeforeInsert = Object.create(kit.prisma) as StorePlugin;
+    pausedBeforeInsert.insert = async (entity, value) => (await paused, kit.prisma.insert(entity, value));
+    const engine = kit.engine({ a: pausedBeforeInsert, insertBatcher: undefined });
+
+    const answer = engine.create({ entity: 'budgets', opId }, row).catch((error: unknown) => error);
+    await eventually(async () => ((await kit.ledger.get(opId))?.status === 'pending' ? true : undefined));
+    // Its process silent past the rule: the sweep takes the write over, the replay finds it on no store.
+    await kit.pool.query(`update dual_write_ops set updated_at = now() - interval '11 minutes' where op_id = $1`, [opId]);
+    await requeueOwedOperations(kit.ledger, kit.replayQueue, { olderThanMs: 60_000, pendingOlderThanMs: 10 * 60_000 });
+    await kit.replayProcessor().replay(opId);
+    await expect(kit.ledger.get(opId)).resolves.toMatchObject({ status: 'abandoned' });
+    resume();
+
+    await expect(answer).resolves.toMatchObject({ kind: 'unavailable', message: expect.stringContaining('taken over') });
+    await engine.drain();
+    const [onA, onB] = await bothHold(budgetsEntity, id);
+    expect(onA).toMatchObject({ id });
+    expect(onB).toEqual(onA);
+    const retried = await kit.engine().create({ entity: 'budgets', opId }, row);
+    expect(retried.data).toMatchObject({ id, name: row['name'] });
+    await expect(kit.ledger.get(opId)).resolves.toMatchObject({ status: 'applied' });
+    expect(await bothHold(budgetsEntity, id)).toEqual([onA, onB]);
+  });
+
+  it('8c. a paused delete landing after the takeover leaves store B its row (no delete proven) until the retry deletes it on both', async () => {
+    await kit.setFlags(PHASE_2);
+    const created = await kit.engine().create({ entity: 'budgets' }, kit.budget(await kit.owner()));
+    const id = String(created.data['id']);
+    const opId = uuidv7();
+    let resume: () => void = () => undefined;
+    const paused = new Promise<void>((resolve) => (resume = resolve));
+    const pausedBeforeDelete = Object.create(kit.prisma) as StorePlugin;
+    pausedBeforeDelete.delete = async (entity, key) => (await paused, kit.prisma.delete(entity, key));
+    const engine = kit.engine({ a: pausedBeforeDelete });
+
+    const answer = engine.delete({ entity: 'budgets', opId }, id).catch((error: unknown) => error);
+    await eventually(async () => ((await kit.ledger.get(opId))?.status === 'pending' ? true : undefined));
+    await kit.pool.query(`update dual_write_ops set updated_at = now() - interval '11 minutes' where op_id = $1`, [opId]);
+    await requeueOwedOperations(kit.ledger, kit.replayQueue, { olderThanMs: 60_000, pendingOlderThanMs: 10 * 60_000 });
+    await kit.replayProcessor().replay(opId);
+    resume();
+
+    await expect(answer).resolves.toMatchObject({ kind: 'unavailable', message: expect.stringContaining('taken over') });
+    const [onA, onB] = await bothHold(budgetsEntity, id);
+    expect(onA).toBeNull();
+    expect(onB).toMatchObject({ id });
+    const retried = await kit.engine().delete({ entity: 'budgets', opId }, id);
+    expect(retried.data).toEqual({ id });
+    await expect(bothHold(budgetsEntity, id)).resolves.toEqual([null, null]);
   });
 });

@@ -68,6 +68,15 @@ export class SecondarySync {
   }
 
   /**
+   * Makes the keys on the secondary equal to the primary with no operation to settle: for a write whose operation
+   * the ledger sweep took over while this process did not report. Resolves whether it succeeded.
+   */
+  async resync(plan: OperationPlan, keys: RowKey[]): Promise<Timed<SyncReport>> {
+    const syncer = this.options.syncBatcher ?? this.options.keySync;
+    return timed(() => syncer.sync(plan.entity, keys, plan.primary, plan.secondary as StorePlugin, []));
+  }
+
+  /**
    * Resolves once the newest sync of the key this process started has settled; undefined when none is on its way.
    * A shadow read waits for it, so a read right after a write does not compare the secondary before its sync.
    */
