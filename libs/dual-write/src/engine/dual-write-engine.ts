@@ -17,6 +17,7 @@ import type { SyncBatcher } from '../sync/sync-batcher';
 import { BackgroundWork } from './background-work';
 import { DiffRecorder } from './diff-recorder';
 import { SecondarySync } from './secondary-sync';
+import { TakenOverWrites } from './taken-over-writes';
 import { BackpressureError } from './backpressure-error';
 import { DualReader } from './dual-reader';
 import type { DualWriteResult, StoreOutcome } from './dual-write-result';
@@ -87,6 +88,7 @@ export class DualWriteEngine {
   private readonly observer: StoreCallObserver;
   private readonly diffRecorder: DiffRecorder;
   private readonly secondarySync: SecondarySync;
+  private readonly takenOver: TakenOverWrites;
   private readonly background: BackgroundWork;
   private readonly reader: DualReader;
   private readonly flipHoldMs: number;
@@ -99,6 +101,7 @@ export class DualWriteEngine {
     this.observer = new StoreCallObserver(options);
     this.diffRecorder = new DiffRecorder(options, this.observer);
     this.secondarySync = new SecondarySync(options, this.observer, this.diffRecorder);
+    this.takenOver = new TakenOverWrites(options, this.planner, this.secondarySync);
     this.background = new BackgroundWork(options);
     this.reader = new DualReader(options, {
       planner: this.planner,
@@ -273,29 +276,8 @@ export class DualWriteEngine {
       else await this.options.ledger.transition(wrote.opId, event, wrote);
     } catch (error) {
       if (!(error instanceof LedgerTransitionError)) throw error;
-      throw await this.takenOver(plan, keys, error);
+      throw await this.takenOver.landed(plan, keys, error);
     }
-  }
-
-  /**
-   * The operation is no longer `pending`: the ledger sweep took it over while this process did not report (paused
-   * past the grace between its claim and its primary call), and its replay may have looked before this write
-   * landed. The keys are synced again from the primary, so the stores agree; the caller is told to retry (the
-   * operation is abandoned or about to be, and a retry runs it again).
-   */
-  private async takenOver(plan: OperationPlan, keys: RowKey[], moved: LedgerTransitionError): Promise<StoreUnavailableError> {
-    let synced = '';
-    if (plan.secondary) {
-      const resync = await this.secondarySync.resync(plan, keys);
-      if (resync.ok) synced = ` and ${plan.secondary.name} was synced from it`;
-      else this.options.onWarning?.(`operation ${plan.opId} was taken over and its late write on ${plan.primary.name} could not be synced to ${plan.secondary.name} (${describeError(resync.error)}); a retry or reconciliation of ${plan.entity.name} ${keys.join(', ')} brings it over`);
-    }
-    return new StoreUnavailableError(
-      plan.primary.name,
-      `operation ${plan.opId} was taken over by the ledger sweep while this process did not report (now ${moved.status}); its write reached ${plan.primary.name} late${synced}; retry with the same operation id`,
-      'TAKEN_OVER',
-      { cause: moved },
-    );
   }
 
   /**

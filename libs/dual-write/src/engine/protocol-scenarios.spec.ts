@@ -350,7 +350,7 @@ describe('write protocol scenarios (real stores)', () => {
     expect(await bothHold(budgetsEntity, id)).toEqual([onA, onB]);
   });
 
-  it('8c. a paused delete landing after the takeover leaves store B its row (no delete proven) until the retry deletes it on both', async () => {
+  it('8c. a paused delete landing after the takeover deletes on store B too: the reopened operation proves the delete', async () => {
     await kit.setFlags(PHASE_2);
     const created = await kit.engine().create({ entity: 'budgets' }, kit.budget(await kit.owner()));
     const id = String(created.data['id']);
@@ -366,14 +366,38 @@ describe('write protocol scenarios (real stores)', () => {
     await kit.pool.query(`update dual_write_ops set updated_at = now() - interval '11 minutes' where op_id = $1`, [opId]);
     await requeueOwedOperations(kit.ledger, kit.replayQueue, { olderThanMs: 60_000, pendingOlderThanMs: 10 * 60_000 });
     await kit.replayProcessor().replay(opId);
+    await expect(bothHold(budgetsEntity, id)).resolves.toEqual([expect.objectContaining({ id }), expect.objectContaining({ id })]);
+    resume();
+
+    await expect(answer).resolves.toMatchObject({ kind: 'unavailable', message: expect.stringContaining('synced from it') });
+    await expect(bothHold(budgetsEntity, id)).resolves.toEqual([null, null]);
+    await expect(kit.ledger.get(opId)).resolves.toMatchObject({ status: 'abandoned' });
+  });
+
+  it('8d. a write landing after the takeover and a flip of the primary is not synced with its old roles: the flipped write stays', async () => {
+    await kit.setFlags(PHASE_2);
+    const created = await kit.engine().create({ entity: 'budgets' }, kit.budget(await kit.owner()));
+    const id = String(created.data['id']);
+    const opId = uuidv7();
+    let resume: () => void = () => undefined;
+    const paused = new Promise<void>((resolve) => (resume = resolve));
+    const pausedBeforeUpdate = Object.create(kit.prisma) as StorePlugin;
+    pausedBeforeUpdate.update = async (entity, key, patch) => (await paused, kit.prisma.update(entity, key, patch));
+    const warnings: string[] = [];
+    const engine = kit.engine({ a: pausedBeforeUpdate, onWarning: (message) => warnings.push(message) });
+
+    const answer = engine.update({ entity: 'budgets', opId }, id, { name: 'paused phase 2 write' }).catch((error: unknown) => error);
+    await eventually(async () => ((await kit.ledger.get(opId))?.status === 'pending' ? true : undefined));
+    await kit.pool.query(`update dual_write_ops set updated_at = now() - interval '11 minutes' where op_id = $1`, [opId]);
+    await requeueOwedOperations(kit.ledger, kit.replayQueue, { olderThanMs: 60_000, pendingOlderThanMs: 10 * 60_000 });
+    await kit.replayProcessor().replay(opId);
+    await kit.switcher().change({ next: PHASE_3, changedBy: 'spec', source: 'cli', reason: 'store B becomes primary while the writer is paused' });
+    const flipped = await kit.engine().update({ entity: 'budgets' }, id, { name: 'acknowledged in phase 3' });
     resume();
 
     await expect(answer).resolves.toMatchObject({ kind: 'unavailable', message: expect.stringContaining('taken over') });
-    const [onA, onB] = await bothHold(budgetsEntity, id);
-    expect(onA).toBeNull();
-    expect(onB).toMatchObject({ id });
-    const retried = await kit.engine().delete({ entity: 'budgets', opId }, id);
-    expect(retried.data).toEqual({ id });
-    await expect(bothHold(budgetsEntity, id)).resolves.toEqual([null, null]);
+    expect(warnings).toEqual([expect.stringContaining('was not synced')]);
+    expect(await kit.supabase.get(budgetsEntity, id)).toMatchObject({ name: flipped.data['name'] });
+    await expect(kit.ledger.get(opId)).resolves.toMatchObject({ status: 'abandoned' });
   });
 });

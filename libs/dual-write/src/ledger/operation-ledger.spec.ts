@@ -162,6 +162,28 @@ describe('OperationLedger', () => {
     await expect(ledger.reclaim(operation)).rejects.toBeInstanceOf(LedgerTransitionError);
   });
 
+  it('reopens an abandoned operation whose write landed late, only under the current unfenced version', async () => {
+    const abandoned = async () => {
+      const operation = newOperation();
+      await ledger.claim(operation);
+      await ledger.transition(operation.opId, 'primary_unavailable', { lastError: 'taken over' });
+      await ledger.transition(operation.opId, 'secondary_synced', {});
+      return operation.opId;
+    };
+    const [stale, fenced, reopened] = [await abandoned(), await abandoned(), await abandoned()];
+
+    await expect(ledger.reopenLanded(stale, version - 1, 'landed late')).resolves.toBe(false);
+    await pool.query('update dual_write_flags set fenced = true');
+    await expect(ledger.reopenLanded(fenced, version, 'landed late')).resolves.toBe(false);
+    await pool.query('update dual_write_flags set fenced = false');
+    await expect(ledger.reopenLanded(reopened, version, 'landed late')).resolves.toBe(true);
+    await expect(ledger.reopenLanded(reopened, version, 'landed late')).resolves.toBe(false);
+
+    expect((await ledger.get(stale))?.status).toBe('abandoned');
+    expect((await ledger.get(fenced))?.status).toBe('abandoned');
+    expect(await ledger.get(reopened)).toMatchObject({ status: 'primary_unavailable', flagVersion: version, lastError: 'landed late' });
+  });
+
   it('moves operations left pending or primary_done by a stopped process on, so a replay syncs them', async () => {
     const unknown = newOperation();
     const owed = newOperation();

@@ -159,6 +159,21 @@ export class OperationLedger {
     throw new LedgerTransitionError(retry.opId, current?.status ?? 'missing', 'retried');
   }
 
+  /**
+   * An `abandoned` operation whose primary write is now known to have landed (a paused process resumed after the
+   * sweep took it over) becomes `primary_unavailable` again, so a flip waits for it until its keys are synced once
+   * more. Only under the current, unfenced `flagVersion` (like a claim); false when the flags or its status moved.
+   */
+  async reopenLanded(opId: string, flagVersion: number, lastError: string): Promise<boolean> {
+    const { rowCount } = await this.pool.query(
+      `update dual_write_ops set status = 'primary_unavailable', flag_version = $2, last_error = $3, updated_at = now()
+        where op_id = $1 and status = any($4)
+          and exists (select 1 from dual_write_flags where id = 1 and version = $2 and not fenced)`,
+      [opId, flagVersion, lastError, statusesAccepting('landed_after_takeover')],
+    );
+    return rowCount === 1;
+  }
+
   async get(opId: string): Promise<OperationRecord | null> {
     const { rows } = await this.pool.query<OperationRow>(`select ${OPERATION_COLUMNS} from dual_write_ops where op_id = $1`, [opId]);
     return rows[0] ? toRecord(rows[0]) : null;

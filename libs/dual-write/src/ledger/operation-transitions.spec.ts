@@ -13,6 +13,7 @@ const EXPECTED: Record<OperationStatus, Record<OperationEvent, OperationStatus |
     left_pending: 'primary_unavailable',
     left_primary_done: null,
     retried: null,
+    landed_after_takeover: null,
   },
   primary_done: {
     primary_wrote: null,
@@ -25,6 +26,7 @@ const EXPECTED: Record<OperationStatus, Record<OperationEvent, OperationStatus |
     left_pending: null,
     left_primary_done: 'secondary_pending',
     retried: null,
+    landed_after_takeover: null,
   },
   applied: {
     primary_wrote: null,
@@ -37,6 +39,7 @@ const EXPECTED: Record<OperationStatus, Record<OperationEvent, OperationStatus |
     left_pending: null,
     left_primary_done: null,
     retried: null,
+    landed_after_takeover: null,
   },
   secondary_pending: {
     primary_wrote: null,
@@ -49,6 +52,7 @@ const EXPECTED: Record<OperationStatus, Record<OperationEvent, OperationStatus |
     left_pending: null,
     left_primary_done: null,
     retried: null,
+    landed_after_takeover: null,
   },
   dead: {
     primary_wrote: null,
@@ -61,6 +65,7 @@ const EXPECTED: Record<OperationStatus, Record<OperationEvent, OperationStatus |
     left_pending: null,
     left_primary_done: null,
     retried: null,
+    landed_after_takeover: null,
   },
   rejected: {
     primary_wrote: null,
@@ -73,6 +78,7 @@ const EXPECTED: Record<OperationStatus, Record<OperationEvent, OperationStatus |
     left_pending: null,
     left_primary_done: null,
     retried: null,
+    landed_after_takeover: null,
   },
   primary_unavailable: {
     primary_wrote: null,
@@ -85,6 +91,7 @@ const EXPECTED: Record<OperationStatus, Record<OperationEvent, OperationStatus |
     left_pending: null,
     left_primary_done: null,
     retried: 'pending',
+    landed_after_takeover: null,
   },
   abandoned: {
     primary_wrote: null,
@@ -97,6 +104,7 @@ const EXPECTED: Record<OperationStatus, Record<OperationEvent, OperationStatus |
     left_pending: null,
     left_primary_done: null,
     retried: 'pending',
+    landed_after_takeover: 'primary_unavailable',
   },
 };
 

@@ -34,6 +34,7 @@ export const OPERATION_EVENTS = [
   'left_pending',
   'left_primary_done',
   'retried',
+  'landed_after_takeover',
 ] as const;
 export type OperationEvent = (typeof OPERATION_EVENTS)[number];
 
@@ -54,6 +55,9 @@ const TRANSITIONS: Record<OperationEvent, Partial<Record<OperationStatus, Operat
   left_primary_done: { primary_done: 'secondary_pending' },
   // A retry of a write nobody was told succeeded runs it again.
   retried: { primary_unavailable: 'pending', abandoned: 'pending' },
+  // A paused process's primary write landed after the sweep took its operation over and the replay settled it:
+  // of unknown outcome again (open, so a flip waits for it) until its keys are synced once more.
+  landed_after_takeover: { abandoned: 'primary_unavailable' },
 };
 
 /** The status `event` moves an operation in `status` to, or null when the event is not allowed there. */
