@@ -59,6 +59,24 @@ describe('write protocol scenarios (real stores)', () => {
     return [await kit.prisma.get(entity, key), await kit.supabase.get(entity, key)];
   }
 
+  /** Store A holding every `method` call until `resume()`: its process paused between the claim and the primary call. */
+  function pausedPrimary(method: 'insert' | 'update' | 'delete'): { store: StorePlugin; resume: () => void } {
+    let resume: () => void = () => undefined;
+    const paused = new Promise<void>((resolve) => (resume = resolve));
+    const store = Object.create(kit.prisma) as StorePlugin;
+    const call = kit.prisma[method].bind(kit.prisma) as (...args: unknown[]) => Promise<unknown>;
+    Object.assign(store, { [method]: async (...args: unknown[]) => (await paused, call(...args)) });
+    return { store, resume };
+  }
+
+  /** Its process silent past the rule, the sweep takes the pending operation over and the replay settles it. */
+  async function takenOverWhilePaused(opId: string): Promise<void> {
+    await eventually(async () => ((await kit.ledger.get(opId))?.status === 'pending' ? true : undefined));
+    await kit.pool.query(`update dual_write_ops set updated_at = now() - interval '11 minutes' where op_id = $1`, [opId]);
+    await requeueOwedOperations(kit.ledger, kit.replayQueue, { olderThanMs: 60_000, pendingOlderThanMs: 10 * 60_000 });
+    await kit.replayProcessor().replay(opId);
+  }
+
   it('1. phase 3 update of a row only store A holds is refused by store B and deletes nothing on A (no cascade)', async () => {
     await kit.setFlags(PHASE_1);
     const ownerId = await kit.owner();
@@ -324,20 +342,14 @@ describe('write protocol scenarios (real stores)', () => {
     const row = kit.budget(await kit.owner(), { id: uuidv7() });
     const id = String(row['id']);
     const opId = uuidv7();
-    let resume: () => void = () => undefined;
-    const paused = new Promise<void>((resolve) => (resume = resolve));
-    const pausedBeforeInsert = Object.create(kit.prisma) as StorePlugin;
-    pausedBeforeInsert.insert = async (entity, value) => (await paused, kit.prisma.insert(entity, value));
-    const engine = kit.engine({ a: pausedBeforeInsert, insertBatcher: undefined });
+    const paused = pausedPrimary('insert');
+    const engine = kit.engine({ a: paused.store, insertBatcher: undefined });
 
     const answer = engine.create({ entity: 'budgets', opId }, row).catch((error: unknown) => error);
-    await eventually(async () => ((await kit.ledger.get(opId))?.status === 'pending' ? true : undefined));
-    // Its process silent past the rule: the sweep takes the write over, the replay finds it on no store.
-    await kit.pool.query(`update dual_write_ops set updated_at = now() - interval '11 minutes' where op_id = $1`, [opId]);
-    await requeueOwedOperations(kit.ledger, kit.replayQueue, { olderThanMs: 60_000, pendingOlderThanMs: 10 * 60_000 });
-    await kit.replayProcessor().replay(opId);
+    await takenOverWhilePaused(opId);
+    // The replay found the write on no store.
     await expect(kit.ledger.get(opId)).resolves.toMatchObject({ status: 'abandoned' });
-    resume();
+    paused.resume();
 
     await expect(answer).resolves.toMatchObject({ kind: 'unavailable', message: expect.stringContaining('taken over') });
     await engine.drain();
@@ -355,19 +367,13 @@ describe('write protocol scenarios (real stores)', () => {
     const created = await kit.engine().create({ entity: 'budgets' }, kit.budget(await kit.owner()));
     const id = String(created.data['id']);
     const opId = uuidv7();
-    let resume: () => void = () => undefined;
-    const paused = new Promise<void>((resolve) => (resume = resolve));
-    const pausedBeforeDelete = Object.create(kit.prisma) as StorePlugin;
-    pausedBeforeDelete.delete = async (entity, key) => (await paused, kit.prisma.delete(entity, key));
-    const engine = kit.engine({ a: pausedBeforeDelete });
+    const paused = pausedPrimary('delete');
+    const engine = kit.engine({ a: paused.store });
 
     const answer = engine.delete({ entity: 'budgets', opId }, id).catch((error: unknown) => error);
-    await eventually(async () => ((await kit.ledger.get(opId))?.status === 'pending' ? true : undefined));
-    await kit.pool.query(`update dual_write_ops set updated_at = now() - interval '11 minutes' where op_id = $1`, [opId]);
-    await requeueOwedOperations(kit.ledger, kit.replayQueue, { olderThanMs: 60_000, pendingOlderThanMs: 10 * 60_000 });
-    await kit.replayProcessor().replay(opId);
+    await takenOverWhilePaused(opId);
     await expect(bothHold(budgetsEntity, id)).resolves.toEqual([expect.objectContaining({ id }), expect.objectContaining({ id })]);
-    resume();
+    paused.resume();
 
     await expect(answer).resolves.toMatchObject({ kind: 'unavailable', message: expect.stringContaining('synced from it') });
     await expect(bothHold(budgetsEntity, id)).resolves.toEqual([null, null]);
@@ -379,21 +385,15 @@ describe('write protocol scenarios (real stores)', () => {
     const created = await kit.engine().create({ entity: 'budgets' }, kit.budget(await kit.owner()));
     const id = String(created.data['id']);
     const opId = uuidv7();
-    let resume: () => void = () => undefined;
-    const paused = new Promise<void>((resolve) => (resume = resolve));
-    const pausedBeforeUpdate = Object.create(kit.prisma) as StorePlugin;
-    pausedBeforeUpdate.update = async (entity, key, patch) => (await paused, kit.prisma.update(entity, key, patch));
+    const paused = pausedPrimary('update');
     const warnings: string[] = [];
-    const engine = kit.engine({ a: pausedBeforeUpdate, onWarning: (message) => warnings.push(message) });
+    const engine = kit.engine({ a: paused.store, onWarning: (message) => warnings.push(message) });
 
     const answer = engine.update({ entity: 'budgets', opId }, id, { name: 'paused phase 2 write' }).catch((error: unknown) => error);
-    await eventually(async () => ((await kit.ledger.get(opId))?.status === 'pending' ? true : undefined));
-    await kit.pool.query(`update dual_write_ops set updated_at = now() - interval '11 minutes' where op_id = $1`, [opId]);
-    await requeueOwedOperations(kit.ledger, kit.replayQueue, { olderThanMs: 60_000, pendingOlderThanMs: 10 * 60_000 });
-    await kit.replayProcessor().replay(opId);
+    await takenOverWhilePaused(opId);
     await kit.switcher().change({ next: PHASE_3, changedBy: 'spec', source: 'cli', reason: 'store B becomes primary while the writer is paused' });
     const flipped = await kit.engine().update({ entity: 'budgets' }, id, { name: 'acknowledged in phase 3' });
-    resume();
+    paused.resume();
 
     await expect(answer).resolves.toMatchObject({ kind: 'unavailable', message: expect.stringContaining('taken over') });
     expect(warnings).toEqual([expect.stringContaining('was not synced')]);
