@@ -2,7 +2,7 @@ import type { Row, RowKey, StorePlugin } from '@dualwrite/stores';
 import type { DualWriteEngineOptions } from './dual-write-engine';
 import type { WriteOperation } from '../ledger/operation-ledger';
 import { LedgerTransitionError } from '../ledger/operation-transitions';
-import type { SyncReport, SyncedWrite } from '../sync/key-sync';
+import type { KeySync, SyncReport, SyncedWrite } from '../sync/key-sync';
 import type { DiffRecorder } from './diff-recorder';
 import type { StoreOutcome } from './dual-write-result';
 import type { OperationPlan } from './operation-plan';
@@ -38,10 +38,9 @@ export class SecondarySync {
     primaryOutcome: StoreOutcome,
   ): Promise<Timed<SyncReport> & { warnings: string[] }> {
     const secondaryStore = plan.secondary as StorePlugin;
-    const syncer = this.options.syncBatcher ?? this.options.keySync;
     // A write of one key is settled by its sync, in the sync's transaction; a write of many keys once all are synced.
     const write = keys.length === 1 ? this.syncedWrite(plan, operation, keys[0] as RowKey, primary.value as Row, primaryOutcome) : undefined;
-    const syncing = timed(() => syncer.sync(plan.entity, keys, plan.primary, secondaryStore, write ? [write] : []));
+    const syncing = timed(() => this.syncer.sync(plan.entity, keys, plan.primary, secondaryStore, write ? [write] : []));
     const ids = keys.map((key) => keyId(plan.entity.name, key));
     for (const id of ids) this.onTheirWay.set(id, syncing);
     const synced = await syncing;
@@ -72,8 +71,12 @@ export class SecondarySync {
    * the ledger sweep took over while this process did not report. Resolves whether it succeeded.
    */
   async resync(plan: OperationPlan, keys: RowKey[]): Promise<Timed<SyncReport>> {
-    const syncer = this.options.syncBatcher ?? this.options.keySync;
-    return timed(() => syncer.sync(plan.entity, keys, plan.primary, plan.secondary as StorePlugin, []));
+    return timed(() => this.syncer.sync(plan.entity, keys, plan.primary, plan.secondary as StorePlugin, []));
+  }
+
+  /** The sync primitive, batched when the engine is built with a SyncBatcher. */
+  private get syncer(): Pick<KeySync, 'sync'> {
+    return this.options.syncBatcher ?? this.options.keySync;
   }
 
   /**

@@ -46,6 +46,7 @@ export class TakenOverWrites {
       if (notQueued) this.options.onWarning?.(notQueued);
       return retry(`; its sync to ${plan.secondary.name} failed (${describeError(resync.error)}) and is replayed`);
     }
+    // Refused when the worker's replay settled it meanwhile; left open otherwise, the sweep replays it.
     await this.options.ledger.transition(plan.opId, 'secondary_synced', {}).catch(() => undefined);
     return retry(` and ${plan.secondary.name} was synced from it`);
   }

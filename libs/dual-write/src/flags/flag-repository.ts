@@ -72,6 +72,14 @@ interface FlagRow {
   fenced_by: string | null;
 }
 
+/**
+ * SQL, true while `versionSql` is the current flag version and no flip fences it: the one condition a claim, a retry's
+ * reclaim and a reopened operation are written under (PROTOCOL.md, mechanism 3).
+ */
+export function unfencedVersionSql(versionSql: string): string {
+  return `exists (select 1 from dual_write_flags where id = 1 and version = ${versionSql} and not fenced)`;
+}
+
 const FLAG_COLUMNS = 'enable_dual_write, enable_supabase_primary, version, updated_at, updated_by, reason, fenced, fenced_by';
 
 function toState(row: FlagRow): FlagState {

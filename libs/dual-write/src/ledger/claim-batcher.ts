@@ -1,6 +1,7 @@
 import DataLoader from 'dataloader';
 import type { Pool } from 'pg';
 import { gatedLoader } from '../engine/dispatch-gate';
+import { unfencedVersionSql } from '../flags/flag-repository';
 import type { NewOperation, OperationLedger, OperationRecord } from './operation-ledger';
 
 /** A claim's outcome: new and pending, or the record of the opId already there (a retry). */
@@ -59,7 +60,7 @@ export class ClaimBatcher {
            select s.op_id, s.entity, s.operation, s.entity_ids, s.payload, s.primary_store, s.secondary_store, 'pending', s.mode, s.flag_version, s.claimed_by
              from jsonb_to_recordset($1::jsonb) as s(op_id uuid, entity text, operation text, entity_ids text[], payload jsonb,
                   primary_store text, secondary_store text, mode text, flag_version integer, claimed_by text)
-             join dual_write_flags as flags on flags.id = 1 and flags.version = s.flag_version and not flags.fenced
+            where ${unfencedVersionSql('s.flag_version')}
            on conflict (op_id) do nothing
            returning op_id::text as op_id`,
           [JSON.stringify(rows)],

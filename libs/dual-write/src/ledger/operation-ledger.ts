@@ -10,6 +10,7 @@ import {
   type OperationEvent,
   type OperationStatus,
 } from './operation-transitions';
+import { unfencedVersionSql } from '../flags/flag-repository';
 import { processLiveSql } from '../flags/process-registry';
 import { OPERATION_COLUMNS, toRecord, type LedgerPage, type LedgerPageCursor, type NewOperation, type OperationObservation, type OperationRecord, type OperationRow, type WriteOperation } from './operation-record';
 import { statusCaseSql } from './sync-settlement';
@@ -105,7 +106,7 @@ export class OperationLedger {
     const inserted = await this.pool.query<OperationRow>(
       `insert into dual_write_ops (op_id, entity, operation, entity_ids, payload, primary_store, secondary_store, status, mode, flag_version, claimed_by)
        select $1, $2, $3, $4, $5, $6, $7, 'pending', $8, $9, $10
-         from dual_write_flags where id = 1 and version = $9 and not fenced
+        where ${unfencedVersionSql('$9')}
        on conflict (op_id) do nothing
        returning ${OPERATION_COLUMNS}`,
       [...describedBy(operation), operation.flagVersion, operation.claimedBy ?? null],
@@ -139,7 +140,7 @@ export class OperationLedger {
           set status = 'pending', payload = $2, entity_ids = $3, primary_store = $4, secondary_store = $5, mode = $6,
               flag_version = $7, result = null, last_error = null, attempts = 0, claimed_by = $9, updated_at = now()
         where op_id = $1 and status = any($8)
-          and exists (select 1 from dual_write_flags where id = 1 and version = $7 and not fenced)
+          and ${unfencedVersionSql('$7')}
         returning ${OPERATION_COLUMNS}`,
       [
         retry.opId,
@@ -166,9 +167,8 @@ export class OperationLedger {
    */
   async reopenLanded(opId: string, flagVersion: number, lastError: string): Promise<boolean> {
     const { rowCount } = await this.pool.query(
-      `update dual_write_ops set status = 'primary_unavailable', flag_version = $2, last_error = $3, updated_at = now()
-        where op_id = $1 and status = any($4)
-          and exists (select 1 from dual_write_flags where id = 1 and version = $2 and not fenced)`,
+      `update dual_write_ops set status = ${statusCaseSql('landed_after_takeover')}, flag_version = $2, last_error = $3, updated_at = now()
+        where op_id = $1 and status = any($4) and ${unfencedVersionSql('$2')}`,
       [opId, flagVersion, lastError, statusesAccepting('landed_after_takeover')],
     );
     return rowCount === 1;
