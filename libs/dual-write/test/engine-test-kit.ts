@@ -91,10 +91,11 @@ export class EngineTestKit {
   }
 
   /** A replay processor on the kit's stores, syncing from whichever store the flags make primary. */
-  replayProcessor(maxAttempts = 3): ReplayProcessor {
+  /** The replay over the kit's stores, or over `supabase` in place of store B (an unreachable one, say). */
+  replayProcessor(maxAttempts = 3, supabase: StorePlugin = this.supabase): ReplayProcessor {
     const stores = new Map<string, StorePlugin>([
       [this.prisma.name, this.prisma],
-      [this.supabase.name, this.supabase],
+      [supabase.name, supabase],
     ]);
     return new ReplayProcessor({
       ledger: this.ledger,

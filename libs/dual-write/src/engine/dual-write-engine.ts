@@ -7,7 +7,7 @@ import type { EntityRegistry, Page, PageRequest, Row, RowKey, StorePlugin } from
 import { isBreakerOpenError } from '../breakers/breaker-open-error';
 import type { FlagService } from '../flags/flag-service';
 import { FlagsMovedError, type OperationLedger, type OperationRecord, type WriteOperation } from '../ledger/operation-ledger';
-import { LedgerTransitionError, PRIMARY_HOLDS_STATUSES } from '../ledger/operation-transitions';
+import { LedgerTransitionError, retryAnswer } from '../ledger/operation-transitions';
 import type { ClaimBatcher, ClaimOutcome } from '../ledger/claim-batcher';
 import type { PrimaryOutcomeBatcher, PrimaryWrote, PrimaryWroteEvent } from '../ledger/primary-outcome-batcher';
 import type { DualWriteMetrics } from '../metrics/dual-write-metrics';
@@ -246,7 +246,7 @@ export class DualWriteEngine {
     const row = primary.value as Row;
     const writtenKeys = options.serialCreate ? [primaryKeyOf(plan.entity, row) as RowKey] : keys;
     if (!plan.secondary) {
-      await this.primaryWrote(plan, writtenKeys, 'primary_wrote_alone', {
+      await this.primaryWrote(plan, operation, writtenKeys, 'primary_wrote_alone', {
         opId: plan.opId,
         result: row,
         entityIds: writtenKeys.map(String),
@@ -254,7 +254,7 @@ export class DualWriteEngine {
       });
       return planResult(plan, row, [primaryOutcome], false, []);
     }
-    await this.primaryWrote(plan, writtenKeys, 'primary_wrote', { opId: plan.opId, result: row, entityIds: writtenKeys.map(String) });
+    await this.primaryWrote(plan, operation, writtenKeys, 'primary_wrote', { opId: plan.opId, result: row, entityIds: writtenKeys.map(String) });
     const syncWork = this.secondarySync.sync(plan, operation, writtenKeys, primary, primaryOutcome);
     const settled = await settledWithin(syncWork, this.secondaryTimeoutMs);
     if (settled === undefined) {
@@ -270,13 +270,13 @@ export class DualWriteEngine {
   }
 
   /** Records the primary's write; the caller is answered once it is in the ledger (grouped when configured). */
-  private async primaryWrote(plan: OperationPlan, keys: RowKey[], event: PrimaryWroteEvent, wrote: PrimaryWrote): Promise<void> {
+  private async primaryWrote(plan: OperationPlan, operation: WriteOperation, keys: RowKey[], event: PrimaryWroteEvent, wrote: PrimaryWrote): Promise<void> {
     try {
       if (this.options.primaryOutcomes) await this.options.primaryOutcomes.record(event, wrote);
       else await this.options.ledger.transition(wrote.opId, event, wrote);
     } catch (error) {
       if (!(error instanceof LedgerTransitionError)) throw error;
-      throw await this.takenOver.landed(plan, keys, error);
+      throw await this.takenOver.landed(plan, operation, keys, error);
     }
   }
 
@@ -326,16 +326,14 @@ export class DualWriteEngine {
     options: { serialCreate?: boolean },
   ): Promise<DualWriteResult<Row>> {
     const status = record.status;
-    if (PRIMARY_HOLDS_STATUSES.includes(status)) {
-      return planResult(plan, record.result as Row, [], status !== 'applied', [`operation ${plan.opId} was already applied; returning its first answer`]);
-    }
-    switch (status) {
-      case 'pending':
+    switch (retryAnswer(status, record.result !== null)) {
+      case 'first_answer':
+        return planResult(plan, record.result as Row, [], status !== 'applied', [`operation ${plan.opId} was already applied; returning its first answer`]);
+      case 'in_progress':
         throw new StoreUnavailableError(plan.primary.name, `operation ${plan.opId} is still in progress; retry shortly`, 'IN_PROGRESS');
-      case 'rejected':
+      case 'same_refusal':
         throw rejectionOf(plan, record.lastError);
-      case 'primary_unavailable':
-      case 'abandoned':
+      case 'run_again':
         await this.options.ledger.reclaim({
           opId: plan.opId,
           payload,

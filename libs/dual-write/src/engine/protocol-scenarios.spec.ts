@@ -7,7 +7,7 @@ import { FlagService } from '../flags/flag-service';
 import { FlipRefusedError } from '../flags/flag-switcher';
 import { LedgerTransitionError } from '../ledger/operation-transitions';
 import { requeueOwedOperations } from '../replay/ledger-sweep';
-import { eventually, exampleTestDomain } from '@dualwrite/testing';
+import { exampleTestDomain } from '@dualwrite/testing';
 import { EngineTestKit } from '../../test/engine-test-kit';
 
 /**
@@ -57,24 +57,6 @@ describe('write protocol scenarios (real stores)', () => {
 
   async function bothHold(entity: typeof budgetsEntity, key: string | number): Promise<[Row | null, Row | null]> {
     return [await kit.prisma.get(entity, key), await kit.supabase.get(entity, key)];
-  }
-
-  /** Store A holding every `method` call until `resume()`: its process paused between the claim and the primary call. */
-  function pausedPrimary(method: 'insert' | 'update' | 'delete'): { store: StorePlugin; resume: () => void } {
-    let resume: () => void = () => undefined;
-    const paused = new Promise<void>((resolve) => (resume = resolve));
-    const store = Object.create(kit.prisma) as StorePlugin;
-    const call = kit.prisma[method].bind(kit.prisma) as (...args: unknown[]) => Promise<unknown>;
-    Object.assign(store, { [method]: async (...args: unknown[]) => (await paused, call(...args)) });
-    return { store, resume };
-  }
-
-  /** Its process silent past the rule, the sweep takes the pending operation over and the replay settles it. */
-  async function takenOverWhilePaused(opId: string): Promise<void> {
-    await eventually(async () => ((await kit.ledger.get(opId))?.status === 'pending' ? true : undefined));
-    await kit.pool.query(`update dual_write_ops set updated_at = now() - interval '11 minutes' where op_id = $1`, [opId]);
-    await requeueOwedOperations(kit.ledger, kit.replayQueue, { olderThanMs: 60_000, pendingOlderThanMs: 10 * 60_000 });
-    await kit.replayProcessor().replay(opId);
   }
 
   it('1. phase 3 update of a row only store A holds is refused by store B and deletes nothing on A (no cascade)', async () => {
@@ -261,6 +243,43 @@ describe('write protocol scenarios (real stores)', () => {
     await expect(kit.ledger.get(operation.op_id)).resolves.toMatchObject({ status: 'abandoned' });
   });
 
+  it('6f. a retry of a write dead-lettered before its primary ever answered runs it again: never the first answer of nothing', async () => {
+    await kit.setFlags(PHASE_2);
+    const opId = uuidv7();
+    const row = kit.budget(await kit.owner(), { id: uuidv7() });
+    const storeADown = kit.engine({ a: kit.unreachablePrisma(), insertBatcher: undefined });
+    await expect(storeADown.create({ entity: 'budgets', opId }, row)).rejects.toBeInstanceOf(StoreUnavailableError);
+    await storeADown.drain();
+    await expect(kit.replayProcessor(1, kit.unreachableSupabase()).replay(opId)).resolves.toMatchObject({ outcome: 'dead' });
+    await expect(kit.ledger.get(opId)).resolves.toMatchObject({ status: 'dead', result: null });
+
+    const retried = await kit.engine({ secondaryTimeoutMs: 3_000 }).create({ entity: 'budgets', opId }, row);
+
+    expect(retried.data).toMatchObject({ id: row['id'], name: row['name'] });
+    const [onA, onB] = await bothHold(budgetsEntity, String(row['id']));
+    expect(plain(onA)).toEqual(plain(retried.data));
+    expect(onB).toEqual(onA);
+    await expect(kit.ledger.get(opId)).resolves.toMatchObject({ status: 'applied' });
+  });
+
+  it('7b. a retry of a serial create dead-lettered without its key creates the row: never an empty success', async () => {
+    await kit.setFlags(PHASE_2);
+    const ownerId = await kit.owner();
+    const post = await kit.engine({ secondaryTimeoutMs: 3_000 }).create({ entity: 'posts' }, { authorId: ownerId, title: 'keyless', body: 'dead-lettered comment' });
+    const opId = uuidv7();
+    await kit.ledger.claim({ opId, entity: 'comments', operation: 'create', entityIds: [], payload: {}, primaryStore: 'prisma', secondaryStore: 'supabase', flagVersion: await kit.flagVersion() });
+    await kit.ledger.transition(opId, 'primary_unavailable', { lastError: 'the connection dropped' });
+    await kit.replayProcessor().replay(opId);
+    await expect(kit.ledger.get(opId)).resolves.toMatchObject({ status: 'dead' });
+
+    const retried = await kit.engine({ secondaryTimeoutMs: 3_000 }).create({ entity: 'comments', opId }, { postId: post.data['id'], authorId: ownerId, body: 'sent again' });
+
+    expect(retried.data).toMatchObject({ id: expect.any(Number), body: 'sent again' });
+    const [onA, onB] = await bothHold(commentsEntity, Number(retried.data['id']));
+    expect(plain(onA)).toEqual(plain(retried.data));
+    expect(onB).toEqual(onA);
+  });
+
   it('6e. a retry while the first attempt given up on may still land is told to retry shortly, not run beside it', async () => {
     await kit.setFlags(PHASE_2);
     const breakers = new StoreBreakers({ stores: ['prisma', 'supabase'], settings: { callTimeoutMs: 100 } });
@@ -335,69 +354,5 @@ describe('write protocol scenarios (real stores)', () => {
 
     await expect(late).rejects.toBeInstanceOf(LedgerTransitionError);
     await expect(kit.ledger.get(opId)).resolves.toMatchObject({ status: 'primary_unavailable', result: null });
-  });
-
-  it('8b. a process paused between its claim and its primary call, taken over meanwhile, syncs its late write: the stores agree', async () => {
-    await kit.setFlags(PHASE_2);
-    const row = kit.budget(await kit.owner(), { id: uuidv7() });
-    const id = String(row['id']);
-    const opId = uuidv7();
-    const paused = pausedPrimary('insert');
-    const engine = kit.engine({ a: paused.store, insertBatcher: undefined });
-
-    const answer = engine.create({ entity: 'budgets', opId }, row).catch((error: unknown) => error);
-    await takenOverWhilePaused(opId);
-    // The replay found the write on no store.
-    await expect(kit.ledger.get(opId)).resolves.toMatchObject({ status: 'abandoned' });
-    paused.resume();
-
-    await expect(answer).resolves.toMatchObject({ kind: 'unavailable', message: expect.stringContaining('taken over') });
-    await engine.drain();
-    const [onA, onB] = await bothHold(budgetsEntity, id);
-    expect(onA).toMatchObject({ id });
-    expect(onB).toEqual(onA);
-    const retried = await kit.engine().create({ entity: 'budgets', opId }, row);
-    expect(retried.data).toMatchObject({ id, name: row['name'] });
-    await expect(kit.ledger.get(opId)).resolves.toMatchObject({ status: 'applied' });
-    expect(await bothHold(budgetsEntity, id)).toEqual([onA, onB]);
-  });
-
-  it('8c. a paused delete landing after the takeover deletes on store B too: the reopened operation proves the delete', async () => {
-    await kit.setFlags(PHASE_2);
-    const created = await kit.engine().create({ entity: 'budgets' }, kit.budget(await kit.owner()));
-    const id = String(created.data['id']);
-    const opId = uuidv7();
-    const paused = pausedPrimary('delete');
-    const engine = kit.engine({ a: paused.store });
-
-    const answer = engine.delete({ entity: 'budgets', opId }, id).catch((error: unknown) => error);
-    await takenOverWhilePaused(opId);
-    await expect(bothHold(budgetsEntity, id)).resolves.toEqual([expect.objectContaining({ id }), expect.objectContaining({ id })]);
-    paused.resume();
-
-    await expect(answer).resolves.toMatchObject({ kind: 'unavailable', message: expect.stringContaining('synced from it') });
-    await expect(bothHold(budgetsEntity, id)).resolves.toEqual([null, null]);
-    await expect(kit.ledger.get(opId)).resolves.toMatchObject({ status: 'abandoned' });
-  });
-
-  it('8d. a write landing after the takeover and a flip of the primary is not synced with its old roles: the flipped write stays', async () => {
-    await kit.setFlags(PHASE_2);
-    const created = await kit.engine().create({ entity: 'budgets' }, kit.budget(await kit.owner()));
-    const id = String(created.data['id']);
-    const opId = uuidv7();
-    const paused = pausedPrimary('update');
-    const warnings: string[] = [];
-    const engine = kit.engine({ a: paused.store, onWarning: (message) => warnings.push(message) });
-
-    const answer = engine.update({ entity: 'budgets', opId }, id, { name: 'paused phase 2 write' }).catch((error: unknown) => error);
-    await takenOverWhilePaused(opId);
-    await kit.switcher().change({ next: PHASE_3, changedBy: 'spec', source: 'cli', reason: 'store B becomes primary while the writer is paused' });
-    const flipped = await kit.engine().update({ entity: 'budgets' }, id, { name: 'acknowledged in phase 3' });
-    paused.resume();
-
-    await expect(answer).resolves.toMatchObject({ kind: 'unavailable', message: expect.stringContaining('taken over') });
-    expect(warnings).toEqual([expect.stringContaining('was not synced')]);
-    expect(await kit.supabase.get(budgetsEntity, id)).toMatchObject({ name: flipped.data['name'] });
-    await expect(kit.ledger.get(opId)).resolves.toMatchObject({ status: 'abandoned' });
   });
 });

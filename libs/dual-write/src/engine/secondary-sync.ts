@@ -74,6 +74,15 @@ export class SecondarySync {
     return timed(() => this.syncer.sync(plan.entity, keys, plan.primary, plan.secondary as StorePlugin, []));
   }
 
+  /**
+   * Makes the keys on the store a flip made the secondary equal to the new primary again, after a write that
+   * landed there late (its caller was told to retry): `created` when that write created the keys, so a row the
+   * new primary lacks is the late write's alone and is deleted.
+   */
+  async undoLanded(now: OperationPlan, keys: RowKey[], created: boolean): Promise<Timed<SyncReport>> {
+    return timed(() => this.options.keySync.sync(now.entity, keys, now.primary, now.secondary as StorePlugin, [], created ? keys : []));
+  }
+
   /** The sync primitive, batched when the engine is built with a SyncBatcher. */
   private get syncer(): Pick<KeySync, 'sync'> {
     return this.options.syncBatcher ?? this.options.keySync;

@@ -168,20 +168,40 @@ describe('OperationLedger', () => {
       await ledger.claim(operation);
       await ledger.transition(operation.opId, 'primary_unavailable', { lastError: 'taken over' });
       await ledger.transition(operation.opId, 'secondary_synced', {});
-      return operation.opId;
+      return operation;
     };
     const [stale, fenced, reopened] = [await abandoned(), await abandoned(), await abandoned()];
 
-    await expect(ledger.reopenLanded(stale, version - 1, 'landed late')).resolves.toBe(false);
+    await expect(ledger.reopenLanded(stale.opId, version - 1, stale.entityIds, 'landed late')).resolves.toBe(false);
     await pool.query('update dual_write_flags set fenced = true');
-    await expect(ledger.reopenLanded(fenced, version, 'landed late')).resolves.toBe(false);
+    await expect(ledger.reopenLanded(fenced.opId, version, fenced.entityIds, 'landed late')).resolves.toBe(false);
     await pool.query('update dual_write_flags set fenced = false');
-    await expect(ledger.reopenLanded(reopened, version, 'landed late')).resolves.toBe(true);
-    await expect(ledger.reopenLanded(reopened, version, 'landed late')).resolves.toBe(false);
+    await expect(ledger.reopenLanded(reopened.opId, version, reopened.entityIds, 'landed late')).resolves.toBe(true);
+    await expect(ledger.reopenLanded(reopened.opId, version, reopened.entityIds, 'landed late')).resolves.toBe(false);
 
-    expect((await ledger.get(stale))?.status).toBe('abandoned');
-    expect((await ledger.get(fenced))?.status).toBe('abandoned');
-    expect(await ledger.get(reopened)).toMatchObject({ status: 'primary_unavailable', flagVersion: version, lastError: 'landed late' });
+    expect((await ledger.get(stale.opId))?.status).toBe('abandoned');
+    expect((await ledger.get(fenced.opId))?.status).toBe('abandoned');
+    expect(await ledger.get(reopened.opId)).toMatchObject({ status: 'primary_unavailable', flagVersion: version, lastError: 'landed late', entityIds: reopened.entityIds });
+  });
+
+  it('reopens or runs again a dead operation only when its primary never answered', async () => {
+    const keyless = newOperation({ entity: 'comments', entityIds: [] });
+    await ledger.claim(keyless);
+    await ledger.transition(keyless.opId, 'primary_unavailable', { lastError: 'the connection dropped' });
+    await ledger.transition(keyless.opId, 'replay_gave_up', { lastError: 'key never learnt' });
+    const owed = newOperation();
+    await ledger.claim(owed);
+    await ledger.transition(owed.opId, 'primary_wrote', { result: { name: 'on the primary' } });
+    await ledger.transition(owed.opId, 'secondary_failed', { lastError: 'store B failed' });
+    await ledger.transition(owed.opId, 'replay_gave_up', { lastError: 'store B failed' });
+    const rerun = (operation: NewOperation) => ledger.reclaim({ ...operation, secondaryStore: operation.secondaryStore ?? null });
+
+    await expect(ledger.reopenLanded(owed.opId, version, owed.entityIds, 'landed late')).resolves.toBe(false);
+    await expect(rerun(owed)).rejects.toBeInstanceOf(LedgerTransitionError);
+    await expect(ledger.reopenLanded(keyless.opId, version, ['101'], 'landed late')).resolves.toBe(true);
+
+    expect(await ledger.get(owed.opId)).toMatchObject({ status: 'dead', result: { name: 'on the primary' } });
+    expect(await ledger.get(keyless.opId)).toMatchObject({ status: 'primary_unavailable', entityIds: ['101'] });
   });
 
   it('moves operations left pending or primary_done by a stopped process on, so a replay syncs them', async () => {

@@ -6,6 +6,7 @@ import {
   BARRIER_STATUSES,
   OPEN_STATUSES,
   isOperationStatus,
+  retryAnswer,
   statusesAccepting,
   type OperationEvent,
   type OperationStatus,
@@ -43,6 +44,9 @@ function describedBy(operation: Omit<NewOperation, 'flagVersion'>): unknown[] {
 }
 
 /** Longest error text kept per operation; the rest is noise in a ledger row. */
+/** A dead operation is run again or reopened only when its primary never answered (retryAnswer): no result. */
+const NO_DEAD_WITH_ANSWER_SQL = `(status <> 'dead' or result is null or result = 'null'::jsonb)`;
+
 const MAX_ERROR_LENGTH = 2_000;
 
 function errorText(error: unknown): string {
@@ -139,7 +143,7 @@ export class OperationLedger {
       `update dual_write_ops
           set status = 'pending', payload = $2, entity_ids = $3, primary_store = $4, secondary_store = $5, mode = $6,
               flag_version = $7, result = null, last_error = null, attempts = 0, claimed_by = $9, updated_at = now()
-        where op_id = $1 and status = any($8)
+        where op_id = $1 and status = any($8) and ${NO_DEAD_WITH_ANSWER_SQL}
           and ${unfencedVersionSql('$7')}
         returning ${OPERATION_COLUMNS}`,
       [
@@ -156,20 +160,22 @@ export class OperationLedger {
     );
     if (rows[0]) return toRecord(rows[0]);
     const current = await this.get(retry.opId);
-    if (current && accepting.includes(current.status)) throw new FlagsMovedError(retry.flagVersion);
+    if (current && retryAnswer(current.status, current.result !== null) === 'run_again') throw new FlagsMovedError(retry.flagVersion);
     throw new LedgerTransitionError(retry.opId, current?.status ?? 'missing', 'retried');
   }
 
   /**
    * An `abandoned` operation whose primary write is now known to have landed (a paused process resumed after the
-   * sweep took it over) becomes `primary_unavailable` again, so a flip waits for it until its keys are synced once
-   * more. Only under the current, unfenced `flagVersion` (like a claim); false when the flags or its status moved.
+   * sweep took it over), or a `dead` one whose primary never answered (a serial create whose key nobody learnt),
+   * becomes `primary_unavailable` again with the keys the write reported, so a flip waits for it until they are
+   * synced once more. Only under the current, unfenced `flagVersion` (like a claim); false when the flags or its
+   * status moved.
    */
-  async reopenLanded(opId: string, flagVersion: number, lastError: string): Promise<boolean> {
+  async reopenLanded(opId: string, flagVersion: number, entityIds: string[], lastError: string): Promise<boolean> {
     const { rowCount } = await this.pool.query(
-      `update dual_write_ops set status = ${statusCaseSql('landed_after_takeover')}, flag_version = $2, last_error = $3, updated_at = now()
-        where op_id = $1 and status = any($4) and ${unfencedVersionSql('$2')}`,
-      [opId, flagVersion, lastError, statusesAccepting('landed_after_takeover')],
+      `update dual_write_ops set status = ${statusCaseSql('landed_after_takeover')}, flag_version = $2, entity_ids = $5, last_error = $3, updated_at = now()
+        where op_id = $1 and status = any($4) and ${NO_DEAD_WITH_ANSWER_SQL} and ${unfencedVersionSql('$2')}`,
+      [opId, flagVersion, lastError, statusesAccepting('landed_after_takeover'), entityIds],
     );
     return rowCount === 1;
   }

@@ -1,4 +1,14 @@
-import { LedgerTransitionError, OPERATION_EVENTS, OPERATION_STATUSES, nextStatus, statusesAccepting, type OperationEvent, type OperationStatus } from './operation-transitions';
+import {
+  LedgerTransitionError,
+  OPERATION_EVENTS,
+  OPERATION_STATUSES,
+  nextStatus,
+  retryAnswer,
+  statusesAccepting,
+  type OperationEvent,
+  type OperationStatus,
+  type RetryAnswer,
+} from './operation-transitions';
 
 /** The whole table, written out: every status × event pair and where it leads (null: refused). */
 const EXPECTED: Record<OperationStatus, Record<OperationEvent, OperationStatus | null>> = {
@@ -64,8 +74,8 @@ const EXPECTED: Record<OperationStatus, Record<OperationEvent, OperationStatus |
     replay_gave_up: null,
     left_pending: null,
     left_primary_done: null,
-    retried: null,
-    landed_after_takeover: null,
+    retried: 'pending',
+    landed_after_takeover: 'primary_unavailable',
   },
   rejected: {
     primary_wrote: null,
@@ -119,15 +129,48 @@ describe('operation state machine', () => {
     }
   }
 
-  it('never leaves applied, rejected or dead: they are final', () => {
-    for (const status of ['applied', 'rejected', 'dead'] as const) {
+  it('never leaves applied or rejected: they are final', () => {
+    for (const status of ['applied', 'rejected'] as const) {
       expect(OPERATION_EVENTS.map((event) => nextStatus(status, event)).filter((next) => next !== null)).toEqual([]);
     }
+  });
+
+  it('leaves dead only to run its write again or to sync a late landing of it (never settled by hand)', () => {
+    expect(OPERATION_EVENTS.filter((event) => nextStatus('dead', event) !== null)).toEqual(['retried', 'landed_after_takeover']);
   });
 
   it('never reports an owed or unknown-outcome operation as applied without a sync', () => {
     const toApplied = OPERATION_EVENTS.flatMap((event) => OPERATION_STATUSES.filter((status) => nextStatus(status, event) === 'applied').map((status) => `${status} + ${event}`));
     expect(toApplied.sort()).toEqual(['pending + primary_wrote_alone', 'primary_done + secondary_synced', 'secondary_pending + secondary_synced']);
+  });
+
+  describe('a retry (same opId) is answered', () => {
+    const EXPECTED_ANSWERS: Record<OperationStatus, [answered: RetryAnswer, notAnswered: RetryAnswer]> = {
+      pending: ['in_progress', 'in_progress'],
+      primary_done: ['first_answer', 'first_answer'],
+      applied: ['first_answer', 'first_answer'],
+      secondary_pending: ['first_answer', 'first_answer'],
+      dead: ['first_answer', 'run_again'],
+      rejected: ['same_refusal', 'same_refusal'],
+      primary_unavailable: ['run_again', 'run_again'],
+      abandoned: ['run_again', 'run_again'],
+    };
+    for (const status of OPERATION_STATUSES) {
+      const [answered, notAnswered] = EXPECTED_ANSWERS[status];
+      it(`${status}: ${answered} with the primary's answer in the ledger, ${notAnswered} without`, () => {
+        expect(retryAnswer(status, true)).toBe(answered);
+        expect(retryAnswer(status, false)).toBe(notAnswered);
+      });
+    }
+
+    it('runs again only what the ledger lets a retry reclaim', () => {
+      const runAgain = OPERATION_STATUSES.filter((status) => retryAnswer(status, false) === 'run_again');
+      expect(runAgain.sort()).toEqual([...statusesAccepting('retried')].sort());
+    });
+
+    it('refuses a status it does not know', () => {
+      expect(retryAnswer('archived' as OperationStatus, false)).toBe('refused');
+    });
   });
 
   it('names the operation, its status and the statuses the event needs when it refuses', () => {

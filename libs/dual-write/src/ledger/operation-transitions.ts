@@ -6,7 +6,8 @@
  * primary_done         the primary holds the write; the secondary is being synced
  * applied              every store that should hold the write does (a later version may be there)
  * secondary_pending    the primary holds the write; the secondary owes it (replay queue)
- * dead                 replay gave up after its attempts; an operator decides
+ * dead                 replay gave up after its attempts; an operator decides (a retry of it runs it again when
+ *                      its primary never answered, and a late landing of it reopens it: it has no result then)
  * rejected             the primary refused the write (not found, conflict, invalid): nothing holds it
  * primary_unavailable  the primary could not be reached or did not answer in time: it may hold the write or not
  * abandoned            not acknowledged to anyone; its keys were synced, so both stores agree whatever happened
@@ -53,11 +54,13 @@ const TRANSITIONS: Record<OperationEvent, Partial<Record<OperationStatus, Operat
   // The sweep: the writing process stopped before it recorded the primary's outcome, or before the sync ended.
   left_pending: { pending: 'primary_unavailable' },
   left_primary_done: { primary_done: 'secondary_pending' },
-  // A retry of a write nobody was told succeeded runs it again.
-  retried: { primary_unavailable: 'pending', abandoned: 'pending' },
-  // A paused process's primary write landed after the sweep took its operation over and the replay settled it:
-  // of unknown outcome again (open, so a flip waits for it) until its keys are synced once more.
-  landed_after_takeover: { abandoned: 'primary_unavailable' },
+  // A retry of a write nobody was told succeeded runs it again; a dead one only when its primary never answered
+  // (no result: see retryAnswer; the ledger checks it too), so a retry never gets the first answer of nothing.
+  retried: { primary_unavailable: 'pending', abandoned: 'pending', dead: 'pending' },
+  // A paused process's primary write landed after the sweep took its operation over and the replay settled it, or
+  // gave up on it (a serial create whose key nobody had learnt): of unknown outcome again (open, so a flip waits for
+  // it) until its keys, now known, are synced once more.
+  landed_after_takeover: { abandoned: 'primary_unavailable', dead: 'primary_unavailable' },
 };
 
 /** The status `event` moves an operation in `status` to, or null when the event is not allowed there. */
@@ -83,8 +86,35 @@ export const BARRIER_STATUSES: readonly OperationStatus[] = ['pending', 'primary
  */
 export const OPEN_STATUSES: readonly OperationStatus[] = [...BARRIER_STATUSES, 'dead'];
 
-/** The primary holds the write: a retry gets the first answer. */
+/** The primary holds the write (a dead one when it has a result): a retry gets the first answer. */
 export const PRIMARY_HOLDS_STATUSES: readonly OperationStatus[] = ['primary_done', 'applied', 'secondary_pending', 'dead'];
+
+export type RetryAnswer = 'first_answer' | 'in_progress' | 'same_refusal' | 'run_again' | 'refused';
+
+/**
+ * How a retry of an operation (same opId) is answered (PROTOCOL.md, Retries). `primaryAnswered`: the ledger holds
+ * the primary's answer (its result). A dead operation without one gave up while its outcome was unknown: it may
+ * be on no store, so it runs again like one of unknown outcome, never answered with the first answer of nothing.
+ */
+export function retryAnswer(status: OperationStatus, primaryAnswered: boolean): RetryAnswer {
+  switch (status) {
+    case 'dead':
+      return primaryAnswered ? 'first_answer' : 'run_again';
+    case 'primary_done':
+    case 'applied':
+    case 'secondary_pending':
+      return 'first_answer';
+    case 'pending':
+      return 'in_progress';
+    case 'rejected':
+      return 'same_refusal';
+    case 'primary_unavailable':
+    case 'abandoned':
+      return 'run_again';
+    default:
+      return 'refused';
+  }
+}
 
 export function isOperationStatus(value: string): value is OperationStatus {
   return (OPERATION_STATUSES as readonly string[]).includes(value);

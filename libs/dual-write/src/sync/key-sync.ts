@@ -71,16 +71,18 @@ export class KeySync {
 
   /**
    * Makes the target hold the source's rows for `keys`. The `writes` it is for (all their keys among `keys`) are
-   * settled in the same transaction: applied exactly when the sync commits, never before.
+   * settled in the same transaction: applied exactly when the sync commits, never before. `strays` are keys whose
+   * row the target holds only because a write nobody was told of created it there (a create that landed late on
+   * the store a flip made the secondary): the source lacking one proves it should not exist, as a delete would.
    */
-  async sync(entity: EntityDefinition, keys: RowKey[], source: StorePlugin, target: StorePlugin, writes: SyncedWrite[] = []): Promise<SyncReport> {
+  async sync(entity: EntityDefinition, keys: RowKey[], source: StorePlugin, target: StorePlugin, writes: SyncedWrite[] = [], strays: RowKey[] = []): Promise<SyncReport> {
     const report = emptySyncReport();
     if (keys.length === 0) return report;
     const client = await this.options.pool.connect();
     let failed = true;
     try {
       const own = await this.lock(client, entity, keys, writes);
-      await this.copy(entity, keys, source, target, report, client, own, writes.length > 0);
+      await this.copy(entity, keys, source, target, report, client, own, writes.length > 0, new Set(strays.map(String)));
       report.settled = await this.commit(client, writes);
       failed = false;
       return report;
@@ -145,6 +147,7 @@ export class KeySync {
     client: PoolClient,
     own: Map<string, Row>,
     compare: boolean,
+    strays: Set<string>,
   ): Promise<void> {
     const toRead = keys.filter((key) => !own.has(String(key)));
     const readRows = toRead.length === 0 ? [] : await this.settled(source, () => source.findManyByIds(entity, toRead));
@@ -170,14 +173,14 @@ export class KeySync {
       await this.settled(target, () => target.keepSequenceAbove(entity, highest));
     }
 
-    for (const key of missing) await this.syncMissing(entity, key, source, target, report, client);
+    for (const key of missing) await this.syncMissing(entity, key, source, target, report, client, strays.has(String(key)));
   }
 
-  private async syncMissing(entity: EntityDefinition, key: RowKey, source: StorePlugin, target: StorePlugin, report: SyncReport, client: PoolClient): Promise<void> {
+  private async syncMissing(entity: EntityDefinition, key: RowKey, source: StorePlugin, target: StorePlugin, report: SyncReport, client: PoolClient, stray: boolean): Promise<void> {
     const targetRow = await this.settled(target, () => target.get(entity, key));
     if (!targetRow) return;
     // On the client that holds the locks: a second pool connection per sync could exhaust the pool.
-    const { proven, latest } = await this.options.ledger.deleteProven(entity.name, String(key), client);
+    const { proven, latest } = stray ? { proven: true, latest: null } : await this.options.ledger.deleteProven(entity.name, String(key), client);
     if (!proven) {
       // A write may have landed on the source since it was read: its newest held op is then no delete, and the
       // row is there now. Copy it (its own sync will copy it again, harmlessly).
