@@ -25,7 +25,13 @@ export interface RequestSettings {
  * after it succeeded when `settings.end` is 'rollback'.
  */
 export async function inRequestTransaction<T>(pool: Pool, settings: RequestSettings, work: (client: PoolClient) => Promise<T>): Promise<T> {
-  const client = await pool.connect();
+  const client = await pool.connect().catch((error: unknown) => {
+    // pg-pool's words when every connection stayed busy for the whole wait; PostgREST answers that 504 PGRST003.
+    if (error instanceof Error && error.message === 'timeout exceeded when trying to connect') {
+      throw new PostgrestError(504, 'PGRST003', 'Timed out acquiring connection from connection pool.');
+    }
+    throw error;
+  });
   let broken: Error | undefined;
   try {
     if (!settings.roleSettings) {

@@ -12,7 +12,7 @@ const BOOTSTRAP_SQL = readFileSync(path.join(__dirname, '..', 'sql', 'bootstrap.
  * Role settings on a database of the suite's own (`alter role … in database` touches no other database): a note is
  * inserted, then the function sleeps, so a cancelled request shows whether its write stayed.
  */
-(process.env['DUALWRITE_NO_ENV_DEFAULTS'] === 'true' ? describe.skip : describe)('supabase-local applies role settings to each request, as PostgREST does', () => {
+(process.env['DUALWRITE_NO_ENV_DEFAULTS'] === 'true' ? describe.skip : describe)('supabase-local bounds each request as PostgREST does: role settings, pool acquisition', () => {
   const database = `dw_supabase_local_role_settings_${process.pid}`;
   const jwtSecret = process.env['SUPABASE_JWT_SECRET'] ?? '';
   const sql = new Client({ connectionString: scratchDatabaseUrl(database) });
@@ -62,9 +62,34 @@ const BOOTSTRAP_SQL = readFileSync(path.join(__dirname, '..', 'sql', 'bootstrap.
     await eventually(async () => ((await statementTimeoutSeenBy(role)) === expected ? true : undefined));
   }
 
+  /** Whether a request is sleeping in note_then_sleep now (its insert is not committed yet). */
+  async function noteIdsSeenInFlight(): Promise<boolean> {
+    const { rows } = await sql.query(`select 1 from pg_stat_activity where datname = $1 and pid <> pg_backend_pid() and query like '%note_then_sleep%' and state = 'active'`, [database]);
+    return rows.length > 0;
+  }
+
   async function noteIds(): Promise<number[]> {
     return (await sql.query<{ id: number }>('select id from public.notes order by id')).rows.map((row) => row.id);
   }
+
+  it('a request that waits longer than the acquisition timeout for a pool connection gets 504 PGRST003, as from PostgREST', async () => {
+    const oneConnection = await startSupabaseLocal({ port: 0, databaseUrl: scratchDatabaseUrl(database), jwtSecret, pool: { size: 1, acquisitionTimeoutMs: 300 } });
+    try {
+      const client = clientFor(oneConnection.url, signKey(jwtSecret, { role: 'service_role' }));
+      // A supabase-js query is sent once it is awaited or then'd.
+      const holding = client.rpc('note_then_sleep', { note_id: 90, body: 'holds the only connection', seconds: 1 }).then((answer) => answer);
+      await eventually(async () => ((await noteIdsSeenInFlight()) ? true : undefined));
+
+      const waiting = await client.rpc('statement_timeout_now');
+
+      expect(waiting.status).toBe(504);
+      expect(waiting.error).toMatchObject({ code: 'PGRST003', message: 'Timed out acquiring connection from connection pool.' });
+      expect((await holding).error).toBeNull();
+      expect(await noteIds()).toContain(90);
+    } finally {
+      await oneConnection.close();
+    }
+  });
 
   it("bootstrap gives the API roles Supabase's default statement timeouts: anon 3 s, authenticated 8 s, the rest the authenticator's 8 s", async () => {
     const { rows } = await sql.query<{ rolname: string; setconfig: string[] }>(
