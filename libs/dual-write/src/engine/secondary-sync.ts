@@ -80,7 +80,8 @@ export class SecondarySync {
    * new primary lacks is the late write's alone and is deleted.
    */
   async undoLanded(now: OperationPlan, keys: RowKey[], created: boolean): Promise<Timed<SyncReport>> {
-    return timed(() => this.options.keySync.sync(now.entity, keys, now.primary, now.secondary as StorePlugin, [], created ? keys : []));
+    const roles = { readAtVersion: now.flagVersion, strays: created ? keys : [] };
+    return timed(() => this.options.keySync.sync(now.entity, keys, now.primary, now.secondary as StorePlugin, [], roles));
   }
 
   /** The sync primitive, batched when the engine is built with a SyncBatcher. */

@@ -80,6 +80,14 @@ export function unfencedVersionSql(versionSql: string): string {
   return `exists (select 1 from dual_write_flags where id = 1 and version = ${versionSql} and not fenced)`;
 }
 
+/**
+ * The lock a sync whose roles were read from the flags (a repair, a backfill, undoing a late write) holds shared for
+ * its transaction, and a flip of the primary takes exclusively once it has fenced: so the flip waits for every such
+ * sync that started under the old roles, and one that starts after the fence sees it and refuses (KeySync). Two
+ * int4 keys: a space of its own, apart from the per-key locks' single bigint keys.
+ */
+export const ROLE_SYNCS_LOCK = '20261201, 1';
+
 const FLAG_COLUMNS = 'enable_dual_write, enable_supabase_primary, version, updated_at, updated_by, reason, fenced, fenced_by';
 
 function toState(row: FlagRow): FlagState {
@@ -108,6 +116,24 @@ export class FlagRepository {
     const row = rows[0];
     if (!row) throw new Error('dual_write_flags has no row: run `npm run setup` to apply the control-table migrations.');
     return toState(row);
+  }
+
+  /**
+   * Waits until no sync holding `ROLE_SYNCS_LOCK` (roles read from the flags) is on its way; false when `timeoutMs`
+   * passed first. Syncs asking for it meanwhile wait behind this call, then see the fence.
+   */
+  async waitForRoleSyncs(timeoutMs: number): Promise<boolean> {
+    const client = await this.pool.connect();
+    try {
+      await client.query(`begin; set local lock_timeout = ${Math.max(1, Math.floor(timeoutMs))}; select pg_advisory_xact_lock(${ROLE_SYNCS_LOCK}); commit`);
+      return true;
+    } catch (error) {
+      await client.query('rollback').catch(() => undefined);
+      if ((error as { code?: string }).code === '55P03') return false;
+      throw error;
+    } finally {
+      client.release();
+    }
   }
 
   /** Applies a change and its history row in one transaction. A change to the same flags still bumps the version. */

@@ -163,6 +163,11 @@ export class FlagService {
     return { before: withMode(before), after: current };
   }
 
+  /** See FlagRepository.waitForRoleSyncs: a flip of the primary waits for syncs that read the old roles. */
+  waitForRoleSyncs(timeoutMs: number): Promise<boolean> {
+    return this.repository.waitForRoleSyncs(timeoutMs);
+  }
+
   async close(): Promise<void> {
     if (this.reporter) clearInterval(this.reporter);
     const registry = this.options.registry;

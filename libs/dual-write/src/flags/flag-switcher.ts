@@ -64,8 +64,9 @@ export interface FlipResult {
 /**
  * The one way the flags change (PROTOCOL.md, mechanism 3). A change that keeps the primary is applied at once.
  * A change of the primary is fenced: the new flags are written as a fenced version (no write is claimed under
- * any version meanwhile), then the barrier waits until every live process acts on that version and every write
- * claimed under an older one has settled, then lifts the fence. If that does not happen in time, or an old write
+ * any version meanwhile), then the barrier waits until every sync whose roles were read from the old flags has
+ * ended (ROLE_SYNCS_LOCK), every live process acts on that version and every write claimed under an older one has
+ * settled, then lifts the fence. If that does not happen in time, or an old write
  * is dead (the new primary would lack it), the flags go back to the old ones and the refusal says why.
  */
 export class FlagSwitcher {
@@ -160,6 +161,9 @@ export class FlagSwitcher {
   /** Null once the barrier holds; else what still blocks it when the time is up (or at once for a dead write). */
   private async waitForBarrier(version: number): Promise<string | null> {
     const deadline = Date.now() + this.settleTimeoutMs;
+    if (!(await this.options.flags.waitForRoleSyncs(this.settleTimeoutMs))) {
+      return `a sync whose roles were read under the old flags (a repair, a backfill) did not end within ${this.settleTimeoutMs} ms`;
+    }
     for (;;) {
       const [behind, old] = await Promise.all([this.options.registry.behind(version), this.options.ledger.unsettledBefore(version)]);
       if (old.dead > 0) {

@@ -5,7 +5,7 @@ import type { Row, StorePlugin } from '@dualwrite/stores';
 import { exampleTestDomain } from '@dualwrite/testing';
 import { EngineTestKit } from '../../test/engine-test-kit';
 import { requeueOwedOperations } from '../replay/ledger-sweep';
-import { KeySync } from './key-sync';
+import { KeySync, RolesMovedError } from './key-sync';
 
 describe('KeySync: the secondary made to hold the primary rows (real stores)', () => {
   const kit = new EngineTestKit(exampleTestDomain);
@@ -242,6 +242,59 @@ describe('KeySync: the secondary made to hold the primary rows (real stores)', (
       expect(replay.outcome).toBe('applied');
       await expect(kit.ledger.get(lost)).resolves.toMatchObject({ status: 'applied' });
       await expect(kit.supabase.get(budgetsEntity, id)).resolves.toEqual(v2);
+    });
+  });
+
+  describe('a sync whose roles were read from the flags (repair, backfill, undoing a late write)', () => {
+    const PHASE_2 = { enableDualWrite: true, enableSupabasePrimary: false };
+    const PHASE_3 = { enableDualWrite: true, enableSupabasePrimary: true };
+    const flip = (next: typeof PHASE_2) => kit.switcher(5_000).change({ next, changedBy: 'spec', source: 'cli', reason: 'auto-rollback while a repair runs' });
+
+    beforeEach(() => kit.pool.query('truncate dual_write_ops'));
+
+    it('a flip of the primary waits for it to end: a write acknowledged after the flip is what both stores hold', async () => {
+      await kit.setFlags(PHASE_3);
+      const created = await kit.engine({ secondaryTimeoutMs: 3_000 }).create({ entity: 'budgets' }, kit.budget(await kit.owner(), { name: 'v1' }));
+      const id = String(created.data['id']);
+      const readAtVersion = await kit.flagVersion();
+      // Store B primary, as read; its upsert on store A held back 500 ms.
+      const repairing = sync.sync(budgetsEntity, [id], kit.supabase, kit.withSlowWrites(kit.prisma, 500), [], { readAtVersion });
+      await new Promise((resolve) => setTimeout(resolve, 100));
+
+      await flip(PHASE_2);
+      const acknowledged = await kit.engine({ secondaryTimeoutMs: 3_000 }).update({ entity: 'budgets' }, id, { name: 'v2, acknowledged in phase 2' });
+      await repairing;
+
+      await expect(kit.prisma.get(budgetsEntity, id)).resolves.toMatchObject({ name: acknowledged.data['name'] });
+      await expect(kit.supabase.get(budgetsEntity, id)).resolves.toMatchObject({ name: acknowledged.data['name'] });
+    });
+
+    it('one still on its way when the barrier gives up refuses the flip, saying so, and the flags go back', async () => {
+      await kit.setFlags(PHASE_3);
+      const created = await kit.engine({ secondaryTimeoutMs: 3_000 }).create({ entity: 'budgets' }, kit.budget(await kit.owner(), { name: 'v1' }));
+      const id = String(created.data['id']);
+      const repairing = sync.sync(budgetsEntity, [id], kit.supabase, kit.withSlowWrites(kit.prisma, 1_500), [], { readAtVersion: await kit.flagVersion() });
+      await new Promise((resolve) => setTimeout(resolve, 100));
+
+      const refused = kit.switcher(300).change({ next: PHASE_2, changedBy: 'spec', source: 'cli', reason: 'rollback while a repair runs' });
+
+      await expect(refused).rejects.toThrow(/a sync whose roles were read under the old flags .* did not end within 300 ms/);
+      expect((await kit.flags.current()).mode.phase).toBe(3);
+      await expect(repairing).resolves.toMatchObject({ copied: [expect.objectContaining({ key: id })] });
+    });
+
+    it('one started after a flip, with the roles read before it, is refused and writes nothing', async () => {
+      await kit.setFlags(PHASE_3);
+      const created = await kit.engine({ secondaryTimeoutMs: 3_000 }).create({ entity: 'budgets' }, kit.budget(await kit.owner(), { name: 'v1' }));
+      const id = String(created.data['id']);
+      const readAtVersion = await kit.flagVersion();
+      await flip(PHASE_2);
+      const acknowledged = await kit.engine({ secondaryTimeoutMs: 3_000 }).update({ entity: 'budgets' }, id, { name: 'v2, acknowledged in phase 2' });
+
+      const stale = sync.sync(budgetsEntity, [id], kit.supabase, kit.prisma, [], { readAtVersion });
+
+      await expect(stale).rejects.toBeInstanceOf(RolesMovedError);
+      await expect(kit.prisma.get(budgetsEntity, id)).resolves.toMatchObject({ name: acknowledged.data['name'] });
     });
   });
 });

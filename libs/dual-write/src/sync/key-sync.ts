@@ -1,5 +1,6 @@
 import { StoreNotFoundError, primaryKeyOf, type EntityDefinition, type Row, type RowKey, type StorePlugin } from '@dualwrite/stores';
 import type { Pool, PoolClient, QueryResult } from 'pg';
+import { ROLE_SYNCS_LOCK, unfencedVersionSql } from '../flags/flag-repository';
 import { keysWrittenByOthersSql, lockKeysSql, settleSyncedSql } from '../ledger/sync-settlement';
 import type { OperationLedger, OperationObservation, OperationStatus } from '../ledger/operation-ledger';
 
@@ -46,6 +47,31 @@ export interface SyncedWrite {
   observation: () => OperationObservation;
 }
 
+/** Whose rows a sync copies where, when its caller read the roles from the flags rather than from a write. */
+export interface SyncRoles {
+  /**
+   * The flag version the source and target were read under (a repair, a backfill, undoing a late write). The sync
+   * goes ahead only while that version is current and unfenced, and a flip of the primary waits for it to end
+   * (ROLE_SYNCS_LOCK); otherwise it throws RolesMovedError and changes nothing. Absent for the syncs of a write or
+   * a replay: the ledger ties those to their operation, which the flip's barrier waits for.
+   */
+  readAtVersion?: number;
+  /**
+   * Keys whose row the target holds only because a write nobody was told of created it there (a create that landed
+   * late on the store a flip made the secondary): the source lacking one proves it should not exist, as a delete
+   * would.
+   */
+  strays?: RowKey[];
+}
+
+/** A sync refused because the flags moved (or a flip is fencing) since its caller read the roles: read them again. */
+export class RolesMovedError extends Error {
+  constructor(readonly readAtVersion: number) {
+    super(`the flags are no longer at version ${readAtVersion} (or a flip of the primary is fencing): the roles this sync was given may be stale; read them again`);
+    this.name = 'RolesMovedError';
+  }
+}
+
 export function emptySyncReport(): SyncReport {
   return { copied: [], deleted: [], left: [], settled: new Map() };
 }
@@ -71,18 +97,16 @@ export class KeySync {
 
   /**
    * Makes the target hold the source's rows for `keys`. The `writes` it is for (all their keys among `keys`) are
-   * settled in the same transaction: applied exactly when the sync commits, never before. `strays` are keys whose
-   * row the target holds only because a write nobody was told of created it there (a create that landed late on
-   * the store a flip made the secondary): the source lacking one proves it should not exist, as a delete would.
+   * settled in the same transaction: applied exactly when the sync commits, never before.
    */
-  async sync(entity: EntityDefinition, keys: RowKey[], source: StorePlugin, target: StorePlugin, writes: SyncedWrite[] = [], strays: RowKey[] = []): Promise<SyncReport> {
+  async sync(entity: EntityDefinition, keys: RowKey[], source: StorePlugin, target: StorePlugin, writes: SyncedWrite[] = [], roles: SyncRoles = {}): Promise<SyncReport> {
     const report = emptySyncReport();
     if (keys.length === 0) return report;
     const client = await this.options.pool.connect();
     let failed = true;
     try {
-      const own = await this.lock(client, entity, keys, writes);
-      await this.copy(entity, keys, source, target, report, client, own, writes.length > 0, new Set(strays.map(String)));
+      const own = await this.lock(client, entity, keys, writes, roles.readAtVersion);
+      await this.copy(entity, keys, source, target, report, client, own, writes.length > 0, new Set((roles.strays ?? []).map(String)));
       report.settled = await this.commit(client, writes);
       failed = false;
       return report;
@@ -98,7 +122,7 @@ export class KeySync {
    * create alone: any other write of it is claimed after this point and syncs after this sync (it waits for the
    * lock), so the primary holds exactly the created row until then.
    */
-  private async lock(client: PoolClient, entity: EntityDefinition, keys: RowKey[], writes: SyncedWrite[]): Promise<Map<string, Row>> {
+  private async lock(client: PoolClient, entity: EntityDefinition, keys: RowKey[], writes: SyncedWrite[], rolesReadAt: number | undefined): Promise<Map<string, Row>> {
     const escape = (value: string) => client.escapeLiteral(value);
     const creates = writes.filter((write) => write.created !== undefined);
     // No parallel workers for these look-ups of a few keys: the planner misjudges how many ledger rows an array
@@ -107,12 +131,16 @@ export class KeySync {
     // crash of the control database loses leaves its write where it was before, which the sweep syncs again, and
     // the one decision taken on an `applied` (lifting a flip's fence) commits synchronously in this database,
     // flushing it first.
-    const statements = ['begin', 'set local max_parallel_workers_per_gather = 0', 'set local synchronous_commit = off', lockKeysSql(escape, entity.name, keys.map(String))];
+    // Roles read from the flags: the shared lock a flip waits for, and whether they are still current, before the
+    // keys' locks, so a sync waiting here behind a flip holds none of them.
+    const roleChecks = rolesReadAt === undefined ? [] : [`select pg_advisory_xact_lock_shared(${ROLE_SYNCS_LOCK})`, `select ${unfencedVersionSql(String(Math.trunc(rolesReadAt)))} as current`];
+    const statements = ['begin', ...roleChecks, 'set local max_parallel_workers_per_gather = 0', 'set local synchronous_commit = off', lockKeysSql(escape, entity.name, keys.map(String))];
     if (creates.length > 0) {
       const createdKeys = creates.map((write) => String(write.created?.key));
       statements.push(keysWrittenByOthersSql(escape, entity.name, createdKeys, creates.map((write) => write.opId)));
     }
-    const results = (await client.query(statements.join(';\n'))) as unknown as QueryResult<{ key: string }>[];
+    const results = (await client.query(statements.join(';\n'))) as unknown as QueryResult<{ key: string; current?: boolean }>[];
+    if (rolesReadAt !== undefined && results[roleChecks.length]?.rows[0]?.current !== true) throw new RolesMovedError(rolesReadAt);
     const own = new Map<string, Row>();
     const others = new Set(creates.length > 0 ? results[statements.length - 1]?.rows.map((row) => row.key) : []);
     for (const write of creates) {

@@ -62,7 +62,9 @@ export class IoTracker {
   }
 
   async clientQuery<T>(client: PoolClient, text: string, params: unknown[] | undefined, run: () => Promise<T>): Promise<T> {
-    if (text.includes('pg_advisory_xact_lock')) return this.lockQuery(client, lockedNames(text), run);
+    // The keys' locks; the flip's wait for syncs whose roles were read from the flags (ROLE_SYNCS_LOCK) finds none
+    // here (the simulated processes run no such sync), so it is an ordinary query.
+    if (text.includes('pg_advisory_xact_lock(lock_id)')) return this.lockQuery(client, lockedNames(text), run);
     try {
       return await this.track(run);
     } finally {

@@ -27,6 +27,13 @@ export interface DataRepairDependencies {
   onProgress?: (progress: RepairProgress) => void;
 }
 
+/** The roles the flags give now, and the version they were read at (a sync with them passes it to KeySync). */
+interface CurrentRoles {
+  primary: StorePlugin;
+  secondary: StorePlugin;
+  flagVersion: number;
+}
+
 interface Prepared {
   entity: EntityDefinition;
   recorded: RecordedEntity;
@@ -122,10 +129,11 @@ export class DataRepair {
     });
   }
 
-  private async currentRoles(): Promise<{ primary: StorePlugin; secondary: StorePlugin }> {
-    const mode = modeOf(await new FlagRepository(this.dependencies.control).read());
+  private async currentRoles(): Promise<CurrentRoles> {
+    const flags = await new FlagRepository(this.dependencies.control).read();
     const { a, b } = this.dependencies.stores;
-    return mode.primary === 'a' ? { primary: a, secondary: b } : { primary: b, secondary: a };
+    const roles = modeOf(flags).primary === 'a' ? { primary: a, secondary: b } : { primary: b, secondary: a };
+    return { ...roles, flagVersion: flags.version };
   }
 
   private warnings(prepared: Prepared[], current: { primary: StorePlugin }): string[] {
@@ -154,7 +162,7 @@ export class DataRepair {
   }
 
   /** Copies parents first, then deletes (and leaves) children first, each batch through KeySync; the outcome per key. */
-  private async sync(prepared: Prepared[], planned: PlannedKeyAction[], current: { primary: StorePlugin; secondary: StorePlugin }) {
+  private async sync(prepared: Prepared[], planned: PlannedKeyAction[], current: CurrentRoles) {
     const outcomes = new Map<string, { outcome: RepairOutcome; reason?: string }>();
     const keysOf = (entity: string, kinds: PlannedKeyAction['action'][]) =>
       planned.filter((action) => action.entity === entity && kinds.includes(action.action)).map((action) => action.key);
@@ -166,7 +174,8 @@ export class DataRepair {
     for (const [entity, keys] of passes) {
       for (const batch of batches(keys, this.batchSize)) {
         try {
-          const report = await this.dependencies.keySync.sync(entity, batch.map((key) => keyFromText(entity, key)), current.primary, current.secondary);
+          const keys = batch.map((key) => keyFromText(entity, key));
+          const report = await this.dependencies.keySync.sync(entity, keys, current.primary, current.secondary, [], { readAtVersion: current.flagVersion });
           for (const [key, outcome] of outcomesOf(entity, batch, report)) outcomes.set(slot(entity.name, key), outcome);
         } catch (error) {
           const reason = `KeySync failed: ${error instanceof Error ? error.message : String(error)}`;

@@ -217,6 +217,30 @@ describe('compensate-data: repair of a reconcile report (real PostgreSQL and sup
       await stores.control.query('update dual_write_flags set enable_dual_write = false, enable_supabase_primary = false where id = 1');
     }
   });
+  it('a flip of the primary while the repair assesses refuses its syncs: nothing is copied with the roles it read, each key says why', async () => {
+    await equalStores({ users: 3, budgets: 10 });
+    await stores.poolB.query('update budgets set amount = 7 where id = $1', [budget(5)]);
+    const run = await reconcile();
+    // Store B becomes primary (the flags' next version) while the repair reads store B's rows for its plan.
+    const flippingB = Object.create(stores.supabase) as typeof stores.supabase;
+    flippingB.findManyByIds = async (entity, keys) => {
+      await stores.control.query('update dual_write_flags set enable_dual_write = true, enable_supabase_primary = true, version = version + 1 where id = 1');
+      return stores.supabase.findManyByIds(entity, keys);
+    };
+    const ledger = new OperationLedger(stores.control);
+    const flippedMidway = new DataRepair({ entities: exampleEntities, stores: { a: stores.prisma, b: flippingB }, control: stores.control, keySync: new KeySync({ pool: stores.control, ledger }), ledger });
+    try {
+      const result = await flippedMidway.apply(await readReconcileRun(stores.control, run.runId), { requestedBy: 'repair.spec' });
+
+      expect(result.actions).toEqual([expect.objectContaining({ key: budget(5), action: 'copy', outcome: 'failed', stillDiffers: true })]);
+      expect(result.left).toEqual([expect.objectContaining({ key: budget(5), reason: expect.stringContaining('the flags are no longer at version') })]);
+      const { rows } = await stores.poolB.query<{ amount: string }>('select amount::text from budgets where id = $1', [budget(5)]);
+      expect(rows).toEqual([{ amount: '7.00' }]);
+    } finally {
+      await stores.control.query('update dual_write_flags set enable_dual_write = false, enable_supabase_primary = false where id = 1');
+    }
+  });
+
   it('refuses a report naming an unknown entity or another pair of stores, and a run it cannot use, applying nothing', async () => {
     await equalStores({ users: 3, budgets: 10 });
     await stores.poolB.query('delete from budgets where id = $1', [budget(1)]);
