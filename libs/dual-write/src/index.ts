@@ -23,6 +23,7 @@ export { describeMode, modeOf, type DualWriteFlags, type DualWriteMode, type Dua
 export {
   FlagRepository,
   InvalidFlagChangeError,
+  RolesMovedError,
   StaleFlagsError,
   type FlagChange,
   type FlagChangeSource,
@@ -51,7 +52,7 @@ export { DEFAULT_REDIS_KEY_PREFIX, platformRedisKeys, type PlatformRedisKeys } f
 export { DEFAULT_REPLAY_ATTEMPTS, ReplayQueue, type ReplayJobData, type ReplayQueueOptions } from './replay/replay-queue';
 export { ReplayProcessor, type ReplayOutcome, type ReplayProcessorOptions } from './replay/replay-processor';
 export { requeueOwedOperations } from './replay/ledger-sweep';
-export { KeySync, RolesMovedError, type KeySyncOptions, type LeftKey, type StoreGuard, type SyncReport, type SyncRoles } from './sync/key-sync';
+export { KeySync, type KeySyncOptions, type LeftKey, type StoreGuard, type SyncReport, type SyncRoles } from './sync/key-sync';
 
 export { StoreBreakers, type StoreBreakersOptions } from './breakers/store-breakers';
 export { BreakerOpenError, isBreakerOpenError } from './breakers/breaker-open-error';

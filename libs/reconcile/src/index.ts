@@ -25,6 +25,7 @@ export { RECONCILE_MIGRATIONS_DIR } from './reconcile-migrations';
 
 // Initial copy (copy-data): chunked, resumable, throttled, through the protocol's KeySync.
 export { InitialCopy, CopyStoppedError, type InitialCopyDependencies } from './copy/initial-copy';
+export { CopySourceNotPrimaryError } from './copy/copy-roles';
 export type { CopyOptions, CopyProgress, CopyResult, CopySelection, CopySide, EntityCopyPlan, EntityCopyResult, LeftKeySummary } from './copy/copy.types';
 export { CopyAlreadyRunningError, CopyRunRepository, type CopyRunRecord, type CopyRunStatus } from './copy/copy-repository';
 export { SqlKeyLister, StorePageKeyLister, type KeyLister, type KeyPlan, type KeyWindow } from './copy/key-lister';

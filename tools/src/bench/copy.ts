@@ -203,6 +203,7 @@ async function run(request: Extract<BenchRequest, { kind: 'run' }>): Promise<voi
         entities: exampleEntities,
         source,
         target: { store: supabase, keys: new SqlKeyLister(poolB, 'public') },
+        sourceSide: 'a',
         control,
         keySync,
         stream: { source: { pool: poolA }, target: { pool: poolB, schema: 'public' } },
@@ -219,7 +220,7 @@ async function run(request: Extract<BenchRequest, { kind: 'run' }>): Promise<voi
       log('copy-data through KeySync (1000 keys a chunk)');
       await checkpoint(base);
       viaKeySync = await measured(() =>
-        new InitialCopy({ entities: exampleEntities, source, target: { store: syncStore, keys: new SqlKeyLister(poolSync, 'public') }, control, keySync }).copy('all', {
+        new InitialCopy({ entities: exampleEntities, source, sourceSide: 'a', target: { store: syncStore, keys: new SqlKeyLister(poolSync, 'public') }, control, keySync }).copy('all', {
           chunkSize: 1000,
         }),
       );

@@ -2,10 +2,11 @@ import path from 'node:path';
 import { Pool } from 'pg';
 import { SqlMigrationRunner } from '@dualwrite/backup';
 import { loadEnvFiles, loadPlatformConfigOrExit, type PlatformConfig } from '@dualwrite/config';
-import { FlagRepository, KeySync, OperationLedger, modeOf } from '@dualwrite/dual-write';
+import { FlagRepository, KeySync, OperationLedger, RolesMovedError, modeOf } from '@dualwrite/dual-write';
 import { exampleEntities } from '@dualwrite/example-domain';
 import {
   CopyAlreadyRunningError,
+  CopySourceNotPrimaryError,
   CopyStoppedError,
   DistributedRunRepository,
   InitialCopy,
@@ -142,7 +143,8 @@ async function runDistributed(request: Extract<CopyDataRequest, { kind: 'copy' }
       process.exitCode = 1;
     }
   } catch (error) {
-    if (!(error instanceof RunAlreadyRunningError) && !(error instanceof CopyAlreadyRunningError) && !(error instanceof RunSettingsError)) throw error;
+    const refusal = [RunAlreadyRunningError, CopyAlreadyRunningError, RunSettingsError, CopySourceNotPrimaryError].some((type) => error instanceof type);
+    if (!refusal || !(error instanceof Error)) throw error;
     err(`copy-data refused: ${error.message}`);
     process.exitCode = error instanceof RunSettingsError ? 78 : 1;
   } finally {
@@ -180,6 +182,7 @@ async function run(request: Extract<CopyDataRequest, { kind: 'copy' }>): Promise
       entities: exampleEntities,
       source,
       target,
+      sourceSide: request.from,
       control: resources.pools.control,
       keySync: new KeySync({ pool: resources.pools.control, ledger: new OperationLedger(resources.pools.control) }),
       stream,
@@ -190,9 +193,9 @@ async function run(request: Extract<CopyDataRequest, { kind: 'copy' }>): Promise
       return;
     }
     err(stream ? 'copying by COPY between the two databases (--method=stream)' : "copying through the key sync over the stores' APIs (--method=key-sync)");
+    // A source that is not the primary is refused by the copy itself (CopySourceNotPrimaryError), before any write.
     const mode = modeOf(await new FlagRepository(resources.pools.control).read());
     if (!mode.dual) err(`warning: dual writes are off (${mode.name}): writes after the copy passes a key are not mirrored; copy in phase 2 (or 3 for --from=b)`);
-    else if ((mode.primary === 'a') !== (request.from === 'a')) err(`warning: the source (store ${request.from.toUpperCase()}) is not the current primary (${mode.name})`);
     await refuseDistributed(resources.pools.control, request.entities === 'all' ? exampleEntities.map((entity) => entity.name) : request.entities);
     const display = progressDisplay();
     let result: CopyResult;
@@ -208,7 +211,13 @@ async function run(request: Extract<CopyDataRequest, { kind: 'copy' }>): Promise
     }
     out(`copy done in ${result.durationMs} ms`);
   } catch (error) {
-    if (error instanceof CopyStoppedError || error instanceof CopyAlreadyRunningError || error instanceof RunAlreadyRunningError) {
+    if (
+      error instanceof CopyStoppedError ||
+      error instanceof CopyAlreadyRunningError ||
+      error instanceof RunAlreadyRunningError ||
+      error instanceof CopySourceNotPrimaryError ||
+      error instanceof RolesMovedError
+    ) {
       err(error.message);
       process.exitCode = 1;
       return;

@@ -80,7 +80,7 @@ export class SecondarySync {
    * new primary lacks is the late write's alone and is deleted.
    */
   async undoLanded(now: OperationPlan, keys: RowKey[], created: boolean): Promise<Timed<SyncReport>> {
-    const roles = { readAtVersion: now.flagVersion, strays: created ? keys : [] };
+    const roles = { flagsPrimary: now.mode.primary, strays: created ? keys : [] };
     return timed(() => this.options.keySync.sync(now.entity, keys, now.primary, now.secondary as StorePlugin, [], roles));
   }
 

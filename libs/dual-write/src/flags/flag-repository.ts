@@ -88,6 +88,22 @@ export function unfencedVersionSql(versionSql: string): string {
  */
 export const ROLE_SYNCS_LOCK = '20261201, 1';
 
+/** Whether the flags name `primary` the primary store and no flip of the primary is fencing (one row, cheap). */
+export function primaryUnfencedSql(primary: 'a' | 'b'): string {
+  return `exists (select 1 from dual_write_flags where id = 1 and enable_supabase_primary = ${primary === 'b'} and not fenced)`;
+}
+
+/**
+ * Work whose roles were read from the flags (a repair, a backfill, a copy, undoing a late write), refused because the
+ * flags no longer name that primary or a flip of the primary is fencing: read the roles again.
+ */
+export class RolesMovedError extends Error {
+  constructor(readonly expectedPrimary: 'a' | 'b') {
+    super(`the flags no longer name store ${expectedPrimary.toUpperCase()} the primary (or a flip of the primary is fencing): the roles this work was given are stale; read them again`);
+    this.name = 'RolesMovedError';
+  }
+}
+
 const FLAG_COLUMNS = 'enable_dual_write, enable_supabase_primary, version, updated_at, updated_by, reason, fenced, fenced_by';
 
 function toState(row: FlagRow): FlagState {
@@ -130,6 +146,29 @@ export class FlagRepository {
     } catch (error) {
       await client.query('rollback').catch(() => undefined);
       if ((error as { code?: string }).code === '55P03') return false;
+      throw error;
+    } finally {
+      client.release();
+    }
+  }
+
+  /**
+   * Runs `work` holding ROLE_SYNCS_LOCK shared, once the flags still name `primary` and no flip fences (else
+   * RolesMovedError, `work` not run): a flip of the primary waits for it. For writes to a store with roles read from
+   * the flags that do not go through KeySync (a copy chunk streamed between the databases).
+   */
+  async withPrimaryHeld<T>(primary: 'a' | 'b', work: () => Promise<T>): Promise<T> {
+    const client = await this.pool.connect();
+    try {
+      const results = (await client.query(`begin; select pg_advisory_xact_lock_shared(${ROLE_SYNCS_LOCK}); select ${primaryUnfencedSql(primary)} as current`)) as unknown as {
+        rows: { current?: boolean }[];
+      }[];
+      if (results[2]?.rows[0]?.current !== true) throw new RolesMovedError(primary);
+      const result = await work();
+      await client.query('commit');
+      return result;
+    } catch (error) {
+      await client.query('rollback').catch(() => undefined);
       throw error;
     } finally {
       client.release();

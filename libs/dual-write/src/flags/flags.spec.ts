@@ -1,6 +1,6 @@
 import { Pool } from 'pg';
 import { describeMode, modeOf } from './dual-write-mode';
-import { FlagRepository, InvalidFlagChangeError, StaleFlagsError, type FlagState } from './flag-repository';
+import { FlagRepository, InvalidFlagChangeError, RolesMovedError, StaleFlagsError, type FlagState } from './flag-repository';
 import { FlagService } from './flag-service';
 
 const controlUrl = process.env['PRIMARY_DATABASE_URL'] ?? 'postgresql://postgres@127.0.0.1:5432/dw_primary';
@@ -120,5 +120,38 @@ describe('flags in the control database', () => {
       await Promise.all([changer.close(), watcher.close()]);
       await otherPool.end();
     }
+  });
+
+  describe('work whose roles were read from the flags (withPrimaryHeld) and a flip waiting for it (waitForRoleSyncs)', () => {
+    const storeAPrimary = () => repository.change({ next: { enableSupabasePrimary: false }, changedBy: 'flags.spec', source: 'cli', reason: 'store A primary for the test' });
+    const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+    it('a flip waits for work under the roles it read; one that gives up first says so', async () => {
+      await storeAPrimary();
+      let workEnded = 0;
+      const holding = repository.withPrimaryHeld('a', async () => {
+        await sleep(400);
+        workEnded = Date.now();
+      });
+      await sleep(50);
+
+      await expect(repository.waitForRoleSyncs(100)).resolves.toBe(false);
+      await expect(repository.waitForRoleSyncs(5_000)).resolves.toBe(true);
+      expect(workEnded).toBeGreaterThan(0);
+      await holding;
+    });
+
+    it('refuses, without running it, work whose primary the flags no longer name', async () => {
+      await storeAPrimary();
+      let ran = false;
+
+      const refused = repository.withPrimaryHeld('b', async () => {
+        ran = true;
+      });
+
+      await expect(refused).rejects.toThrow(RolesMovedError);
+      await expect(refused).rejects.toThrow('the flags no longer name store B the primary');
+      expect(ran).toBe(false);
+    });
   });
 });

@@ -5,7 +5,8 @@ import type { Row, StorePlugin } from '@dualwrite/stores';
 import { exampleTestDomain } from '@dualwrite/testing';
 import { EngineTestKit } from '../../test/engine-test-kit';
 import { requeueOwedOperations } from '../replay/ledger-sweep';
-import { KeySync, RolesMovedError } from './key-sync';
+import { RolesMovedError } from '../flags/flag-repository';
+import { KeySync } from './key-sync';
 
 describe('KeySync: the secondary made to hold the primary rows (real stores)', () => {
   const kit = new EngineTestKit(exampleTestDomain);
@@ -256,9 +257,8 @@ describe('KeySync: the secondary made to hold the primary rows (real stores)', (
       await kit.setFlags(PHASE_3);
       const created = await kit.engine({ secondaryTimeoutMs: 3_000 }).create({ entity: 'budgets' }, kit.budget(await kit.owner(), { name: 'v1' }));
       const id = String(created.data['id']);
-      const readAtVersion = await kit.flagVersion();
       // Store B primary, as read; its upsert on store A held back 500 ms.
-      const repairing = sync.sync(budgetsEntity, [id], kit.supabase, kit.withSlowWrites(kit.prisma, 500), [], { readAtVersion });
+      const repairing = sync.sync(budgetsEntity, [id], kit.supabase, kit.withSlowWrites(kit.prisma, 500), [], { flagsPrimary: 'b' });
       await new Promise((resolve) => setTimeout(resolve, 100));
 
       await flip(PHASE_2);
@@ -273,7 +273,7 @@ describe('KeySync: the secondary made to hold the primary rows (real stores)', (
       await kit.setFlags(PHASE_3);
       const created = await kit.engine({ secondaryTimeoutMs: 3_000 }).create({ entity: 'budgets' }, kit.budget(await kit.owner(), { name: 'v1' }));
       const id = String(created.data['id']);
-      const repairing = sync.sync(budgetsEntity, [id], kit.supabase, kit.withSlowWrites(kit.prisma, 1_500), [], { readAtVersion: await kit.flagVersion() });
+      const repairing = sync.sync(budgetsEntity, [id], kit.supabase, kit.withSlowWrites(kit.prisma, 1_500), [], { flagsPrimary: 'b' });
       await new Promise((resolve) => setTimeout(resolve, 100));
 
       const refused = kit.switcher(300).change({ next: PHASE_2, changedBy: 'spec', source: 'cli', reason: 'rollback while a repair runs' });
@@ -287,11 +287,10 @@ describe('KeySync: the secondary made to hold the primary rows (real stores)', (
       await kit.setFlags(PHASE_3);
       const created = await kit.engine({ secondaryTimeoutMs: 3_000 }).create({ entity: 'budgets' }, kit.budget(await kit.owner(), { name: 'v1' }));
       const id = String(created.data['id']);
-      const readAtVersion = await kit.flagVersion();
       await flip(PHASE_2);
       const acknowledged = await kit.engine({ secondaryTimeoutMs: 3_000 }).update({ entity: 'budgets' }, id, { name: 'v2, acknowledged in phase 2' });
 
-      const stale = sync.sync(budgetsEntity, [id], kit.supabase, kit.prisma, [], { readAtVersion });
+      const stale = sync.sync(budgetsEntity, [id], kit.supabase, kit.prisma, [], { flagsPrimary: 'b' });
 
       await expect(stale).rejects.toBeInstanceOf(RolesMovedError);
       await expect(kit.prisma.get(budgetsEntity, id)).resolves.toMatchObject({ name: acknowledged.data['name'] });

@@ -1,6 +1,6 @@
 import { StoreNotFoundError, primaryKeyOf, type EntityDefinition, type Row, type RowKey, type StorePlugin } from '@dualwrite/stores';
 import type { Pool, PoolClient, QueryResult } from 'pg';
-import { ROLE_SYNCS_LOCK, unfencedVersionSql } from '../flags/flag-repository';
+import { ROLE_SYNCS_LOCK, RolesMovedError, primaryUnfencedSql } from '../flags/flag-repository';
 import { keysWrittenByOthersSql, lockKeysSql, settleSyncedSql } from '../ledger/sync-settlement';
 import type { OperationLedger, OperationObservation, OperationStatus } from '../ledger/operation-ledger';
 
@@ -50,26 +50,19 @@ export interface SyncedWrite {
 /** Whose rows a sync copies where, when its caller read the roles from the flags rather than from a write. */
 export interface SyncRoles {
   /**
-   * The flag version the source and target were read under (a repair, a backfill, undoing a late write). The sync
-   * goes ahead only while that version is current and unfenced, and a flip of the primary waits for it to end
-   * (ROLE_SYNCS_LOCK); otherwise it throws RolesMovedError and changes nothing. Absent for the syncs of a write or
-   * a replay: the ledger ties those to their operation, which the flip's barrier waits for.
+   * The primary the caller read from the flags when it chose source and target (a repair, a backfill, a copy,
+   * undoing a late write). The sync goes ahead only while the flags still name it and no flip of the primary fences,
+   * and such a flip waits for it to end (ROLE_SYNCS_LOCK); otherwise it throws RolesMovedError and changes nothing.
+   * Absent for the syncs of a write or a replay: the ledger ties those to their operation, which the flip's barrier
+   * waits for.
    */
-  readAtVersion?: number;
+  flagsPrimary?: 'a' | 'b';
   /**
    * Keys whose row the target holds only because a write nobody was told of created it there (a create that landed
    * late on the store a flip made the secondary): the source lacking one proves it should not exist, as a delete
    * would.
    */
   strays?: RowKey[];
-}
-
-/** A sync refused because the flags moved (or a flip is fencing) since its caller read the roles: read them again. */
-export class RolesMovedError extends Error {
-  constructor(readonly readAtVersion: number) {
-    super(`the flags are no longer at version ${readAtVersion} (or a flip of the primary is fencing): the roles this sync was given may be stale; read them again`);
-    this.name = 'RolesMovedError';
-  }
 }
 
 export function emptySyncReport(): SyncReport {
@@ -105,7 +98,7 @@ export class KeySync {
     const client = await this.options.pool.connect();
     let failed = true;
     try {
-      const own = await this.lock(client, entity, keys, writes, roles.readAtVersion);
+      const own = await this.lock(client, entity, keys, writes, roles.flagsPrimary);
       await this.copy(entity, keys, source, target, report, client, own, writes.length > 0, new Set((roles.strays ?? []).map(String)));
       report.settled = await this.commit(client, writes);
       failed = false;
@@ -122,7 +115,7 @@ export class KeySync {
    * create alone: any other write of it is claimed after this point and syncs after this sync (it waits for the
    * lock), so the primary holds exactly the created row until then.
    */
-  private async lock(client: PoolClient, entity: EntityDefinition, keys: RowKey[], writes: SyncedWrite[], rolesReadAt: number | undefined): Promise<Map<string, Row>> {
+  private async lock(client: PoolClient, entity: EntityDefinition, keys: RowKey[], writes: SyncedWrite[], flagsPrimary: 'a' | 'b' | undefined): Promise<Map<string, Row>> {
     const escape = (value: string) => client.escapeLiteral(value);
     const creates = writes.filter((write) => write.created !== undefined);
     // No parallel workers for these look-ups of a few keys: the planner misjudges how many ledger rows an array
@@ -133,14 +126,14 @@ export class KeySync {
     // flushing it first.
     // Roles read from the flags: the shared lock a flip waits for, and whether they are still current, before the
     // keys' locks, so a sync waiting here behind a flip holds none of them.
-    const roleChecks = rolesReadAt === undefined ? [] : [`select pg_advisory_xact_lock_shared(${ROLE_SYNCS_LOCK})`, `select ${unfencedVersionSql(String(Math.trunc(rolesReadAt)))} as current`];
+    const roleChecks = flagsPrimary === undefined ? [] : [`select pg_advisory_xact_lock_shared(${ROLE_SYNCS_LOCK})`, `select ${primaryUnfencedSql(flagsPrimary)} as current`];
     const statements = ['begin', ...roleChecks, 'set local max_parallel_workers_per_gather = 0', 'set local synchronous_commit = off', lockKeysSql(escape, entity.name, keys.map(String))];
     if (creates.length > 0) {
       const createdKeys = creates.map((write) => String(write.created?.key));
       statements.push(keysWrittenByOthersSql(escape, entity.name, createdKeys, creates.map((write) => write.opId)));
     }
     const results = (await client.query(statements.join(';\n'))) as unknown as QueryResult<{ key: string; current?: boolean }>[];
-    if (rolesReadAt !== undefined && results[roleChecks.length]?.rows[0]?.current !== true) throw new RolesMovedError(rolesReadAt);
+    if (flagsPrimary !== undefined && results[roleChecks.length]?.rows[0]?.current !== true) throw new RolesMovedError(flagsPrimary);
     const own = new Map<string, Row>();
     const others = new Set(creates.length > 0 ? results[statements.length - 1]?.rows.map((row) => row.key) : []);
     for (const write of creates) {

@@ -62,6 +62,20 @@ describe('copy-data CLI', () => {
     }
   });
 
+  it('refuses a copy from the store the flags do not name primary (--from=b in phase 1), writing nothing: exit 1, naming the flags', async () => {
+    await stores.poolB.query("insert into users (id, email, display_name) values ('0f000000-0000-4000-8000-000000000001', 'only-on-b@example.test', 'Only on B')");
+    try {
+      const exit = await runCli(['--entity=users', '--from=b']);
+
+      expect(exit.code).toBe(1);
+      expect(exit.stderr).toContain('copy from supabase (store B) refused: the flags name store A the primary (primary-only');
+      const { rows } = await stores.poolA.query('select 1 from users where id = $1', ['0f000000-0000-4000-8000-000000000001']);
+      expect(rows).toEqual([]);
+    } finally {
+      await stores.poolB.query("delete from users where id = '0f000000-0000-4000-8000-000000000001'");
+    }
+  });
+
   it('a streamed copy killed (SIGKILL) mid-run resumes at its first unfinished chunk; chunks done before are not redone', async () => {
     await emptyExampleTables(stores.poolB);
     expect((await runCli(['--entity=users'])).code).toBe(0);

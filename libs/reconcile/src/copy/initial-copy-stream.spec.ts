@@ -1,4 +1,4 @@
-import { KeySync, OperationLedger } from '@dualwrite/dual-write';
+import { KeySync, OperationLedger, RolesMovedError } from '@dualwrite/dual-write';
 import { budgetsEntity, commentsEntity, exampleEntities, postsEntity } from '@dualwrite/example-domain';
 import { exampleTestDomain } from '@dualwrite/testing';
 import { EntityRegistry } from '@dualwrite/stores';
@@ -7,6 +7,7 @@ import { InitialCopy } from './initial-copy';
 import { SqlKeyLister } from './key-lister';
 import { readForeignKeys } from './table-order';
 import { startPhaseTwo, type PhaseTwo } from './testing/phase-two';
+import { withStoreBPrimary } from './testing/store-b-primary';
 import { ScratchStores } from './testing/scratch-stores';
 import { countRows, expectStoresEqual, plantTargetOnlyBudgets } from './testing/store-checks';
 import { emptyExampleTables, seedExampleRows } from './testing/seed';
@@ -37,6 +38,7 @@ describe('initial copy, streamed as COPY between the two PostgreSQL databases (r
       entities: exampleEntities,
       source: { store: stores.prisma, keys: new SqlKeyLister(stores.poolA), foreignKeys: () => readForeignKeys(stores.poolA) },
       target: { store: stores.supabase, keys: new SqlKeyLister(stores.poolB, 'public') },
+      sourceSide: 'a',
       control: stores.control,
       keySync: keySync(),
       stream: { source: { pool: stores.poolA }, target: { pool: stores.poolB, schema: 'public' }, onFirstRows },
@@ -259,6 +261,27 @@ describe('initial copy, streamed as COPY between the two PostgreSQL databases (r
     await expectStoresEqual(stores, budgetsEntity);
   });
 
+  it('a flip making store B primary while a chunk streams: that chunk ends, the next is refused; once store A is primary again the copy resumes', async () => {
+    await freshTargetWithUsers();
+    let flipped = false;
+    const copy = copier(async ({ chunkNo }) => {
+      if (chunkNo !== 1 || flipped) return;
+      flipped = true;
+      await stores.control.query('update dual_write_flags set enable_dual_write = true, enable_supabase_primary = true, version = version + 1 where id = 1');
+    });
+
+    try {
+      await expect(copy.copy(['budgets'], { chunkSize: 100 })).rejects.toThrow(RolesMovedError);
+    } finally {
+      await stores.control.query('update dual_write_flags set enable_dual_write = false, enable_supabase_primary = false, version = version + 1 where id = 1');
+    }
+    expect(await countRows(stores.poolB, 'budgets')).toBe(100);
+
+    const resumed = await copier().copy(['budgets'], { chunkSize: 100 });
+    expect(resumed.entities[0]).toMatchObject({ resumed: true, chunksSkipped: 1 });
+    await expectStoresEqual(stores, budgetsEntity);
+  });
+
   it('copies back from store B to store A streamed (the reverse copy): rows only store B holds are inserted, the rest kept', async () => {
     await freshTargetWithUsers();
     await copier().copy(['budgets'], { chunkSize: 100 });
@@ -267,12 +290,13 @@ describe('initial copy, streamed as COPY between the two PostgreSQL databases (r
       entities: exampleEntities,
       source: { store: stores.supabase, keys: new SqlKeyLister(stores.poolB, 'public') },
       target: { store: stores.prisma, keys: new SqlKeyLister(stores.poolA) },
+      sourceSide: 'b',
       control: stores.control,
       keySync: keySync(),
       stream: { source: { pool: stores.poolB, schema: 'public' }, target: { pool: stores.poolA } },
     });
 
-    const result = await reverse.copy(['budgets'], { chunkSize: 100 });
+    const result = await withStoreBPrimary(stores.control, () => reverse.copy(['budgets'], { chunkSize: 100 }));
 
     expect(result.entities[0]).toMatchObject({ sourceStore: 'supabase', targetStore: 'prisma', keysLeft: [] });
     expect(result.entities[0]?.rowsCopied).toBeGreaterThan(0);

@@ -8,6 +8,7 @@ import { SqlKeyLister, StorePageKeyLister } from './key-lister';
 import { readForeignKeys } from './table-order';
 import { writeLatencyProbe } from './testing/latency-probe';
 import { startPhaseTwo } from './testing/phase-two';
+import { withStoreBPrimary } from './testing/store-b-primary';
 import { ScratchStores } from './testing/scratch-stores';
 import { countRows, expectStoresEqual, plantTargetOnlyBudgets } from './testing/store-checks';
 import { emptyExampleTables, seedExampleRows, seededBudgetId } from './testing/seed';
@@ -32,6 +33,7 @@ describe('initial copy (store A → store B, real PostgreSQL and supabase-local)
       entities: exampleEntities,
       source: { store: stores.prisma, keys: new SqlKeyLister(stores.poolA), foreignKeys: () => readForeignKeys(stores.poolA) },
       target: { store: stores.supabase, keys: new SqlKeyLister(stores.poolB, 'public') },
+      sourceSide: 'a',
       control: stores.control,
       keySync: new KeySync({ pool: stores.control, ledger: new OperationLedger(stores.control) }),
     });
@@ -217,11 +219,12 @@ describe('initial copy (store A → store B, real PostgreSQL and supabase-local)
       entities: exampleEntities,
       source: { store: stores.supabase, keys: new StorePageKeyLister(stores.supabase, 70) },
       target: { store: stores.prisma, keys: new SqlKeyLister(stores.poolA) },
+      sourceSide: 'b',
       control: stores.control,
       keySync: new KeySync({ pool: stores.control, ledger: new OperationLedger(stores.control) }),
     });
 
-    const result = await reverse.copy(['budgets'], { chunkSize: 100 });
+    const result = await withStoreBPrimary(stores.control, () => reverse.copy(['budgets'], { chunkSize: 100 }));
 
     expect(result.entities[0]).toMatchObject({ sourceStore: 'supabase', targetStore: 'prisma', keysLeft: [] });
     const count = await expectStoresEqual(stores, budgetsEntity);

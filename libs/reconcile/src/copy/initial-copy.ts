@@ -1,11 +1,12 @@
 import type { Pool } from 'pg';
-import type { KeySync, SyncReport } from '@dualwrite/dual-write';
+import { FlagRepository, type KeySync, type SyncReport } from '@dualwrite/dual-write';
 import { EntityRegistry, type EntityDefinition } from '@dualwrite/stores';
 import { keyFromText } from '../key-order';
 import { planChunks, type PlannedChunk } from './chunk-plan';
 import { CopySpeed } from './copy-speed';
 import { ChunkConflictError, StreamedChunkCopier, type SqlSide, type StreamedChunk, type StreamedVia } from './copy-stream';
 import { CopyRunRepository, type CopyRunRecord, type StoredChunk } from './copy-repository';
+import { assertSourceIsPrimary } from './copy-roles';
 import type { ChunkVia, CopyOptions, CopyProgress, CopyResult, CopySelection, CopySide, EntityCopyPlan, EntityCopyResult, LeftKeySummary } from './copy.types';
 import { keysInWindow } from './key-lister';
 import { parentsFirst } from './table-order';
@@ -15,6 +16,12 @@ export interface InitialCopyDependencies {
   entities: EntityDefinition[];
   source: CopySide;
   target: CopySide;
+  /**
+   * Which store the source is. A copy goes only from the primary the flags name (CopySourceNotPrimaryError before
+   * anything is written), and every batch and streamed chunk is fenced against a flip of the primary (PROTOCOL.md,
+   * mechanism 3): the flip waits for it, and one that starts after the flip is refused (RolesMovedError).
+   */
+  sourceSide: 'a' | 'b';
   /** The control database: runs and chunks, the copy locks, the ledger (KeySync's locks are there too). */
   control: Pool;
   /** The protocol's order-proof sync (PROTOCOL.md, mechanism 1), on the same control database. */
@@ -72,11 +79,13 @@ export class InitialCopy {
   private readonly now: () => number;
   private readonly sleep: Sleep;
   private readonly streamer: StreamedChunkCopier | null;
+  private readonly flags: FlagRepository;
 
   constructor(private readonly deps: InitialCopyDependencies) {
     this.registry = new EntityRegistry(deps.entities);
     this.streamer = deps.stream ? new StreamedChunkCopier(deps.stream.source, deps.stream.target) : null;
     this.runs = new CopyRunRepository(deps.control);
+    this.flags = new FlagRepository(deps.control);
     this.now = deps.now ?? Date.now;
     this.sleep = deps.sleep ?? realSleep;
   }
@@ -109,6 +118,7 @@ export class InitialCopy {
   async copy(selection: CopySelection, options: CopyOptions = {}): Promise<CopyResult> {
     const started = this.now();
     const entities = await this.selectEntities(selection);
+    await assertSourceIsPrimary(this.deps.control, this.deps.sourceSide, this.deps.source.store.name);
     const locks = await this.runs.lockEntities(entities.map((entity) => entity.name));
     try {
       const results: EntityCopyResult[] = [];
@@ -209,10 +219,12 @@ export class InitialCopy {
     let streamed: StreamedChunk;
     try {
       const onFirstRows = this.deps.stream?.onFirstRows;
-      streamed = await streamer.copy(
-        entity,
-        { after: chunk.afterKey ?? undefined, upTo: chunk.upToKey ?? undefined },
-        { pace: (rows) => speed.beforeBatch(rows), onFirstRows: onFirstRows && ((via) => onFirstRows({ entity: entity.name, chunkNo: chunk.chunkNo, via })) },
+      streamed = await this.flags.withPrimaryHeld(this.deps.sourceSide, () =>
+        streamer.copy(
+          entity,
+          { after: chunk.afterKey ?? undefined, upTo: chunk.upToKey ?? undefined },
+          { pace: (rows) => speed.beforeBatch(rows), onFirstRows: onFirstRows && ((via) => onFirstRows({ entity: entity.name, chunkNo: chunk.chunkNo, via })) },
+        ),
       );
     } catch (error) {
       if (!(error instanceof ChunkConflictError)) throw error;
@@ -273,6 +285,8 @@ export class InitialCopy {
       keys.map((key) => keyFromText(entity, key)),
       this.deps.source.store,
       this.deps.target.store,
+      [],
+      { flagsPrimary: this.deps.sourceSide },
     );
     await speed.afterBatch(this.now() - began);
     return {

@@ -27,11 +27,11 @@ export interface DataRepairDependencies {
   onProgress?: (progress: RepairProgress) => void;
 }
 
-/** The roles the flags give now, and the version they were read at (a sync with them passes it to KeySync). */
+/** The roles the flags give now, and which store they name primary (a sync with them passes it to KeySync). */
 interface CurrentRoles {
   primary: StorePlugin;
   secondary: StorePlugin;
-  flagVersion: number;
+  primarySide: 'a' | 'b';
 }
 
 interface Prepared {
@@ -130,10 +130,9 @@ export class DataRepair {
   }
 
   private async currentRoles(): Promise<CurrentRoles> {
-    const flags = await new FlagRepository(this.dependencies.control).read();
+    const primarySide = modeOf(await new FlagRepository(this.dependencies.control).read()).primary;
     const { a, b } = this.dependencies.stores;
-    const roles = modeOf(flags).primary === 'a' ? { primary: a, secondary: b } : { primary: b, secondary: a };
-    return { ...roles, flagVersion: flags.version };
+    return primarySide === 'a' ? { primary: a, secondary: b, primarySide } : { primary: b, secondary: a, primarySide };
   }
 
   private warnings(prepared: Prepared[], current: { primary: StorePlugin }): string[] {
@@ -175,7 +174,7 @@ export class DataRepair {
       for (const batch of batches(keys, this.batchSize)) {
         try {
           const keys = batch.map((key) => keyFromText(entity, key));
-          const report = await this.dependencies.keySync.sync(entity, keys, current.primary, current.secondary, [], { readAtVersion: current.flagVersion });
+          const report = await this.dependencies.keySync.sync(entity, keys, current.primary, current.secondary, [], { flagsPrimary: current.primarySide });
           for (const [key, outcome] of outcomesOf(entity, batch, report)) outcomes.set(slot(entity.name, key), outcome);
         } catch (error) {
           const reason = `KeySync failed: ${error instanceof Error ? error.message : String(error)}`;

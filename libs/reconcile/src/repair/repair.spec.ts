@@ -233,7 +233,7 @@ describe('compensate-data: repair of a reconcile report (real PostgreSQL and sup
       const result = await flippedMidway.apply(await readReconcileRun(stores.control, run.runId), { requestedBy: 'repair.spec' });
 
       expect(result.actions).toEqual([expect.objectContaining({ key: budget(5), action: 'copy', outcome: 'failed', stillDiffers: true })]);
-      expect(result.left).toEqual([expect.objectContaining({ key: budget(5), reason: expect.stringContaining('the flags are no longer at version') })]);
+      expect(result.left).toEqual([expect.objectContaining({ key: budget(5), reason: expect.stringContaining('the flags no longer name store A the primary') })]);
       const { rows } = await stores.poolB.query<{ amount: string }>('select amount::text from budgets where id = $1', [budget(5)]);
       expect(rows).toEqual([{ amount: '7.00' }]);
     } finally {

@@ -1,10 +1,11 @@
 import type { Pool } from 'pg';
-import type { KeySync } from '@dualwrite/dual-write';
+import { FlagRepository, type KeySync } from '@dualwrite/dual-write';
 import type { EntityDefinition } from '@dualwrite/stores';
 import { keyFromText } from '../key-order';
 import { planChunks } from '../copy/chunk-plan';
 import { ChunkConflictError, StreamedChunkCopier, type SqlSide } from '../copy/copy-stream';
 import { CopyRunRepository } from '../copy/copy-repository';
+import { assertSourceIsPrimary } from '../copy/copy-roles';
 import { keysInWindow } from '../copy/key-lister';
 import type { CopySide, LeftKeySummary } from '../copy/copy.types';
 import type { PlannedSegment, SegmentRange } from './run.types';
@@ -73,6 +74,8 @@ export interface CopyEntityResult {
 export interface CopySteps {
   source: CopySide;
   target: CopySide;
+  /** Which store the source is: each batch and streamed chunk is fenced against a flip (see InitialCopyDependencies). */
+  sourceSide: 'a' | 'b';
   keySync: KeySync;
   control: Pool;
   /** Both stores' PostgreSQL: chunks stream as COPY between them (StreamedChunkCopier); absent: KeySync only. */
@@ -84,6 +87,7 @@ export interface CopySteps {
  * taken over (its finished chunks are not copied again, whoever copied them), otherwise a new run with its chunks.
  */
 export async function planCopySegments(steps: CopySteps, entity: EntityDefinition, chunkRows: number): Promise<{ copyRunId: string; chunkSize: number; segments: PlannedSegment[] }> {
+  await assertSourceIsPrimary(steps.control, steps.sourceSide, steps.source.store.name);
   const runs = new CopyRunRepository(steps.control);
   const { source, target } = steps;
   const unfinished = await runs.unfinished(entity.name, source.store.name, target.store.name);
@@ -128,10 +132,9 @@ export async function copyChunk(steps: CopySteps, entity: EntityDefinition, rang
 export async function streamChunk(steps: CopySteps, entity: EntityDefinition, range: SegmentRange): Promise<CopyChunkResult> {
   if (!steps.stream) return copyChunk(steps, entity, range);
   try {
-    const streamed = await new StreamedChunkCopier(steps.stream.source, steps.stream.target).copy(
-      entity,
-      { after: range.afterKey ?? undefined, upTo: range.upToKey ?? undefined },
-      { pace: async () => undefined },
+    const { source, target } = steps.stream;
+    const streamed = await new FlagRepository(steps.control).withPrimaryHeld(steps.sourceSide, () =>
+      new StreamedChunkCopier(source, target).copy(entity, { after: range.afterKey ?? undefined, upTo: range.upToKey ?? undefined }, { pace: async () => undefined }),
     );
     const total: CopyChunkResult = { rowsCopied: streamed.rowsCopied, rowsDeleted: 0, left: [], via: streamed.via };
     for (let index = 0; index < streamed.targetOnly.length; index += MAX_SYNC_BATCH) add(total, await syncBatch(steps, entity, streamed.targetOnly.slice(index, index + MAX_SYNC_BATCH)));
@@ -179,7 +182,7 @@ export async function finaliseCopyEntity(steps: CopySteps, entity: EntityDefinit
 
 async function syncBatch(steps: CopySteps, entity: EntityDefinition, keys: string[]): Promise<CopyChunkResult> {
   if (keys.length === 0) return { rowsCopied: 0, rowsDeleted: 0, left: [] };
-  const report = await steps.keySync.sync(entity, keys.map((key) => keyFromText(entity, key)), steps.source.store, steps.target.store);
+  const report = await steps.keySync.sync(entity, keys.map((key) => keyFromText(entity, key)), steps.source.store, steps.target.store, [], { flagsPrimary: steps.sourceSide });
   return { rowsCopied: report.copied.length, rowsDeleted: report.deleted.length, left: report.left.map((left) => ({ key: String(left.key), reason: left.reason })) };
 }
 

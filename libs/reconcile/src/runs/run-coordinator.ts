@@ -3,6 +3,7 @@ import type { Pool } from 'pg';
 import { Queue } from 'bullmq';
 import { EntityRegistry, type EntityDefinition } from '@dualwrite/stores';
 import { CopyRunRepository } from '../copy/copy-repository';
+import { assertSourceIsPrimary } from '../copy/copy-roles';
 import { DistributedRunRepository } from './distributed-run-repository';
 import { InvalidRunRequestError, RunAlreadyRunningError, UnknownRunError } from './run-errors';
 import { RunProgressReader } from './run-progress';
@@ -53,7 +54,10 @@ export class RunCoordinator {
     this.queue = new Queue<RunJobData>(deps.queue.queueName, { connection: deps.queue.connection, prefix: deps.queue.prefix });
   }
 
-  /** Throws UnknownEntityError (listing the known ones), InvalidRunRequestError, RunAlreadyRunningError or CopyAlreadyRunningError. */
+  /**
+   * Throws UnknownEntityError (listing the known ones), InvalidRunRequestError, RunAlreadyRunningError,
+   * CopyAlreadyRunningError or CopySourceNotPrimaryError.
+   */
   async start(request: StartRunRequest): Promise<StartedRun> {
     const entities = (request.selection === 'all' ? this.registry.all() : request.selection.map((name) => this.registry.get(name))).map((entity) => entity.name);
     if (entities.length === 0) throw new InvalidRunRequestError('no entity to run: name one, or all');
@@ -65,6 +69,7 @@ export class RunCoordinator {
     if (request.kind === 'copy') await this.refuseInProcessCopy(entities);
     else await this.refuseInProcessReconcile(entities);
     const primarySide = request.kind === 'copy' ? (request.from ?? 'a') : await this.deps.primarySide();
+    if (request.kind === 'copy') await assertSourceIsPrimary(this.deps.control, primarySide);
     const runId = randomUUID();
     await this.runs.create({
       runId,

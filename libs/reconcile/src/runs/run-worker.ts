@@ -301,6 +301,6 @@ export class RunWorker {
     if (!copy) throw new Error('store B is not configured: there is nothing to copy to or from');
     const [source, target] = run.primarySide === 'a' ? [copy.a, copy.b] : [copy.b, copy.a];
     const stream = copy.stream && (run.primarySide === 'a' ? { source: copy.stream.a, target: copy.stream.b } : { source: copy.stream.b, target: copy.stream.a });
-    return { source, target, keySync: copy.keySync, control: this.deps.control, ...(stream ? { stream } : {}) };
+    return { source, target, sourceSide: run.primarySide, keySync: copy.keySync, control: this.deps.control, ...(stream ? { stream } : {}) };
   }
 }

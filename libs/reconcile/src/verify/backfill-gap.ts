@@ -74,7 +74,7 @@ export class BackfillGap {
 
     for (let start = 0; start < result.gaps.length; start += size) {
       const keys = result.gaps.slice(start, start + size).map((gap) => keyFromText(entity, gap.key));
-      const report = await this.dependencies.keySync.sync(entity, keys, roles.primary, roles.secondary, [], { readAtVersion: roles.flagVersion });
+      const report = await this.dependencies.keySync.sync(entity, keys, roles.primary, roles.secondary, [], { flagsPrimary: roles.primarySide });
       result.copied += report.copied.length;
       result.deleted += report.deleted.length;
       result.left.push(...report.left.map((left) => ({ key: keyText(entity, left.key), reason: left.reason })));

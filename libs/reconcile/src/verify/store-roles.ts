@@ -8,14 +8,13 @@ export interface StoreRoles {
   dual: boolean;
   primary: StorePlugin;
   secondary: StorePlugin;
-  /** The flag version the roles were read at: a sync with them passes it (KeySync `readAtVersion`). */
-  flagVersion: number;
+  /** Which store the flags name primary: a sync with these roles passes it (KeySync `flagsPrimary`). */
+  primarySide: 'a' | 'b';
 }
 
 /** Primary and secondary as the flags in the control database say now. */
 export async function currentRoles(control: Pool, stores: { a: StorePlugin; b: StorePlugin }): Promise<StoreRoles> {
-  const flags = await new FlagRepository(control).read();
-  const mode = modeOf(flags);
+  const mode = modeOf(await new FlagRepository(control).read());
   const [primary, secondary] = mode.primary === 'a' ? [stores.a, stores.b] : [stores.b, stores.a];
-  return { mode: mode.name, dual: mode.dual, primary, secondary, flagVersion: flags.version };
+  return { mode: mode.name, dual: mode.dual, primary, secondary, primarySide: mode.primary };
 }

@@ -3,6 +3,7 @@ import type { Pool } from 'pg';
 import { DUAL_WRITE_CONTROL_POOL, FlagRepository, bullConnection } from '@dualwrite/dual-write';
 import {
   CopyAlreadyRunningError,
+  CopySourceNotPrimaryError,
   InvalidRunRequestError,
   RunAlreadyRunningError,
   RunCoordinator,
@@ -73,6 +74,7 @@ export class RunsAdminService implements OnModuleDestroy {
       if (error instanceof UnknownEntityError || error instanceof InvalidRunRequestError) throw new BadRequestException(error.message);
       if (error instanceof RunAlreadyRunningError) throw new ConflictException({ statusCode: 409, error: 'Conflict', message: error.message, runningRunId: error.runningRunId, entity: error.entity });
       if (error instanceof CopyAlreadyRunningError) throw new ConflictException({ statusCode: 409, error: 'Conflict', message: error.message, runningRunId: error.running?.runId ?? null, entity: error.entity });
+      if (error instanceof CopySourceNotPrimaryError) throw new ConflictException({ statusCode: 409, error: 'Conflict', message: error.message, from: error.sourceSide });
       return missingTables(error);
     }
   }

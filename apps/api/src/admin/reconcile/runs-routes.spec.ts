@@ -205,6 +205,15 @@ describe('POST /admin/copy and GET /admin/copy/runs/:id', () => {
     expect((await request(server).get(`/admin/reconcile/runs/${started.body.runId}`).set(asViewer)).status).toBe(404);
   });
 
+  it('409 for a copy from store B while the flags name store A the primary: no run is started', async () => {
+    const refused = await request(server).post('/admin/copy').set(asOperator).send({ entity: 'users', from: 'b' });
+
+    expect(refused.status).toBe(409);
+    expect(refused.body).toMatchObject({ from: 'b', message: expect.stringContaining('copy from store B refused: the flags name store A the primary') });
+    const { rows } = await control.query(`select 1 from distributed_runs where kind = 'copy' and primary_side = 'b'`);
+    expect(rows).toEqual([]);
+  });
+
   it('400 naming a rate that is not a positive whole number of rows per second', async () => {
     for (const [rate, message] of [
       [0, 'rate: must be at least 1 row per second'],
