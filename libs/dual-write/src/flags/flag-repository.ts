@@ -81,16 +81,22 @@ export function unfencedVersionSql(versionSql: string): string {
 }
 
 /**
- * The lock a sync whose roles were read from the flags (a repair, a backfill, undoing a late write) holds shared for
- * its transaction, and a flip of the primary takes exclusively once it has fenced: so the flip waits for every such
- * sync that started under the old roles, and one that starts after the fence sees it and refuses (KeySync). Two
+ * The lock work whose roles were read from the flags (a repair, a backfill, a copy, undoing a late write) holds
+ * shared for its transaction, and a flip of the primary takes exclusively once it has fenced: so the flip waits for
+ * all such work that started under the old roles, and work that starts after the fence sees it and is refused. Two
  * int4 keys: a space of its own, apart from the per-key locks' single bigint keys.
  */
-export const ROLE_SYNCS_LOCK = '20261201, 1';
+const ROLE_SYNCS_LOCK = '20261201, 1';
 
-/** Whether the flags name `primary` the primary store and no flip of the primary is fencing (one row, cheap). */
-export function primaryUnfencedSql(primary: 'a' | 'b'): string {
-  return `exists (select 1 from dual_write_flags where id = 1 and enable_supabase_primary = ${primary === 'b'} and not fenced)`;
+/**
+ * The two statements that open such work, in its transaction: `ROLE_SYNCS_LOCK` shared, then one row whose
+ * `current` says whether the flags still name `primary` the primary and no flip fences (else: RolesMovedError).
+ */
+export function primaryHeldSql(primary: 'a' | 'b'): [string, string] {
+  return [
+    `select pg_advisory_xact_lock_shared(${ROLE_SYNCS_LOCK})`,
+    `select exists (select 1 from dual_write_flags where id = 1 and enable_supabase_primary = ${primary === 'b'} and not fenced) as current`,
+  ];
 }
 
 /**
@@ -160,9 +166,7 @@ export class FlagRepository {
   async withPrimaryHeld<T>(primary: 'a' | 'b', work: () => Promise<T>): Promise<T> {
     const client = await this.pool.connect();
     try {
-      const results = (await client.query(`begin; select pg_advisory_xact_lock_shared(${ROLE_SYNCS_LOCK}); select ${primaryUnfencedSql(primary)} as current`)) as unknown as {
-        rows: { current?: boolean }[];
-      }[];
+      const results = (await client.query(['begin', ...primaryHeldSql(primary)].join(';\n'))) as unknown as { rows: { current?: boolean }[] }[];
       if (results[2]?.rows[0]?.current !== true) throw new RolesMovedError(primary);
       const result = await work();
       await client.query('commit');

@@ -1,6 +1,6 @@
 import { StoreNotFoundError, primaryKeyOf, type EntityDefinition, type Row, type RowKey, type StorePlugin } from '@dualwrite/stores';
 import type { Pool, PoolClient, QueryResult } from 'pg';
-import { ROLE_SYNCS_LOCK, RolesMovedError, primaryUnfencedSql } from '../flags/flag-repository';
+import { RolesMovedError, primaryHeldSql } from '../flags/flag-repository';
 import { keysWrittenByOthersSql, lockKeysSql, settleSyncedSql } from '../ledger/sync-settlement';
 import type { OperationLedger, OperationObservation, OperationStatus } from '../ledger/operation-ledger';
 
@@ -126,7 +126,7 @@ export class KeySync {
     // flushing it first.
     // Roles read from the flags: the shared lock a flip waits for, and whether they are still current, before the
     // keys' locks, so a sync waiting here behind a flip holds none of them.
-    const roleChecks = flagsPrimary === undefined ? [] : [`select pg_advisory_xact_lock_shared(${ROLE_SYNCS_LOCK})`, `select ${primaryUnfencedSql(flagsPrimary)} as current`];
+    const roleChecks = flagsPrimary === undefined ? [] : primaryHeldSql(flagsPrimary);
     const statements = ['begin', ...roleChecks, 'set local max_parallel_workers_per_gather = 0', 'set local synchronous_commit = off', lockKeysSql(escape, entity.name, keys.map(String))];
     if (creates.length > 0) {
       const createdKeys = creates.map((write) => String(write.created?.key));
