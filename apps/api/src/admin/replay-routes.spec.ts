@@ -79,6 +79,50 @@ describe('GET /admin/replay', () => {
   });
 });
 
+describe('POST /admin/replay/:opId/requeue', () => {
+  const config = testConfig();
+  let api: TestApiApp;
+  const requeued = uuidv7();
+  const keyless = uuidv7();
+
+  beforeAll(async () => {
+    api = await startTestApiApp(config);
+    const ledger = new OperationLedger(pool);
+    const owedThenDead = { opId: requeued, entity: 'users', operation: 'create' as const, entityIds: [uuidv7()], payload: {}, primaryStore: 'prisma', secondaryStore: 'supabase' };
+    await ledger.recordOwed(owedThenDead, { id: owedThenDead.entityIds[0] }, new Error('supabase timed out'));
+    await ledger.transition(requeued, 'replay_gave_up', { lastError: 'supabase down' });
+    await ledger.claim({ opId: keyless, entity: 'comments', operation: 'create', entityIds: [], payload: {}, primaryStore: 'prisma', secondaryStore: 'supabase', flagVersion: (await pool.query('select version from dual_write_flags')).rows[0].version });
+    await ledger.transition(keyless, 'primary_unavailable', { lastError: 'the answer was lost' });
+    await ledger.transition(keyless, 'replay_gave_up', { lastError: 'key never learnt' });
+  });
+  afterAll(async () => {
+    await pool.query('delete from dual_write_ops where op_id = any($1::uuid[])', [[requeued, keyless]]);
+    await api.close();
+  });
+
+  const requeue = (id: string, role: 'operator' | 'viewer' = 'operator') => request(api.server).post(`/admin/replay/${id}/requeue`).set(bearer(adminTokenFor(config, role)));
+
+  it('an operator requeues a dead operation: owed again, attempts from zero, its replay queued; a second requeue is 409', async () => {
+    const response = await requeue(requeued);
+
+    expect(response.status).toBe(200);
+    expect(response.body).toEqual({ opId: requeued, status: 'secondary_pending', queued: true });
+    expect(await new OperationLedger(pool).get(requeued)).toMatchObject({ status: 'secondary_pending', attempts: 0, lastError: 'requeued by operator token after: supabase down' });
+    const again = await requeue(requeued);
+    expect(again.status).toBe(409);
+    expect(again.body.message).toBe(`operation ${requeued} is secondary_pending, not dead: only a dead operation is requeued`);
+  });
+
+  it('409 for a dead serial create whose key nobody learnt; 404 unknown; 400 not a uuid; 403 for a viewer', async () => {
+    const refused = await requeue(keyless);
+    expect(refused.status).toBe(409);
+    expect(refused.body.message).toContain('no replay can find its row');
+    expect((await requeue(uuidv7())).status).toBe(404);
+    expect((await requeue('not-an-op')).status).toBe(400);
+    expect((await requeue(keyless, 'viewer')).status).toBe(403);
+  });
+});
+
 describe('GET /admin/replay with Redis on a closed port', () => {
   const config = testConfig({ ...DEGRADED_ENV, REDIS_URL: 'redis://127.0.0.1:1' });
   let api: TestApiApp;

@@ -1,6 +1,9 @@
-import { Controller, Get } from '@nestjs/common';
-import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { Controller, Get, HttpCode, Param, Post, Req } from '@nestjs/common';
+import { ApiBearerAuth, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
 import { AdminRole } from '../admin-auth/admin-role.decorator';
+import type { ExpressRequestLike } from '../http/express-shapes';
+import { AdminCaller } from './admin-caller';
+import { ReplayRequeueService, type RequeuedView } from './replay-requeue.service';
 import { DEAD_OPERATIONS_SHOWN, ReplayStatusService, type ReplayStatusView } from './replay-status.service';
 
 /** The replay of secondary writes: ledger counts, queue depth and the dead letters. */
@@ -9,11 +12,28 @@ import { DEAD_OPERATIONS_SHOWN, ReplayStatusService, type ReplayStatusView } fro
 @AdminRole('viewer')
 @Controller('admin/replay')
 export class ReplayController {
-  constructor(private readonly replay: ReplayStatusService) {}
+  constructor(
+    private readonly replay: ReplayStatusService,
+    private readonly requeuer: ReplayRequeueService,
+    private readonly caller: AdminCaller,
+  ) {}
 
   @Get()
   @ApiOperation({ summary: `Ledger counts by status, dw-replay queue depth, and the ${DEAD_OPERATIONS_SHOWN} oldest dead operations` })
   status(): Promise<ReplayStatusView> {
     return this.replay.status();
+  }
+
+  @Post(':opId/requeue')
+  @HttpCode(200)
+  @AdminRole('operator')
+  @ApiOperation({
+    summary:
+      'Requeue a dead operation once its cause is fixed: owed again (or of unknown outcome when the primary never answered), attempts from zero, its replay queued. ' +
+      '409 when it is not dead, or has no keys to sync (a serial create whose key nobody learnt); 404 when unknown',
+  })
+  @ApiParam({ name: 'opId', description: 'the operation id (uuid)' })
+  requeue(@Param('opId') opId: string, @Req() request: ExpressRequestLike): Promise<RequeuedView> {
+    return this.requeuer.requeue(opId, this.caller.labelOf(request));
   }
 }

@@ -355,4 +355,21 @@ describe('write protocol scenarios (real stores)', () => {
     await expect(late).rejects.toBeInstanceOf(LedgerTransitionError);
     await expect(kit.ledger.get(opId)).resolves.toMatchObject({ status: 'primary_unavailable', result: null });
   });
+
+  it('9. a write dead-lettered while store B was down refuses the flip; requeued by an operator once B is back, it reaches B and the flip goes through', async () => {
+    await kit.setFlags(PHASE_2);
+    const created = await kit.engine({ b: kit.unreachableSupabase(), secondaryTimeoutMs: 3_000 }).create({ entity: 'budgets' }, kit.budget(await kit.owner()));
+    const opId = String(created.opId);
+    await expect(kit.replayProcessor(1, kit.unreachableSupabase()).replay(opId)).resolves.toMatchObject({ outcome: 'dead' });
+    await expect(kit.switcher(500).change({ next: PHASE_3, changedBy: 'spec', source: 'cli', reason: 'flip' })).rejects.toBeInstanceOf(FlipRefusedError);
+
+    await expect(kit.ledger.requeueDead(opId, 'operator token')).resolves.toBe('secondary_pending');
+    await expect(kit.replayProcessor().replay(opId)).resolves.toMatchObject({ outcome: 'applied' });
+
+    const [onA, onB] = await bothHold(budgetsEntity, String(created.data['id']));
+    expect(plain(onA)).toEqual(plain(created.data));
+    expect(onB).toEqual(onA);
+    await expect(kit.ledger.get(opId)).resolves.toMatchObject({ status: 'applied', lastError: null });
+    await kit.switcher().change({ next: PHASE_3, changedBy: 'spec', source: 'cli', reason: 'flip' });
+  });
 });

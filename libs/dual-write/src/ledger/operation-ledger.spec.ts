@@ -184,6 +184,33 @@ describe('OperationLedger', () => {
     expect(await ledger.get(reopened.opId)).toMatchObject({ status: 'primary_unavailable', flagVersion: version, lastError: 'landed late', entityIds: reopened.entityIds });
   });
 
+  it("an operator's requeue of a dead operation: owed again when the primary answered, of unknown outcome when not; refused for a keyless one or one not dead", async () => {
+    const dead = async (operation: NewOperation, answered: boolean) => {
+      await ledger.claim(operation);
+      if (answered) {
+        await ledger.transition(operation.opId, 'primary_wrote', { result: { name: 'on the primary' } });
+        await ledger.transition(operation.opId, 'secondary_failed', { lastError: 'store B failed' });
+      } else {
+        await ledger.transition(operation.opId, 'primary_unavailable', { lastError: 'store A timed out' });
+      }
+      await ledger.recordFailedAttempt(operation.opId, 'store B still failing');
+      await ledger.transition(operation.opId, 'replay_gave_up', { lastError: 'store B still failing' });
+      return operation.opId;
+    };
+    const owed = await dead(newOperation(), true);
+    const unanswered = await dead(newOperation(), false);
+    const keyless = await dead(newOperation({ entity: 'comments', entityIds: [] }), false);
+
+    await expect(ledger.requeueDead(owed, 'operator token')).resolves.toBe('secondary_pending');
+    await expect(ledger.requeueDead(unanswered, 'operator token')).resolves.toBe('primary_unavailable');
+    await expect(ledger.requeueDead(keyless, 'operator token')).rejects.toMatchObject({ status: 'dead' });
+    await expect(ledger.requeueDead(owed, 'operator token')).rejects.toMatchObject({ status: 'secondary_pending' });
+
+    expect(await ledger.get(owed)).toMatchObject({ status: 'secondary_pending', attempts: 0, lastError: 'requeued by operator token after: store B still failing', result: { name: 'on the primary' } });
+    expect(await ledger.get(unanswered)).toMatchObject({ status: 'primary_unavailable', attempts: 0 });
+    expect(await ledger.get(keyless)).toMatchObject({ status: 'dead' });
+  });
+
   it('reopens or runs again a dead operation only when its primary never answered', async () => {
     const keyless = newOperation({ entity: 'comments', entityIds: [] });
     await ledger.claim(keyless);

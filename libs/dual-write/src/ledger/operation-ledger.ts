@@ -44,8 +44,11 @@ function describedBy(operation: Omit<NewOperation, 'flagVersion'>): unknown[] {
 }
 
 /** Longest error text kept per operation; the rest is noise in a ledger row. */
+/** The primary never answered the operation: no result (SQL null, or a JSON null written for none). */
+const UNANSWERED_SQL = `(result is null or result = 'null'::jsonb)`;
+
 /** A dead operation is run again or reopened only when its primary never answered (retryAnswer): no result. */
-const NO_DEAD_WITH_ANSWER_SQL = `(status <> 'dead' or result is null or result = 'null'::jsonb)`;
+const NO_DEAD_WITH_ANSWER_SQL = `(status <> 'dead' or ${UNANSWERED_SQL})`;
 
 const MAX_ERROR_LENGTH = 2_000;
 
@@ -178,6 +181,27 @@ export class OperationLedger {
       [opId, flagVersion, lastError, statusesAccepting('landed_after_takeover'), entityIds],
     );
     return rowCount === 1;
+  }
+
+  /**
+   * An operator's retry of a dead operation once its cause is fixed: `secondary_pending` again when the primary
+   * answered (its result), `primary_unavailable` when it did not, its attempts starting over; the caller queues its
+   * replay. Refused (LedgerTransitionError, naming the status) unless dead, and (a keyless serial create: no replay
+   * can find its row) unless it has keys.
+   */
+  async requeueDead(opId: string, requestedBy: string): Promise<OperationStatus> {
+    const { rows } = await this.pool.query<{ status: OperationStatus }>(
+      `update dual_write_ops
+          set status = case when ${UNANSWERED_SQL} then ${statusCaseSql('requeued_unanswered')} else ${statusCaseSql('requeued')} end,
+              attempts = 0, last_error = left('requeued by ' || $2 || ' after: ' || coalesce(last_error, 'no error recorded'), ${MAX_ERROR_LENGTH}),
+              updated_at = now()
+        where op_id = $1 and status = 'dead' and cardinality(entity_ids) > 0
+        returning status`,
+      [opId, requestedBy],
+    );
+    if (rows[0]) return rows[0].status;
+    const current = await this.get(opId);
+    throw new LedgerTransitionError(opId, current?.status ?? 'missing', current?.status === 'dead' ? 'requeued_unanswered' : 'requeued');
   }
 
   async get(opId: string): Promise<OperationRecord | null> {

@@ -24,6 +24,8 @@ const EXPECTED: Record<OperationStatus, Record<OperationEvent, OperationStatus |
     left_primary_done: null,
     retried: null,
     landed_after_takeover: null,
+    requeued: null,
+    requeued_unanswered: null,
   },
   primary_done: {
     primary_wrote: null,
@@ -37,6 +39,8 @@ const EXPECTED: Record<OperationStatus, Record<OperationEvent, OperationStatus |
     left_primary_done: 'secondary_pending',
     retried: null,
     landed_after_takeover: null,
+    requeued: null,
+    requeued_unanswered: null,
   },
   applied: {
     primary_wrote: null,
@@ -50,6 +54,8 @@ const EXPECTED: Record<OperationStatus, Record<OperationEvent, OperationStatus |
     left_primary_done: null,
     retried: null,
     landed_after_takeover: null,
+    requeued: null,
+    requeued_unanswered: null,
   },
   secondary_pending: {
     primary_wrote: null,
@@ -63,6 +69,8 @@ const EXPECTED: Record<OperationStatus, Record<OperationEvent, OperationStatus |
     left_primary_done: null,
     retried: null,
     landed_after_takeover: null,
+    requeued: null,
+    requeued_unanswered: null,
   },
   dead: {
     primary_wrote: null,
@@ -76,6 +84,8 @@ const EXPECTED: Record<OperationStatus, Record<OperationEvent, OperationStatus |
     left_primary_done: null,
     retried: 'pending',
     landed_after_takeover: 'primary_unavailable',
+    requeued: 'secondary_pending',
+    requeued_unanswered: 'primary_unavailable',
   },
   rejected: {
     primary_wrote: null,
@@ -89,6 +99,8 @@ const EXPECTED: Record<OperationStatus, Record<OperationEvent, OperationStatus |
     left_primary_done: null,
     retried: null,
     landed_after_takeover: null,
+    requeued: null,
+    requeued_unanswered: null,
   },
   primary_unavailable: {
     primary_wrote: null,
@@ -102,6 +114,8 @@ const EXPECTED: Record<OperationStatus, Record<OperationEvent, OperationStatus |
     left_primary_done: null,
     retried: 'pending',
     landed_after_takeover: null,
+    requeued: null,
+    requeued_unanswered: null,
   },
   abandoned: {
     primary_wrote: null,
@@ -115,6 +129,8 @@ const EXPECTED: Record<OperationStatus, Record<OperationEvent, OperationStatus |
     left_primary_done: null,
     retried: 'pending',
     landed_after_takeover: 'primary_unavailable',
+    requeued: null,
+    requeued_unanswered: null,
   },
 };
 
@@ -135,8 +151,8 @@ describe('operation state machine', () => {
     }
   });
 
-  it('leaves dead only to run its write again or to sync a late landing of it (never settled by hand)', () => {
-    expect(OPERATION_EVENTS.filter((event) => nextStatus('dead', event) !== null)).toEqual(['retried', 'landed_after_takeover']);
+  it('leaves dead only to run its write again, to sync a late landing of it, or when an operator requeues it (never settled by hand)', () => {
+    expect(OPERATION_EVENTS.filter((event) => nextStatus('dead', event) !== null)).toEqual(['retried', 'landed_after_takeover', 'requeued', 'requeued_unanswered']);
   });
 
   it('never reports an owed or unknown-outcome operation as applied without a sync', () => {

@@ -6,8 +6,9 @@
  * primary_done         the primary holds the write; the secondary is being synced
  * applied              every store that should hold the write does (a later version may be there)
  * secondary_pending    the primary holds the write; the secondary owes it (replay queue)
- * dead                 replay gave up after its attempts; an operator decides (a retry of it runs it again when
- *                      its primary never answered, and a late landing of it reopens it: it has no result then)
+ * dead                 replay gave up after its attempts; an operator decides (requeues it once the cause is
+ *                      fixed); a retry of it runs it again when its primary never answered, and a late landing
+ *                      of it reopens it (it has no result then)
  * rejected             the primary refused the write (not found, conflict, invalid): nothing holds it
  * primary_unavailable  the primary could not be reached or did not answer in time: it may hold the write or not
  * abandoned            not acknowledged to anyone; its keys were synced, so both stores agree whatever happened
@@ -36,6 +37,8 @@ export const OPERATION_EVENTS = [
   'left_primary_done',
   'retried',
   'landed_after_takeover',
+  'requeued',
+  'requeued_unanswered',
 ] as const;
 export type OperationEvent = (typeof OPERATION_EVENTS)[number];
 
@@ -61,6 +64,11 @@ const TRANSITIONS: Record<OperationEvent, Partial<Record<OperationStatus, Operat
   // gave up on it (a serial create whose key nobody had learnt): of unknown outcome again (open, so a flip waits for
   // it) until its keys, now known, are synced once more.
   landed_after_takeover: { abandoned: 'primary_unavailable', dead: 'primary_unavailable' },
+  // An operator's retry of a dead operation once its cause is fixed (POST /admin/replay/:opId/requeue): owed again
+  // when the primary answered (its result), of unknown outcome again when it did not; the ledger checks which, and
+  // refuses one without keys (a serial create whose key nobody learnt: no replay can find its row).
+  requeued: { dead: 'secondary_pending' },
+  requeued_unanswered: { dead: 'primary_unavailable' },
 };
 
 /** The status `event` moves an operation in `status` to, or null when the event is not allowed there. */

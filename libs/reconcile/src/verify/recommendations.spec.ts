@@ -69,12 +69,13 @@ describe('recommendConsistencyActions', () => {
     expect(actions).toEqual([expect.stringMatching(/^the stores differ and op o1 \(update, primary_unavailable, 0 replay attempts\) is still in flight or of unknown outcome/)]);
   });
 
-  it('a dead op: says the replay gave up, with its last error, and how to resync once fixed', () => {
+  it('a dead op: says the replay gave up, with its last error, and how to requeue it once fixed', () => {
     const actions = recommendConsistencyActions(
       facts({ differences: changed, ledger: ledgerOf(op('o1', 'update', 'dead', { attempts: 8, lastError: 'StoreUnavailableError: timeout' })) }),
     );
     expect(actions).toHaveLength(2);
     expect(actions[0]).toContain('op o1 (update, dead, 8 replay attempts, last error: StoreUnavailableError: timeout) is dead: the replay gave up');
+    expect(actions[0]).toContain('`POST /admin/replay/o1/requeue`');
     expect(actions[0]).toContain('`npm run backfill-gap -- --since=2026-11-29T20:09:00.000Z --entity=budgets`');
     expect(actions[1]).toContain('the stores differ in name');
   });

@@ -51,8 +51,9 @@ export function recommendConsistencyActions(facts: ConsistencyFacts): string[] {
 
   for (const op of ledger.dead) {
     actions.push(
-      `${describe(op)} is dead: the replay gave up and ${secondaryStore} may lack its write. Once its cause is fixed, sync the key from ${primaryStore}: ` +
-        `\`${backfillCommand(facts, op.createdAt)}\` (goes through KeySync), then check again.`,
+      `${describe(op)} is dead: the replay gave up and ${secondaryStore} may lack its write. Once its cause is fixed, requeue it: ` +
+        `\`POST /admin/replay/${op.opId}/requeue\` (the worker replays it through KeySync from ${primaryStore}; until then it refuses every flip of the primary), then check again. ` +
+        `Or sync the key alone: \`${backfillCommand(facts, op.createdAt)}\`.`,
     );
   }
   if (!facts.dual && !consistent) {
