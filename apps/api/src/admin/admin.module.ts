@@ -7,7 +7,7 @@ import { DiffsController } from './diffs.controller';
 import { FlagsAdminService } from './flags-admin.service';
 import { FlagsController } from './flags.controller';
 import { ReplayController } from './replay.controller';
-import { ReplayRequeueService } from './replay-requeue.service';
+import { DeadOperationsService } from './dead-operations.service';
 import { ReplayStatusService } from './replay-status.service';
 import { SchemaSyncModule } from './schema-sync/schema-sync.module';
 
@@ -15,6 +15,6 @@ import { SchemaSyncModule } from './schema-sync/schema-sync.module';
 @Module({
   imports: [SchemaSyncModule, CompensateModule],
   controllers: [FlagsController, BreakersController, DiffsController, ReplayController],
-  providers: [AdminCaller, FlagsAdminService, DiffsAdminService, ReplayStatusService, ReplayRequeueService],
+  providers: [AdminCaller, FlagsAdminService, DiffsAdminService, ReplayStatusService, DeadOperationsService],
 })
 export class AdminModule {}

@@ -121,6 +121,23 @@ describe('POST /admin/replay/:opId/requeue', () => {
     expect((await requeue('not-an-op')).status).toBe(400);
     expect((await requeue(keyless, 'viewer')).status).toBe(403);
   });
+
+  it('an operator abandons that keyless dead create with a reason; without one 400; one with keys or not dead 409', async () => {
+    const abandon = (id: string, body: object) => request(api.server).post(`/admin/replay/${id}/abandon`).set(bearer(adminTokenFor(config, 'operator'))).send(body);
+
+    const noReason = await abandon(keyless, {});
+    expect(noReason.status).toBe(400);
+    expect(noReason.body.message).toContain('reason');
+    expect((await abandon(requeued, { reason: 'reconciled' })).status).toBe(409);
+    const abandoned = await abandon(keyless, { reason: 'reconcile run 42 found no such comment' });
+
+    expect(abandoned.status).toBe(200);
+    expect(abandoned.body).toEqual({ opId: keyless, status: 'abandoned' });
+    expect(await new OperationLedger(pool).get(keyless)).toMatchObject({ status: 'abandoned', lastError: 'abandoned by operator token: reconcile run 42 found no such comment' });
+    const again = await abandon(keyless, { reason: 'twice' });
+    expect(again.status).toBe(409);
+    expect(again.body.message).toBe(`operation ${keyless} is abandoned, not dead: only a dead operation is abandoned`);
+  });
 });
 
 describe('GET /admin/replay with Redis on a closed port', () => {

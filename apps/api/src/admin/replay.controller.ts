@@ -1,9 +1,12 @@
-import { Controller, Get, HttpCode, Param, Post, Req } from '@nestjs/common';
-import { ApiBearerAuth, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
+import { Body, Controller, Get, HttpCode, Param, Post, Req } from '@nestjs/common';
+import { ApiBearerAuth, ApiBody, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
 import { AdminRole } from '../admin-auth/admin-role.decorator';
 import type { ExpressRequestLike } from '../http/express-shapes';
 import { AdminCaller } from './admin-caller';
-import { ReplayRequeueService, type RequeuedView } from './replay-requeue.service';
+import { DeadOperationsService, type AbandonedView, type RequeuedView } from './dead-operations.service';
+import { parseRequest } from './parse-request';
+import { openApiSchemaOf } from './openapi-schema';
+import { abandonBody } from './replay.schema';
 import { DEAD_OPERATIONS_SHOWN, ReplayStatusService, type ReplayStatusView } from './replay-status.service';
 
 /** The replay of secondary writes: ledger counts, queue depth and the dead letters. */
@@ -14,7 +17,7 @@ import { DEAD_OPERATIONS_SHOWN, ReplayStatusService, type ReplayStatusView } fro
 export class ReplayController {
   constructor(
     private readonly replay: ReplayStatusService,
-    private readonly requeuer: ReplayRequeueService,
+    private readonly dead: DeadOperationsService,
     private readonly caller: AdminCaller,
   ) {}
 
@@ -34,6 +37,20 @@ export class ReplayController {
   })
   @ApiParam({ name: 'opId', description: 'the operation id (uuid)' })
   requeue(@Param('opId') opId: string, @Req() request: ExpressRequestLike): Promise<RequeuedView> {
-    return this.requeuer.requeue(opId, this.caller.labelOf(request));
+    return this.dead.requeue(opId, this.caller.labelOf(request));
+  }
+
+  @Post(':opId/abandon')
+  @HttpCode(200)
+  @AdminRole('operator')
+  @ApiOperation({
+    summary:
+      'Abandon a dead serial create whose key nobody learnt (no replay can find its row), once reconciliation has dealt with its row if it landed: ' +
+      'it was never acknowledged, and no longer refuses flips. 409 for any other operation (requeue one with keys); 404 when unknown',
+  })
+  @ApiParam({ name: 'opId', description: 'the operation id (uuid)' })
+  @ApiBody({ schema: openApiSchemaOf(abandonBody) })
+  abandon(@Param('opId') opId: string, @Body() body: unknown, @Req() request: ExpressRequestLike): Promise<AbandonedView> {
+    return this.dead.abandon(opId, this.caller.labelOf(request), parseRequest(abandonBody, body, 'body').reason);
   }
 }

@@ -342,6 +342,21 @@ describe('write protocol scenarios (real stores)', () => {
     await expect(kit.ledger.get(opId)).resolves.toMatchObject({ status: 'dead', lastError: expect.stringContaining('key was never learnt') });
   });
 
+  it('7c. a dead serial create whose key nobody learnt refuses the flip until an operator abandons it', async () => {
+    await kit.setFlags(PHASE_2);
+    const opId = uuidv7();
+    await kit.ledger.claim({ opId, entity: 'comments', operation: 'create', entityIds: [], payload: {}, primaryStore: 'prisma', secondaryStore: 'supabase', flagVersion: await kit.flagVersion() });
+    await kit.ledger.transition(opId, 'primary_unavailable', { lastError: 'the connection dropped' });
+    await kit.replayProcessor().replay(opId);
+    await expect(kit.switcher(500).change({ next: PHASE_3, changedBy: 'spec', source: 'cli', reason: 'flip' })).rejects.toThrow(/dead/);
+    await expect(kit.ledger.requeueDead(opId, 'operator token')).rejects.toBeInstanceOf(LedgerTransitionError);
+
+    await kit.ledger.abandonDead(opId, 'operator token', 'reconciliation found no comment from it');
+
+    await expect(kit.ledger.get(opId)).resolves.toMatchObject({ status: 'abandoned' });
+    await kit.switcher().change({ next: PHASE_3, changedBy: 'spec', source: 'cli', reason: 'flip' });
+  });
+
   it('8. a write that finishes after the sweep moved it on cannot overwrite the ledger', async () => {
     await kit.setFlags(PHASE_2);
     const opId = uuidv7();

@@ -204,6 +204,23 @@ export class OperationLedger {
     throw new LedgerTransitionError(opId, current?.status ?? 'missing', current?.status === 'dead' ? 'requeued_unanswered' : 'requeued');
   }
 
+  /**
+   * An operator settles a dead operation no replay can settle, a serial create whose key nobody learnt, once
+   * reconciliation has dealt with its row if it landed: `abandoned` (never acknowledged), the reason kept. Refused
+   * (LedgerTransitionError) for any other operation: one with keys is requeued instead.
+   */
+  async abandonDead(opId: string, requestedBy: string, reason: string): Promise<void> {
+    const { rowCount } = await this.pool.query(
+      `update dual_write_ops
+          set status = ${statusCaseSql('abandoned_by_operator')}, last_error = left('abandoned by ' || $2 || ': ' || $3, ${MAX_ERROR_LENGTH}), updated_at = now()
+        where op_id = $1 and status = 'dead' and ${UNANSWERED_SQL} and cardinality(entity_ids) = 0`,
+      [opId, requestedBy, reason],
+    );
+    if (rowCount === 1) return;
+    const current = await this.get(opId);
+    throw new LedgerTransitionError(opId, current?.status ?? 'missing', 'abandoned_by_operator');
+  }
+
   async get(opId: string): Promise<OperationRecord | null> {
     const { rows } = await this.pool.query<OperationRow>(`select ${OPERATION_COLUMNS} from dual_write_ops where op_id = $1`, [opId]);
     return rows[0] ? toRecord(rows[0]) : null;

@@ -26,6 +26,7 @@ const EXPECTED: Record<OperationStatus, Record<OperationEvent, OperationStatus |
     landed_after_takeover: null,
     requeued: null,
     requeued_unanswered: null,
+    abandoned_by_operator: null,
   },
   primary_done: {
     primary_wrote: null,
@@ -41,6 +42,7 @@ const EXPECTED: Record<OperationStatus, Record<OperationEvent, OperationStatus |
     landed_after_takeover: null,
     requeued: null,
     requeued_unanswered: null,
+    abandoned_by_operator: null,
   },
   applied: {
     primary_wrote: null,
@@ -56,6 +58,7 @@ const EXPECTED: Record<OperationStatus, Record<OperationEvent, OperationStatus |
     landed_after_takeover: null,
     requeued: null,
     requeued_unanswered: null,
+    abandoned_by_operator: null,
   },
   secondary_pending: {
     primary_wrote: null,
@@ -71,6 +74,7 @@ const EXPECTED: Record<OperationStatus, Record<OperationEvent, OperationStatus |
     landed_after_takeover: null,
     requeued: null,
     requeued_unanswered: null,
+    abandoned_by_operator: null,
   },
   dead: {
     primary_wrote: null,
@@ -86,6 +90,7 @@ const EXPECTED: Record<OperationStatus, Record<OperationEvent, OperationStatus |
     landed_after_takeover: 'primary_unavailable',
     requeued: 'secondary_pending',
     requeued_unanswered: 'primary_unavailable',
+    abandoned_by_operator: 'abandoned',
   },
   rejected: {
     primary_wrote: null,
@@ -101,6 +106,7 @@ const EXPECTED: Record<OperationStatus, Record<OperationEvent, OperationStatus |
     landed_after_takeover: null,
     requeued: null,
     requeued_unanswered: null,
+    abandoned_by_operator: null,
   },
   primary_unavailable: {
     primary_wrote: null,
@@ -116,6 +122,7 @@ const EXPECTED: Record<OperationStatus, Record<OperationEvent, OperationStatus |
     landed_after_takeover: null,
     requeued: null,
     requeued_unanswered: null,
+    abandoned_by_operator: null,
   },
   abandoned: {
     primary_wrote: null,
@@ -131,6 +138,7 @@ const EXPECTED: Record<OperationStatus, Record<OperationEvent, OperationStatus |
     landed_after_takeover: 'primary_unavailable',
     requeued: null,
     requeued_unanswered: null,
+    abandoned_by_operator: null,
   },
 };
 
@@ -151,8 +159,8 @@ describe('operation state machine', () => {
     }
   });
 
-  it('leaves dead only to run its write again, to sync a late landing of it, or when an operator requeues it (never settled by hand)', () => {
-    expect(OPERATION_EVENTS.filter((event) => nextStatus('dead', event) !== null)).toEqual(['retried', 'landed_after_takeover', 'requeued', 'requeued_unanswered']);
+  it('leaves dead only to run its write again, to sync a late landing of it, or by an operator (requeued, or abandoned when keyless)', () => {
+    expect(OPERATION_EVENTS.filter((event) => nextStatus('dead', event) !== null)).toEqual(['retried', 'landed_after_takeover', 'requeued', 'requeued_unanswered', 'abandoned_by_operator']);
   });
 
   it('never reports an owed or unknown-outcome operation as applied without a sync', () => {

@@ -39,6 +39,7 @@ export const OPERATION_EVENTS = [
   'landed_after_takeover',
   'requeued',
   'requeued_unanswered',
+  'abandoned_by_operator',
 ] as const;
 export type OperationEvent = (typeof OPERATION_EVENTS)[number];
 
@@ -69,6 +70,9 @@ const TRANSITIONS: Record<OperationEvent, Partial<Record<OperationStatus, Operat
   // refuses one without keys (a serial create whose key nobody learnt: no replay can find its row).
   requeued: { dead: 'secondary_pending' },
   requeued_unanswered: { dead: 'primary_unavailable' },
+  // An operator settles a dead serial create whose key nobody learnt (no replay can find its row) once
+  // reconciliation has dealt with the row, if it landed: never acknowledged, so abandoned (POST .../abandon).
+  abandoned_by_operator: { dead: 'abandoned' },
 };
 
 /** The status `event` moves an operation in `status` to, or null when the event is not allowed there. */
