@@ -81,6 +81,22 @@ describe('host routes in phase 2 (dual write, store A primary)', () => {
     expect(second.headers['x-dualwrite-op-id']).toBe(key);
   });
 
+  it('the same Idempotency-Key with another body is refused with 400 naming the first write; its row is unchanged', async () => {
+    const key = uuidv7();
+    const body = { email: `reused-${runId}@example.test`, displayName: 'First' };
+    const first = await request(api.server).post('/api/users').set('Idempotency-Key', key).send(body);
+    createdUserIds.push(first.body.id);
+
+    const reused = await request(api.server).post('/api/users').set('Idempotency-Key', key).send({ ...body, displayName: 'Second' });
+
+    expect(first.body.id).toBe(key);
+    expect(reused.status).toBe(400);
+    expect(reused.body.issues).toEqual([
+      { path: 'Idempotency-Key', message: `already used for a create of users ${key} with another payload: a retry must repeat the same write` },
+    ]);
+    await expect(database.count('users', 'id = $1 and display_name = $2', [key, 'First'])).resolves.toBe(1);
+  });
+
   it('an Idempotency-Key that is not a UUID is refused with 400 naming the header', async () => {
     const response = await request(api.server).post('/api/users').set('Idempotency-Key', 'twice').send({ email: `bad-key-${runId}@example.test`, displayName: 'Bad key' });
 

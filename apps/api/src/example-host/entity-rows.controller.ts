@@ -8,7 +8,11 @@ import { EntityRowsService } from './entity-rows.service';
 import { EXAMPLE_ENTITY_NAMES } from './example-entities';
 
 const rowBody = { schema: { type: 'object', additionalProperties: true } } as const;
-const idempotencyHeader = { name: 'Idempotency-Key', required: false, description: 'UUID; a retried write with the same key is applied once' } as const;
+const idempotencyHeader = {
+  name: 'Idempotency-Key',
+  required: false,
+  description: 'UUID; a retried write with the same key is applied once (a create without an id gets the key as its id); the key sent with another write is refused (400)',
+} as const;
 
 /** The example host app's routes: thin HTTP over EntityRowsService (the programmatic DualWriteService way in). */
 @ApiTags('example-host')

@@ -2,7 +2,7 @@ import type { StoreBreakers } from '../breakers/store-breakers';
 import type { DiffSeverityRules } from '../compare/diff-severity';
 import type { DiffPolicy } from '../compare/diff-policy';
 import type { DiffSink } from '../diffs/diff-record';
-import { StoreUnavailableError, primaryKeyOf, validateRow } from '@dualwrite/stores';
+import { ContractViolationError, StoreUnavailableError, primaryKeyOf, validateRow } from '@dualwrite/stores';
 import type { EntityRegistry, Page, PageRequest, Row, RowKey, StorePlugin } from '@dualwrite/stores';
 import { isBreakerOpenError } from '../breakers/breaker-open-error';
 import type { FlagService } from '../flags/flag-service';
@@ -27,6 +27,7 @@ import { StoreCallObserver, storeOutcome } from './store-call-observer';
 import { StoreCaller, type StoreCall } from './store-caller';
 import { describeError, settledWithin } from './timed';
 import { PrimaryKeyRequiredError, validBatchRows, validCreateRow } from './write-payloads';
+import { retryMismatch } from './retry-match';
 import { earlierAttemptLanded } from './earlier-attempt';
 import { isRefusal, rejectionOf } from './write-refusals';
 import { stampTimestamps } from './write-timestamps';
@@ -126,7 +127,7 @@ export class DualWriteEngine {
 
   async create(request: WriteRequest, payload: unknown): Promise<DualWriteResult<Row>> {
     const entity = this.options.entities.get(request.entity);
-    const valid = validCreateRow(entity, payload);
+    const valid = validCreateRow(entity, payload, request.opId);
     const key = primaryKeyOf(entity, valid);
     const batcher = this.options.insertBatcher;
     const insert: StoreCall = batcher && key !== undefined ? (store) => batcher.insert(store, entity, valid) : (store) => store.insert(entity, valid);
@@ -325,6 +326,8 @@ export class DualWriteEngine {
     call: StoreCall,
     options: { serialCreate?: boolean },
   ): Promise<DualWriteResult<Row>> {
+    const mismatch = retryMismatch(record, { entity: plan.entity, operation, keys, payload });
+    if (mismatch) throw new ContractViolationError(plan.entity.name, [{ path: 'Idempotency-Key', message: `${mismatch}: a retry must repeat the same write` }]);
     const status = record.status;
     switch (retryAnswer(status, record.result !== null)) {
       case 'first_answer':

@@ -1,6 +1,7 @@
+import { Pool } from 'pg';
 import { v7 as uuidv7 } from 'uuid';
 import { budgetsEntity, commentsEntity, postsEntity } from '@dualwrite/example-domain';
-import { StoreNotFoundError, StoreUnavailableError, type Row, type StorePlugin } from '@dualwrite/stores';
+import { ContractViolationError, StoreNotFoundError, StoreUnavailableError, type Row, type StorePlugin } from '@dualwrite/stores';
 import { StoreBreakers } from '../breakers/store-breakers';
 import { FlagRepository } from '../flags/flag-repository';
 import { FlagService } from '../flags/flag-service';
@@ -267,12 +268,13 @@ describe('write protocol scenarios (real stores)', () => {
     const ownerId = await kit.owner();
     const post = await kit.engine({ secondaryTimeoutMs: 3_000 }).create({ entity: 'posts' }, { authorId: ownerId, title: 'keyless', body: 'dead-lettered comment' });
     const opId = uuidv7();
-    await kit.ledger.claim({ opId, entity: 'comments', operation: 'create', entityIds: [], payload: {}, primaryStore: 'prisma', secondaryStore: 'supabase', flagVersion: await kit.flagVersion() });
+    const comment = { postId: post.data['id'], authorId: ownerId, body: 'sent again' };
+    await kit.ledger.claim({ opId, entity: 'comments', operation: 'create', entityIds: [], payload: comment, primaryStore: 'prisma', secondaryStore: 'supabase', flagVersion: await kit.flagVersion() });
     await kit.ledger.transition(opId, 'primary_unavailable', { lastError: 'the connection dropped' });
     await kit.replayProcessor().replay(opId);
     await expect(kit.ledger.get(opId)).resolves.toMatchObject({ status: 'dead' });
 
-    const retried = await kit.engine({ secondaryTimeoutMs: 3_000 }).create({ entity: 'comments', opId }, { postId: post.data['id'], authorId: ownerId, body: 'sent again' });
+    const retried = await kit.engine({ secondaryTimeoutMs: 3_000 }).create({ entity: 'comments', opId }, comment);
 
     expect(retried.data).toMatchObject({ id: expect.any(Number), body: 'sent again' });
     const [onA, onB] = await bothHold(commentsEntity, Number(retried.data['id']));
@@ -326,6 +328,41 @@ describe('write protocol scenarios (real stores)', () => {
     expect(retried.data).toMatchObject({ id: row['id'], name: row['name'] });
     const [onA, onB] = await bothHold(budgetsEntity, String(row['id']));
     expect(onB).toEqual(onA);
+  });
+
+  it('6g. a retried create without an id whose first attempt landed but lost its answer gets that row, not a second one', async () => {
+    await kit.setFlags(PHASE_2);
+    const withoutId = kit.budget(await kit.owner(), { name: `no id ${uuidv7()}` });
+    const opId = uuidv7();
+
+    const lostAnswer = kit.engine({ a: withLostAnswers(kit.prisma), secondaryTimeoutMs: 3_000, insertBatcher: undefined });
+    await expect(lostAnswer.create({ entity: 'budgets', opId }, withoutId)).rejects.toBeInstanceOf(StoreUnavailableError);
+    await lostAnswer.drain();
+    const retried = await kit.engine({ secondaryTimeoutMs: 3_000 }).create({ entity: 'budgets', opId }, withoutId);
+
+    const primary = new Pool({ connectionString: process.env['PRIMARY_DATABASE_URL'] ?? 'postgresql://postgres@127.0.0.1:5432/dw_primary', max: 1 });
+    const { rows } = await primary.query<{ id: string }>('select id::text as id from budgets where name = $1', [withoutId['name']]).finally(() => primary.end());
+    expect(rows).toEqual([{ id: retried.data['id'] }]);
+    const [onA, onB] = await bothHold(budgetsEntity, String(retried.data['id']));
+    expect(onB).toEqual(onA);
+  });
+
+  it('6h. an operation id reused for another write is refused, naming the first: never its answer for a write that is on no store', async () => {
+    await kit.setFlags(PHASE_2);
+    const opId = uuidv7();
+    const first = kit.budget(await kit.owner());
+    const created = await kit.engine({ secondaryTimeoutMs: 3_000 }).create({ entity: 'budgets', opId }, first);
+    const other = await kit.engine({ secondaryTimeoutMs: 3_000 }).create({ entity: 'budgets' }, kit.budget(await kit.owner(), { name: 'untouched' }));
+
+    const reused = kit.engine().update({ entity: 'budgets', opId }, String(other.data['id']), { name: 'reusing the key' });
+
+    await expect(reused).rejects.toBeInstanceOf(ContractViolationError);
+    await expect(reused).rejects.toMatchObject({ issues: [{ path: 'Idempotency-Key', message: expect.stringContaining(`already used for a create of budgets ${String(created.data['id'])}`) }] });
+    await expect(kit.prisma.get(budgetsEntity, String(other.data['id']))).resolves.toMatchObject({ name: 'untouched' });
+    const another = kit.engine().create({ entity: 'budgets', opId }, { ...first, name: 'another name' });
+    await expect(another).rejects.toMatchObject({ issues: [{ message: expect.stringContaining('with another payload') }] });
+    const sameAgain = await kit.engine().create({ entity: 'budgets', opId }, first);
+    expect(sameAgain.data).toMatchObject({ id: created.data['id'] });
   });
 
   it('7. a serial create left pending by a stopped process is never marked applied without its key', async () => {

@@ -5,13 +5,16 @@ import { stampTimestamps } from './write-timestamps';
 
 export class PrimaryKeyRequiredError extends ContractViolationError {}
 
-/** A create's row as both stores get it: timestamps set, a UUID key assigned, checked against the contract. */
-export function validCreateRow(entity: EntityDefinition, payload: unknown): Row {
+/**
+ * A create's row, checked, with its timestamps and (uuid keys) its key: the operation id when the request has one, so
+ * a retry of it (same operation id) writes the same row and finds its first attempt's, never a second one.
+ */
+export function validCreateRow(entity: EntityDefinition, payload: unknown, opId?: string): Row {
   const row = stampTimestamps(entity, asObject(entity, payload), 'create');
   if (entity.keyStrategy === 'serial' && row[entity.primaryKey] !== undefined) {
     throw new ContractViolationError(entity.name, [{ path: entity.primaryKey, message: 'assigned by the database (serial key); leave it out' }]);
   }
-  if (entity.keyStrategy === 'uuid' && row[entity.primaryKey] === undefined) row[entity.primaryKey] = uuidv7();
+  if (entity.keyStrategy === 'uuid' && row[entity.primaryKey] === undefined) row[entity.primaryKey] = opId ?? uuidv7();
   return validateRow(entity, row, 'full');
 }
 
