@@ -25,7 +25,7 @@ export class DeadOperationsService {
 
   async requeue(opId: string, requestedBy: string): Promise<RequeuedView> {
     checkOpId(opId);
-    const status = await this.ledger.requeueDead(opId, requestedBy).catch((error: unknown) =>
+    const status = await this.ledger.dead.requeue(opId, requestedBy).catch((error: unknown) =>
       refused(error, opId, 'requeued', 'without keys (a serial create whose key nobody learnt): no replay can find its row; reconcile its entity, then abandon it'),
     );
     const queued = await this.queue.enqueue(opId).then(
@@ -37,7 +37,7 @@ export class DeadOperationsService {
 
   async abandon(opId: string, requestedBy: string, reason: string): Promise<AbandonedView> {
     checkOpId(opId);
-    await this.ledger.abandonDead(opId, requestedBy, reason).catch((error: unknown) => refused(error, opId, 'abandoned', 'with keys, or the primary answered it: requeue it instead'));
+    await this.ledger.dead.abandon(opId, requestedBy, reason).catch((error: unknown) => refused(error, opId, 'abandoned', 'with keys, or the primary answered it: requeue it instead'));
     return { opId, status: 'abandoned' };
   }
 }

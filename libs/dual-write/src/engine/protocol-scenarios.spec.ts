@@ -386,9 +386,9 @@ describe('write protocol scenarios (real stores)', () => {
     await kit.ledger.transition(opId, 'primary_unavailable', { lastError: 'the connection dropped' });
     await kit.replayProcessor().replay(opId);
     await expect(kit.switcher(500).change({ next: PHASE_3, changedBy: 'spec', source: 'cli', reason: 'flip' })).rejects.toThrow(/dead/);
-    await expect(kit.ledger.requeueDead(opId, 'operator token')).rejects.toBeInstanceOf(LedgerTransitionError);
+    await expect(kit.ledger.dead.requeue(opId, 'operator token')).rejects.toBeInstanceOf(LedgerTransitionError);
 
-    await kit.ledger.abandonDead(opId, 'operator token', 'reconciliation found no comment from it');
+    await kit.ledger.dead.abandon(opId, 'operator token', 'reconciliation found no comment from it');
 
     await expect(kit.ledger.get(opId)).resolves.toMatchObject({ status: 'abandoned' });
     await kit.switcher().change({ next: PHASE_3, changedBy: 'spec', source: 'cli', reason: 'flip' });
@@ -415,7 +415,7 @@ describe('write protocol scenarios (real stores)', () => {
     await expect(kit.replayProcessor(1, kit.unreachableSupabase()).replay(opId)).resolves.toMatchObject({ outcome: 'dead' });
     await expect(kit.switcher(500).change({ next: PHASE_3, changedBy: 'spec', source: 'cli', reason: 'flip' })).rejects.toBeInstanceOf(FlipRefusedError);
 
-    await expect(kit.ledger.requeueDead(opId, 'operator token')).resolves.toBe('secondary_pending');
+    await expect(kit.ledger.dead.requeue(opId, 'operator token')).resolves.toBe('secondary_pending');
     await expect(kit.replayProcessor().replay(opId)).resolves.toMatchObject({ outcome: 'applied' });
 
     const [onA, onB] = await bothHold(budgetsEntity, String(created.data['id']));

@@ -201,10 +201,10 @@ describe('OperationLedger', () => {
     const unanswered = await dead(newOperation(), false);
     const keyless = await dead(newOperation({ entity: 'comments', entityIds: [] }), false);
 
-    await expect(ledger.requeueDead(owed, 'operator token')).resolves.toBe('secondary_pending');
-    await expect(ledger.requeueDead(unanswered, 'operator token')).resolves.toBe('primary_unavailable');
-    await expect(ledger.requeueDead(keyless, 'operator token')).rejects.toMatchObject({ status: 'dead' });
-    await expect(ledger.requeueDead(owed, 'operator token')).rejects.toMatchObject({ status: 'secondary_pending' });
+    await expect(ledger.dead.requeue(owed, 'operator token')).resolves.toBe('secondary_pending');
+    await expect(ledger.dead.requeue(unanswered, 'operator token')).resolves.toBe('primary_unavailable');
+    await expect(ledger.dead.requeue(keyless, 'operator token')).rejects.toMatchObject({ status: 'dead' });
+    await expect(ledger.dead.requeue(owed, 'operator token')).rejects.toMatchObject({ status: 'secondary_pending' });
 
     expect(await ledger.get(owed)).toMatchObject({ status: 'secondary_pending', attempts: 0, lastError: 'requeued by operator token after: store B still failing', result: { name: 'on the primary' } });
     expect(await ledger.get(unanswered)).toMatchObject({ status: 'primary_unavailable', attempts: 0 });

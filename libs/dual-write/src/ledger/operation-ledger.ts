@@ -13,7 +13,8 @@ import {
 } from './operation-transitions';
 import { unfencedVersionSql } from '../flags/flag-repository';
 import { processLiveSql } from '../flags/process-registry';
-import { OPERATION_COLUMNS, toRecord, type LedgerPage, type LedgerPageCursor, type NewOperation, type OperationObservation, type OperationRecord, type OperationRow, type WriteOperation } from './operation-record';
+import { MAX_ERROR_LENGTH, OPERATION_COLUMNS, UNANSWERED_SQL, toRecord, type LedgerPage, type LedgerPageCursor, type NewOperation, type OperationObservation, type OperationRecord, type OperationRow, type WriteOperation } from './operation-record';
+import { DeadOperations } from './dead-operations';
 import { statusCaseSql } from './sync-settlement';
 
 export type { OperationStatus };
@@ -44,13 +45,8 @@ function describedBy(operation: Omit<NewOperation, 'flagVersion'>): unknown[] {
 }
 
 /** Longest error text kept per operation; the rest is noise in a ledger row. */
-/** The primary never answered the operation: no result (SQL null, or a JSON null written for none). */
-const UNANSWERED_SQL = `(result is null or result = 'null'::jsonb)`;
-
 /** A dead operation is run again or reopened only when its primary never answered (retryAnswer): no result. */
 const NO_DEAD_WITH_ANSWER_SQL = `(status <> 'dead' or ${UNANSWERED_SQL})`;
-
-const MAX_ERROR_LENGTH = 2_000;
 
 function errorText(error: unknown): string {
   const text = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
@@ -103,7 +99,12 @@ export interface UnsettledOperations {
  * update: an event that meets another status changes nothing and raises LedgerTransitionError.
  */
 export class OperationLedger {
-  constructor(private readonly pool: Pool) {}
+  /** What an operator does with dead operations: requeue, or abandon a keyless one. */
+  readonly dead: DeadOperations;
+
+  constructor(private readonly pool: Pool) {
+    this.dead = new DeadOperations(pool);
+  }
 
   /**
    * Records the operation as pending, in the same statement that checks its flag version is current and not
@@ -181,44 +182,6 @@ export class OperationLedger {
       [opId, flagVersion, lastError, statusesAccepting('landed_after_takeover'), entityIds],
     );
     return rowCount === 1;
-  }
-
-  /**
-   * An operator's retry of a dead operation once its cause is fixed: `secondary_pending` again when the primary
-   * answered (its result), `primary_unavailable` when it did not, its attempts starting over; the caller queues its
-   * replay. Refused (LedgerTransitionError, naming the status) unless dead, and (a keyless serial create: no replay
-   * can find its row) unless it has keys.
-   */
-  async requeueDead(opId: string, requestedBy: string): Promise<OperationStatus> {
-    const { rows } = await this.pool.query<{ status: OperationStatus }>(
-      `update dual_write_ops
-          set status = case when ${UNANSWERED_SQL} then ${statusCaseSql('requeued_unanswered')} else ${statusCaseSql('requeued')} end,
-              attempts = 0, last_error = left('requeued by ' || $2 || ' after: ' || coalesce(last_error, 'no error recorded'), ${MAX_ERROR_LENGTH}),
-              updated_at = now()
-        where op_id = $1 and status = 'dead' and cardinality(entity_ids) > 0
-        returning status`,
-      [opId, requestedBy],
-    );
-    if (rows[0]) return rows[0].status;
-    const current = await this.get(opId);
-    throw new LedgerTransitionError(opId, current?.status ?? 'missing', current?.status === 'dead' ? 'requeued_unanswered' : 'requeued');
-  }
-
-  /**
-   * An operator settles a dead operation no replay can settle, a serial create whose key nobody learnt, once
-   * reconciliation has dealt with its row if it landed: `abandoned` (never acknowledged), the reason kept. Refused
-   * (LedgerTransitionError) for any other operation: one with keys is requeued instead.
-   */
-  async abandonDead(opId: string, requestedBy: string, reason: string): Promise<void> {
-    const { rowCount } = await this.pool.query(
-      `update dual_write_ops
-          set status = ${statusCaseSql('abandoned_by_operator')}, last_error = left('abandoned by ' || $2 || ': ' || $3, ${MAX_ERROR_LENGTH}), updated_at = now()
-        where op_id = $1 and status = 'dead' and ${UNANSWERED_SQL} and cardinality(entity_ids) = 0`,
-      [opId, requestedBy, reason],
-    );
-    if (rowCount === 1) return;
-    const current = await this.get(opId);
-    throw new LedgerTransitionError(opId, current?.status ?? 'missing', 'abandoned_by_operator');
   }
 
   async get(opId: string): Promise<OperationRecord | null> {

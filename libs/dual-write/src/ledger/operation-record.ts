@@ -78,6 +78,12 @@ export interface OperationRow {
   claimed_by: string | null;
 }
 
+/** The longest error text the ledger keeps (`last_error`). */
+export const MAX_ERROR_LENGTH = 2_000;
+
+/** The primary never answered the operation: no result (SQL null, or a JSON null written for none). */
+export const UNANSWERED_SQL = `(result is null or result = 'null'::jsonb)`;
+
 export const OPERATION_COLUMNS =
   'op_id, entity, operation, entity_ids, payload, primary_store, secondary_store, status, result, attempts, last_error, created_at, updated_at, flag_version, mode, claimed_by';
 
