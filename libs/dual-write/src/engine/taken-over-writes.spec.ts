@@ -2,6 +2,7 @@ import { v7 as uuidv7 } from 'uuid';
 import { budgetsEntity, commentsEntity } from '@dualwrite/example-domain';
 import type { Row, StorePlugin } from '@dualwrite/stores';
 import { FlipRefusedError } from '../flags/flag-switcher';
+import type { DualWriteEngine } from './dual-write-engine';
 import { requeueOwedOperations } from '../replay/ledger-sweep';
 import { eventually, exampleTestDomain } from '@dualwrite/testing';
 import { EngineTestKit } from '../../test/engine-test-kit';
@@ -47,16 +48,29 @@ describe('late writes after a takeover (real stores)', () => {
     await kit.replayProcessor().replay(opId);
   }
 
+  /**
+   * Phase 2: `write` (under a fresh operation id) sent by a process whose `method` call on store A is held, taken
+   * over meanwhile. `answer` is what its caller gets once `paused.resume()` lets the call land.
+   */
+  async function lateWrite(
+    method: 'insert' | 'update' | 'delete',
+    write: (engine: DualWriteEngine, opId: string) => Promise<unknown>,
+  ): Promise<{ opId: string; engine: DualWriteEngine; paused: ReturnType<typeof pausedPrimary>; answer: Promise<unknown> }> {
+    const opId = uuidv7();
+    const paused = pausedPrimary(method);
+    const engine = kit.engine({ a: paused.store, insertBatcher: undefined });
+    const answer = write(engine, opId).catch((error: unknown) => error);
+    await takenOverWhilePaused(opId);
+    return { opId, engine, paused, answer };
+  }
+
+  const flipToPhase3 = () => kit.switcher().change({ next: PHASE_3, changedBy: 'spec', source: 'cli', reason: 'store B becomes primary while the writer is paused' });
+
   it('8b. a process paused between its claim and its primary call, taken over meanwhile, syncs its late write: the stores agree', async () => {
     await kit.setFlags(PHASE_2);
     const row = kit.budget(await kit.owner(), { id: uuidv7() });
     const id = String(row['id']);
-    const opId = uuidv7();
-    const paused = pausedPrimary('insert');
-    const engine = kit.engine({ a: paused.store, insertBatcher: undefined });
-
-    const answer = engine.create({ entity: 'budgets', opId }, row).catch((error: unknown) => error);
-    await takenOverWhilePaused(opId);
+    const { opId, engine, paused, answer } = await lateWrite('insert', (writer, opId) => writer.create({ entity: 'budgets', opId }, row));
     // The replay found the write on no store.
     await expect(kit.ledger.get(opId)).resolves.toMatchObject({ status: 'abandoned' });
     paused.resume();
@@ -76,12 +90,7 @@ describe('late writes after a takeover (real stores)', () => {
     await kit.setFlags(PHASE_2);
     const created = await kit.engine().create({ entity: 'budgets' }, kit.budget(await kit.owner()));
     const id = String(created.data['id']);
-    const opId = uuidv7();
-    const paused = pausedPrimary('delete');
-    const engine = kit.engine({ a: paused.store });
-
-    const answer = engine.delete({ entity: 'budgets', opId }, id).catch((error: unknown) => error);
-    await takenOverWhilePaused(opId);
+    const { opId, paused, answer } = await lateWrite('delete', (writer, opId) => writer.delete({ entity: 'budgets', opId }, id));
     await expect(bothHold(id)).resolves.toEqual([expect.objectContaining({ id }), expect.objectContaining({ id })]);
     paused.resume();
 
@@ -94,13 +103,8 @@ describe('late writes after a takeover (real stores)', () => {
     await kit.setFlags(PHASE_2);
     const created = await kit.engine().create({ entity: 'budgets' }, kit.budget(await kit.owner()));
     const id = String(created.data['id']);
-    const opId = uuidv7();
-    const paused = pausedPrimary('update');
-    const engine = kit.engine({ a: paused.store });
-
-    const answer = engine.update({ entity: 'budgets', opId }, id, { name: 'paused phase 2 write' }).catch((error: unknown) => error);
-    await takenOverWhilePaused(opId);
-    await kit.switcher().change({ next: PHASE_3, changedBy: 'spec', source: 'cli', reason: 'store B becomes primary while the writer is paused' });
+    const { opId, paused, answer } = await lateWrite('update', (writer, opId) => writer.update({ entity: 'budgets', opId }, id, { name: 'paused phase 2 write' }));
+    await flipToPhase3();
     const flipped = await kit.engine().update({ entity: 'budgets' }, id, { name: 'acknowledged in phase 3' });
     paused.resume();
 
@@ -115,13 +119,8 @@ describe('late writes after a takeover (real stores)', () => {
     await kit.setFlags(PHASE_2);
     const row = kit.budget(await kit.owner(), { id: uuidv7() });
     const id = String(row['id']);
-    const opId = uuidv7();
-    const paused = pausedPrimary('insert');
-    const engine = kit.engine({ a: paused.store, insertBatcher: undefined });
-
-    const answer = engine.create({ entity: 'budgets', opId }, row).catch((error: unknown) => error);
-    await takenOverWhilePaused(opId);
-    await kit.switcher().change({ next: PHASE_3, changedBy: 'spec', source: 'cli', reason: 'store B becomes primary while the writer is paused' });
+    const { opId, paused, answer } = await lateWrite('insert', (writer, opId) => writer.create({ entity: 'budgets', opId }, row));
+    await flipToPhase3();
     paused.resume();
 
     await expect(answer).resolves.toMatchObject({ kind: 'unavailable', message: expect.stringContaining('undone there') });
@@ -136,13 +135,8 @@ describe('late writes after a takeover (real stores)', () => {
     await kit.setFlags(PHASE_2);
     const created = await kit.engine().create({ entity: 'budgets' }, kit.budget(await kit.owner()));
     const id = String(created.data['id']);
-    const opId = uuidv7();
-    const paused = pausedPrimary('delete');
-    const engine = kit.engine({ a: paused.store });
-
-    const answer = engine.delete({ entity: 'budgets', opId }, id).catch((error: unknown) => error);
-    await takenOverWhilePaused(opId);
-    await kit.switcher().change({ next: PHASE_3, changedBy: 'spec', source: 'cli', reason: 'store B becomes primary while the writer is paused' });
+    const { paused, answer } = await lateWrite('delete', (writer, opId) => writer.delete({ entity: 'budgets', opId }, id));
+    await flipToPhase3();
     paused.resume();
 
     await expect(answer).resolves.toMatchObject({ kind: 'unavailable', message: expect.stringContaining('undone there') });
@@ -155,12 +149,8 @@ describe('late writes after a takeover (real stores)', () => {
     await kit.setFlags(PHASE_2);
     const ownerId = await kit.owner();
     const post = await kit.engine({ secondaryTimeoutMs: 3_000 }).create({ entity: 'posts' }, { authorId: ownerId, title: 'late comment', body: 'keyless until it lands' });
-    const opId = uuidv7();
-    const paused = pausedPrimary('insert');
-    const engine = kit.engine({ a: paused.store, insertBatcher: undefined });
-
-    const answer = engine.create({ entity: 'comments', opId }, { postId: post.data['id'], authorId: ownerId, body: 'paused phase 2 comment' }).catch((error: unknown) => error);
-    await takenOverWhilePaused(opId);
+    const comment = { postId: post.data['id'], authorId: ownerId, body: 'paused phase 2 comment' };
+    const { opId, paused, answer } = await lateWrite('insert', (writer, opId) => writer.create({ entity: 'comments', opId }, comment));
     await expect(kit.ledger.get(opId)).resolves.toMatchObject({ status: 'dead' });
     await expect(kit.switcher().change({ next: PHASE_3, changedBy: 'spec', source: 'cli', reason: 'flip' })).rejects.toBeInstanceOf(FlipRefusedError);
     paused.resume();
