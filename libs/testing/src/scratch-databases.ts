@@ -1,4 +1,4 @@
-import { Client } from 'pg';
+import { Client, Pool } from 'pg';
 import { withDatabase } from '@dualwrite/backup';
 
 const SERVER_URL = process.env['PRIMARY_DATABASE_URL'] ?? 'postgresql://postgres@127.0.0.1:5432/dw_primary';
@@ -17,4 +17,15 @@ export async function onDatabase(database: string, sql: string): Promise<void> {
   } finally {
     await client.end();
   }
+}
+
+/**
+ * A pool on a scratch database that a suite drops at its end (`drop database … with (force)`): the drop may
+ * terminate a connection the pool is still closing, and without a listener the pool would throw that as an
+ * unhandled 'error' and fail the suite after its tests passed.
+ */
+export function scratchPool(connectionString: string, max: number): Pool {
+  const pool = new Pool({ connectionString, max });
+  pool.on('error', () => undefined);
+  return pool;
 }

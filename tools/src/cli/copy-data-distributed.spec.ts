@@ -4,7 +4,7 @@ import { KeySync, OperationLedger, bullConnection } from '@dualwrite/dual-write'
 import { createPrismaClient, exampleEntities } from '@dualwrite/example-domain';
 import { DistributedRunRepository, LedgerActivity, RECONCILE_MIGRATIONS_DIR, RunCoordinator, RunWorker, SqlKeyLister, readForeignKeys } from '@dualwrite/reconcile';
 import { PrismaStore, SupabaseStore } from '@dualwrite/stores';
-import { createStoreDatabases, dropDatabases, onDatabase, scratchDatabaseUrl, startSupabaseLocal, stopSupabaseLocal, type EntryProcess } from '@dualwrite/testing';
+import { createStoreDatabases, dropDatabases, type EntryProcess, onDatabase, scratchDatabaseUrl, scratchPool, startSupabaseLocal, stopSupabaseLocal } from '@dualwrite/testing';
 import { runCli } from './testing/run-cli';
 import { removeRunQueues } from './testing/run-queues';
 
@@ -29,7 +29,7 @@ describe('copy-data --distributed', () => {
     await onDatabase(names.a, `insert into users (id, email, display_name) select md5('u' || i)::uuid, 'u' || i || '@copy.test', 'User ' || i from generate_series(1, 120) i`);
     const { endpoint: started, url: supabaseUrl } = await startSupabaseLocal(scratchDatabaseUrl(names.b));
     endpoint = started;
-    [poolA, poolB, control] = [names.a, names.b, names.control].map((name) => new Pool({ connectionString: scratchDatabaseUrl(name), max: 4 }));
+    [poolA, poolB, control] = [names.a, names.b, names.control].map((name) => scratchPool(scratchDatabaseUrl(name), 4));
     prisma = new PrismaStore(createPrismaClient(scratchDatabaseUrl(names.a)), { ownsClient: true });
     supabase = new SupabaseStore({ url: supabaseUrl, serviceRoleKey: process.env['SUPABASE_SERVICE_ROLE_KEY'] ?? '', databaseUrl: scratchDatabaseUrl(names.b) });
     worker = new RunWorker({

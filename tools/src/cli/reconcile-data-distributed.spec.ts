@@ -7,7 +7,7 @@ import { SqlMigrationRunner } from '@dualwrite/backup';
 import { bullConnection } from '@dualwrite/dual-write';
 import { exampleEntities } from '@dualwrite/example-domain';
 import { DistributedRunRepository, LedgerActivity, RECONCILE_MIGRATIONS_DIR, RunCoordinator, RunWorker, SqlTableReader } from '@dualwrite/reconcile';
-import { dropDatabases, onDatabase, prepareControlDatabase, scratchDatabaseUrl } from '@dualwrite/testing';
+import { dropDatabases, onDatabase, prepareControlDatabase, scratchDatabaseUrl, scratchPool } from '@dualwrite/testing';
 import { runCli } from './testing/run-cli';
 import { removeRunQueues } from './testing/run-queues';
 
@@ -35,9 +35,9 @@ describe('reconcile-data --distributed', () => {
     await prepareControlDatabase(names.control);
     await new SqlMigrationRunner('platform', RECONCILE_MIGRATIONS_DIR).run(scratchDatabaseUrl(names.control));
     for (const side of [names.a, names.b]) await new SqlMigrationRunner('prisma', path.join(root, 'prisma', 'migrations')).run(scratchDatabaseUrl(side));
-    a = new Pool({ connectionString: scratchDatabaseUrl(names.a), max: 2 });
-    b = new Pool({ connectionString: scratchDatabaseUrl(names.b), max: 2 });
-    control = new Pool({ connectionString: scratchDatabaseUrl(names.control), max: 4 });
+    a = scratchPool(scratchDatabaseUrl(names.a), 2);
+    b = scratchPool(scratchDatabaseUrl(names.b), 2);
+    control = scratchPool(scratchDatabaseUrl(names.control), 4);
     for (const pool of [a, b]) {
       await pool.query(`insert into users (id, email, display_name, created_at, updated_at)
                         select md5('u' || i)::uuid, 'u' || i || '@cli.test', 'User ' || i, '2026-01-01', '2026-01-01' from generate_series(1, 50) as i`);

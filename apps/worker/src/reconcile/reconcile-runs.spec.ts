@@ -7,7 +7,7 @@ import { Pool } from 'pg';
 import { bullConnection } from '@dualwrite/dual-write';
 import { exampleEntities } from '@dualwrite/example-domain';
 import { DistributedRunRepository, RECONCILE_MIGRATIONS_DIR, RunCoordinator, RunProgressReader, parseRunSettings, type RunProgress } from '@dualwrite/reconcile';
-import { createStoreDatabases, dropDatabases, eventually, onDatabase, scratchDatabaseUrl } from '@dualwrite/testing';
+import { createStoreDatabases, dropDatabases, eventually, onDatabase, scratchDatabaseUrl, scratchPool } from '@dualwrite/testing';
 import { queueEnvironment, removeTestQueues, testPlatformConfig, testQueueNames } from '../testing/worker-test-app';
 import { startWorkerProcess } from '../testing/worker-process';
 import { WorkerModule } from '../worker.module';
@@ -48,7 +48,7 @@ describe('distributed runs in the worker: the run queue consumer and the nightly
     await onDatabase(names.a, SEED_USERS);
     await onDatabase(names.b, SEED_USERS);
     await onDatabase(names.b, `update users set display_name = 'Drifted' where id = md5('user7')::uuid`);
-    control = new Pool({ connectionString: urlOf(names.control), max: 2 });
+    control = scratchPool(urlOf(names.control), 2);
     app = await startWorker({ RECONCILE_CRON: '15 2 * * *', RECONCILE_CRON_ENTITIES: 'users,budgets', RECONCILE_SEGMENT_ROWS: '10' });
   }, 120_000);
 

@@ -7,7 +7,7 @@ import type { App } from 'supertest/types';
 import { FlagRepository } from '@dualwrite/dual-write';
 import { exampleEntities } from '@dualwrite/example-domain';
 import { LedgerActivity, RECONCILE_MIGRATIONS_DIR, ReconcileRunRepository, Reconciler, SqlTableReader, buildReport } from '@dualwrite/reconcile';
-import { createStoreDatabases, dropDatabases, scratchDatabaseUrl, startSupabaseLocal, stopSupabaseLocal, type EntryProcess } from '@dualwrite/testing';
+import { createStoreDatabases, dropDatabases, type EntryProcess, scratchDatabaseUrl, scratchPool, startSupabaseLocal, stopSupabaseLocal } from '@dualwrite/testing';
 import { createApiApp } from '../../app.factory';
 import { startAdminTestApp } from '../../testing/admin-test-app';
 import { LogCapture } from '../../testing/test-api-app';
@@ -59,7 +59,7 @@ beforeAll(async () => {
   const controlUrl = await createStoreDatabases(names, [RECONCILE_MIGRATIONS_DIR]);
   const { endpoint: started, url: supabaseUrl } = await startSupabaseLocal(urlOf(names.b));
   endpoint = started;
-  [poolA, poolB, control] = [urlOf(names.a), urlOf(names.b), controlUrl].map((url) => new Pool({ connectionString: url, max: 2 }));
+  [poolA, poolB, control] = [urlOf(names.a), urlOf(names.b), controlUrl].map((url) => scratchPool(url, 2));
   await new FlagRepository(control).change({ next: { enableDualWrite: true, enableSupabasePrimary: false }, changedBy: 'compensate spec', source: 'cli', reason: 'phase 2' });
   const config = testConfig({ PRIMARY_DATABASE_URL: urlOf(names.a), SUPABASE_URL: supabaseUrl, SUPABASE_DB_URL: urlOf(names.b), CONTROL_DATABASE_URL: controlUrl });
   ({ app, server, asViewer, asOperator } = await startAdminTestApp(config));

@@ -9,7 +9,7 @@ import { KeySync, OperationLedger, bullConnection } from '@dualwrite/dual-write'
 import { createPrismaClient, exampleEntities } from '@dualwrite/example-domain';
 import { LedgerActivity, RECONCILE_MIGRATIONS_DIR, RunWorker, SqlKeyLister, SqlTableReader, readForeignKeys, type RunProgress } from '@dualwrite/reconcile';
 import { PrismaStore, SupabaseStore } from '@dualwrite/stores';
-import { createStoreDatabases, dropDatabases, eventually, onDatabase, prepareControlDatabase, scratchDatabaseUrl, startSupabaseLocal, stopSupabaseLocal, type EntryProcess } from '@dualwrite/testing';
+import { createStoreDatabases, dropDatabases, type EntryProcess, eventually, onDatabase, prepareControlDatabase, scratchDatabaseUrl, scratchPool, startSupabaseLocal, stopSupabaseLocal } from '@dualwrite/testing';
 import { createApiApp } from '../../app.factory';
 import { startAdminTestApp } from '../../testing/admin-test-app';
 import { LogCapture } from '../../testing/test-api-app';
@@ -53,7 +53,7 @@ beforeAll(async () => {
   await onDatabase(names.b, `update users set display_name = 'Drifted' where id in (md5('user3')::uuid, md5('user150')::uuid)`);
   const { endpoint: started, url: supabaseUrl } = await startSupabaseLocal(urlOf(names.b));
   endpoint = started;
-  [poolA, poolB, control] = [urlOf(names.a), urlOf(names.b), controlUrl].map((url) => new Pool({ connectionString: url, max: 4 }));
+  [poolA, poolB, control] = [urlOf(names.a), urlOf(names.b), controlUrl].map((url) => scratchPool(url, 4));
   prisma = new PrismaStore(createPrismaClient(urlOf(names.a)), { ownsClient: true });
   supabase = new SupabaseStore({ url: supabaseUrl, serviceRoleKey: process.env['SUPABASE_SERVICE_ROLE_KEY'] ?? '', databaseUrl: urlOf(names.b) });
   // One worker of the run queue in this process (the worker app's RunWorker, with store reads slowed down).
