@@ -140,6 +140,21 @@ describe('DualWriteEngine on real stores', () => {
       await expect(kit.supabase.findManyByIds(budgetsEntity, ids)).resolves.toHaveLength(2);
     });
 
+    it('a batch without ids retried with its operation id names the same rows: its first answer, no second set of rows', async () => {
+      const ownerId = await kit.owner();
+      const rows = [kit.budget(ownerId, { name: 'no id one' }), kit.budget(ownerId, { name: 'no id two' })];
+      const opId = uuidv7();
+
+      const first = await kit.engine({ secondaryTimeoutMs: 3_000 }).batch({ entity: 'budgets', opId }, rows);
+      const retried = await kit.engine({ secondaryTimeoutMs: 3_000 }).batch({ entity: 'budgets', opId }, rows);
+
+      expect(retried.data).toEqual(first.data);
+      const recorded = await kit.ledger.get(opId);
+      expect(recorded?.entityIds).toHaveLength(2);
+      await expect(kit.prisma.findManyByIds(budgetsEntity, recorded?.entityIds ?? [])).resolves.toHaveLength(2);
+      await expect(kit.supabase.findManyByIds(budgetsEntity, recorded?.entityIds ?? [])).resolves.toHaveLength(2);
+    });
+
     it('an invalid payload is refused naming the field, and nothing is written anywhere', async () => {
       const id = uuidv7();
       const opsBefore = await kit.ledger.countByStatus();

@@ -156,7 +156,7 @@ export class DualWriteEngine {
   /** Upserts many rows as one unit on each store: all of them or none. Every row needs its key. */
   async batch(request: WriteRequest, payloads: unknown[]): Promise<DualWriteResult<{ count: number }>> {
     const entity = this.options.entities.get(request.entity);
-    const { rows, keys } = validBatchRows(entity, payloads);
+    const { rows, keys } = validBatchRows(entity, payloads, request.opId);
     const result = await this.write(request, 'batch', keys, rows, async (store) => ({ count: await store.batchUpsert(entity, rows) }));
     return result as DualWriteResult<{ count: number }>;
   }

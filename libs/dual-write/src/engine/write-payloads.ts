@@ -1,4 +1,4 @@
-import { v7 as uuidv7 } from 'uuid';
+import { v5 as uuidv5, v7 as uuidv7 } from 'uuid';
 import { ContractViolationError, primaryKeyOf, validateRow } from '@dualwrite/stores';
 import type { EntityDefinition, Row, RowKey } from '@dualwrite/stores';
 import { stampTimestamps } from './write-timestamps';
@@ -18,14 +18,18 @@ export function validCreateRow(entity: EntityDefinition, payload: unknown, opId?
   return validateRow(entity, row, 'full');
 }
 
-/** A batch's rows checked like upserts (issues name the row's index), each with its key. */
-export function validBatchRows(entity: EntityDefinition, payloads: unknown[]): { rows: Row[]; keys: RowKey[] } {
+/**
+ * A batch's rows checked like upserts (issues name the row's index), each with its key. A uuid key the rows leave
+ * out is derived from the operation id and the row's index when the request has one (UUID v5), so a retry of the
+ * batch names the same rows.
+ */
+export function validBatchRows(entity: EntityDefinition, payloads: unknown[], opId?: string): { rows: Row[]; keys: RowKey[] } {
   if (!Array.isArray(payloads) || payloads.length === 0) {
     throw new ContractViolationError(entity.name, [{ path: '', message: 'a batch needs a non-empty list of rows' }]);
   }
   const rows = payloads.map((payload, index) => {
     const row = stampTimestamps(entity, asObject(entity, payload), 'change');
-    if (entity.keyStrategy === 'uuid' && row[entity.primaryKey] === undefined) row[entity.primaryKey] = uuidv7();
+    if (entity.keyStrategy === 'uuid' && row[entity.primaryKey] === undefined) row[entity.primaryKey] = opId ? uuidv5(String(index), opId) : uuidv7();
     try {
       return validateRow(entity, row, 'full');
     } catch (error) {
