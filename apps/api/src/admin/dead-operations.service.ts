@@ -1,7 +1,6 @@
 import { BadRequestException, ConflictException, Injectable, NotFoundException } from '@nestjs/common';
+import { validate as isUuid } from 'uuid';
 import { LedgerTransitionError, OperationLedger, ReplayQueue, type OperationStatus } from '@dualwrite/dual-write';
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export interface RequeuedView {
   opId: string;
@@ -48,7 +47,7 @@ export interface AbandonedView {
 }
 
 function checkOpId(opId: string): void {
-  if (!UUID.test(opId)) throw new BadRequestException(`operation id "${opId}" is not a uuid`);
+  if (!isUuid(opId)) throw new BadRequestException(`operation id "${opId}" is not a uuid`);
 }
 
 /** The ledger's refusal as the caller gets it: 404 unknown, 409 naming its status (and, when dead, why not this). */

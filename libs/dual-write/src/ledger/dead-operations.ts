@@ -27,8 +27,7 @@ export class DeadOperations {
       [opId, requestedBy],
     );
     if (rows[0]) return rows[0].status;
-    const status = await this.statusOf(opId);
-    throw new LedgerTransitionError(opId, status, status === 'dead' ? 'requeued_unanswered' : 'requeued');
+    throw new LedgerTransitionError(opId, await this.statusOf(opId), 'requeued');
   }
 
   /**

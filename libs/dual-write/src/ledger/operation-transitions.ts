@@ -109,23 +109,12 @@ export type RetryAnswer = 'first_answer' | 'in_progress' | 'same_refusal' | 'run
  * be on no store, so it runs again like one of unknown outcome, never answered with the first answer of nothing.
  */
 export function retryAnswer(status: OperationStatus, primaryAnswered: boolean): RetryAnswer {
-  switch (status) {
-    case 'dead':
-      return primaryAnswered ? 'first_answer' : 'run_again';
-    case 'primary_done':
-    case 'applied':
-    case 'secondary_pending':
-      return 'first_answer';
-    case 'pending':
-      return 'in_progress';
-    case 'rejected':
-      return 'same_refusal';
-    case 'primary_unavailable':
-    case 'abandoned':
-      return 'run_again';
-    default:
-      return 'refused';
-  }
+  if (status === 'dead') return primaryAnswered ? 'first_answer' : 'run_again';
+  if (PRIMARY_HOLDS_STATUSES.includes(status)) return 'first_answer';
+  if (statusesAccepting('retried').includes(status)) return 'run_again';
+  if (status === 'pending') return 'in_progress';
+  if (status === 'rejected') return 'same_refusal';
+  return 'refused';
 }
 
 export function isOperationStatus(value: string): value is OperationStatus {

@@ -1,11 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import { FlagRepository, modeOf, type KeySync, type OperationLedger, type SyncReport } from '@dualwrite/dual-write';
+import type { KeySync, OperationLedger, SyncReport } from '@dualwrite/dual-write';
 import { EntityRegistry, UnknownEntityError, compareResults, type EntityDefinition, type StorePlugin } from '@dualwrite/stores';
 import type { Pool } from 'pg';
 import { keyFromText, keyText } from '../key-order';
 import { KeyAssessment, differencesByKey, type AssessmentSides } from './key-assessment';
 import { RepairInputError } from './repair-input';
 import { RepairRunRepository } from './repair-repository';
+import { currentRoles, type StoreRoles } from '../verify/store-roles';
 import type { AppliedKeyAction, KeyLeft, PlannedKeyAction, RecordedDifference, RecordedEntity, RepairInput, RepairOutcome, RepairPlan, RepairProgress, RepairResult } from './repair.types';
 
 export interface DataRepairDependencies {
@@ -25,13 +26,6 @@ export interface DataRepairDependencies {
   keysPerBatch?: number;
   /** Called after each batch of each step (the CLI's progress bar). */
   onProgress?: (progress: RepairProgress) => void;
-}
-
-/** The roles the flags give now, and which store they name primary (a sync with them passes it to KeySync). */
-interface CurrentRoles {
-  primary: StorePlugin;
-  secondary: StorePlugin;
-  primarySide: 'a' | 'b';
 }
 
 interface Prepared {
@@ -60,7 +54,7 @@ export class DataRepair {
   /** Every change `apply` would make now, and every key it would skip or leave, with why. Writes nothing anywhere. */
   async plan(input: RepairInput): Promise<RepairPlan> {
     const prepared = this.prepare(input);
-    const current = await this.currentRoles();
+    const current = await currentRoles(this.dependencies.control, this.dependencies.stores);
     const actions = await this.assess(input, prepared, current);
     return { reportRunId: input.runId, primaryStore: current.primary.name, secondaryStore: current.secondary.name, warnings: this.warnings(prepared, current), actions };
   }
@@ -69,7 +63,7 @@ export class DataRepair {
   async apply(input: RepairInput, options: { requestedBy: string }): Promise<RepairResult> {
     const started = Date.now();
     const prepared = this.prepare(input);
-    const current = await this.currentRoles();
+    const current = await currentRoles(this.dependencies.control, this.dependencies.stores);
     const repairId = randomUUID();
     await this.audit.start(repairId, input, { primary: current.primary.name, secondary: current.secondary.name }, options.requestedBy);
     try {
@@ -129,12 +123,6 @@ export class DataRepair {
     });
   }
 
-  private async currentRoles(): Promise<CurrentRoles> {
-    const primarySide = modeOf(await new FlagRepository(this.dependencies.control).read()).primary;
-    const { a, b } = this.dependencies.stores;
-    return primarySide === 'a' ? { primary: a, secondary: b, primarySide } : { primary: b, secondary: a, primarySide };
-  }
-
   private warnings(prepared: Prepared[], current: { primary: StorePlugin }): string[] {
     const warnings: string[] = [];
     for (const { recorded } of prepared) {
@@ -161,7 +149,7 @@ export class DataRepair {
   }
 
   /** Copies parents first, then deletes (and leaves) children first, each batch through KeySync; the outcome per key. */
-  private async sync(prepared: Prepared[], planned: PlannedKeyAction[], current: CurrentRoles) {
+  private async sync(prepared: Prepared[], planned: PlannedKeyAction[], current: StoreRoles) {
     const outcomes = new Map<string, { outcome: RepairOutcome; reason?: string }>();
     const keysOf = (entity: string, kinds: PlannedKeyAction['action'][]) =>
       planned.filter((action) => action.entity === entity && kinds.includes(action.action)).map((action) => action.key);
