@@ -23,7 +23,7 @@ export interface SupabaseLocalOptions {
   schemas?: string[];
   /**
    * The connection pool, as PostgREST's `db-pool` and `db-pool-acquisition-timeout`: its size (default 10) and how
-   * long a request waits for one of its connections before it gets 504 PGRST003 (default 5 s).
+   * long a request waits for one of its connections before it gets 504 PGRST003 (default 10 s, as PostgREST).
    */
   pool?: { size?: number; acquisitionTimeoutMs?: number };
 }
@@ -101,7 +101,7 @@ const rootDocument = JSON.stringify({
 
 export async function startSupabaseLocal(options: SupabaseLocalOptions): Promise<SupabaseLocal> {
   const schemas = options.schemas ?? ['public'];
-  const pool = new Pool({ connectionString: options.databaseUrl, max: options.pool?.size ?? 10, connectionTimeoutMillis: options.pool?.acquisitionTimeoutMs ?? 5_000 });
+  const pool = new Pool({ connectionString: options.databaseUrl, max: options.pool?.size ?? 10, connectionTimeoutMillis: options.pool?.acquisitionTimeoutMs ?? 10_000 });
   // A lost idle connection must not crash the endpoint; the next request reports it as 503.
   pool.on('error', () => undefined);
   const roleSettings = new RoleSettingsCache(options.databaseUrl);
