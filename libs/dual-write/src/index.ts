@@ -33,6 +33,7 @@ export {
 export { FlagService, type CurrentFlags, type FlagServiceOptions } from './flags/flag-service';
 export {
   FlagSwitcher,
+  FlipInProgressError,
   FlipRefusedError,
   PhaseGateRefusedError,
   type FlipResult,

@@ -5,6 +5,7 @@ import {
   FlagRepository,
   FlagService,
   FlagSwitcher,
+  FlipInProgressError,
   FlipRefusedError,
   InvalidFlagChangeError,
   OperationLedger,
@@ -94,7 +95,7 @@ async function main(): Promise<void> {
       err(`refused: ${error.message} Nothing was changed.`);
     } else if (error instanceof PhaseGateRefusedError) {
       err(`refused: ${error.message}. Nothing was changed.`);
-    } else if (error instanceof FlipRefusedError) {
+    } else if (error instanceof FlipRefusedError || error instanceof FlipInProgressError) {
       err(`refused: ${error.message}`);
     } else {
       err(`toggle-feature-flags failed: ${error instanceof Error ? error.message : String(error)}`);

@@ -1,5 +1,5 @@
 import { ConflictException, Inject, Injectable } from '@nestjs/common';
-import { FlagRepository, FlagSwitcher, FlipRefusedError, PhaseGateRefusedError, StaleFlagsError, type FlagHistoryEntry } from '@dualwrite/dual-write';
+import { FlagRepository, FlagSwitcher, FlipInProgressError, FlipRefusedError, PhaseGateRefusedError, StaleFlagsError, type FlagHistoryEntry } from '@dualwrite/dual-write';
 import { API_STORES } from '../api.tokens';
 import type { ApiStores } from '../stores/api-stores';
 import type { FlagChangeBody } from './flag-change.schema';
@@ -59,6 +59,9 @@ export class FlagsAdminService {
       }
       if (error instanceof FlipRefusedError) {
         throw new ConflictException({ statusCode: 409, error: 'Conflict', message: error.message });
+      }
+      if (error instanceof FlipInProgressError) {
+        throw new ConflictException({ statusCode: 409, error: 'Conflict', message: error.message, fencedVersion: error.fence.version, fencedBy: error.fence.fencedBy });
       }
       throw error;
     }

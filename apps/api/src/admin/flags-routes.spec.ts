@@ -190,6 +190,30 @@ describe('PUT /admin/flags', () => {
     expect(await repository.read()).toEqual(before);
     expect(await historyCount()).toBe(entries);
   });
+  it('answers 409 naming the flip whose fence is up and the process doing it, and writes nothing', async () => {
+    const fencer = 'api:other-host:4242:flipping';
+    await pool.query(`insert into dual_write_processes (process_id, kind, flag_version, seen_at) values ($1, 'api', 1, now())
+                      on conflict (process_id) do update set seen_at = now()`, [fencer]);
+    const { after: fenced } = await repository.change({
+      next: { enableDualWrite: true, enableSupabasePrimary: true }, changedBy: 'another operator', source: 'api', reason: 'a flip in its barrier', fenced: true, fencedBy: fencer,
+    });
+    const entries = await historyCount();
+
+    try {
+      const response = await request(api.server)
+        .put('/admin/flags')
+        .set(asOperator)
+        .send({ enableDualWrite: true, enableSupabasePrimary: true, reason: 'the same flip from a second console', force: true });
+
+      expect(response.status).toBe(409);
+      expect(response.body).toMatchObject({ fencedVersion: fenced.version, fencedBy: fencer });
+      expect(response.body.message).toContain(`is fencing writes (flag version ${fenced.version}, by ${fencer},`);
+      expect(await repository.read()).toMatchObject({ version: fenced.version, fenced: true });
+      expect(await historyCount()).toBe(entries);
+    } finally {
+      await pool.query('delete from dual_write_processes where process_id = $1', [fencer]);
+    }
+  });
 });
 
 describe('GET /admin/flags/history', () => {

@@ -163,6 +163,16 @@ export class FlagService {
     return { before: withMode(before), after: current };
   }
 
+  /**
+   * Lifts a fence whose flip's process has not reported for `fencerSilentForMs` (FlagRepository.liftAbandonedFence):
+   * the flags go back to what they were before that flip. Null when no fence is up or its process still reports.
+   */
+  async liftAbandonedFence(changedBy: string, fencerSilentForMs: number): Promise<FlagState | null> {
+    const restored = await this.repository.liftAbandonedFence(Number.POSITIVE_INFINITY, changedBy, fencerSilentForMs);
+    if (restored) this.invalidate();
+    return restored;
+  }
+
   /** See FlagRepository.waitForRoleSyncs: a flip of the primary waits for syncs that read the old roles. */
   waitForRoleSyncs(timeoutMs: number): Promise<boolean> {
     return this.repository.waitForRoleSyncs(timeoutMs);

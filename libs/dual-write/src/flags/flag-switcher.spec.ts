@@ -4,7 +4,7 @@ import { v7 as uuidv7 } from 'uuid';
 import { OperationLedger } from '../ledger/operation-ledger';
 import { FlagRepository } from './flag-repository';
 import { FlagService } from './flag-service';
-import { FlagSwitcher, FlipRefusedError, PhaseGateRefusedError, type GateEvidenceSource } from './flag-switcher';
+import { FlagSwitcher, FlipInProgressError, FlipRefusedError, PhaseGateRefusedError, type GateEvidenceSource } from './flag-switcher';
 import type { EntityGateEvidence } from './phase-gates';
 import { ProcessRegistry } from './process-registry';
 
@@ -164,6 +164,48 @@ describe('FlagSwitcher: fenced flips of the primary', () => {
       await pool.query(`update dual_write_flags set updated_at = now()`);
       await expect(repository.liftAbandonedFence(120_000, 'spec', 5_000)).resolves.toBeNull();
       expect(await repository.read()).toMatchObject({ fenced: true, fencedBy: fencer });
+    });
+
+    it.each([
+      ['the same flip sent again', PHASE_3],
+      ['dual writes off on the fenced primary (phase 4)', { enableDualWrite: false, enableSupabasePrimary: true }],
+    ])('refuses a change while that process still reports (%s), naming the flip and its process: the fence stays', async (_label, next) => {
+      await reported(0);
+      const { after: fenced } = await fence();
+
+      const change = switcher().change({ next, changedBy: 'spec', source: 'api', reason: 'a second change during the barrier' });
+
+      await expect(change).rejects.toThrow(FlipInProgressError);
+      await expect(change).rejects.toThrow(`fencing writes (flag version ${fenced.version}, by ${fencer},`);
+      expect(await repository.read()).toMatchObject({ version: fenced.version, fenced: true, fencedBy: fencer });
+    });
+
+    it('a flip sent again after that process stopped reporting lifts its fence, then goes through a barrier of its own', async () => {
+      await reported(10);
+      await fence();
+      await pool.query(`update dual_write_flags set updated_at = now() - interval '6 seconds'`);
+
+      const result = await switcher().change({ next: PHASE_3, changedBy: 'operator', source: 'api', reason: 'the same flip sent again' });
+
+      expect(result).toMatchObject({ fenced: true, before: { mode: { phase: 2 } }, after: { mode: { phase: 3 }, fenced: false } });
+      const history = await repository.history(4);
+      expect(history.map((entry) => entry.reason)).toEqual([
+        expect.stringContaining('fence lifted'),
+        'the same flip sent again',
+        expect.stringContaining(`process ${fencer} fenced writes for a flip`),
+        'switch the primary',
+      ]);
+    });
+
+    it('a flip refused after its fence was lifted leaves the newer flags as they are', async () => {
+      await claimUnderCurrentVersion();
+      const flip = switcher(1_000).change({ next: PHASE_3, changedBy: 'spec', source: 'cli', reason: 'switch the primary' });
+      await eventually(async () => ((await repository.read()).fenced ? true : undefined));
+      await repository.liftAbandonedFence(0, 'spec: taken for stopped');
+      await repository.change({ next: PHASE_1, changedBy: 'spec', source: 'cli', reason: 'a newer change' });
+
+      await expect(flip).rejects.toThrow(/its fence had already been lifted \(the flags are at version \d+\), so they were left as they are/);
+      expect(await repository.read()).toMatchObject({ enableDualWrite: false, enableSupabasePrimary: false, reason: 'a newer change' });
     });
 
     it('is recorded by the flag service of the process that flips, and cleared when the fence lifts', async () => {

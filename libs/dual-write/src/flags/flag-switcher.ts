@@ -2,9 +2,9 @@ import type { EntityDefinition, StorePlugin } from '@dualwrite/stores';
 import type { OperationLedger } from '../ledger/operation-ledger';
 import { modeOf, type DualWriteFlags } from './dual-write-mode';
 import { needsEvidence, unmetGateConditions, type EntityGateEvidence, type GateEvidence, type GatePolicy, type Phase } from './phase-gates';
-import type { FlagChange } from './flag-repository';
+import { StaleFlagsError, type FlagChange } from './flag-repository';
 import type { CurrentFlags, FlagService } from './flag-service';
-import type { ProcessRegistry } from './process-registry';
+import { PROCESS_LIVE_WITHIN_MS, type ProcessRegistry } from './process-registry';
 
 export interface FlagSwitcherOptions {
   flags: FlagService;
@@ -54,6 +54,20 @@ export class FlipRefusedError extends Error {
   }
 }
 
+/**
+ * A change asked for while a flip's fence is up: that flip is in its barrier, and a change now would lift its fence
+ * without one. Nothing was changed. Maps to HTTP 409.
+ */
+export class FlipInProgressError extends Error {
+  constructor(readonly fence: CurrentFlags) {
+    super(
+      `a flip to ${fence.mode.name} is fencing writes (flag version ${fence.version}, by ${fence.fencedBy ?? 'a process that does not report'}, since ${fence.updatedAt.toISOString()}): ` +
+        'nothing was changed; send the change again once it has finished or been refused',
+    );
+    this.name = 'FlipInProgressError';
+  }
+}
+
 export interface FlipResult {
   before: CurrentFlags;
   after: CurrentFlags;
@@ -81,7 +95,7 @@ export class FlagSwitcher {
   async change(change: FlagChange): Promise<FlipResult> {
     const { flags } = this.options;
     flags.invalidate();
-    const current = await flags.current();
+    const current = await this.unfencedFlags(change.changedBy);
     const next: DualWriteFlags = { ...flagsOf(current), ...change.next };
     const gated = await this.passGates(current.mode.phase, modeOf(next).phase, change);
     // Decided on the version just read: if another change lands first, this one is refused as stale.
@@ -94,13 +108,8 @@ export class FlagSwitcher {
     const version = fencedChange.after.version;
     const blocker = await this.waitForBarrier(version);
     if (blocker) {
-      await flags.change({
-        next: flagsOf(fencedChange.before),
-        changedBy: change.changedBy,
-        source: change.source,
-        reason: `flip refused, flags back to version ${fencedChange.before.version}'s: ${blocker}`,
-      });
-      throw new FlipRefusedError(`flip to ${fencedChange.after.mode.name} refused: ${blocker}; the flags are back to ${fencedChange.before.mode.name}`);
+      const restored = await this.restore(fencedChange.before, version, change, blocker);
+      throw new FlipRefusedError(`flip to ${fencedChange.after.mode.name} refused: ${blocker}; ${restored}`);
     }
     const sequences = await this.raiseSequences(current.mode.primary, modeOf(next).primary);
     const lifted = await flags.change({
@@ -111,6 +120,44 @@ export class FlagSwitcher {
       expectedVersion: version,
     });
     return { before: fencedChange.before, after: lifted.after, fenced: true };
+  }
+
+  /**
+   * The current flags, unfenced. A fence up is a flip in its barrier: a change now (even one that keeps the fenced
+   * primary) would lift it without one, so it is refused while the fencing process reports. A fence whose process
+   * stopped reporting is lifted first (the flags go back to what they were before that flip, as the worker's sweep
+   * would do) and the change is decided on what that leaves.
+   */
+  private async unfencedFlags(changedBy: string): Promise<CurrentFlags> {
+    const { flags } = this.options;
+    const current = await flags.current();
+    if (!current.fenced) return current;
+    const restored = await flags.liftAbandonedFence(changedBy, PROCESS_LIVE_WITHIN_MS);
+    if (!restored) throw new FlipInProgressError(current);
+    flags.invalidate();
+    const after = await flags.current();
+    if (after.fenced) throw new FlipInProgressError(after);
+    return after;
+  }
+
+  /**
+   * Puts back the flags from before a refused flip, only while its fenced version is still current: a fence lifted
+   * meanwhile (its process was taken for stopped) may have been followed by newer flags, which stay. Says which.
+   */
+  private async restore(before: CurrentFlags, fencedVersion: number, change: FlagChange, blocker: string): Promise<string> {
+    try {
+      await this.options.flags.change({
+        next: flagsOf(before),
+        changedBy: change.changedBy,
+        source: change.source,
+        reason: `flip refused, flags back to version ${before.version}'s: ${blocker}`,
+        expectedVersion: fencedVersion,
+      });
+      return `the flags are back to ${before.mode.name}`;
+    } catch (error) {
+      if (!(error instanceof StaleFlagsError)) throw error;
+      return `its fence had already been lifted (the flags are at version ${error.currentVersion}), so they were left as they are`;
+    }
   }
 
   /** The change as it may go ahead (a forced one says what it overrode), or PhaseGateRefusedError. */
