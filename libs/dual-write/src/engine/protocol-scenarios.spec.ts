@@ -424,4 +424,22 @@ describe('write protocol scenarios (real stores)', () => {
     await expect(kit.ledger.get(opId)).resolves.toMatchObject({ status: 'applied', lastError: null });
     await kit.switcher().change({ next: PHASE_3, changedBy: 'spec', source: 'cli', reason: 'flip' });
   });
+
+  it('10. a flip sent again after its api died mid-barrier takes a barrier of its own: a write store B still owes keeps store A the primary', async () => {
+    await kit.setFlags(PHASE_2);
+    const created = await kit.engine({ b: kit.unreachableSupabase(), secondaryTimeoutMs: 3_000 }).create({ entity: 'budgets' }, kit.budget(await kit.owner()));
+    await expect(kit.ledger.get(String(created.opId))).resolves.toMatchObject({ status: 'secondary_pending' });
+    // The first flip's fence, as its api left it when it died waiting for that write.
+    await kit.flagRepository.change({ next: PHASE_3, changedBy: 'operator', source: 'api', reason: 'flip', fenced: true, fencedBy: 'api:gone:1:flipper' });
+    await kit.pool.query(`update dual_write_flags set updated_at = now() - interval '6 seconds'`);
+
+    const resent = kit.switcher(500).change({ next: PHASE_3, changedBy: 'operator', source: 'api', reason: 'the same flip sent again' });
+
+    await expect(resent).rejects.toThrow(/1 write\(s\) claimed under an older version did not settle/);
+    await expect(kit.flagRepository.read()).resolves.toMatchObject({ enableSupabasePrimary: false, fenced: false });
+    await expect(kit.replayProcessor().replay(String(created.opId))).resolves.toMatchObject({ outcome: 'applied' });
+    const [onA, onB] = await bothHold(budgetsEntity, String(created.data['id']));
+    expect(onB).toEqual(onA);
+    await expect(kit.switcher().change({ next: PHASE_3, changedBy: 'operator', source: 'api', reason: 'the flip once B has it' })).resolves.toMatchObject({ fenced: true });
+  });
 });
