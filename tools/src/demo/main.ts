@@ -205,7 +205,7 @@ async function outageAndReplay(
   const owedByOutage = settled.filter((status) => status === 'secondary_pending').length;
   if (owedByOutage === 0) throw new Error(`no write was queued for store B while it was down (ledger: ${settled.join(', ')})`);
   if ((await showBreaker(viewer, parts.storeB)) !== 'open') throw new Error('the store B breaker did not open');
-  const owed = (await ledger.countByStatus()).secondary_pending;
+  const owed = (await ledger.countOpen()).get('secondary_pending') ?? 0;
   say(`  ledger: ${owedByOutage} of the outage's ${outage.opIds.length} writes owed by store B and queued for replay (${owed} owed in all)`);
 
   say('  the endpoint comes back; the worker replays what store B missed');

@@ -1,5 +1,5 @@
 import type { EntityDefinition, StorePlugin } from '@dualwrite/stores';
-import type { OperationLedger } from '../ledger/operation-ledger';
+import type { OperationLedger, OperationStatus } from '../ledger/operation-ledger';
 import { modeOf, type DualWriteFlags } from './dual-write-mode';
 import { needsEvidence, unmetGateConditions, type EntityGateEvidence, type GateEvidence, type GatePolicy, type Phase } from './phase-gates';
 import { StaleFlagsError, type FlagChange } from './flag-repository';
@@ -174,8 +174,9 @@ export class FlagSwitcher {
   /** Null when the records cannot be read (the gate then refuses, saying so). */
   private async gateEvidence(gates: PhaseGatesOptions): Promise<GateEvidence | null> {
     try {
-      const [records, counts] = await Promise.all([gates.evidence.read(gates.entities), this.options.ledger.countByStatus()]);
-      return { ...records, owedOperations: counts.secondary_pending + counts.primary_unavailable, deadOperations: counts.dead };
+      const [records, open] = await Promise.all([gates.evidence.read(gates.entities), this.options.ledger.countOpen()]);
+      const count = (status: OperationStatus) => open.get(status) ?? 0;
+      return { ...records, owedOperations: count('secondary_pending') + count('primary_unavailable'), deadOperations: count('dead') };
     } catch {
       return null;
     }
