@@ -134,7 +134,6 @@ export class FlagSwitcher {
     if (!current.fenced) return current;
     const restored = await flags.liftAbandonedFence(changedBy, PROCESS_LIVE_WITHIN_MS);
     if (!restored) throw new FlipInProgressError(current);
-    flags.invalidate();
     const after = await flags.current();
     if (after.fenced) throw new FlipInProgressError(after);
     return after;
