@@ -164,53 +164,25 @@ export class FlagRepository {
    * the flags that do not go through KeySync (a copy chunk streamed between the databases).
    */
   async withPrimaryHeld<T>(primary: 'a' | 'b', work: () => Promise<T>): Promise<T> {
-    const client = await this.pool.connect();
-    try {
-      const results = (await client.query(['begin', ...primaryHeldSql(primary)].join(';\n'))) as unknown as { rows: { current?: boolean }[] }[];
-      if (results[2]?.rows[0]?.current !== true) throw new RolesMovedError(primary);
-      const result = await work();
-      await client.query('commit');
-      return result;
-    } catch (error) {
-      await client.query('rollback').catch(() => undefined);
-      throw error;
-    } finally {
-      client.release();
-    }
+    return this.transaction(async (client) => {
+      const results = (await client.query(primaryHeldSql(primary).join(';\n'))) as unknown as { rows: { current?: boolean }[] }[];
+      if (results[1]?.rows[0]?.current !== true) throw new RolesMovedError(primary);
+      return work();
+    });
   }
 
   /** Applies a change and its history row in one transaction. A change to the same flags still bumps the version. */
   async change(change: FlagChange): Promise<{ before: FlagState; after: FlagState }> {
     if (!change.reason.trim()) throw new InvalidFlagChangeError('reason is required: say why the flags change.');
     if (!change.changedBy.trim()) throw new InvalidFlagChangeError('changedBy is required: say who changes the flags.');
-    const client = await this.pool.connect();
-    try {
-      await client.query('begin');
+    return this.transaction(async (client) => {
       const before = await this.lockedState(client);
       if (change.expectedVersion !== undefined && change.expectedVersion !== before.version) {
         throw new StaleFlagsError(change.expectedVersion, before.version);
       }
-      const next: DualWriteFlags = { ...flagsOf(before), ...change.next };
-      const { rows } = await client.query<FlagRow>(
-        `update dual_write_flags
-            set enable_dual_write = $1, enable_supabase_primary = $2, version = version + 1,
-                updated_at = now(), updated_by = $3, reason = $4, fenced = $5, fenced_by = case when $5 then $6::text end
-          where id = 1
-          returning ${FLAG_COLUMNS}`,
-        [next.enableDualWrite, next.enableSupabasePrimary, change.changedBy, change.reason, change.fenced ?? false, change.fencedBy ?? null],
-      );
-      await client.query(
-        `insert into dual_write_flag_history (changed_by, source, reason, before, after) values ($1, $2, $3, $4, $5)`,
-        [change.changedBy, change.source, change.reason, JSON.stringify(flagsOf(before)), JSON.stringify(next)],
-      );
-      await client.query('commit');
-      return { before, after: toState(rows[0] as FlagRow) };
-    } catch (error) {
-      await client.query('rollback');
-      throw error;
-    } finally {
-      client.release();
-    }
+      const after = await this.write(client, before, { ...flagsOf(before), ...change.next }, change);
+      return { before, after };
+    });
   }
 
   /**
@@ -220,37 +192,51 @@ export class FlagRepository {
    * for that long. Returns the restored state, or null when no such fence exists.
    */
   async liftAbandonedFence(olderThanMs: number, changedBy: string, fencerSilentForMs?: number): Promise<FlagState | null> {
-    const client = await this.pool.connect();
-    try {
-      await client.query('begin');
+    return this.transaction(async (client) => {
       const current = await this.lockedState(client);
       const age = Date.now() - current.updatedAt.getTime();
       const fencerStopped = current.fenced && fencerSilentForMs !== undefined && age >= fencerSilentForMs && (await this.fencerStopped(client, current, fencerSilentForMs));
-      if (!current.fenced || (age < olderThanMs && !fencerStopped)) {
-        await client.query('rollback');
-        return null;
-      }
+      if (!current.fenced || (age < olderThanMs && !fencerStopped)) return null;
       const { rows: history } = await client.query<{ before: DualWriteFlags }>('select before from dual_write_flag_history order by id desc limit 1');
-      const before = history[0]?.before ?? flagsOf(current);
       const reason = fencerStopped
         ? `process ${current.fencedBy} fenced writes for a flip ${Math.round(age / 1000)} s ago and stopped reporting: flags back to what they were before it`
         : `a flip fenced writes for ${Math.round(age / 1000)} s and its process never finished it: flags back to what they were before it`;
-      const { rows } = await client.query<FlagRow>(
-        `update dual_write_flags
-            set enable_dual_write = $1, enable_supabase_primary = $2, version = version + 1,
-                updated_at = now(), updated_by = $3, reason = $4, fenced = false, fenced_by = null
-          where id = 1
-          returning ${FLAG_COLUMNS}`,
-        [before.enableDualWrite, before.enableSupabasePrimary, changedBy, reason],
-      );
-      await client.query(
-        `insert into dual_write_flag_history (changed_by, source, reason, before, after) values ($1, 'auto-rollback', $2, $3, $4)`,
-        [changedBy, reason, JSON.stringify(flagsOf(current)), JSON.stringify(before)],
-      );
+      return this.write(client, current, history[0]?.before ?? flagsOf(current), { changedBy, source: 'auto-rollback', reason });
+    });
+  }
+
+  /** The flags as the next version (fenced when asked), with their history row, in the caller's transaction. */
+  private async write(
+    client: PoolClient,
+    before: FlagState,
+    next: DualWriteFlags,
+    record: Pick<FlagChange, 'changedBy' | 'source' | 'reason' | 'fenced' | 'fencedBy'>,
+  ): Promise<FlagState> {
+    const { rows } = await client.query<FlagRow>(
+      `update dual_write_flags
+          set enable_dual_write = $1, enable_supabase_primary = $2, version = version + 1,
+              updated_at = now(), updated_by = $3, reason = $4, fenced = $5, fenced_by = case when $5 then $6::text end
+        where id = 1
+        returning ${FLAG_COLUMNS}`,
+      [next.enableDualWrite, next.enableSupabasePrimary, record.changedBy, record.reason, record.fenced ?? false, record.fencedBy ?? null],
+    );
+    await client.query(
+      `insert into dual_write_flag_history (changed_by, source, reason, before, after) values ($1, $2, $3, $4, $5)`,
+      [record.changedBy, record.source, record.reason, JSON.stringify(flagsOf(before)), JSON.stringify(next)],
+    );
+    return toState(rows[0] as FlagRow);
+  }
+
+  /** `work` in one transaction on one connection: committed when it returns, rolled back when it throws. */
+  private async transaction<T>(work: (client: PoolClient) => Promise<T>): Promise<T> {
+    const client = await this.pool.connect();
+    try {
+      await client.query('begin');
+      const result = await work(client);
       await client.query('commit');
-      return toState(rows[0] as FlagRow);
+      return result;
     } catch (error) {
-      await client.query('rollback');
+      await client.query('rollback').catch(() => undefined);
       throw error;
     } finally {
       client.release();
