@@ -1,3 +1,4 @@
+import type { PlatformConfig } from '@dualwrite/config';
 import type { HttpTransport, Row } from '@dualwrite/stores';
 
 export interface BenchResponse {
@@ -62,4 +63,11 @@ export class BenchApi {
       throw error;
     }
   }
+}
+
+/** The ADMIN_TOKENS token of `role` (else the admin's) the tools send as their bearer token. */
+export function adminToken(config: PlatformConfig, role: string): string {
+  const entry = config.adminTokens.find((candidate) => candidate.role === role) ?? config.adminTokens.find((candidate) => candidate.role === 'admin');
+  if (!entry) throw new Error(`ADMIN_TOKENS needs a ${role} or admin token`);
+  return entry.token;
 }

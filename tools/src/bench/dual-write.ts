@@ -6,12 +6,12 @@ import { Pool } from 'pg';
 import { v7 as uuidv7 } from 'uuid';
 import { DiffQueue, ReplayQueue } from '@dualwrite/dual-write';
 import { LedgerActivity } from '@dualwrite/reconcile';
-import { loadEnvFiles, loadPlatformConfigOrExit, type PlatformConfig } from '@dualwrite/config';
+import { loadEnvFiles, loadPlatformConfigOrExit } from '@dualwrite/config';
 import { budgetsEntity, createExampleStores } from '@dualwrite/example-domain';
 import { HttpTransport } from '@dualwrite/stores';
 import { AppProcesses, isPortInUse, waitFor } from '../demo/app-processes';
 import { readCommandLine } from '../cli/args';
-import { BenchApi, FailureTally } from './bench-api';
+import { BenchApi, FailureTally, adminToken } from './bench-api';
 import { BENCH_USAGE, parseBenchArgs, type BenchMode, type BenchOptions } from './bench-args';
 import { budgetPayload, printFlipReport, runFlipPhase } from './flip-phase';
 import { describeLedger, waitUntilLedgerQuiet, waitUntilSettled } from './ledger-statuses';
@@ -39,11 +39,6 @@ const MODE_SETTINGS: Record<BenchMode, { label: string; dual: boolean; supabaseP
   '2': { label: 'mode 2 (dual write, verification on)', dual: true, supabasePrimary: false },
 };
 
-function token(config: PlatformConfig, role: string): string {
-  const entry = config.adminTokens.find((candidate) => candidate.role === role) ?? config.adminTokens.find((candidate) => candidate.role === 'admin');
-  if (!entry) throw new Error(`ADMIN_TOKENS needs a ${role} or admin token`);
-  return entry.token;
-}
 
 /** Adds one more round of a mode to what its earlier rounds measured. */
 function addLoad(total: { result: LoadResult; cpu?: CpuSnapshot }, round: LoadResult, cpu?: CpuSnapshot): void {
@@ -125,10 +120,10 @@ async function run(options: BenchOptions): Promise<void> {
 
   const apps = new AppProcesses();
   const apiUrl = `http://127.0.0.1:${config.apiPort}`;
-  const api = new BenchApi(apiUrl, token(config, 'operator'), transport);
+  const api = new BenchApi(apiUrl, adminToken(config, 'operator'), transport);
   // The flips' PUT /admin/flags on connections of their own: writes held by a fence fill the shared pool.
   const adminTransport = new HttpTransport(BENCH_REQUEST_TIMEOUT_MS, 2);
-  const admin = new BenchApi(apiUrl, token(config, 'operator'), adminTransport);
+  const admin = new BenchApi(apiUrl, adminToken(config, 'operator'), adminTransport);
   const control = new Pool({ connectionString: config.controlDatabaseUrl, max: 2 });
   const ledgerActivity = new LedgerActivity(control);
   const replayQueue = new ReplayQueue({ redisUrl: config.redisUrl });

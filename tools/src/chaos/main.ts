@@ -3,13 +3,14 @@ import path from 'node:path';
 import Redis from 'ioredis';
 import { Pool } from 'pg';
 import { v4 as uuidv4 } from 'uuid';
-import { loadEnvFiles, loadPlatformConfigOrExit, type PlatformConfig } from '@dualwrite/config';
+import { loadEnvFiles, loadPlatformConfigOrExit } from '@dualwrite/config';
 import { budgetsEntity, createExampleStores } from '@dualwrite/example-domain';
-import type { StorePlugin } from '@dualwrite/stores';
+import { HttpTransport, type StorePlugin } from '@dualwrite/stores';
 import { readCommandLine } from '../cli/args';
 import { AppProcesses, isPortInUse, waitFor } from '../demo/app-processes';
 import { budgetPayload } from '../bench/flip-phase';
-import { compareStores } from '../bench/store-rows';
+import { BenchApi, adminToken } from '../bench/bench-api';
+import { compareRows, rowsOf } from '../bench/store-rows';
 import { addressOf } from '../setup/local-services';
 import { supabaseLocalPidFile } from '../setup/supabase-local-process';
 import { CHAOS_USAGE, parseChaosArgs, type ChaosOptions } from './chaos-args';
@@ -23,6 +24,8 @@ import { FAULT_SCHEDULE, type Fault } from './fault-schedule';
  */
 const root = path.resolve(__dirname, '..', '..', '..');
 const log = (line: string) => process.stdout.write(`[chaos ${new Date().toISOString().slice(11, 23)}] ${line}\n`);
+/** Long enough for a write held by a fence and a store that stopped answering. */
+const REQUEST_TIMEOUT_MS = 20_000;
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 interface Write extends SentWrite {
@@ -30,39 +33,22 @@ interface Write extends SentWrite {
   body?: Record<string, unknown>;
 }
 
-class ChaosApi {
-  constructor(
-    private readonly baseUrl: string,
-    private readonly token: string,
-  ) {}
-
-  async request(method: string, route: string, body?: unknown, headers: Record<string, string> = {}): Promise<{ status: number; body: unknown }> {
-    const response = await fetch(`${this.baseUrl}${route}`, {
-      method,
-      headers: { ...headers, authorization: `Bearer ${this.token}`, 'content-type': 'application/json' },
-      body: body === undefined ? undefined : JSON.stringify(body),
-      signal: AbortSignal.timeout(20_000),
-    });
-    const text = await response.text();
-    return { status: response.status, body: text ? (JSON.parse(text) as unknown) : null };
-  }
-
-  /** Sends the write (again) with its Idempotency-Key and keeps its answer's status; null when none came. */
-  async send(write: Write): Promise<void> {
-    const route = write.kind === 'create' ? '/api/budgets' : `/api/budgets/${write.id}`;
-    const method = write.kind === 'create' ? 'POST' : write.kind === 'update' ? 'PATCH' : 'DELETE';
-    try {
-      write.status = (await this.request(method, route, write.body, { 'idempotency-key': write.opId })).status;
-    } catch {
-      write.status = null;
-    }
+/** Sends the write (again) with its Idempotency-Key and keeps its answer's status; null when none came. */
+async function send(api: BenchApi, write: Write): Promise<void> {
+  const route = write.kind === 'create' ? '/api/budgets' : `/api/budgets/${write.id}`;
+  const method = write.kind === 'create' ? 'POST' : write.kind === 'update' ? 'PATCH' : 'DELETE';
+  try {
+    write.status = (await api.request(method, route, write.body, { 'idempotency-key': write.opId })).status;
+  } catch {
+    write.status = null;
   }
 }
 
-function operatorToken(config: PlatformConfig): string {
-  const entry = config.adminTokens.find((candidate) => candidate.role === 'operator' || candidate.role === 'admin');
-  if (!entry) throw new Error('ADMIN_TOKENS needs an operator or admin token');
-  return entry.token;
+/** The child's pid, or an error: a missing one must never reach process.kill (-1 would signal every process). */
+function pidOf(apps: AppProcesses, name: 'api' | 'worker'): number {
+  const pid = apps.pid(name);
+  if (!pid || pid <= 0) throw new Error(`the ${name} has no process to kill`);
+  return pid;
 }
 
 function tally(writes: Write[]): string {
@@ -76,8 +62,15 @@ async function run(options: ChaosOptions): Promise<boolean> {
   const config = loadPlatformConfigOrExit();
   if (!config.supabase) throw new Error('the chaos run needs store B: configure Supabase (SUPABASE_URL, SUPABASE_SERVICE_ROLE_KEY)');
   if (await isPortInUse(config.apiPort)) throw new Error(`port ${config.apiPort} (API_PORT) is taken: stop the api that runs there first`);
-  const supabasePid = Number(readFileSync(supabaseLocalPidFile(addressOf(config.supabase.url, 443)), 'utf8').trim());
-  const api = new ChaosApi(`http://127.0.0.1:${config.apiPort}`, operatorToken(config));
+  const pidFile = supabaseLocalPidFile(addressOf(config.supabase.url, 443));
+  const supabasePid = Number(readFileSync(pidFile, 'utf8').trim());
+  if (!Number.isSafeInteger(supabasePid) || supabasePid <= 0) throw new Error(`${pidFile} holds no pid: start supabase-local with npm run setup`);
+  const apiUrl = `http://127.0.0.1:${config.apiPort}`;
+  const transport = new HttpTransport(REQUEST_TIMEOUT_MS, 64);
+  const api = new BenchApi(apiUrl, adminToken(config, 'operator'), transport);
+  // The flips on connections of their own: writes held by a fence fill the shared ones.
+  const adminTransport = new HttpTransport(REQUEST_TIMEOUT_MS, 2);
+  const admin = new BenchApi(apiUrl, adminToken(config, 'operator'), adminTransport);
   const env = { ...process.env, LOG_LEVEL: 'warn', ROLLBACK_ENABLED: String(options.rollbackGuard), DW_STOPPED_PROCESS_GRACE_MS: '15000' };
   const apps = new AppProcesses();
   const control = new Pool({ connectionString: config.controlDatabaseUrl, max: 2 });
@@ -85,14 +78,14 @@ async function run(options: ChaosOptions): Promise<boolean> {
   const { a: storeA, b: storeB } = createExampleStores(config);
   const startApi = async () => {
     apps.start('api', 'apps/api/src/main.ts', env);
-    await waitFor('api', async () => ((await fetch(`http://127.0.0.1:${config.apiPort}/health/live`)).ok ? true : undefined), 60_000);
+    await waitFor('api', async () => ((await fetch(`${apiUrl}/health/live`)).ok ? true : undefined), 60_000);
   };
   // Each scheduled flip is sent again until answered 200, unless a later one was scheduled meanwhile.
   let latestFlip = 0;
   const flip = async (toPhase: 2 | 3) => {
     const flipNumber = ++latestFlip;
     for (let attempt = 1; attempt <= 10 && flipNumber === latestFlip; attempt++) {
-      const answer = await api
+      const answer = await admin
         .request('PUT', '/admin/flags', { enableDualWrite: true, enableSupabasePrimary: toPhase === 3, reason: `chaos: to phase ${toPhase}`, force: true })
         .catch((error: unknown) => ({ status: null, body: String(error) }));
       const message = (answer.body as { message?: unknown } | null)?.message;
@@ -102,7 +95,7 @@ async function run(options: ChaosOptions): Promise<boolean> {
     }
   };
   const apply = async (fault: Fault) => {
-    if (fault.kind === 'kill') process.kill(apps.pid(fault.process) ?? -1, 'SIGKILL');
+    if (fault.kind === 'kill') process.kill(pidOf(apps, fault.process), 'SIGKILL');
     if (fault.kind === 'start' && fault.process === 'api') await startApi();
     if (fault.kind === 'start' && fault.process === 'worker') apps.start('worker', 'apps/worker/src/main.ts', env);
     if (fault.kind === 'pause-store-b') process.kill(supabasePid, 'SIGSTOP');
@@ -144,7 +137,7 @@ async function run(options: ChaosOptions): Promise<boolean> {
       }
       writes.push(write);
       const sent = write;
-      inFlight.push(api.send(sent).then(() => void (sent.kind === 'create' && sent.status === 201 && live.push(sent.id))));
+      inFlight.push(send(api, sent).then(() => void (sent.kind === 'create' && sent.status === 201 && live.push(sent.id))));
       await pause(1000 / options.rate);
     }
     await Promise.all(inFlight);
@@ -155,7 +148,7 @@ async function run(options: ChaosOptions): Promise<boolean> {
       await pause(4_000);
       const open = writes.filter((write) => isRetryable(write.status));
       log(`retry ${round}: ${open.length} write(s) with their keys`);
-      for (const write of open) await api.send(write);
+      for (const write of open) await send(api, write);
     }
     log(`final answers: ${tally(writes)}`);
 
@@ -179,21 +172,21 @@ async function run(options: ChaosOptions): Promise<boolean> {
   } finally {
     process.kill(supabasePid, 'SIGCONT');
     await apps.stopAll();
-    await Promise.allSettled([control.end(), redis.quit(), storeA.close(), storeB?.close()]);
+    await Promise.allSettled([control.end(), redis.quit(), storeA.close(), storeB?.close(), transport.close(), adminTransport.close()]);
   }
 }
 
 async function observe(control: Pool, storeA: StorePlugin, storeB: StorePlugin, ids: string[], opIds: string[]) {
-  const [{ rows }, comparison, rowsA, rowsB] = await Promise.all([
+  const sorted = [...new Set(ids)].sort();
+  const [{ rows }, rowsA, rowsB] = await Promise.all([
     control.query<{ status: string; n: number }>('select status, count(*)::integer as n from dual_write_ops where op_id = any($1::uuid[]) group by status order by status', [opIds]),
-    compareStores(storeA, storeB, budgetsEntity, ids),
-    storeA.findManyByIds(budgetsEntity, ids),
-    storeB.findManyByIds(budgetsEntity, ids),
+    rowsOf(storeA, budgetsEntity, sorted),
+    rowsOf(storeB, budgetsEntity, sorted),
   ]);
   return {
     onA: new Set(rowsA.map((row) => String(row['id']))),
     onB: new Set(rowsB.map((row) => String(row['id']))),
-    storesEqual: comparison.equal,
+    storesEqual: compareRows(budgetsEntity, rowsA, rowsB).equal,
     openOperations: rows.filter((row) => !['applied', 'rejected', 'abandoned'].includes(row.status)).reduce((sum, row) => sum + row.n, 0),
     statuses: rows.map((row) => `${row.n} ${row.status}`).join(', '),
   };
